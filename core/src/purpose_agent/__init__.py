@@ -1,0 +1,57 @@
+"""purpose-agent: a self-improving agent framework built from plugins.
+
+``import purpose_agent as pa`` is cheap: names are imported on first use, so a CLI start or a
+plugin that only needs :mod:`purpose_agent.hookspecs` does not pay for pydantic or httpx.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .config import Config, load_config
+    from .errors import (
+        ConfigError,
+        MemoryWriteVetoed,
+        PluginError,
+        PurposeAgentError,
+        SandboxUnavailable,
+        UnknownComponentError,
+    )
+    from .hookspecs import HOOK_API_VERSION, hookimpl
+    from .kernel import Kernel
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "Kernel": "purpose_agent.kernel",
+    "load_config": "purpose_agent.config",
+    "Config": "purpose_agent.config",
+    "hookimpl": "purpose_agent.hookspecs",
+    "HOOK_API_VERSION": "purpose_agent.hookspecs",
+    "PurposeAgentError": "purpose_agent.errors",
+    "ConfigError": "purpose_agent.errors",
+    "PluginError": "purpose_agent.errors",
+    "UnknownComponentError": "purpose_agent.errors",
+    "MemoryWriteVetoed": "purpose_agent.errors",
+    "SandboxUnavailable": "purpose_agent.errors",
+    "models": "purpose_agent.models",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'purpose_agent' has no attribute '{name}'")
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith("." + name) else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,115 @@
+"""``purpose-agent doctor``: is this installation healthy, and if not, what to do."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from typing import Any
+
+from ..errors import PurposeAgentError
+from ..hookspecs import HOOK_API_VERSION
+from ..version import __version__
+
+
+def add_parser(sub: Any, name: str) -> None:
+    parser = sub.add_parser(name, help="check plugins, config files, models and sandbox layers")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(run=run)
+
+
+def collect() -> dict[str, Any]:
+    """Gather the report; every failure becomes a line in ``problems``."""
+    from ..config import load_config
+    from ..kernel import Kernel
+
+    report: dict[str, Any] = {
+        "purpose_agent": __version__,
+        "hook_api": HOOK_API_VERSION,
+        "python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
+        "config_files": [],
+        "plugins": [],
+        "backends": [],
+        "sandboxes": [],
+        "problems": [],
+    }
+    try:
+        config = load_config()
+    except PurposeAgentError as exc:
+        report["problems"].append(str(exc))
+        return report
+    report["config_files"] = [
+        {"layer": layer.label, "path": str(layer.path) if layer.path else None, "found": layer.exists}
+        for layer in config.layers
+    ]
+    kernel = Kernel(config, _candidates(), strict=False)
+    report["plugins"] = [r.as_dict() for r in kernel.load_all()]
+    report["problems"] += kernel.problems()
+    for name, registration in sorted(kernel.components("backend").items()):
+        entry: dict[str, Any] = {"name": name, "plugin": registration.plugin_id}
+        try:
+            backend = kernel.backend(f"{name}:")
+            health = getattr(backend, "health", None)
+            if health is None:
+                entry.update(reachable=None, detail="backend offers no health check")
+            else:
+                ok, detail = health()
+                entry.update(reachable=bool(ok), detail=detail)
+        except Exception as exc:
+            entry.update(reachable=False, detail=f"{type(exc).__name__}: {exc}")
+        report["backends"].append(entry)
+    for name, registration in sorted(kernel.components("sandbox").items()):
+        entry = {"name": name, "plugin": registration.plugin_id}
+        try:
+            sandbox = kernel.sandbox(name)
+            entry["layers"] = [layer.model_dump() for layer in sandbox.layers()]
+        except Exception as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+            report["problems"].append(f"sandbox {name}: {entry['error']}")
+        report["sandboxes"].append(entry)
+    return report
+
+
+def _candidates() -> list[Any]:
+    from ..discovery import builtin_candidates, entry_point_candidates, merge_candidates
+
+    return list(merge_candidates([builtin_candidates(__version__), entry_point_candidates()]).values())
+
+
+def run(args: argparse.Namespace) -> int:
+    report = collect()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 1 if report["problems"] else 0
+    print(f"purpose-agent {report['purpose_agent']} (hook API {report['hook_api']}) on {report['python']}")
+    print("\nconfiguration files (later wins):")
+    for entry in report["config_files"]:
+        print(f"  {entry['layer']:8} {entry['path'] or '(none)'}  [{'found' if entry['found'] else 'not found'}]")
+    print("\nplugins:")
+    for plugin in report["plugins"]:
+        reason = f" - {plugin['reason']}" if plugin["reason"] else ""
+        print(f"  {plugin['id']:20} {plugin['status']:9} {','.join(plugin['roles'])}{reason}")
+    print("\nmodels:")
+    if not report["backends"]:
+        print("  no backend plugin installed: pip install purpose-agent-llamacpp (local) or a provider package")
+    for backend in report["backends"]:
+        state = {True: "reachable", False: "NOT reachable", None: "unknown"}[backend["reachable"]]
+        print(f"  {backend['name']:20} {state} - {backend['detail']}")
+    print("\nsandboxes:")
+    if not report["sandboxes"]:
+        print("  no sandbox plugin installed: agent-written code cannot run (pip install purpose-agent-sandbox)")
+    for sandbox in report["sandboxes"]:
+        print(f"  {sandbox['name']}:")
+        for layer in sandbox.get("layers", []):
+            mark = "yes" if layer["available"] else "NO "
+            print(f"    [{mark}] {layer['name']:14} {layer['detail']}")
+        if "error" in sandbox:
+            print(f"    error: {sandbox['error']}")
+    if report["problems"]:
+        print("\nproblems:")
+        for problem in report["problems"]:
+            print(f"  - {problem}")
+        return 1
+    print("\nno problems found")
+    return 0

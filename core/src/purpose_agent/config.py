@@ -1,0 +1,369 @@
+"""Layered TOML configuration: where settings come from, and writing them back safely.
+
+Layers, later wins:
+
+1. built-in defaults;
+2. the user file, ``$XDG_CONFIG_HOME/purpose-agent/config.toml`` (``~/.config/...`` by default);
+3. the project file: the nearest ``purpose-agent.toml``, or ``[tool.purpose-agent]`` in the
+   nearest ``pyproject.toml``, searching from the working directory upwards;
+4. the file named by ``PURPOSE_AGENT_CONFIG``;
+5. ``PURPOSE_AGENT_PLUGINS`` (a comma list: only these plugins load, built-ins included; empty
+   means none) and ``PURPOSE_AGENT_STRICT``;
+6. keyword arguments given in code.
+
+This module deliberately avoids pydantic: it runs on every CLI start, and ``plugins list`` must
+stay fast. Plugin sections are validated later by each plugin's own model.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+USER_FILE_NAME = "config.toml"
+PROJECT_FILE_NAME = "purpose-agent.toml"
+PYPROJECT_TABLE = "purpose-agent"
+ENV_CONFIG = "PURPOSE_AGENT_CONFIG"
+ENV_PLUGINS = "PURPOSE_AGENT_PLUGINS"
+ENV_STRICT = "PURPOSE_AGENT_STRICT"
+
+#: Keys inside ``[plugins.<id>]`` that belong to the kernel, not to the plugin's settings.
+RESERVED_PLUGIN_KEYS = frozenset({"enabled", "required"})
+
+DEFAULTS: dict[str, Any] = {
+    "kernel": {"strict": False},
+    "plugins": {},
+}
+
+_KERNEL_KEYS: dict[str, type | tuple[type, ...]] = {"strict": bool, "plugins": list}
+
+# A key that would hold a credential. Its value must not be written to a file; configure the
+# name of an environment variable instead (e.g. ``api_key_env = "GROQ_API_KEY"``).
+_SECRET_KEY = re.compile(r"(^|_)(api_?key|key|token|secret|password|passwd|credentials?)$", re.I)
+
+
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the user config file path, honouring ``XDG_CONFIG_HOME``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".config")
+    return Path(base) / "purpose-agent" / USER_FILE_NAME
+
+
+def find_project_file(start: Path | None = None) -> tuple[Path, bool] | None:
+    """Find the nearest project config from ``start`` upwards.
+
+    Returns ``(path, is_pyproject)`` or ``None``. In one directory ``purpose-agent.toml`` wins
+    over ``pyproject.toml``; a ``pyproject.toml`` counts only if it has ``[tool.purpose-agent]``.
+    """
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / PROJECT_FILE_NAME
+        if candidate.is_file():
+            return candidate, False
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                continue  # somebody else's broken pyproject is not our configuration error
+            if PYPROJECT_TABLE in data.get("tool", {}):
+                return pyproject, True
+    return None
+
+
+@dataclass
+class ConfigLayer:
+    """One place configuration can come from, and whether it was found."""
+
+    label: str
+    path: Path | None
+    exists: bool
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    """The merged configuration and the source of every value."""
+
+    data: dict[str, Any]
+    sources: dict[str, str]
+    layers: list[ConfigLayer]
+
+    # ---- reading
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        """Return the value at a dotted key such as ``"kernel.strict"``, or ``default``."""
+        node: Any = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    @property
+    def strict(self) -> bool:
+        """Whether every plugin problem is an error (for CI)."""
+        return bool(self.get("kernel.strict", False))
+
+    @property
+    def load_only(self) -> list[str] | None:
+        """The allowlist of plugin ids, or ``None`` when every installed plugin may load."""
+        value = self.get("kernel.plugins")
+        return None if value is None else list(value)
+
+    def plugin_table(self, plugin_id: str) -> dict[str, Any]:
+        """Return ``[plugins.<id>]`` as written (reserved keys included)."""
+        table = self.get(f"plugins.{plugin_id}", {})
+        return table if isinstance(table, dict) else {}
+
+    def plugin_settings(self, plugin_id: str) -> dict[str, Any]:
+        """Return the plugin's own settings: its table without the kernel's reserved keys."""
+        return {k: v for k, v in self.plugin_table(plugin_id).items() if k not in RESERVED_PLUGIN_KEYS}
+
+    def source_of(self, dotted: str) -> str:
+        """Return where a value came from (``default``, ``user: PATH``, …)."""
+        if dotted in self.sources:
+            return self.sources[dotted]
+        prefix = dotted + "."
+        found = {src for key, src in self.sources.items() if key.startswith(prefix)}
+        return ", ".join(sorted(found)) or "default"
+
+    def activation(self, plugin_id: str) -> tuple[bool, str]:
+        """Decide whether a plugin may load: ``(enabled, reason-if-not)``."""
+        only = self.load_only
+        if only is not None and plugin_id not in only:
+            origin = self.source_of("kernel.plugins")
+            return False, f"not in the allowed plugin list ({origin})"
+        enabled = self.plugin_table(plugin_id).get("enabled", True)
+        if enabled is False:
+            return False, f"disabled in configuration ({self.source_of(f'plugins.{plugin_id}.enabled')})"
+        return True, ""
+
+    def is_required(self, plugin_id: str) -> bool:
+        """Whether the configuration marks the plugin required (its failure is fatal)."""
+        return bool(self.plugin_table(plugin_id).get("required", False))
+
+    def required_ids(self) -> list[str]:
+        """Every plugin id the configuration marks required."""
+        plugins = self.data.get("plugins", {})
+        return sorted(pid for pid, table in plugins.items() if isinstance(table, dict) and table.get("required"))
+
+    def leaves(self) -> Iterator[tuple[str, Any]]:
+        """Yield ``(dotted key, value)`` for every leaf of the merged configuration."""
+        yield from _flatten(self.data)
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            yield from _flatten(value, dotted + ".")
+        else:
+            yield dotted, value
+
+
+def _merge(target: dict[str, Any], layer: Mapping[str, Any], label: str, sources: dict[str, str], prefix: str = "") -> None:
+    for key, value in layer.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value, label, sources, dotted + ".")
+        else:
+            target[key] = copy.deepcopy(value)
+            for stale in [k for k in sources if k.startswith(dotted + ".")]:
+                del sources[stale]
+            if isinstance(value, dict):
+                for leaf, _ in _flatten(value, dotted + "."):
+                    sources[leaf] = label
+            sources[dotted] = label
+
+
+def read_toml(path: Path, *, what: str) -> dict[str, Any]:
+    """Read a TOML file; raise :class:`ConfigError` with the position and a fix if it is broken."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"the {what} {path} is not valid TOML: {exc}. Fix that line, or move the file away "
+            "to run with the other configuration layers only."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the {what} {path} is not UTF-8 text: {exc}") from exc
+
+
+def _validate(data: Mapping[str, Any], label: str) -> None:
+    """Check the keys the kernel owns; plugin sections are checked by each plugin's model."""
+    kernel = data.get("kernel", {})
+    if not isinstance(kernel, dict):
+        raise ConfigError(f"{label}: 'kernel' must be a table ([kernel]), not {type(kernel).__name__}")
+    for key, value in kernel.items():
+        expected = _KERNEL_KEYS.get(key)
+        if expected is None:
+            raise ConfigError(
+                f"{label}: unknown key 'kernel.{key}'. Known keys: {', '.join(sorted(_KERNEL_KEYS))}."
+            )
+        if not isinstance(value, expected):
+            raise ConfigError(
+                f"{label}: 'kernel.{key}' must be a {_type_word(expected)}, not {value!r}"
+            )
+    if "plugins" in kernel and not all(isinstance(p, str) for p in kernel["plugins"]):
+        raise ConfigError(f"{label}: 'kernel.plugins' must be a list of plugin ids (strings)")
+    plugins = data.get("plugins", {})
+    if not isinstance(plugins, dict):
+        raise ConfigError(f"{label}: 'plugins' must be a table of [plugins.<id>] sections")
+    for plugin_id, table in plugins.items():
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"{label}: 'plugins.{plugin_id}' must be a table ([plugins.{plugin_id}]), not {table!r}"
+            )
+        for key in RESERVED_PLUGIN_KEYS & table.keys():
+            if not isinstance(table[key], bool):
+                raise ConfigError(
+                    f"{label}: 'plugins.{plugin_id}.{key}' must be true or false, not {table[key]!r}"
+                )
+
+
+def _type_word(expected: type | tuple[type, ...]) -> str:
+    return {bool: "boolean (true/false)", list: "list"}.get(expected, str(expected))  # type: ignore[call-overload]
+
+
+def _env_plugins(raw: str) -> list[str]:
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    isolated: bool = False,
+) -> Config:
+    """Build the merged configuration.
+
+    Args:
+        overrides: keyword-argument layer, as nested data (``{"kernel": {"strict": True}}``).
+        cwd: where to start looking for the project file (default: the working directory).
+        environ: the environment to read (default: ``os.environ``).
+        isolated: ignore files and environment; use defaults and ``overrides`` only (tests).
+
+    Raises:
+        ConfigError: a file is unreadable or invalid TOML, or a kernel key has the wrong type.
+    """
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    layers: list[ConfigLayer] = []
+    _merge(data, DEFAULTS, "default", sources)
+
+    def add_file(label: str, path: Path | None, *, table: str | None = None) -> None:
+        exists = bool(path and path.is_file())
+        layer = ConfigLayer(label=label, path=path, exists=exists)
+        layers.append(layer)
+        if not exists or path is None:
+            return
+        content = read_toml(path, what=f"{label} config file")
+        if table is not None:
+            content = content.get("tool", {}).get(table, {})
+        where = f"{label}: {path}" + (f" [tool.{table}]" if table else "")
+        _validate(content, where)
+        layer.data = content
+        _merge(data, content, where, sources)
+
+    if not isolated:
+        add_file("user", user_config_path(env))
+        project = find_project_file(cwd)
+        if project is None:
+            layers.append(ConfigLayer(label="project", path=None, exists=False))
+        else:
+            path, is_pyproject = project
+            add_file("project", path, table=PYPROJECT_TABLE if is_pyproject else None)
+        if env.get(ENV_CONFIG):
+            path = Path(env[ENV_CONFIG]).expanduser()
+            if not path.is_file():
+                raise ConfigError(
+                    f"{ENV_CONFIG} names {path}, which does not exist. Point it at a TOML file "
+                    f"or unset it."
+                )
+            add_file("env", path)
+        env_layer: dict[str, Any] = {}
+        if ENV_PLUGINS in env:
+            env_layer.setdefault("kernel", {})["plugins"] = _env_plugins(env[ENV_PLUGINS])
+        if env.get(ENV_STRICT):
+            env_layer.setdefault("kernel", {})["strict"] = env[ENV_STRICT].lower() not in ("0", "false", "no", "")
+        if env_layer:
+            _merge(data, env_layer, "environment", sources)
+    if overrides:
+        _validate(overrides, "keyword arguments")
+        _merge(data, overrides, "keyword arguments", sources)
+    return Config(data=data, sources=sources, layers=layers)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def check_not_secret(dotted: str, value: Any) -> None:
+    """Refuse to write a credential into a file; say how to reference it instead."""
+    leaf = dotted.rsplit(".", 1)[-1]
+    if _SECRET_KEY.search(leaf) and not leaf.endswith("_env") and value not in (None, ""):
+        raise ConfigError(
+            f"refusing to write a secret to a config file ('{dotted}'). Put it in an environment "
+            f"variable and set '{dotted}_env' to that variable's name instead."
+        )
+
+
+def set_value(path: Path, dotted: str, value: Any, *, table: str | None = None) -> None:
+    """Set ``dotted`` to ``value`` in the TOML file at ``path``, atomically.
+
+    The file is read, changed in memory and written to a temporary file in the same directory,
+    which then replaces the original: a crash leaves the old file or the new one, never half.
+    Comments in the file are not preserved (tomli-w writes plain TOML).
+    """
+    import tomli_w  # only the writing commands need it
+
+    check_not_secret(dotted, value)
+    document = read_toml(path, what="config file") if path.is_file() else {}
+    root = document
+    if table is not None:
+        root = document.setdefault("tool", {}).setdefault(table, {})
+    parts = dotted.split(".")
+    node = root
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{path}: cannot set '{dotted}': '{part}' holds a value, not a table")
+        node = child
+    if value is None:
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = value
+    _validate(root, str(path))
+    atomic_write_bytes(path, tomli_w.dumps(document).encode())
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` via a synced temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp_name, path.stat().st_mode & 0o777)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,295 @@
+"""The plugin contract: every hook a purpose-agent plugin can implement.
+
+This one file is the whole contract between the kernel and its plugins. ``docs/hooks.md`` is
+generated from it (``purpose-agent hooks --markdown``) and a test fails if the two drift.
+
+How plugins are found
+    A plugin is an object (usually a module) named by an entry point. The entry-point *group*
+    says which role the plugin plays (``purpose_agent.backend``, ``purpose_agent.scanner``, …,
+    see :data:`ROLES`); the entry-point *name* is the plugin id, which is also its TOML key
+    (``[plugins.<id>]``) and the name ``purpose-agent plugins list`` prints. A plugin that plays
+    several roles declares the same name, pointing at the same object, in several groups.
+
+How hooks are called
+    The kernel always passes arguments by keyword, and an implementation may accept fewer
+    arguments than the spec offers (``def register_tools(register): ...`` is fine). New arguments
+    are only ever added, never renamed, so a plugin keeps working on newer kernels of the same
+    :data:`HOOK_API_VERSION` major.
+
+    Hooks marked *per plugin* are called once for each plugin that implements them, each in
+    isolation: if one plugin raises, that plugin is reported and disabled and the others still
+    run. Such calls receive ``settings``: the plugin's own validated ``[plugins.<id>]`` section
+    (see :func:`settings_model`), or ``None`` if it declares no settings model.
+
+Compatibility
+    A plugin states the hook-API version it was written for with a module attribute,
+    ``PURPOSE_AGENT_HOOK_API = "1.0"``. It loads when the major versions match and its minor
+    version is not newer than the kernel's; otherwise it is skipped with a sentence that says
+    which version to install.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # the models import pydantic; keep this module cheap to import
+    from collections.abc import Callable
+
+    from .models import Event, Finding, MemoryItem, ScanRequest
+
+PROJECT_NAME = "purpose_agent"
+
+#: The version of this contract. Minor bumps add hooks or arguments; major bumps break.
+HOOK_API_VERSION = "1.0"
+
+#: The roles a plugin can play, each an entry-point group ``purpose_agent.<role>``.
+ROLES: tuple[str, ...] = (
+    "backend",
+    "critic",
+    "memory_store",
+    "scanner",
+    "tool",
+    "protocol",
+    "sandbox",
+    "checkpointer",
+    "observer",
+    "command",
+)
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Decorate a plugin's hook implementations with this marker.
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# ---------------------------------------------------------------------------------------------
+# Configure phase: called once while the kernel loads a plugin, before any component is used.
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def settings_model() -> Any:
+    """Return the pydantic model class that validates this plugin's ``[plugins.<id>]`` section.
+
+    Called: per plugin, right after the plugin is imported, and again only if the configuration
+    changes. Import pydantic inside the function body so that listing plugins stays cheap.
+
+    Returns: a ``pydantic.BaseModel`` subclass, or ``None`` for a plugin with no settings. The
+    kernel validates the section (without the reserved keys ``enabled`` and ``required``); if
+    validation fails the plugin is reported as ``failed`` with the file, key and expected type,
+    and is skipped. The validated instance is what later per-plugin hooks receive as ``settings``.
+    """
+
+
+@hookspec(historic=True)
+def configure(config: dict[str, Any]) -> None:
+    """React to the kernel's merged configuration.
+
+    Called: once when the kernel starts, and for a plugin loaded later (roles load lazily) at the
+    moment it is registered, so every plugin sees it exactly once.
+
+    Args:
+        config: the merged configuration as plain data (a read-only view; do not mutate).
+
+    Returns: nothing.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration phase: per plugin; each hook receives a ``register`` callback for named things.
+# A component name must be unique within its role; a clash is reported naming both plugins.
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_backends(register: Callable[..., None], settings: Any) -> None:
+    """Register LLM backends (providers).
+
+    Called: per plugin, the first time a backend is needed.
+
+    Args:
+        register: ``register(name, factory, *, description="")``. ``name`` is the provider
+            prefix in ``"provider:model"`` strings (``ollama`` in ``"ollama:qwen3:1.7b"``).
+            ``factory(model, context)`` returns an object satisfying
+            :class:`purpose_agent.interfaces.Backend`; ``model`` is everything after the first
+            colon (may be empty for the provider's default) and ``context`` is a
+            :class:`purpose_agent.interfaces.ComponentContext`.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_critics(register: Callable[..., None], settings: Any) -> None:
+    """Register critics, which score a trajectory Φ(s) on 0..10.
+
+    Called: per plugin, the first time a critic is needed.
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.Critic`.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_memory_stores(register: Callable[..., None], settings: Any) -> None:
+    """Register memory stores.
+
+    Called: per plugin, the first time a memory store is needed.
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.MemoryStore`.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_tools(register: Callable[..., None], settings: Any) -> None:
+    """Register tools the actor may call.
+
+    Called: per plugin, the first time the tool list is built.
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.Tool`.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_protocols(register: Callable[..., None], settings: Any) -> None:
+    """Register protocol adapters (MCP, A2A, AG-UI, AGENTS.md, …).
+
+    Called: per plugin, the first time protocols are needed.
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.ProtocolAdapter`.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_sandboxes(register: Callable[..., None], settings: Any) -> None:
+    """Register sandboxes that execute untrusted (agent-written) code.
+
+    Called: per plugin, the first time a sandbox is needed.
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.Sandbox`.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_checkpointers(register: Callable[..., None], settings: Any) -> None:
+    """Register checkpointers that persist run state so a killed run can resume.
+
+    Called: per plugin, the first time a checkpointer is needed.
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.Checkpointer`.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_commands(register: Callable[..., None], settings: Any) -> None:
+    """Register ``purpose-agent`` CLI subcommands.
+
+    Called: per plugin, when the CLI meets a subcommand that is not built in, or builds its help.
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.Command`. ``name`` is the subcommand word.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Run phase: broadcast hooks; every active plugin that implements one takes part.
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def scan(request: ScanRequest, settings: Any) -> list[Finding] | None:
+    """Screen a piece of text (usually a memory candidate) for attacks; immune scanners.
+
+    Called: per plugin, for every candidate memory item before it can be promoted, for every
+    lesson given with ``team.teach()``, and by ``purpose-agent immune eval``.
+
+    Args:
+        request: a :class:`purpose_agent.models.ScanRequest` with the text, what it is (lesson,
+            prompt, document, tool output) and, for memory candidates, the item itself.
+        settings: this plugin's validated settings (thresholds), or ``None``.
+
+    Returns: a list of :class:`purpose_agent.models.Finding` (empty when clean), or ``None``.
+
+    Fails closed: if a scanner raises, the kernel turns the error into a blocking finding, so a
+    broken scanner can never wave an item through.
+    """
+
+
+@hookspec
+def instructions(task: str, workdir: str) -> list[str] | None:
+    """Contribute standing instructions for a task (AGENTS.md and similar files).
+
+    Called: per plugin, once at the start of every run.
+
+    Args:
+        task: the task text.
+        workdir: the directory the run works in.
+
+    Returns: a list of instruction texts (each already size-capped by the plugin), or ``None``.
+    """
+
+
+@hookspec
+def on_event(event: Event) -> None:
+    """Observe a kernel event (run, step, model call, tool call, critic, memory, error).
+
+    Called: per plugin, for every event the event bus delivers to synchronous observers. Keep it
+    fast: the loop waits for synchronous observers. An observer that raises is disabled and
+    reported; the run goes on.
+
+    Args:
+        event: a :class:`purpose_agent.models.Event`.
+
+    Returns: nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def memory_write(item: MemoryItem) -> MemoryItem | None:
+    """Veto or rewrite a memory item before the store writes it.
+
+    Called: through pluggy, for every memory write. Implement it as ``@hookimpl(wrapper=True)``
+    to see the final result, or as a plain implementation that returns a replacement item.
+
+    Args:
+        item: the :class:`purpose_agent.models.MemoryItem` about to be written.
+
+    Returns: the item to write instead, or ``None`` to leave it unchanged. To veto the write,
+    raise :class:`purpose_agent.errors.MemoryWriteVetoed` with the reason. The first non-None
+    result wins.
+    """

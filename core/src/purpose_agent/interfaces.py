@@ -1,0 +1,189 @@
+"""The shapes of the components plugins register: backends, critics, stores, tools, ….
+
+These are ``typing.Protocol`` classes: a plugin's component needs the methods, not a base class.
+The conformance suites in :mod:`purpose_agent.testing` check a component against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import argparse
+
+    from .kernel import Kernel
+    from .models import (
+        ChatRequest,
+        ChatResponse,
+        Checkpoint,
+        ExecResult,
+        LayerStatus,
+        MemoryItem,
+        MemoryStatus,
+        Observation,
+        Score,
+        ScoredItem,
+        StreamChunk,
+        Trajectory,
+    )
+
+
+@dataclass
+class ComponentContext:
+    """What a component factory receives: its plugin's settings and the kernel that built it.
+
+    ``kernel`` gives access to the other roles (a critic that needs a backend asks
+    ``context.kernel.backend(...)``); ``settings`` is the plugin's validated section or ``None``.
+    """
+
+    kernel: Kernel
+    plugin_id: str
+    settings: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """An LLM backend. ``name`` is the full ``provider:model`` string it serves."""
+
+    name: str
+
+    def complete(self, request: ChatRequest) -> ChatResponse:
+        """Send one request and return the whole reply."""
+        ...
+
+    async def acomplete(self, request: ChatRequest) -> ChatResponse:
+        """Async twin of :meth:`complete`."""
+        ...
+
+    def stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
+        """Yield the reply as it arrives."""
+        ...
+
+    def astream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        """Async twin of :meth:`stream`."""
+        ...
+
+
+@runtime_checkable
+class Critic(Protocol):
+    """Scores a trajectory: Φ(s) from 0 (nothing achieved) to 10 (done and verified)."""
+
+    name: str
+
+    def score(self, trajectory: Trajectory) -> Score:
+        """Return the score of the trajectory's latest state."""
+        ...
+
+
+@runtime_checkable
+class MemoryStore(Protocol):
+    """Stores memory items with versions and an append-only history."""
+
+    def add(self, item: MemoryItem) -> MemoryItem:
+        """Insert a new item; raise ``ValueError`` if its id exists."""
+        ...
+
+    def get(self, item_id: str) -> MemoryItem | None:
+        """Return the current version of an item, or ``None``."""
+        ...
+
+    def update(self, item: MemoryItem) -> MemoryItem:
+        """Write a new version (version + 1); the old one stays in the history."""
+        ...
+
+    def list(
+        self, *, status: MemoryStatus | None = None, limit: int | None = None
+    ) -> Sequence[MemoryItem]:
+        """Return current items, newest first, optionally filtered by status."""
+        ...
+
+    def search(
+        self, query: str, *, limit: int = 10, status: MemoryStatus | None = None
+    ) -> Sequence[ScoredItem]:
+        """Return the items most relevant to ``query``, best first."""
+        ...
+
+    def history(self, item_id: str) -> Sequence[MemoryItem]:
+        """Return every version of an item, oldest first."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections."""
+        ...
+
+
+@runtime_checkable
+class Tool(Protocol):
+    """Something the actor can call. ``parameters`` is a JSON schema for ``arguments``."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+    def run(self, arguments: dict[str, Any]) -> Observation:
+        """Run with validated arguments; report failures in the observation, do not raise."""
+        ...
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """Runs untrusted code in isolation."""
+
+    name: str
+
+    def layers(self) -> Sequence[LayerStatus]:
+        """Report each isolation layer and whether it is available on this machine."""
+        ...
+
+    def run(self, code: str, *, timeout: float = 10.0, files: dict[str, str] | None = None) -> ExecResult:
+        """Run Python ``code`` (with extra ``files`` in its work directory) and return the result.
+
+        Must refuse (raise ``purpose_agent.errors.SandboxUnavailable``) rather than run code with
+        a required isolation layer missing.
+        """
+        ...
+
+
+@runtime_checkable
+class Checkpointer(Protocol):
+    """Persists run state after each completed step."""
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        """Durably store a checkpoint (the latest for its run wins)."""
+        ...
+
+    def latest(self, run_id: str) -> Checkpoint | None:
+        """Return the latest checkpoint of a run, or ``None``."""
+        ...
+
+
+@runtime_checkable
+class ProtocolAdapter(Protocol):
+    """A bridge to an outside protocol (MCP, A2A, AG-UI, AGENTS.md)."""
+
+    name: str
+
+    def tools(self) -> Sequence[Tool]:
+        """Tools this protocol contributes (an MCP server's tools, a remote A2A agent, …)."""
+        ...
+
+
+@runtime_checkable
+class Command(Protocol):
+    """A ``purpose-agent`` subcommand contributed by a plugin."""
+
+    help: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the subcommand's arguments."""
+        ...
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run it; return the process exit code."""
+        ...
+
+
+ComponentFactory = Callable[..., Any]

@@ -1,0 +1,584 @@
+"""The kernel: a thin, typed wrapper over pluggy that loads plugins safely and lazily.
+
+Lifecycle of a plugin:
+
+1. *discovered* from entry-point metadata (nothing imported), see :mod:`purpose_agent.discovery`;
+2. *filtered* through the configuration: disabled plugins are never imported;
+3. *loaded* when one of its roles is first needed: imported, hook-API version checked, hooks
+   validated against the contract, registered with pluggy, its settings section validated;
+4. *called* per plugin, so one plugin's exception disables that plugin only.
+
+Any problem in steps 3–4 is recorded on the plugin's :class:`PluginRecord` as a one-sentence
+reason and the plugin is skipped. A plugin marked ``required`` turns that into a
+:class:`PluginError`; strict mode turns every problem into one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from . import hookspecs
+from .config import Config, load_config
+from .discovery import Candidate, builtin_candidates, entry_point_candidates, merge_candidates
+from .errors import MemoryWriteVetoed, PluginError, UnknownComponentError
+from .interfaces import ComponentContext
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .models import Event, Finding, MemoryItem, ScanRequest
+
+#: The register hook behind each registry role.
+REGISTER_HOOKS: dict[str, str] = {
+    "backend": "register_backends",
+    "critic": "register_critics",
+    "memory_store": "register_memory_stores",
+    "tool": "register_tools",
+    "protocol": "register_protocols",
+    "sandbox": "register_sandboxes",
+    "checkpointer": "register_checkpointers",
+    "command": "register_commands",
+}
+
+#: The hooks that mean a plugin plays a role (used to check declared roles against behaviour).
+ROLE_HOOKS: dict[str, frozenset[str]] = {
+    **{role: frozenset({hook}) for role, hook in REGISTER_HOOKS.items()},
+    "scanner": frozenset({"scan"}),
+    "observer": frozenset({"on_event"}),
+}
+ROLE_HOOKS["protocol"] = frozenset({"register_protocols", "instructions"})
+ROLE_HOOKS["memory_store"] = frozenset({"register_memory_stores", "memory_write"})
+
+_HOOK_NAMES = frozenset(
+    name for name in dir(hookspecs) if callable(getattr(hookspecs, name)) and hasattr(getattr(hookspecs, name), "purpose_agent_spec")
+)
+
+STATUS_OK = "ok"
+STATUS_DISABLED = "disabled"
+STATUS_FAILED = "failed"
+STATUS_AVAILABLE = "available"  # enabled, not imported yet because none of its roles was needed
+STATUS_MISSING = "missing"  # named in configuration, not installed
+
+
+@dataclass
+class PluginRecord:
+    """What the kernel knows about one plugin; ``plugins list`` prints these."""
+
+    id: str
+    distribution: str
+    version: str
+    roles: list[str]
+    status: str
+    reason: str = ""
+    source: str = "entry-point"
+    required: bool = False
+    target: str = ""
+    obj: Any = field(default=None, repr=False)
+    settings: Any = field(default=None, repr=False)
+    settings_checked: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``plugins list --json``."""
+        return {
+            "id": self.id,
+            "distribution": self.distribution,
+            "version": self.version,
+            "roles": self.roles,
+            "status": self.status,
+            "reason": self.reason,
+            "source": self.source,
+            "required": self.required,
+            "target": self.target,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class Registration:
+    """A named component a plugin registered for a role."""
+
+    role: str
+    name: str
+    plugin_id: str
+    factory: Callable[..., Any]
+    description: str = ""
+
+
+def _parse_api(text: str) -> tuple[int, int]:
+    major, _, minor = str(text).partition(".")
+    return int(major), int(minor or 0)
+
+
+class Kernel:
+    """Loads plugins, keeps the component registries, and dispatches hooks safely.
+
+    Build one with :meth:`Kernel.load` (installed plugins, layered configuration) or with
+    :func:`purpose_agent.testing.make_kernel` (in-memory plugins, isolated from the machine).
+    """
+
+    def __init__(self, config: Config, candidates: Iterable[Candidate], *, strict: bool | None = None) -> None:
+        self.config = config
+        self.strict = config.strict if strict is None else strict
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+        self._candidates: dict[str, Candidate] = {}
+        self._registries: dict[str, dict[str, Registration]] = {role: {} for role in REGISTER_HOOKS}
+        self._registered_with: dict[str, set[str]] = {role: set() for role in REGISTER_HOOKS}
+        self._impl_cache: dict[str, list[tuple[PluginRecord, Any]]] = {}
+        self._observers_loaded = False
+        self.pm.hook.configure.call_historic(kwargs={"config": config.data})
+
+        for candidate in candidates:
+            self._add_candidate(candidate)
+        for plugin_id in config.required_ids():
+            if plugin_id not in self.records:
+                raise PluginError(
+                    f"plugin '{plugin_id}' is required by the configuration "
+                    f"({config.source_of(f'plugins.{plugin_id}.required')}) but is not installed. "
+                    f"Install the distribution that provides it (e.g. pip install purpose-agent-{plugin_id}) "
+                    "or remove 'required = true'."
+                )
+        for plugin_id, table in config.data.get("plugins", {}).items():
+            if plugin_id not in self.records and isinstance(table, dict):
+                self.records[plugin_id] = PluginRecord(
+                    id=plugin_id, distribution="", version="", roles=[], status=STATUS_MISSING,
+                    reason=f"configured in {config.source_of('plugins.' + plugin_id)} but not installed",
+                    source="configuration",
+                )
+        # Required plugins load now, so a broken one stops the program at start, not mid-run.
+        for record in list(self.records.values()):
+            if record.required and record.status == STATUS_AVAILABLE:
+                self._load(record)
+        self._raise_if_strict()
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        cwd: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        strict: bool | None = None,
+        builtins: bool = True,
+    ) -> Kernel:
+        """Read the layered configuration and the installed entry points; import nothing yet."""
+        config = load_config(overrides, cwd=cwd, environ=environ)
+        groups: list[list[Candidate]] = [builtin_candidates(__version__)] if builtins else []
+        groups.append(entry_point_candidates())
+        return cls(config, merge_candidates(groups).values(), strict=strict)
+
+    def _add_candidate(self, candidate: Candidate) -> None:
+        self._candidates[candidate.id] = candidate
+        record = PluginRecord(
+            id=candidate.id,
+            distribution=candidate.distribution,
+            version=candidate.version,
+            roles=sorted(candidate.roles),
+            status=STATUS_AVAILABLE,
+            source=candidate.source,
+            required=self.config.is_required(candidate.id),
+            target=candidate.target,
+        )
+        self.records[candidate.id] = record
+        if candidate.problem:
+            self._fail(record, candidate.problem)
+            return
+        enabled, why = self.config.activation(candidate.id)
+        if not enabled:
+            record.status, record.reason = STATUS_DISABLED, why
+
+    # ------------------------------------------------------------------ failure handling
+
+    def _fail(self, record: PluginRecord, reason: str) -> None:
+        record.status, record.reason = STATUS_FAILED, reason
+        if record.obj is not None and self.pm.is_registered(record.obj):
+            self.pm.unregister(record.obj)
+            self._impl_cache.clear()
+        for registry in self._registries.values():
+            for name in [n for n, reg in registry.items() if reg.plugin_id == record.id]:
+                del registry[name]
+        if record.required:
+            raise PluginError(
+                f"required plugin '{record.id}' ({record.distribution} {record.version}) failed: {reason}. "
+                "Fix or reinstall it, or remove 'required = true' from its configuration."
+            )
+        if self.strict:
+            raise PluginError(f"plugin '{record.id}' failed (strict mode): {reason}")
+
+    def _warn(self, record: PluginRecord, message: str) -> None:
+        record.warnings.append(message)
+        if self.strict:
+            raise PluginError(f"plugin '{record.id}' (strict mode): {message}")
+
+    def _raise_if_strict(self) -> None:
+        if not self.strict:
+            return
+        for record in self.records.values():
+            if record.status in (STATUS_FAILED, STATUS_MISSING):
+                raise PluginError(f"plugin '{record.id}' {record.status} (strict mode): {record.reason}")
+
+    def problems(self) -> list[str]:
+        """Every failure and warning, one sentence each, for reports."""
+        out = [f"{r.id}: {r.reason}" for r in self.records.values() if r.status in (STATUS_FAILED, STATUS_MISSING)]
+        out += [f"{r.id}: {w}" for r in self.records.values() for w in r.warnings]
+        return out
+
+    # ------------------------------------------------------------------ loading
+
+    def _load(self, record: PluginRecord) -> None:
+        candidate = self._candidates[record.id]
+        try:
+            obj = candidate.load()
+        except Exception as exc:  # a plugin's import error must not take the kernel down
+            self._fail(record, f"could not be imported from '{candidate.target}': {type(exc).__name__}: {exc}")
+            return
+        record.obj = obj
+        api = getattr(obj, "PURPOSE_AGENT_HOOK_API", None)
+        if api is not None:
+            try:
+                want = _parse_api(api)
+            except ValueError:
+                self._fail(record, f"declares PURPOSE_AGENT_HOOK_API = {api!r}, which is not 'MAJOR.MINOR'")
+                return
+            have = _parse_api(hookspecs.HOOK_API_VERSION)
+            if want[0] != have[0] or want[1] > have[1]:
+                self._fail(
+                    record,
+                    f"was written for hook API {api}, but this purpose-agent {__version__} provides "
+                    f"{hookspecs.HOOK_API_VERSION}; install a purpose-agent release with hook API {api} "
+                    "or a version of the plugin made for this one",
+                )
+                return
+        implemented = self.hook_names_of(obj)
+        unknown = sorted(implemented - _HOOK_NAMES)
+        if unknown:
+            self._fail(
+                record,
+                f"implements unknown hook(s) {', '.join(unknown)} (not in hook API "
+                f"{hookspecs.HOOK_API_VERSION}); it may need a newer purpose-agent",
+            )
+            return
+        try:
+            self.pm.register(obj, name=record.id)
+        except Exception as exc:
+            self._fail(record, f"could not be registered: {exc}")
+            return
+        self._impl_cache.clear()
+        record.status, record.reason = STATUS_OK, ""
+        if candidate.source == "in-memory" and not record.roles:
+            record.roles = sorted(role for role, hooks in ROLE_HOOKS.items() if hooks & implemented)
+        if not implemented:
+            self._warn(record, "implements no purpose-agent hooks (were they marked with purpose_agent.hookimpl?)")
+        for role in record.roles:
+            if not ROLE_HOOKS[role] & implemented:
+                self._warn(record, f"declares role '{role}' but implements none of {', '.join(sorted(ROLE_HOOKS[role]))}")
+        for role, hooks in ROLE_HOOKS.items():
+            if hooks & implemented and role not in record.roles and candidate.source != "in-memory":
+                self._warn(
+                    record,
+                    f"implements {', '.join(sorted(hooks & implemented))} but does not declare role '{role}'; "
+                    f"add an entry point in group 'purpose_agent.{role}' so it loads when {role}s are needed",
+                )
+        if self.config.plugin_settings(record.id):
+            self._check_settings(record)
+
+    def hook_names_of(self, obj: Any) -> set[str]:
+        """The names of the hooks ``obj`` implements (marked with our ``hookimpl``)."""
+        names = set()
+        for attr in dir(obj):
+            try:
+                opts = self.pm.parse_hookimpl_opts(obj, attr)
+            except Exception:
+                opts = None
+            if opts is not None:
+                names.add(opts.get("specname") or attr)
+        return names
+
+    def _check_settings(self, record: PluginRecord) -> bool:
+        """Validate the plugin's section with its own model; fail the plugin if it is invalid."""
+        if record.settings_checked:
+            return record.status == STATUS_OK
+        record.settings_checked = True
+        section = self.config.plugin_settings(record.id)
+        impls = [i for i in self.pm.hook.settings_model.get_hookimpls() if i.plugin_name == record.id]
+        if not impls:
+            if section:
+                self._warn(record, f"takes no settings; ignoring [plugins.{record.id}] keys {', '.join(sorted(section))}")
+            return True
+        try:
+            model = impls[0].function()
+        except Exception as exc:
+            self._fail(record, f"its settings_model hook raised {type(exc).__name__}: {exc}")
+            return False
+        if model is None:
+            return True
+        from pydantic import ValidationError
+
+        try:
+            record.settings = model.model_validate(section)
+        except ValidationError as exc:
+            where = self.config.source_of(f"plugins.{record.id}")
+            details = "; ".join(
+                f"'{'.'.join(str(p) for p in err['loc']) or '(section)'}': {err['msg']}"
+                + (f" (got {err['input']!r})" if err.get("type") != "missing" else "")
+                for err in exc.errors()
+            )
+            self._fail(record, f"invalid configuration in [plugins.{record.id}] ({where}): {details}")
+            return False
+        return True
+
+    def ensure_role(self, role: str) -> None:
+        """Import every enabled plugin that declares ``role`` and is not loaded yet."""
+        for record in list(self.records.values()):
+            if record.status == STATUS_AVAILABLE and role in record.roles:
+                self._load(record)
+
+    def ensure_plugin(self, plugin_id: str) -> PluginRecord | None:
+        """Load one plugin by id if it is enabled and not loaded; return its record."""
+        record = self.records.get(plugin_id)
+        if record is not None and record.status == STATUS_AVAILABLE:
+            self._load(record)
+        return record
+
+    def load_all(self) -> list[PluginRecord]:
+        """Load every enabled plugin (for ``plugins list`` and ``doctor``) and return all records."""
+        for record in list(self.records.values()):
+            if record.status == STATUS_AVAILABLE:
+                self._load(record)
+            if record.status == STATUS_OK and not record.settings_checked:
+                self._check_settings(record)
+        return self.plugins()
+
+    def plugins(self) -> list[PluginRecord]:
+        """All known plugins, sorted by id."""
+        return sorted(self.records.values(), key=lambda r: r.id)
+
+    # ------------------------------------------------------------------ per-plugin dispatch
+
+    def _impls(self, hook_name: str) -> list[tuple[PluginRecord, Any]]:
+        cached = self._impl_cache.get(hook_name)
+        if cached is None:
+            caller = getattr(self.pm.hook, hook_name)
+            # pluggy returns impls in call order reversed (last registered runs first); keep
+            # registration order so reports and results are stable.
+            cached = [
+                (self.records[impl.plugin_name], impl)
+                for impl in caller.get_hookimpls()
+                if impl.plugin_name in self.records
+            ]
+            self._impl_cache[hook_name] = cached
+        return cached
+
+    def _settings(self, record: PluginRecord) -> Any:
+        if not record.settings_checked:
+            self._check_settings(record)
+        return record.settings
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a hook on every active plugin separately; return ``[(plugin_id, result)]``.
+
+        A plugin that raises is reported as failed and unregistered; the others still run.
+        ``settings`` is filled in per plugin.
+        """
+        results: list[tuple[str, Any]] = []
+        for record, impl in list(self._impls(hook_name)):
+            if record.status != STATUS_OK:
+                continue
+            try:
+                args = {**kwargs, "settings": self._settings(record) if "settings" in impl.argnames else None}
+                if record.status != STATUS_OK:
+                    continue
+                results.append((record.id, impl.function(*[args[name] for name in impl.argnames])))
+            except Exception as exc:
+                self._fail(record, f"raised in hook {hook_name}: {type(exc).__name__}: {exc}")
+        return results
+
+    # ------------------------------------------------------------------ registries
+
+    def components(self, role: str) -> dict[str, Registration]:
+        """Load the role's plugins if needed and return its registry: name -> registration."""
+        if role not in REGISTER_HOOKS:
+            raise ValueError(f"'{role}' has no registry; roles with registries: {', '.join(REGISTER_HOOKS)}")
+        self.ensure_role(role)
+        self._collect_registrations(role)
+        return dict(self._registries[role])
+
+    def _collect_registrations(self, role: str, only: str | None = None) -> None:
+        """Call the role's register hook on each loaded plugin not yet asked (or just ``only``)."""
+        hook_name = REGISTER_HOOKS[role]
+        registry = self._registries[role]
+        done = self._registered_with[role]
+        for record, impl in list(self._impls(hook_name)):
+            if record.id in done or record.status != STATUS_OK or (only is not None and record.id != only):
+                continue
+            done.add(record.id)
+            pending: list[Registration] = []
+
+            def register(name: str, factory: Callable[..., Any], *, description: str = "", _rec: PluginRecord = record) -> None:
+                pending.append(Registration(role, name, _rec.id, factory, description))
+
+            try:
+                settings = self._settings(record) if "settings" in impl.argnames else None
+                if record.status != STATUS_OK:
+                    continue
+                args = {"register": register, "settings": settings}
+                impl.function(*[args[name] for name in impl.argnames])
+            except Exception as exc:
+                self._fail(record, f"raised in hook {hook_name}: {type(exc).__name__}: {exc}")
+                continue
+            for reg in pending:
+                clash = registry.get(reg.name)
+                if clash is not None and clash.plugin_id != reg.plugin_id:
+                    self._warn(
+                        record,
+                        f"{role} '{reg.name}' is also registered by plugin '{clash.plugin_id}'; keeping "
+                        f"'{clash.plugin_id}'. Disable one of them to choose.",
+                    )
+                    continue
+                registry[reg.name] = reg
+
+    def create(self, role: str, name: str, **options: Any) -> Any:
+        """Build the component ``name`` of ``role``; raise a readable error if there is none."""
+        registration = self._lookup(role, name)
+        record = self.records[registration.plugin_id]
+        context = ComponentContext(kernel=self, plugin_id=record.id, settings=self._settings(record), options=options)
+        return registration.factory(context)
+
+    def _lookup(self, role: str, name: str) -> Registration:
+        registry = self._registries[role]
+        # Fast path: a component is usually provided by the plugin of the same id, so load just
+        # that one (``groq:`` imports the groq plugin only, not every backend installed).
+        record = self.records.get(name)
+        if name not in registry and record is not None and role in record.roles:
+            self.ensure_plugin(name)
+            self._collect_registrations(role, only=name)
+        if name not in registry:
+            self.components(role)
+        registration = registry.get(name)
+        if registration is None:
+            available = ", ".join(sorted(registry)) or "none"
+            why = ""
+            if record is not None and record.status in (STATUS_DISABLED, STATUS_FAILED, STATUS_MISSING):
+                why = f" Plugin '{name}' is {record.status}: {record.reason}."
+            raise UnknownComponentError(
+                f"no {role.replace('_', ' ')} named '{name}' (available: {available}).{why} "
+                "Run 'purpose-agent plugins list' to see what is installed."
+            )
+        return registration
+
+    # ------------------------------------------------------------------ typed accessors
+
+    def backend(self, spec: str) -> Any:
+        """Build the backend for ``"provider:model"`` (split on the first colon)."""
+        provider, _, model = spec.partition(":")
+        registration = self._lookup("backend", provider)
+        record = self.records[registration.plugin_id]
+        context = ComponentContext(kernel=self, plugin_id=record.id, settings=self._settings(record))
+        return registration.factory(model, context)
+
+    def critic(self, name: str, **options: Any) -> Any:
+        """Build a critic by name."""
+        return self.create("critic", name, **options)
+
+    def memory_store(self, name: str, **options: Any) -> Any:
+        """Build a memory store by name."""
+        return self.create("memory_store", name, **options)
+
+    def sandbox(self, name: str, **options: Any) -> Any:
+        """Build a sandbox by name."""
+        return self.create("sandbox", name, **options)
+
+    def checkpointer(self, name: str, **options: Any) -> Any:
+        """Build a checkpointer by name."""
+        return self.create("checkpointer", name, **options)
+
+    def tools(self) -> list[Any]:
+        """Build every registered tool."""
+        return [self.create("tool", name) for name in sorted(self.components("tool"))]
+
+    # ------------------------------------------------------------------ broadcast hooks
+
+    def scanners(self) -> list[str]:
+        """Ids of the active scanner plugins (loading them if needed)."""
+        self.ensure_role("scanner")
+        return [record.id for record, _ in self._impls("scan") if record.status == STATUS_OK]
+
+    def scan(self, request: ScanRequest) -> list[Finding]:
+        """Run every active scanner on ``request``; fail closed.
+
+        A scanner that raises, or returns something other than a list of findings, yields a
+        critical finding in its name, so an error can never let an item through.
+        """
+        from .models import Finding, Severity
+
+        self.ensure_role("scanner")
+        findings: list[Finding] = []
+        for record, impl in list(self._impls("scan")):
+            if record.status != STATUS_OK:
+                continue
+            try:
+                settings = self._settings(record) if "settings" in impl.argnames else None
+                if record.status != STATUS_OK:
+                    raise RuntimeError(record.reason)
+                args = {"request": request, "settings": settings}
+                result = impl.function(*[args[name] for name in impl.argnames])
+                if result is None:
+                    continue
+                if not isinstance(result, list) or not all(isinstance(f, Finding) for f in result):
+                    raise TypeError(f"returned {type(result).__name__}, expected a list of Finding")
+                findings.extend(result)
+            except Exception as exc:
+                findings.append(
+                    Finding(
+                        scanner=record.id,
+                        category="scanner_error",
+                        severity=Severity.CRITICAL,
+                        explanation=f"scanner '{record.id}' failed ({type(exc).__name__}: {exc}); blocking to stay safe",
+                    )
+                )
+        return findings
+
+    def instructions(self, task: str, workdir: str) -> list[str]:
+        """Collect standing instructions (AGENTS.md and similar) for a run."""
+        self.ensure_role("protocol")
+        texts: list[str] = []
+        for _plugin, result in self.call_each("instructions", task=task, workdir=workdir):
+            texts.extend(result or [])
+        return texts
+
+    def emit(self, event: Event) -> None:
+        """Deliver an event to every synchronous observer; a failing observer is disabled."""
+        if not self._observers_loaded:
+            self.ensure_role("observer")
+            self._observers_loaded = True
+        for record, impl in self._impls("on_event"):
+            if record.status != STATUS_OK:
+                continue
+            try:
+                impl.function(*[{"event": event}[name] for name in impl.argnames])
+            except Exception as exc:
+                self._fail(record, f"raised in hook on_event: {type(exc).__name__}: {exc}")
+
+    def write_memory(self, item: MemoryItem) -> MemoryItem:
+        """Pass an item through the ``memory_write`` hooks; return what should be written.
+
+        Raises :class:`MemoryWriteVetoed` if a plugin vetoes, or if a hook fails (fail closed).
+        """
+        self.ensure_role("memory_store")
+        try:
+            result = self.pm.hook.memory_write(item=item)
+        except MemoryWriteVetoed:
+            raise
+        except Exception as exc:
+            raise MemoryWriteVetoed(f"a memory_write hook failed ({type(exc).__name__}: {exc}); write refused") from exc
+        return item if result is None else result
+
+

@@ -188,12 +188,12 @@ class Kernel:
             target=candidate.target,
         )
         self.records[candidate.id] = record
-        if candidate.problem:
-            self._fail(record, candidate.problem)
-            return
+        # A disabled plugin is never imported or judged, even if its metadata is broken.
         enabled, why = self.config.activation(candidate.id)
         if not enabled:
             record.status, record.reason = STATUS_DISABLED, why
+        elif candidate.problem:
+            self._fail(record, candidate.problem)
 
     # ------------------------------------------------------------------ failure handling
 

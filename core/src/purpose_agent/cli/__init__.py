@@ -81,3 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); not an error worth a traceback
+        sys.stderr.close()
+        return 0

@@ -44,8 +44,7 @@ def collect() -> dict[str, Any]:
         for layer in config.layers
     ]
     kernel = Kernel(config, _candidates(), strict=False)
-    report["plugins"] = [r.as_dict() for r in kernel.load_all()]
-    report["problems"] += kernel.problems()
+    kernel.load_all()
     for name, registration in sorted(kernel.components("backend").items()):
         entry: dict[str, Any] = {"name": name, "plugin": registration.plugin_id}
         try:
@@ -68,6 +67,9 @@ def collect() -> dict[str, Any]:
             entry["error"] = f"{type(exc).__name__}: {exc}"
             report["problems"].append(f"sandbox {name}: {entry['error']}")
         report["sandboxes"].append(entry)
+    # Last, so failures found while building components above are included.
+    report["plugins"] = [r.as_dict() for r in kernel.plugins()]
+    report["problems"] += kernel.problems()
     return report
 
 

@@ -1,0 +1,92 @@
+"""Shared fixtures: isolated config homes, and the fixture plugin distributions installed for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_DISTS = REPO / "tests" / "fixtures" / "dists"
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point user config at an empty temporary home and clear our environment variables, so no
+    test reads the developer's real configuration."""
+    home = tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for name in ("PURPOSE_AGENT_CONFIG", "PURPOSE_AGENT_PLUGINS", "PURPOSE_AGENT_STRICT"):
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return home
+
+
+@pytest.fixture(scope="session")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Install every distribution under tests/fixtures/dists into one target directory.
+
+    They are real installed distributions (dist-info with entry_points.txt), kept out of the
+    development environment: only processes given this directory on PYTHONPATH see them.
+    """
+    target = tmp_path_factory.mktemp("fixture-site")
+    dists = sorted(p for p in FIXTURE_DISTS.iterdir() if (p / "pyproject.toml").is_file())
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+         "--no-build-isolation", "--target", str(target), *map(str, dists)],
+        check=True,
+    )
+    return target
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> object:
+        """Parse stdout as JSON."""
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def run_cli(isolated_config: Path) -> Callable[..., CliResult]:
+    """Run ``python -m purpose_agent`` in a fresh interpreter with the isolated config home."""
+
+    def run(*args: str, site: Path | None = None, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 60) -> CliResult:
+        full_env = dict(os.environ)
+        if site is not None:
+            full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), full_env.get("PYTHONPATH", "")]))
+        full_env.update(env or {})
+        proc = subprocess.run(
+            [sys.executable, "-m", "purpose_agent", *args],
+            capture_output=True, text=True, env=full_env, cwd=cwd or Path.cwd(), timeout=timeout,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def tmp_toml(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
+    """Write a TOML file under tmp_path and return its path."""
+
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    yield write

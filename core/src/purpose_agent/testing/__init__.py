@@ -51,8 +51,10 @@ def make_kernel(
     """Build a kernel from in-memory plugins, isolated from whatever is installed.
 
     Args:
-        plugins: plugin objects (modules, classes, :func:`plugin` results). Each one's id is its
-            ``plugin_id`` attribute, else its ``__name__`` (last dotted part), else its type name.
+        plugins: plugin objects (modules, classes, :func:`plugin` results), or mappings
+            ``{plugin_id: object}`` to give ids explicitly (use the id of your entry point). An
+            object's id is otherwise its ``plugin_id`` attribute, else its module or class name
+            with ``_`` turned into ``-``.
         config: configuration data, as if read from TOML (``{"plugins": {"x": {...}}}``).
         builtins: also offer the kernel's built-in plugins.
         strict: turn every plugin problem into an error.
@@ -60,8 +62,13 @@ def make_kernel(
             each plugin implements.
     """
     candidates = builtin_candidates(__version__) if builtins else []
+    named: list[tuple[str, Any]] = []
     for obj in plugins:
-        plugin_id = _plugin_id(obj)
+        if isinstance(obj, Mapping):
+            named.extend((str(k), v) for k, v in obj.items())
+        else:
+            named.append((_plugin_id(obj), obj))
+    for plugin_id, obj in named:
         candidates.append(
             Candidate(
                 id=plugin_id,

@@ -59,6 +59,7 @@ __all__ = [
 
 class _Suite:
     plugin: ClassVar[Any] = None
+    plugin_id: ClassVar[str | None] = None  # the entry-point name, so TOML sections match
     extra_plugins: ClassVar[list[Any]] = []
     config: ClassVar[dict[str, Any]] = {}
 
@@ -66,8 +67,8 @@ class _Suite:
     def kernel(self) -> Any:
         if self.plugin is None:
             pytest.fail(f"{type(self).__name__} must set 'plugin' to the plugin object under test")
-        kernel = make_kernel(self.plugin, *self.extra_plugins, config=self.config, strict=True)
-        return kernel
+        under_test = {self.plugin_id: self.plugin} if self.plugin_id else self.plugin
+        return make_kernel(under_test, *self.extra_plugins, config=self.config, strict=True)
 
 
 # --------------------------------------------------------------------------- backend
@@ -138,7 +139,7 @@ class CriticConformance(_Suite):
                 Step(
                     index=0,
                     action=Action(kind="tool", tool="python", arguments={"code": "def add(a, b): return a + b"}),
-                    observation=Observation(ok=True, output="tests passed: 3/3"),
+                    observation=Observation(ok=True, output="===== 3 passed in 0.02s ====="),
                 )
             ],
             final_answer="def add(a, b):\n    return a + b",

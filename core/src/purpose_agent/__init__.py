@@ -6,12 +6,14 @@ plugin that only needs :mod:`purpose_agent.hookspecs` does not pay for pydantic 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from .version import __version__
 
+# `typing` costs more to import than the rest of this module; type checkers treat this constant
+# as True, the interpreter never runs the block.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .config import Config, load_config
     from .errors import (
         ConfigError,
@@ -47,6 +49,8 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'purpose_agent' has no attribute '{name}'")
+    import importlib  # not imported at interpreter start; only pay for it on first lazy access
+
     module = importlib.import_module(module_name)
     value = module if module_name.endswith("." + name) else getattr(module, name)
     globals()[name] = value

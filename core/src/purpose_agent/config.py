@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -354,6 +353,8 @@ def set_value(path: Path, dotted: str, value: Any, *, table: str | None = None) 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` via a synced temporary file and a rename."""
+    import tempfile  # pulls in random and shutil; only writers pay for it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -28,7 +28,7 @@ class MissingAPIKeyError(LLMError):
     def __init__(self, provider: str, env_var: str) -> None:
         super().__init__(
             f"{provider}: no API key: the environment variable {env_var} is not set. "
-            f"Set it (export {env_var}=...) or pick another model with --model / [model] default.",
+            f"Set it (export {env_var}=...) or choose another model ([model] default in purpose-agent.toml; 'purpose-agent models' lists what is available).",
             provider=provider,
         )
         self.env_var = env_var

@@ -258,8 +258,8 @@ class HTTPBackend:
 
     # ------------------------------------------------------------------ the retry loop
 
-    def send(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None) -> httpx.Response:
-        """Send with retries; return a successful response (open, when ``stream``; caller closes it)."""
+    def send(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None, attempts: int | None = None) -> httpx.Response:
+        """Send with retries (``attempts`` overrides the policy's count); return a successful response (open, when ``stream``; caller closes it)."""
         import httpx
 
         headers = self._headers()
@@ -286,11 +286,11 @@ class HTTPBackend:
                 error = self.error_for_status(response.status_code, text, attempts=attempt, wait_s=wait)
                 if response.status_code not in RETRYABLE_STATUSES:
                     raise error
-            if attempt >= self.retry.max_attempts:
+            if attempt >= (attempts or self.retry.max_attempts):
                 raise error
             time.sleep(self.retry.delay(attempt, wait))
 
-    async def asend(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None) -> httpx.Response:
+    async def asend(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None, attempts: int | None = None) -> httpx.Response:
         """Async twin of :meth:`send`."""
         import httpx
 
@@ -318,7 +318,7 @@ class HTTPBackend:
                 error = self.error_for_status(response.status_code, text, attempts=attempt, wait_s=wait)
                 if response.status_code not in RETRYABLE_STATUSES:
                     raise error
-            if attempt >= self.retry.max_attempts:
+            if attempt >= (attempts or self.retry.max_attempts):
                 raise error
             await asyncio.sleep(self.retry.delay(attempt, wait))
 

@@ -269,7 +269,7 @@ class OpenAICompatibleBackend(HTTPBackend):
 
     def list_models(self) -> list[str]:
         """The model ids the server lists at ``GET {base}/models``."""
-        response = self.send("GET", self.models_path, read_timeout=min(self.timeout, 15.0))
+        response = self.send("GET", self.models_path, read_timeout=min(self.timeout, 15.0), attempts=1)
         data = response.json()
         items = data.get("data", data.get("models", [])) if isinstance(data, dict) else data
         return sorted(str(m.get("id") or m.get("name")) if isinstance(m, dict) else str(m) for m in items)

@@ -58,7 +58,8 @@ def test_a_plugin_that_raises_in_a_hook_is_skipped_and_others_work(run_cli: Any,
     statuses = {p["id"]: p for p in report["plugins"]}
     assert statuses["fixture-raises"]["status"] == "failed"
     assert "raised in hook register_backends: RuntimeError: backend registry exploded" in statuses["fixture-raises"]["reason"]
-    assert [b["name"] for b in report["backends"]] == ["fixture-good", "fixture-heavy"]
+    names = [b["name"] for b in report["backends"]]
+    assert {"fixture-good", "fixture-heavy"} <= set(names) and "fixture-raises" not in names
 
 
 def test_invalid_settings_section_is_reported_with_file_and_key(run_cli: Any, fixture_site: Path) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from purpose_agent.config import load_config
 from purpose_agent.discovery import Candidate, merge_candidates
 from purpose_agent.errors import MemoryWriteVetoed, PluginError, UnknownComponentError
 from purpose_agent.hookspecs import hookimpl
 from purpose_agent.kernel import Kernel
-from purpose_agent.config import load_config
 from purpose_agent.models import ChatRequest, Finding, MemoryItem, Message, ScanRequest, Severity
 from purpose_agent.testing import ScriptedBackend, make_kernel, plugin
 

@@ -422,8 +422,15 @@ class Kernel:
             done.add(record.id)
             pending: list[Registration] = []
 
-            def register(name: str, factory: Callable[..., Any], *, description: str = "", _rec: PluginRecord = record) -> None:
-                pending.append(Registration(role, name, _rec.id, factory, description))
+            def register(
+                name: str,
+                factory: Callable[..., Any],
+                *,
+                description: str = "",
+                _rec: PluginRecord = record,
+                _pending: list[Registration] = pending,
+            ) -> None:
+                _pending.append(Registration(role, name, _rec.id, factory, description))
 
             try:
                 settings = self._settings(record) if "settings" in impl.argnames else None

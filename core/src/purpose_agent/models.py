@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -173,7 +173,7 @@ class Score(ContractModel):
 # --------------------------------------------------------------------------- memory
 
 
-class MemoryKind(str, Enum):
+class MemoryKind(StrEnum):
     """The seven kinds of memory item (see docs/memory.md)."""
 
     HEURISTIC = "heuristic"
@@ -185,7 +185,7 @@ class MemoryKind(str, Enum):
     TOOL_NOTE = "tool_note"
 
 
-class MemoryStatus(str, Enum):
+class MemoryStatus(StrEnum):
     """Where an item is in memory CI: candidate → quarantined → promoted, or rejected/archived."""
 
     CANDIDATE = "candidate"
@@ -260,7 +260,7 @@ class ScoredItem(ContractModel):
 # --------------------------------------------------------------------------- safety
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is. ``high`` and ``critical`` block promotion by default."""
 
     LOW = "low"

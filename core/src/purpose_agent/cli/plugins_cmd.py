@@ -98,7 +98,7 @@ def run_toggle(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from ..scaffold import create_plugin_package  # noqa: PLC0415 - only this command needs it
+    from ..scaffold import create_plugin_package
 
     root = create_plugin_package(args.name, args.role, args.dir)
     print(f"created {root}")

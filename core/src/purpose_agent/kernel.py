@@ -350,11 +350,11 @@ class Kernel:
 
     def load_all(self) -> list[PluginRecord]:
         """Load every enabled plugin (for ``plugins list`` and ``doctor``) and return all records."""
+        # Sections that exist were validated while loading; validating the others would import
+        # pydantic just to check defaults, which is deferred to first use.
         for record in list(self.records.values()):
             if record.status == STATUS_AVAILABLE:
                 self._load(record)
-            if record.status == STATUS_OK and not record.settings_checked:
-                self._check_settings(record)
         return self.plugins()
 
     def plugins(self) -> list[PluginRecord]:

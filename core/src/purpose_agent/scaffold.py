@@ -237,7 +237,7 @@ def register_tools(register: Any) -> None:
     register("$name", lambda context: WordCountTool(), description="count words")
 ''',
     "checkpointer": '''
-import json
+import hashlib
 import os
 from pathlib import Path
 
@@ -249,8 +249,12 @@ class FileCheckpointer:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
+    def _file(self, run_id: str) -> Path:
+        # run ids may contain '/', ':' or '..'; a hash is always a safe file name
+        return self.directory / (hashlib.sha256(run_id.encode()).hexdigest() + ".json")
+
     def save(self, checkpoint: Any) -> None:
-        target = self.directory / f"{checkpoint.run_id}.json"
+        target = self._file(checkpoint.run_id)
         tmp = target.with_suffix(".tmp")
         tmp.write_text(checkpoint.model_dump_json())
         os.replace(tmp, target)
@@ -258,7 +262,7 @@ class FileCheckpointer:
     def latest(self, run_id: str) -> Any:
         from purpose_agent.models import Checkpoint
 
-        target = self.directory / f"{run_id}.json"
+        target = self._file(run_id)
         return Checkpoint.model_validate_json(target.read_text()) if target.exists() else None
 
 

@@ -372,9 +372,11 @@ class SandboxConformance(_Suite):
 
 class CheckpointerConformance(_Suite):
     """Checkpointers. Set ``plugin`` and ``checkpointer_name``; options via
-    :meth:`checkpointer_options_for`."""
+    :meth:`checkpointer_options_for`. Set ``persistent = False`` for a checkpointer that keeps
+    nothing beyond the object's lifetime (the reopen test is then skipped)."""
 
     checkpointer_name: ClassVar[str] = ""
+    persistent: ClassVar[bool] = True
 
     def checkpointer_options_for(self, tmp_path: Path) -> dict[str, Any]:
         """Options for the checkpointer; default: a ``path`` inside ``tmp_path``."""
@@ -393,3 +395,59 @@ class CheckpointerConformance(_Suite):
         checkpointer.save(Checkpoint(run_id="r1", step=1, trajectory=trajectory, completed_tool_calls=["c1"]))
         latest = checkpointer.latest("r1")
         assert latest is not None and latest.step == 1 and latest.completed_tool_calls == ["c1"]
+
+    def _rich_checkpoint(self, run_id: str, step: int) -> Checkpoint:
+        steps = [
+            Step(
+                index=i,
+                action=Action(kind="tool", tool="python", arguments={"code": f"print({i})"}, thought="ünïcode ✓"),
+                observation=Observation(ok=i % 2 == 0, output=f"{i}\n", error=None if i % 2 == 0 else "boom"),
+            )
+            for i in range(step + 1)
+        ]
+        trajectory = Trajectory(run_id=run_id, task="count", steps=steps, final_answer=None)
+        return Checkpoint(
+            run_id=run_id, step=step, trajectory=trajectory, completed_tool_calls=[f"call-{i}" for i in range(step + 1)],
+            state={"nested": {"list": [1, 2.5, None, "x"]}, "flag": True},
+        )
+
+    def test_a_checkpoint_round_trips_its_whole_state(self, checkpointer: Any) -> None:
+        saved = self._rich_checkpoint("round-trip", 3)
+        checkpointer.save(saved)
+        assert checkpointer.latest("round-trip") == saved
+
+    def test_runs_are_kept_apart(self, checkpointer: Any) -> None:
+        checkpointer.save(self._rich_checkpoint("run-a", 2))
+        checkpointer.save(self._rich_checkpoint("run-b", 0))
+        a, b = checkpointer.latest("run-a"), checkpointer.latest("run-b")
+        assert a is not None and (a.run_id, a.step) == ("run-a", 2)
+        assert b is not None and (b.run_id, b.step) == ("run-b", 0)
+
+    def test_the_most_recent_save_wins_even_for_an_earlier_step(self, checkpointer: Any) -> None:
+        # A run that rewinds (resumes from step 1 after step 3 was saved) continues from step 1.
+        checkpointer.save(self._rich_checkpoint("rewind", 3))
+        checkpointer.save(self._rich_checkpoint("rewind", 1))
+        latest = checkpointer.latest("rewind")
+        assert latest is not None and latest.step == 1
+
+    def test_changing_the_object_after_saving_does_not_change_the_checkpoint(self, checkpointer: Any) -> None:
+        checkpoint = self._rich_checkpoint("copy", 0)
+        checkpointer.save(checkpoint)
+        checkpoint.state["flag"] = False
+        checkpoint.completed_tool_calls.append("later")
+        latest = checkpointer.latest("copy")
+        assert latest is not None and latest.state["flag"] is True and latest.completed_tool_calls == ["call-0"]
+
+    def test_run_ids_that_are_not_file_names_work(self, checkpointer: Any) -> None:
+        for run_id in ["../../etc/passwd", "a/b\\c", "ünï cøde", "x" * 300, ".", ""]:
+            checkpointer.save(self._rich_checkpoint(run_id, 0))
+            latest = checkpointer.latest(run_id)
+            assert latest is not None and latest.run_id == run_id
+
+    def test_saved_checkpoints_survive_a_new_instance(self, kernel: Any, checkpointer: Any, tmp_path: Path) -> None:
+        if not self.persistent:
+            pytest.skip(f"checkpointer '{self.checkpointer_name}' is declared not persistent")
+        checkpointer.save(self._rich_checkpoint("reopen", 4))
+        reopened = kernel.checkpointer(self.checkpointer_name, **self.checkpointer_options_for(tmp_path))
+        latest = reopened.latest("reopen")
+        assert latest is not None and latest.step == 4

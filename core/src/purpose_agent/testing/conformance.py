@@ -353,17 +353,24 @@ class SandboxConformance(_Suite):
         assert result.timed_out and result.exit_code != 0
         assert result.duration_s < 10
 
-    def test_host_secrets_do_not_reach_the_code(self, sandbox: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    def test_host_secrets_do_not_reach_the_code(self, sandbox: Any, monkeypatch: Any) -> None:
         canary = "canary-" + os.urandom(8).hex()
         monkeypatch.setenv("PURPOSE_AGENT_TEST_CANARY", canary)
-        secret_file = tmp_path / "secret.txt"
+        # World-readable, in a world-readable directory: only the sandbox can keep it out (a file
+        # under a 0700 temporary directory would be unreadable to any other uid anyway).
+        secret_file = Path("/var/tmp" if Path("/var/tmp").is_dir() else "/tmp") / f"purpose-agent-canary-{canary}"
         secret_file.write_text(canary)
+        secret_file.chmod(0o644)
+        request_cleanup = secret_file.unlink
         code = (
             "import os\n"
             "print(os.environ.get('PURPOSE_AGENT_TEST_CANARY'))\n"
             f"try:\n    print(open({str(secret_file)!r}).read())\nexcept Exception as e:\n    print('blocked', type(e).__name__)\n"
         )
-        result = self._run(sandbox, code)
+        try:
+            result = self._run(sandbox, code)
+        finally:
+            request_cleanup()
         assert canary not in result.stdout + result.stderr
 
 

@@ -1,0 +1,304 @@
+"""Plugin ``immune-tools``: a lesson that widens what the agent may do with its tools.
+
+A lesson may say *how* to use a tool well; it must never hand out new power (DESIGN.md §5: "a
+lesson never grants tools, paths, hosts or authority"). This scanner flags:
+
+* grants: "you may use the shell", "run commands without asking", "disable the sandbox";
+* dangerous shell: download-and-execute, recursive deletes of system paths, privilege
+  escalation, reverse shells;
+* sensitive paths: SSH keys, cloud credentials, ``/etc/shadow``, browser cookie stores;
+* code that collects local data (environment, clipboard, files, system details) *and* sends it
+  over the network; code that downloads and executes, wipes, or mines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from purpose_agent.hookspecs import hookimpl
+
+from .detectors import Context, Hit, Scanner, prepare, rule, words
+
+PURPOSE_AGENT_HOOK_API = "1.0"
+
+NAME = "immune-tools"
+#: The id ``purpose_agent.testing.make_kernel`` registers this module under (same as the entry point).
+plugin_id = NAME
+
+_POWERFUL_TOOL = words(
+    r"(?:the\s+)?(?:shell|bash|terminal|command\s+line|powershell|cmd(?:\.exe)?)",
+    r"sudo",
+    r"root",
+    r"(?:any|all|every|arbitrary|other|additional|new|unlisted|unapproved)\s+(?:tools?|commands?|programs?|binaries|hosts?|urls?|domains?)",
+    r"(?:the\s+)?(?:network|internet)",
+    r"curl",
+    r"wget",
+    r"ssh",
+    r"scp",
+    r"eval\(?\)?",
+    r"exec\(?\)?",
+    r"os\.system",
+    r"subprocess",
+    r"rm\s+-rf",
+)
+
+RULES = [
+    rule(
+        "tool_grant",
+        "high",
+        rf"\b(?:you|the\s+agent|agents?|assistants?)\s+(?:can|may|are\s+(?:now\s+)?(?:allowed|permitted|authori[sz]ed|free)\s+to|have\s+permission\s+to)\s+"
+        rf"(?:\w+\s+){{0,2}}?(?:use|call|run|invoke|execute|access|open|reach)\s+{_POWERFUL_TOOL}\b"
+        rf"|\bfeel\s+free\s+to\s+(?:use|call|run|invoke|execute|access)\s+{_POWERFUL_TOOL}\b",
+        "grants the agent a powerful tool or unrestricted tool use",
+        gate=("can ", "may ", "allowed", "permitted", "authori", "free to", "permission"),
+        negatable=True,
+    ),
+    rule(
+        "tool_grant",
+        "high",
+        r"\b(?:run|execute|call|invoke|install|delete|push|deploy|send|access|use)\b[^.!?\n]{0,50}?\bwithout\s+"
+        r"(?:asking|confirmation|confirming|approval|permission|review|checking\s+with|telling|notifying)\b",
+        "tells the agent to act without the approval it would otherwise need",
+        gate=("without",),
+        negatable=True,
+    ),
+    rule(
+        "safety_bypass",
+        "critical",
+        r"\b(?:disable|turn\s+off|bypass|skip|circumvent|deactivate|switch\s+off|get\s+around|escape)\s+(?:the\s+)?"
+        r"(?:sandbox(?:ing)?|safety\s+(?:checks?|filters?|rails)|guardrails?|content\s+filters?|security\s+(?:checks?|controls?|policy)|"
+        r"immune\s+scanners?|scanners?|audit(?:ing)?\s+log(?:ging|s)?|approval\s+(?:step|prompts?|checks?)|permission\s+(?:checks?|prompts?)|"
+        r"seccomp|landlock|firewall|antivirus|selinux|apparmor)\b",
+        "tells the agent to switch off a safety control",
+        gate=(
+            "disable",
+            "turn off",
+            "bypass",
+            "skip",
+            "circumvent",
+            "deactivate",
+            "switch off",
+            "get around",
+            "escape",
+        ),
+        negatable=True,
+    ),
+    rule(
+        "dangerous_shell",
+        "critical",
+        r"\b(?:curl|wget|iwr|Invoke-WebRequest)\b[^|\n;]{0,200}\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b"
+        r"|\b(?:curl|wget)\b[^\n]{0,200}?&&\s*(?:chmod\s+\+x|sh|bash|\./)"
+        r"|\brm\s+-(?:rf|fr|r\s+-f|f\s+-r)\s+(?:--no-preserve-root\s+)?(?:/|~|\$HOME|\*|/\*)(?:\s|$|[\"'`;])"
+        r"|\bmkfs(?:\.\w+)?\s+/dev/|\bdd\s+if=/dev/(?:zero|random|urandom)\s+of=/dev/"
+        r"|:\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:"
+        r"|\bchmod\s+(?:-R\s+)?(?:777|a\+rwx)\s+/"
+        r"|/dev/tcp/|\bnc\s+(?:-\w+\s+)*-e\s+/bin/|\bbash\s+-i\s+>&|\b(?:/bin/)?sh\s+-i\b",
+        "a destructive, download-and-run or reverse-shell command",
+        gate=(
+            "curl",
+            "wget",
+            "iwr",
+            "invoke-webrequest",
+            "rm -",
+            "mkfs",
+            "dd if",
+            "(){",
+            "chmod",
+            "/dev/tcp",
+            "nc ",
+            "bash -i",
+            "sh -i",
+        ),
+    ),
+    rule(
+        "dangerous_shell",
+        "high",
+        r"\bsudo\s+(?!apt(?:-get)?\s+(?:install|update)\b)\S+|\bsystemctl\s+(?:stop|disable|mask)\b|\bshutdown\s+(?:-h|-r|now)\b"
+        r"|\bipconfig\s+/release\b|\biptables\s+-F\b|\bnetsh\s+\w+\s+set\b|\bkillall\b|\bkill\s+-9\s+-1\b"
+        r"|\bcrontab\s+-r\b|\bhistory\s+-c\b|\bchattr\s+\+i\b",
+        "a privileged or disruptive system command",
+        gate=(
+            "sudo",
+            "systemctl",
+            "shutdown",
+            "ipconfig",
+            "iptables",
+            "netsh",
+            "killall",
+            "kill -9",
+            "crontab",
+            "history -c",
+            "chattr",
+        ),
+        negatable=True,
+    ),
+    rule(
+        "sensitive_path",
+        "high",
+        r"(?:~|\$HOME|/home/\w+|/root)/\.(?:ssh|aws|gnupg|kube|docker|netrc|git-credentials|pgpass|npmrc|pypirc)\b"
+        r"|\bid_(?:rsa|dsa|ecdsa|ed25519)\b(?!\.pub)|\bauthorized_keys\b|/etc/(?:shadow|sudoers|passwd)\b|/proc/(?:self|\d+)/(?:environ|mem)\b"
+        r"|\bopen\s*\(\s*[\"']/etc/hosts[\"']\s*,\s*[\"'][aw]|\b(?:cookies\.(?:txt|sqlite)|Login\s+Data|key[34]\.db|logins\.json|Keychains?)\b|\bwallet\.dat\b",
+        "points the agent at credentials or other sensitive files",
+        gate=(
+            "/.",
+            "id_",
+            "authorized_keys",
+            "/etc/",
+            "/proc/",
+            "cookies.",
+            "login data",
+            "key3",
+            "key4",
+            "logins.json",
+            "keychain",
+            "wallet.dat",
+        ),
+        negatable=True,
+    ),
+    rule(
+        "credential_dump",
+        "high",
+        r"\b(?:print|echo|dump|log|send|post|upload|export|cat|show|display|list|copy)\s+(?:out\s+)?(?:all\s+)?(?:the\s+)?"
+        r"(?:environment(?:\s+variables)?|env\s+vars?|os\.environ|secrets|credentials|api\s+keys|access\s+tokens|tokens|passwords)\b"
+        r"|\bprintenv\b|\benv\s*\|\s*(?:curl|nc|base64)\b",
+        "tells the agent to reveal environment variables, secrets or credentials",
+        gate=("environ", "env", "secret", "credential", "key", "token", "password"),
+        negatable=True,
+    ),
+    rule(
+        "network_target",
+        "high",
+        r"\b(?:send|post|upload|forward|exfiltrate|sync|push|stream|pipe|copy|rsync|scp)\b[^.!?\n]{0,80}?\bto\s+"
+        r"(?:https?://|ftp://|s3://|\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?|[\w-]+@[\w.-]+:|[\w.-]+\.(?:ru|cn|xyz|top|tk|onion)\b)",
+        "sends data to a host the lesson names",
+        gate=(
+            "://",
+            "@",
+            ".ru",
+            ".cn",
+            ".xyz",
+            ".top",
+            ".tk",
+            ".onion",
+            "0",
+            "1",
+            "2",
+            "3",
+            "4",
+            "5",
+            "6",
+            "7",
+            "8",
+            "9",
+        ),
+        negatable=True,
+    ),
+]
+
+_CODE_MARKERS = ("(", "import ", "scp ", "rsync", "nohup", "chmod", "miner", "curl", "wget", "xmrig", "stratum")
+
+# Code-level evidence, combined structurally: collecting local data and sending it elsewhere.
+_NET_SEND = re.compile(
+    r"requests\.(?:post|put|patch)\s*\(|urllib\.request\.urlopen\([^)]{0,200}data=|\.(?:sendall|send|sendto)\s*\(|"
+    r"storbinary\s*\(|\.sendmail\s*\(|yagmail|\bscp\s|\brsync\s[^\n]{0,80}@|\.connect\s*\(\s*\(|\bsmtplib\b|\bftplib\b|\bparamiko\b"
+)
+_LOCAL_DATA = re.compile(
+    r"os\.environ|getenv\s*\(|getpass|clipboard|pbpaste|xclip|pyautogui|screenshot|x11grab|pynput|keyboard\.|psutil\.|"
+    r"platform\.(?:system|version|uname|node)|driverquery|cookie|\.ssh|contacts\.csv|open\s*\(\s*[\"'](?:/|path/|~)|"
+    r"socket\.gethostname|whoami|/etc/passwd|\.mozilla|Chrome/User\s+Data|\brecv\s*\("
+)
+_DOWNLOAD = re.compile(r"(?:requests\.get|urlopen|urlretrieve|wget|curl|Invoke-WebRequest|fetch)\b", re.IGNORECASE)
+_EXECUTE = re.compile(
+    r"\bexec\s*\(|\beval\s*\(|chmod\s+\+x|subprocess\.(?:call|run|Popen)\s*\(\s*\[?\s*[\"'](?:python3?|sh|bash|nohup|\./)|"
+    r"os\.system\s*\(\s*f?[\"'][^\"'\n]{0,80}(?:\./|\bsh\b|\bbash\b)|\bnohup\b"
+)
+_WIPE = re.compile(
+    r"shutil\.rmtree\s*\(\s*[\"'](?:/|~|C:\\\\)[\"']|os\.remove\s*\(\s*[\"']/(?:lib|bin|boot|etc|usr|sbin)|"
+    r"/boot/grub|\bFernet\s*\(|algorithms\.AES\b[^\n]{0,200}\bencryptor\b|\.encrypt\s*\(\s*file"
+)
+_MINER = re.compile(r"\b(?:xmrig|miner|cryptomine|coinhive|stratum\+tcp|monero)\b", re.IGNORECASE)
+_LOOP_FLOOD = re.compile(
+    r"while\s+True\s*:(?:(?!\n\S).){0,400}?(?:\.connect|requests\.\w+|curl|\.send|os\.fork\(|Tk\(\))", re.DOTALL
+)
+
+
+def _dangerous_code(text: str, context: Context) -> Iterator[Hit]:
+    """Structural checks over code in the text: exfiltration, download-and-execute, wiping, mining."""
+    lower = context.lower or prepare(text)[0]
+    if not any(marker in lower for marker in _CODE_MARKERS):
+        return  # no call, import or shell tool anywhere: nothing here can run
+    send = _NET_SEND.search(text)
+    if send is not None:
+        local = _LOCAL_DATA.search(text)
+        if local is not None:
+            first = min(send, local, key=lambda m: m.start())
+            yield Hit(
+                "data_exfiltration_code",
+                "high",
+                first.start(),
+                first.end(),
+                "code that collects local data and sends it over the network",
+            )
+    download = _DOWNLOAD.search(text)
+    if download is not None:
+        execute = _EXECUTE.search(text, download.start())
+        if execute is not None:
+            yield Hit(
+                "remote_code_execution",
+                "critical",
+                download.start(),
+                download.end(),
+                "code that downloads something and then executes it",
+            )
+    wipe = _WIPE.search(text)
+    if wipe is not None:
+        yield Hit(
+            "destructive_code",
+            "critical",
+            wipe.start(),
+            wipe.end(),
+            "code that deletes system files, rewrites the boot loader or encrypts files in place",
+        )
+    miner = _MINER.search(text)
+    if miner is not None and (download is not None or _EXECUTE.search(text)):
+        yield Hit("destructive_code", "high", miner.start(), miner.end(), "code that fetches and runs a crypto miner")
+    flood = _LOOP_FLOOD.search(text)
+    if flood is not None:
+        yield Hit(
+            "destructive_code",
+            "high",
+            flood.start(),
+            flood.start() + 10,
+            "an endless loop of network requests, forks or windows (denial of service)",
+        )
+
+
+SCANNER = Scanner(
+    name=NAME,
+    categories={
+        "tool_grant": "grants tools, shell, network or acting without approval",
+        "safety_bypass": "switch off the sandbox, scanners, guardrails or other safety controls",
+        "dangerous_shell": "destructive, download-and-run, privileged or reverse-shell commands",
+        "sensitive_path": "SSH keys, cloud credentials, system password files, cookie stores",
+        "credential_dump": "print or send environment variables, secrets or credentials",
+        "network_target": "send data to a host the lesson names",
+        "data_exfiltration_code": "code that collects local data and sends it over the network",
+        "remote_code_execution": "code that downloads and executes",
+        "destructive_code": "code that wipes, encrypts, mines or floods",
+    },
+    detectors=[*RULES, _dangerous_code],
+)
+
+
+@hookimpl
+def settings_model() -> Any:
+    """Thresholds and category switches for ``[plugins.immune-tools]``."""
+    return SCANNER.settings_model()
+
+
+@hookimpl
+def scan(request: Any, settings: Any) -> list[Any]:
+    """Findings of tool-misuse evidence in ``request.text``."""
+    return SCANNER.scan(request, settings)

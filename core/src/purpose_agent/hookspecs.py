@@ -37,6 +37,7 @@ import pluggy
 if TYPE_CHECKING:  # the models import pydantic; keep this module cheap to import
     from collections.abc import Callable
 
+    from .interfaces import ComponentContext
     from .models import Event, Finding, MemoryItem, ScanRequest
 
 PROJECT_NAME = "purpose_agent"
@@ -232,7 +233,7 @@ def register_commands(register: Callable[..., None], settings: Any) -> None:
 
 
 @hookspec
-def scan(request: ScanRequest, settings: Any) -> list[Finding] | None:
+def scan(request: ScanRequest, settings: Any, context: ComponentContext) -> list[Finding] | None:
     """Screen a piece of text (usually a memory candidate) for attacks; immune scanners.
 
     Called: per plugin, for every candidate memory item before it can be promoted, for every
@@ -242,6 +243,8 @@ def scan(request: ScanRequest, settings: Any) -> list[Finding] | None:
         request: a :class:`purpose_agent.models.ScanRequest` with the text, what it is (lesson,
             prompt, document, tool output) and, for memory candidates, the item itself.
         settings: this plugin's validated settings (thresholds), or ``None``.
+        context: a :class:`purpose_agent.interfaces.ComponentContext`; ``context.kernel`` gives
+            access to backends for an optional model-assisted check.
 
     Returns: a list of :class:`purpose_agent.models.Finding` (empty when clean), or ``None``.
 

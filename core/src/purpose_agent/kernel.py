@@ -536,6 +536,8 @@ class Kernel:
                 if record.status != STATUS_OK:
                     raise RuntimeError(record.reason)
                 args = {"request": request, "settings": settings}
+                if "context" in impl.argnames:
+                    args["context"] = ComponentContext(kernel=self, plugin_id=record.id, settings=settings)
                 result = impl.function(*[args[name] for name in impl.argnames])
                 if result is None:
                     continue

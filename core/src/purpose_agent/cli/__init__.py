@@ -13,13 +13,14 @@ from collections.abc import Sequence
 
 from ..errors import PurposeAgentError
 from ..version import __version__
-from . import config_cmd, doctor_cmd, hooks_cmd, plugins_cmd
+from . import config_cmd, doctor_cmd, hooks_cmd, models_cmd, plugins_cmd
 
 BUILTIN_COMMANDS = {
     "plugins": plugins_cmd,
     "config": config_cmd,
     "doctor": doctor_cmd,
     "hooks": hooks_cmd,
+    "models": models_cmd,
 }
 
 

@@ -1,0 +1,389 @@
+"""The HTTP plumbing every remote backend shares: clients, timeouts, retries, typed errors.
+
+:class:`HTTPBackend` owns one lazily created ``httpx.Client`` and one ``httpx.AsyncClient``
+(per event loop), sends requests through the retry loop, and turns HTTP failures into the
+errors in :mod:`purpose_agent.llm.errors`. Protocol classes (:class:`OpenAICompatibleBackend`,
+the Ollama and Anthropic plugins) build bodies and parse replies on top of it.
+
+httpx is imported inside methods so that importing a provider plugin costs almost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    LLMError,
+    MissingAPIKeyError,
+    ModelNotFoundError,
+    ProviderUnavailableError,
+    RateLimitError,
+    RequestTimeoutError,
+    StreamError,
+)
+from .pricing import cost_usd
+from .retry import RETRYABLE_STATUSES, RetryPolicy, parse_duration, parse_retry_after
+from .streaming import parse_json
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass
+class RateLimitInfo:
+    """What a provider's rate-limit headers said on the last response (``None`` = not sent)."""
+
+    requests_remaining: int | None = None
+    tokens_remaining: int | None = None
+    reset_s: float | None = None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class HTTPBackend:
+    """Base of the HTTP backends. Subclasses set the class attributes and the protocol methods.
+
+    Args:
+        model: the model id (``""`` means the provider's default).
+        settings: the plugin's :class:`~purpose_agent.llm.settings.ProviderSettings` or ``None``.
+        base_url, api_key_env: override the settings and class defaults.
+        api_key: a key given in code (wins over the environment; never read from config files).
+        transport, async_transport: httpx transports to use instead of the network (tests).
+        environ: the environment to read keys from (default ``os.environ``).
+    """
+
+    provider: ClassVar[str] = "http"
+    default_base_url: ClassVar[str] = ""
+    default_api_key_env: ClassVar[str | None] = None
+    default_model_id: ClassVar[str] = ""
+    #: Whether a request without a key is pointless (local servers need none).
+    requires_key: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        model: str = "",
+        *,
+        settings: Any = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        def setting(key: str, default: Any) -> Any:
+            value = getattr(settings, key, None) if settings is not None else None
+            return default if value is None else value
+
+        self.model = model or setting("default_model", None) or self.default_model_id
+        self.name = f"{self.provider}:{self.model}"
+        self.base_url = (base_url or setting("base_url", None) or self.default_base_url).rstrip("/")
+        self.api_key_env = api_key_env or setting("api_key_env", None) or self.default_api_key_env
+        self._api_key = api_key
+        self._environ = os.environ if environ is None else environ
+        self.timeout = float(setting("timeout", 60.0))
+        self.connect_timeout = float(setting("connect_timeout", 10.0))
+        self.retry = RetryPolicy(
+            max_attempts=int(setting("max_retries", 2)) + 1,
+            base_delay=float(setting("retry_base_delay", 0.5)),
+            max_delay=float(setting("retry_max_delay", 8.0)),
+            max_wait=float(setting("retry_max_wait", 60.0)),
+        )
+        self.extra_headers: dict[str, str] = dict(setting("headers", {}) or {})
+        self.prices: dict[str, Any] = dict(setting("prices", {}) or {})
+        self.rate_limit = RateLimitInfo()
+        self._transport = transport
+        self._async_transport = async_transport
+        self._client: httpx.Client | None = None
+        self._aclients: dict[int, httpx.AsyncClient] = {}
+
+    # ------------------------------------------------------------------ hooks for subclasses
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        """Headers that carry the key; OpenAI-style Bearer by default."""
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def parse_rate_limit(self, headers: Mapping[str, str]) -> RateLimitInfo:
+        """Read rate-limit headers; OpenAI-style ``x-ratelimit-*`` by default.
+
+        Providers that name them differently override this; the reset time is used as the wait
+        on a 429 that carries no ``Retry-After``.
+        """
+        resets = [parse_duration(headers.get(h)) for h in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")]
+        known = [r for r in resets if r is not None]
+        return RateLimitInfo(
+            requests_remaining=_int(headers.get("x-ratelimit-remaining-requests")),
+            tokens_remaining=_int(headers.get("x-ratelimit-remaining-tokens")),
+            reset_s=max(known) if known else None,
+        )
+
+    # ------------------------------------------------------------------ keys and clients
+
+    def api_key(self) -> str | None:
+        """The key to send: given in code, else from the environment variable; ``None`` if none."""
+        if self._api_key:
+            return self._api_key
+        if self.api_key_env:
+            return self._environ.get(self.api_key_env) or None
+        return None
+
+    def _headers(self) -> dict[str, str]:
+        key = self.api_key()
+        if key is None and self.requires_key:
+            raise MissingAPIKeyError(self.provider, self.api_key_env or "(no variable configured)")
+        return {**self.auth_headers(key), **self.extra_headers}
+
+    def _timeout(self, read: float | None = None) -> httpx.Timeout:
+        import httpx
+
+        return httpx.Timeout(read or self.timeout, connect=min(self.connect_timeout, read or self.connect_timeout))
+
+    def client(self) -> httpx.Client:
+        """The sync httpx client, created on first use."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.Client(base_url=self.base_url, timeout=self._timeout(), transport=self._transport)
+        return self._client
+
+    def aclient(self) -> httpx.AsyncClient:
+        """The async httpx client of the running event loop, created on first use.
+
+        One per loop: an async connection pool must not be shared between event loops.
+        """
+        import httpx
+
+        loop_id = id(asyncio.get_running_loop())
+        client = self._aclients.get(loop_id)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(base_url=self.base_url, timeout=self._timeout(), transport=self._async_transport)
+            self._aclients[loop_id] = client
+        return client
+
+    def close(self) -> None:
+        """Close the sync client (async clients close with :meth:`aclose`)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        """Close the async client of the running loop and the sync client."""
+        client = self._aclients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.aclose()
+        self.close()
+
+    # ------------------------------------------------------------------ errors
+
+    def error_detail(self, body: str) -> tuple[str, str]:
+        """``(message, code)`` out of an error body in any of the common shapes."""
+        try:
+            data = parse_json(body, provider=self.provider)
+        except LLMError:
+            return (body.strip()[:200] or "no details given"), ""
+        error = data.get("error", data) if isinstance(data, dict) else data
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("detail") or error.get("error") or str(error)
+            code = error.get("code") or error.get("type") or ""
+            return str(message), str(code)
+        return str(error), ""
+
+    def error_for_status(self, status: int, body: str, *, attempts: int, wait_s: float | None) -> LLMError:
+        """The typed error for an HTTP failure status."""
+        detail, code = self.error_detail(body)
+        lowered = f"{detail} {code}".lower()
+        modelish = "model" in lowered and any(
+            w in lowered for w in ("not found", "does not exist", "not_found", "unknown", "invalid model", "decommissioned", "no such")
+        )
+        if status in (401, 403):
+            return AuthenticationError(self.provider, self.api_key_env or "", status, detail)
+        if status == 429:
+            return RateLimitError(self.provider, attempts, wait_s, detail)
+        if modelish or code == "model_not_found" or (status == 404 and "model" in lowered):
+            return ModelNotFoundError(self.provider, self.model, status, detail)
+        if status == 404:
+            return BadRequestError(
+                f"{self.provider}: {self.base_url} answered 404 Not Found: {detail}. Check the base URL "
+                f"([plugins.{self.provider}] base_url).",
+                provider=self.provider,
+                status=status,
+            )
+        if status >= 500:
+            return ProviderUnavailableError(
+                f"{self.provider}: server error (HTTP {status}) after {attempts} attempt(s): {detail}. The "
+                "provider may be down or overloaded; retry later or configure [model] fallback.",
+                provider=self.provider,
+                status=status,
+            )
+        return BadRequestError(
+            f"{self.provider}: the request was rejected (HTTP {status}): {detail}.", provider=self.provider, status=status
+        )
+
+    def _transport_error(self, exc: Exception, attempts: int) -> LLMError:
+        import httpx
+
+        if isinstance(exc, httpx.TimeoutException):
+            return RequestTimeoutError(
+                f"{self.provider}: no answer from {self.base_url} within {self.timeout:g} s "
+                f"({type(exc).__name__}) after {attempts} attempt(s). Raise [plugins.{self.provider}] timeout "
+                "or try a smaller model.",
+                provider=self.provider,
+            )
+        return ProviderUnavailableError(
+            f"{self.provider}: could not reach {self.base_url} ({type(exc).__name__}: {exc}) after {attempts} "
+            "attempt(s). Is the server running and the base URL right?",
+            provider=self.provider,
+        )
+
+    def _server_wait(self, response: httpx.Response) -> float | None:
+        wait = parse_retry_after(response.headers.get("retry-after"))
+        if wait is None:
+            ms = response.headers.get("retry-after-ms")
+            wait = float(ms) / 1000 if ms and ms.replace(".", "", 1).isdigit() else None
+        if wait is None and response.status_code == 429:
+            wait = self.parse_rate_limit(response.headers).reset_s
+        return wait
+
+    # ------------------------------------------------------------------ the retry loop
+
+    def send(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None, attempts: int | None = None) -> httpx.Response:
+        """Send with retries (``attempts`` overrides the policy's count); return a successful response (open, when ``stream``; caller closes it)."""
+        import httpx
+
+        headers = self._headers()
+        client = self.client()
+        attempt = 0
+        while True:
+            attempt += 1
+            wait: float | None = None
+            try:
+                request = client.build_request(method, path, json=body, headers=headers, timeout=self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT)
+                response = client.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                error = self._transport_error(exc, attempt)
+            else:
+                self.rate_limit = self.parse_rate_limit(response.headers)
+                if response.status_code < 400:
+                    return response
+                try:
+                    text = response.read().decode("utf-8", "replace")
+                except httpx.TransportError:
+                    text = ""
+                response.close()
+                wait = self._server_wait(response)
+                error = self.error_for_status(response.status_code, text, attempts=attempt, wait_s=wait)
+                if response.status_code not in RETRYABLE_STATUSES:
+                    raise error
+            if attempt >= (attempts or self.retry.max_attempts):
+                raise error
+            time.sleep(self.retry.delay(attempt, wait))
+
+    async def asend(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None, attempts: int | None = None) -> httpx.Response:
+        """Async twin of :meth:`send`."""
+        import httpx
+
+        headers = self._headers()
+        client = self.aclient()
+        attempt = 0
+        while True:
+            attempt += 1
+            wait: float | None = None
+            try:
+                request = client.build_request(method, path, json=body, headers=headers, timeout=self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT)
+                response = await client.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                error = self._transport_error(exc, attempt)
+            else:
+                self.rate_limit = self.parse_rate_limit(response.headers)
+                if response.status_code < 400:
+                    return response
+                try:
+                    text = (await response.aread()).decode("utf-8", "replace")
+                except httpx.TransportError:
+                    text = ""
+                await response.aclose()
+                wait = self._server_wait(response)
+                error = self.error_for_status(response.status_code, text, attempts=attempt, wait_s=wait)
+                if response.status_code not in RETRYABLE_STATUSES:
+                    raise error
+            if attempt >= (attempts or self.retry.max_attempts):
+                raise error
+            await asyncio.sleep(self.retry.delay(attempt, wait))
+
+    def post_json(self, path: str, body: Any) -> Any:
+        """POST ``body`` and return the parsed JSON reply."""
+        response = self.send("POST", path, body)
+        return parse_json(response.text, provider=self.provider)
+
+    async def apost_json(self, path: str, body: Any) -> Any:
+        """Async twin of :meth:`post_json`."""
+        response = await self.asend("POST", path, body)
+        return parse_json(response.text, provider=self.provider)
+
+    def stream_lines(self, path: str, body: Any) -> Iterator[str]:
+        """POST ``body`` and yield the reply's lines; the connection closes when the caller stops.
+
+        Retries cover getting the stream started; once lines flow, a broken connection or a
+        stalled server is an error (the caller may already have shown part of the reply).
+        """
+        import httpx
+
+        response = self.send("POST", path, body, stream=True)
+        try:
+            yield from response.iter_lines()
+        except httpx.TimeoutException as exc:
+            raise RequestTimeoutError(
+                f"{self.provider}: the stream stalled for more than {self.timeout:g} s ({type(exc).__name__}). "
+                f"Raise [plugins.{self.provider}] timeout if the model is slow.",
+                provider=self.provider,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise StreamError(
+                f"{self.provider}: the connection broke mid-stream ({type(exc).__name__}: {exc}); the reply is incomplete.",
+                provider=self.provider,
+            ) from exc
+        finally:
+            response.close()
+
+    async def astream_lines(self, path: str, body: Any) -> AsyncIterator[str]:
+        """Async twin of :meth:`stream_lines`; cancelling the task closes the connection."""
+        import httpx
+
+        response = await self.asend("POST", path, body, stream=True)
+        try:
+            async for line in response.aiter_lines():
+                yield line
+        except httpx.TimeoutException as exc:
+            raise RequestTimeoutError(
+                f"{self.provider}: the stream stalled for more than {self.timeout:g} s ({type(exc).__name__}). "
+                f"Raise [plugins.{self.provider}] timeout if the model is slow.",
+                provider=self.provider,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise StreamError(
+                f"{self.provider}: the connection broke mid-stream ({type(exc).__name__}: {exc}); the reply is incomplete.",
+                provider=self.provider,
+            ) from exc
+        finally:
+            await response.aclose()
+
+    # ------------------------------------------------------------------ accounting
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """USD cost of a call with this backend's model, or ``None`` if the price is unknown."""
+        return cost_usd(self.provider, self.model, prompt_tokens, completion_tokens, self.prices)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} at {self.base_url}>"

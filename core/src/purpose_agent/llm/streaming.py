@@ -1,0 +1,128 @@
+"""Parsers for the two streaming wire formats providers use: SSE and NDJSON.
+
+Both work on lines (as ``httpx.Response.iter_lines`` gives them), with sync and async twins that
+share one decoder, so the two paths cannot drift apart.
+
+SSE (``text/event-stream``): ``field: value`` lines, a blank line ends an event, lines starting
+with ``:`` are comments (OpenRouter sends ``: OPENROUTER PROCESSING`` keep-alives), several
+``data:`` lines in one event are joined with newlines. OpenAI-style streams end with
+``data: [DONE]``; Anthropic names its events (``event: content_block_delta``).
+
+NDJSON (Ollama): one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ResponseFormatError
+
+
+@dataclass(frozen=True)
+class SSEEvent:
+    """One server-sent event: its name (``message`` when unnamed) and its data text."""
+
+    event: str
+    data: str
+
+    def json(self, provider: str = "") -> Any:
+        """The data parsed as JSON; a readable error if it is not JSON."""
+        return parse_json(self.data, provider=provider, what=f"stream event '{self.event}'")
+
+
+def parse_json(text: str, *, provider: str = "", what: str = "response") -> Any:
+    """``json.loads`` that fails with a sentence naming the provider and a snippet of the text."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        snippet = text[:120] + ("…" if len(text) > 120 else "")
+        raise ResponseFormatError(
+            f"{provider or 'provider'}: the {what} is not valid JSON ({exc.msg} at position {exc.pos}): {snippet!r}. "
+            "The server may be overloaded or not speak this protocol; check the base URL.",
+            provider=provider,
+        ) from exc
+
+
+class SSEDecoder:
+    """Incremental SSE decoder: feed it lines, get complete events back."""
+
+    def __init__(self) -> None:
+        self._event = ""
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> SSEEvent | None:
+        """Take one line (without its newline); return an event when a blank line completes one."""
+        line = line.rstrip("\r")
+        if not line:
+            return self.flush()
+        if line.startswith(":"):
+            return None  # comment / keep-alive
+        field, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._event = value
+        # "id" and "retry" are not used by any LLM provider's protocol; ignored per the SSE spec.
+        return None
+
+    def flush(self) -> SSEEvent | None:
+        """Return the pending event, if any (a stream may end without a final blank line)."""
+        if not self._data and not self._event:
+            return None
+        event = SSEEvent(event=self._event or "message", data="\n".join(self._data))
+        self._event, self._data = "", []
+        return event
+
+
+def _split(lines: Iterable[str]) -> Iterator[str]:
+    # httpx's iter_lines already splits, but a transport may hand over chunks with several lines.
+    for chunk in lines:
+        if "\n" in chunk:
+            yield from chunk.split("\n")
+        else:
+            yield chunk
+
+
+def iter_sse(lines: Iterable[str]) -> Iterator[SSEEvent]:
+    """Yield the events of an SSE stream given as lines."""
+    decoder = SSEDecoder()
+    for line in _split(lines):
+        event = decoder.feed(line)
+        if event is not None:
+            yield event
+    last = decoder.flush()
+    if last is not None:
+        yield last
+
+
+async def aiter_sse(lines: AsyncIterable[str]) -> AsyncIterator[SSEEvent]:
+    """Async twin of :func:`iter_sse`."""
+    decoder = SSEDecoder()
+    async for chunk in lines:
+        for line in chunk.split("\n") if "\n" in chunk else (chunk,):
+            event = decoder.feed(line)
+            if event is not None:
+                yield event
+    last = decoder.flush()
+    if last is not None:
+        yield last
+
+
+def iter_ndjson(lines: Iterable[str], *, provider: str = "") -> Iterator[Any]:
+    """Yield one parsed JSON value per non-blank line."""
+    for line in _split(lines):
+        if line.strip():
+            yield parse_json(line, provider=provider, what="stream line")
+
+
+async def aiter_ndjson(lines: AsyncIterable[str], *, provider: str = "") -> AsyncIterator[Any]:
+    """Async twin of :func:`iter_ndjson`."""
+    async for chunk in lines:
+        for line in chunk.split("\n") if "\n" in chunk else (chunk,):
+            if line.strip():
+                yield parse_json(line, provider=provider, what="stream line")

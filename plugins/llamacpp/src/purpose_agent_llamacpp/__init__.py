@@ -1,0 +1,32 @@
+"""An in-process local model for purpose-agent: ``llamacpp:`` (embedded SmolLM2) or ``llamacpp:/path/model.gguf``.
+
+Importing this module is cheap: llama_cpp (and the model file) load on the first request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from purpose_agent.hookspecs import hookimpl
+
+PURPOSE_AGENT_HOOK_API = "1.0"
+
+
+@hookimpl
+def settings_model() -> Any:
+    """``[plugins.llamacpp]``: model_path, n_threads, n_ctx, chat_format, seed."""
+    from .settings import LlamaCppSettings
+
+    return LlamaCppSettings
+
+
+@hookimpl
+def register_backends(register: Any) -> None:
+    """Register the ``llamacpp`` provider."""
+
+    def factory(model: str, context: Any) -> Any:
+        from .backend import LlamaCppBackend
+
+        return LlamaCppBackend(model, settings=context.settings)
+
+    register("llamacpp", factory, description="local GGUF model in-process (llama-cpp-python); default: SmolLM2-135M")

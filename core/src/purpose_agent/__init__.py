@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     )
     from .hookspecs import HOOK_API_VERSION, hookimpl
     from .kernel import Kernel
+    from .runtime.agents import LessonRejected, Spark, Team, purpose
+    from .runtime.events import EventBus
+    from .runtime.flow import BEGIN, DONE_SIGNAL, Council, Flow, aswarm, swarm
+    from .runtime.loop import Budget, Runner
+    from .runtime.tools import tool
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -40,6 +45,20 @@ _LAZY: dict[str, str] = {
     "MemoryWriteVetoed": "purpose_agent.errors",
     "SandboxUnavailable": "purpose_agent.errors",
     "models": "purpose_agent.models",
+    "purpose": "purpose_agent.runtime.agents",
+    "Team": "purpose_agent.runtime.agents",
+    "Spark": "purpose_agent.runtime.agents",
+    "LessonRejected": "purpose_agent.runtime.agents",
+    "Flow": "purpose_agent.runtime.flow",
+    "BEGIN": "purpose_agent.runtime.flow",
+    "DONE_SIGNAL": "purpose_agent.runtime.flow",
+    "swarm": "purpose_agent.runtime.flow",
+    "aswarm": "purpose_agent.runtime.flow",
+    "Council": "purpose_agent.runtime.flow",
+    "tool": "purpose_agent.runtime.tools",
+    "Budget": "purpose_agent.runtime.loop",
+    "Runner": "purpose_agent.runtime.loop",
+    "EventBus": "purpose_agent.runtime.events",
 }
 
 __all__ = ["__version__", *_LAZY]

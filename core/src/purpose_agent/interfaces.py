@@ -46,7 +46,13 @@ class ComponentContext:
 
 @runtime_checkable
 class Backend(Protocol):
-    """An LLM backend. ``name`` is the full ``provider:model`` string it serves."""
+    """An LLM backend. ``name`` is the full ``provider:model`` string it serves.
+
+    Optional attributes the kernel uses when present: ``supports_tools`` (``True`` if the backend
+    accepts ``ChatRequest.tools`` and returns native tool calls; otherwise the actor asks for
+    JSON actions constrained by ``response_schema``) and ``health() -> (ok, detail)`` (used by
+    ``purpose-agent doctor``).
+    """
 
     name: str
 

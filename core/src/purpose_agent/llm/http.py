@@ -64,6 +64,9 @@ class HTTPBackend:
         environ: the environment to read keys from (default ``os.environ``).
     """
 
+    #: HTTP chat APIs take tool specs and return tool calls; the actor then uses native calls.
+    supports_tools = True
+
     provider: ClassVar[str] = "http"
     default_base_url: ClassVar[str] = ""
     default_api_key_env: ClassVar[str | None] = None

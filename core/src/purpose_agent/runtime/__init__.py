@@ -1,0 +1,1 @@
+"""The agent runtime: actor, step loop, events, and the easy API built on them."""

@@ -1,0 +1,269 @@
+"""The easy API: ``pa.purpose(...)`` returns a :class:`Team`; ``pa.Spark`` is one agent.
+
+    import purpose_agent as pa
+    team = pa.purpose("Help me write Python code")
+    result = team.run("Write a fibonacci function")
+
+A team is composed from its purpose (code → architect, coder, tester; research → researcher,
+analyst; data → analyst, reporter; writing → writer, editor; otherwise assistant, reviewer).
+Members run in order, each seeing the task and what the members before it produced; the last
+member's answer is the team's. Everything runs through the kernel: the backend, tools, critic
+and memory store are plugins chosen by name or by configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import ChatRequest, Message, Score, Trajectory, Usage
+from .actor import Actor
+from .events import EventBus
+from .loop import Budget, Runner, RunResult, run_sync
+
+ROLE_BRIEFS: dict[str, str] = {
+    "architect": "a software architect: you plan the solution — functions, signatures, edge cases — briefly, without writing the full code",
+    "coder": "a careful Python programmer: you write complete, working code and check it by running it when a tool allows",
+    "tester": "a tester: you write and run unit tests for the code you are given and reply with the final, corrected code",
+    "researcher": "a researcher: you gather the relevant facts and sources for the question",
+    "analyst": "an analyst: you reason over the material you are given and draw careful, quantified conclusions",
+    "reporter": "a reporter: you present findings clearly for the reader",
+    "writer": "a writer: you draft clear, well-structured text for the request",
+    "editor": "an editor: you tighten and correct the draft you are given and reply with the final text",
+    "assistant": "a capable assistant: you do the task",
+    "reviewer": "a reviewer: you check the work you are given, fix what is wrong, and reply with the final result",
+}
+
+_COMPOSITIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("code", "python", "program", "function", "script", "debug", "bug", "implement", "refactor", "api"),
+     ("architect", "coder", "tester")),
+    (("research", "investigate", "literature", "survey", "find out", "sources"), ("researcher", "analyst")),
+    (("data", "dataset", "csv", "statistic", "spreadsheet", "sql", "chart", "metrics"), ("analyst", "reporter")),
+    (("write", "writing", "essay", "blog", "article", "story", "copy", "newsletter", "edit"), ("writer", "editor")),
+)
+DEFAULT_ROLES = ("assistant", "reviewer")
+
+
+def compose_roles(purpose: str) -> tuple[str, ...]:
+    """Pick team roles from the words of a purpose (first matching theme wins)."""
+    words = purpose.lower()
+    for keywords, roles in _COMPOSITIONS:
+        if any(re.search(rf"\b{re.escape(k)}", words) for k in keywords):
+            return roles
+    return DEFAULT_ROLES
+
+
+def _kernel(kernel: Any) -> Any:
+    if kernel is not None:
+        return kernel
+    from ..kernel import Kernel
+
+    return Kernel.load()
+
+
+def resolve_model(model: Any, kernel: Any) -> Any:
+    """A backend from a backend object, a ``provider:model`` string, or ``None`` (the default)."""
+    if model is not None and not isinstance(model, str):
+        return model
+    from ..llm.resolve import resolve_backend
+
+    return resolve_backend(model, kernel).backend
+
+
+@dataclass
+class Spark:
+    """One agent: a role, a backend, tools, and optionally a critic and a checkpointer."""
+
+    role: str = "assistant"
+    purpose: str = ""
+    model: Any = None
+    tools: Sequence[Any] | None = None
+    kernel: Any = None
+    critic: Any = None
+    checkpointer: Any = None
+    budget: Budget = field(default_factory=Budget)
+    lessons: Sequence[str] = ()
+    instructions: Sequence[str] = ()
+    bus: EventBus | None = None
+
+    def __post_init__(self) -> None:
+        self.kernel = _kernel(self.kernel)
+        self.backend = resolve_model(self.model, self.kernel)
+        if self.tools is None:
+            self.tools = self.kernel.tools()
+        if isinstance(self.critic, str):
+            self.critic = self.kernel.critic(self.critic, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
+        if isinstance(self.checkpointer, str):
+            self.checkpointer = self.kernel.checkpointer(self.checkpointer)
+        self.bus = self.bus or EventBus(kernel=self.kernel)
+
+    def runner(self, *, lessons: Sequence[str] | None = None, extra_instructions: Sequence[str] = ()) -> Runner:
+        """The loop for one run of this agent."""
+        actor = Actor(
+            backend=self.backend,
+            tools=list(self.tools or ()),
+            role=ROLE_BRIEFS.get(self.role, self.role),
+            purpose=self.purpose,
+            instructions=[*self.instructions, *extra_instructions],
+            lessons=list(self.lessons if lessons is None else lessons),
+        )
+        return Runner(actor=actor, bus=self.bus or EventBus(), critic=self.critic,
+                      checkpointer=self.checkpointer, budget=self.budget)
+
+    async def arun(self, task: str, **kwargs: Any) -> RunResult:
+        """Run one task (async)."""
+        return await self.runner().arun(task, **kwargs)
+
+    def run(self, task: str, **kwargs: Any) -> RunResult:
+        """Run one task."""
+        return run_sync(self.arun(task, **kwargs))
+
+
+def _sandbox_or_none(kernel: Any) -> Any:
+    """The first registered sandbox, or ``None`` (critics that need one then refuse)."""
+    names = sorted(kernel.components("sandbox"))
+    return kernel.sandbox(names[0]) if names else None
+
+
+class LessonRejected(ValueError):
+    """A taught lesson was refused; ``findings`` says which scanner objected and why."""
+
+    def __init__(self, message: str, findings: list[Any]) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+@dataclass
+class TeamResult:
+    """A team run: each member's result, the combined trajectory, and its score."""
+
+    answer: str | None
+    score: Score | None
+    members: dict[str, RunResult]
+    trajectory: Trajectory
+    usage: Usage
+
+
+class Team:
+    """Agents composed for a purpose, sharing a backend, tools, critic and memory."""
+
+    def __init__(
+        self,
+        purpose: str,
+        *,
+        model: Any = None,
+        roles: Sequence[str] | None = None,
+        tools: Sequence[Any] | None = None,
+        knowledge: Sequence[str] | str | None = None,
+        critic: Any = None,
+        kernel: Any = None,
+        budget: Budget | None = None,
+    ) -> None:
+        self.purpose = purpose
+        self.kernel = _kernel(kernel)
+        self.backend = resolve_model(model, self.kernel)
+        self.roles = tuple(roles or compose_roles(purpose))
+        self.tools = list(self.kernel.tools() if tools is None else tools)
+        self.knowledge = [knowledge] if isinstance(knowledge, str) else list(knowledge or [])
+        self.bus = EventBus(kernel=self.kernel)
+        self.budget = budget or Budget(max_steps=6)
+        if critic is None:
+            critic = self._default_critic()
+        elif isinstance(critic, str):
+            critic = self.kernel.critic(critic, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
+        self.critic = critic
+        self.history: list[TeamResult] = []
+
+    def _default_critic(self) -> Any:
+        configured = self.kernel.config.get("runtime.critic")
+        available = self.kernel.components("critic")
+        name = configured or ("standard" if "standard" in available else None)
+        if name is None:
+            return None
+        return self.kernel.critic(name, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
+
+    def member(self, role: str) -> Spark:
+        """The agent that plays ``role`` in this team."""
+        return Spark(role=role, purpose=self.purpose, model=self.backend, tools=self.tools, kernel=self.kernel,
+                     budget=self.budget, instructions=self.knowledge, bus=self.bus)
+
+    async def arun(self, task: str) -> TeamResult:
+        """Run the members in order on ``task``; score the combined result."""
+        results: dict[str, RunResult] = {}
+        notes: list[str] = []
+        usage = Usage()
+        combined = Trajectory(task=task, purpose=self.purpose)
+        for role in self.roles:
+            brief = task if not notes else task + "\n\nWork so far from your team:\n" + "\n\n".join(notes)
+            result = await self.member(role).arun(brief)
+            results[role] = result
+            usage = usage + result.usage
+            offset = len(combined.steps)
+            for step in result.trajectory.steps:
+                combined.steps.append(step.model_copy(update={"index": offset + step.index}))
+            if result.answer:
+                notes.append(f"[{role}] {result.answer}")
+                combined.final_answer = result.answer
+        score = None
+        if self.critic is not None:
+            try:
+                score = self.critic.score(combined)
+            except Exception as exc:  # the answer stands even if the critic fails
+                score = Score(value=0.0, reason=f"critic failed: {type(exc).__name__}: {exc}")
+        team_result = TeamResult(combined.final_answer, score, results, combined, usage)
+        self.history.append(team_result)
+        return team_result
+
+    def run(self, task: str) -> TeamResult:
+        """Run the team on one task."""
+        return run_sync(self.arun(task))
+
+    def ask(self, question: str) -> str:
+        """Answer a question from the team's purpose and knowledge, with one model call, no tools."""
+        system = f"You answer questions for a team whose purpose is: {self.purpose}."
+        if self.knowledge:
+            system += "\nWhat the team knows:\n" + "\n".join(f"- {k}" for k in self.knowledge)
+        request = ChatRequest(messages=[Message(role="system", content=system), Message(role="user", content=question)])
+        return self.backend.complete(request).message.content
+
+    def teach(self, text: str) -> list[Any]:
+        """Give the team a piece of knowledge, after every active immune scanner has read it.
+
+        Returns the (non-blocking) findings. Raises :class:`LessonRejected` if a scanner blocks
+        it, or if no scanner is active: unscreened text never reaches the team's prompts.
+        """
+        from ..models import ScanRequest, Severity
+
+        if not text.strip():
+            raise ValueError("teach() needs non-blank text")
+        if not self.kernel.scanners():
+            raise LessonRejected(
+                "no immune scanner is active, so this lesson cannot be screened and was not kept; "
+                "install purpose-agent-immune (or enable its scanners) and teach it again", [])
+        findings = self.kernel.scan(ScanRequest(text=text, source="lesson"))
+        blocking = [f for f in findings if f.severity.rank >= Severity.HIGH.rank]
+        if blocking:
+            reasons = "; ".join(f"{f.scanner}: {f.explanation}" for f in blocking)
+            raise LessonRejected(f"lesson rejected by the immune scanners: {reasons}", findings)
+        self.knowledge.append(text)
+        return findings
+
+    def status(self) -> dict[str, Any]:
+        """What the team is: purpose, roles, model, tools, critic, and how its runs went."""
+        return {
+            "purpose": self.purpose,
+            "roles": list(self.roles),
+            "model": getattr(self.backend, "name", type(self.backend).__name__),
+            "tools": [t.name for t in self.tools],
+            "critic": getattr(self.critic, "name", None),
+            "runs": len(self.history),
+            "scores": [r.score.value if r.score else None for r in self.history],
+            "knowledge": len(self.knowledge),
+        }
+
+
+def purpose(description: str, *, model: Any = None, knowledge: Sequence[str] | str | None = None, **kwargs: Any) -> Team:
+    """Build a team for a purpose: ``pa.purpose("Help me write Python code").run("...")``."""
+    return Team(description, model=model, knowledge=knowledge, **kwargs)

@@ -1,0 +1,1 @@
+"""Learning from runs: extraction, small typed memory edits, and memory CI (screen + replay)."""

@@ -1,0 +1,151 @@
+"""Memory CI: no lesson is trusted until it has been screened and replayed.
+
+    candidate ──scan──▶ quarantined ──replay──▶ promoted
+        │                   │
+        └─ blocked ─▶ rejected     └─ regression ─▶ rejected
+
+* **Screen**: every active immune scanner reads the item (through the kernel, which fails
+  closed). A finding at or above ``blocking_severity`` rejects it. With *no* scanner active,
+  nothing moves: the item stays a candidate and :meth:`MemoryCI.status` says why.
+* **Replay**: stored tasks are run twice through the real backend and critic — without the
+  candidate and with it. It is promoted only if the runs with it score no lower (within
+  ``tolerance``) and reach ``success_at`` or improve; otherwise it is rejected with the figures.
+  Items taught by a user that have no stored task to replay are promoted on the screen alone, and
+  the reason says so.
+* Every transition is a new version of the item with ``status_reason``, so the history shows who
+  decided what, and why.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import MemoryItem, MemoryStatus, ScanRequest, Severity
+
+#: ``replay(task, lessons) -> score 0..10``: run one stored task with exactly these lessons.
+Replayer = Callable[[str, list[str]], float]
+
+
+@dataclass
+class ReplayReport:
+    """The evidence a promotion decision rests on."""
+
+    tasks: list[str]
+    without: list[float]
+    with_item: list[float]
+
+    @property
+    def delta(self) -> float:
+        """Mean score with the item minus without."""
+        return statistics.fmean(self.with_item) - statistics.fmean(self.without)
+
+
+@dataclass
+class MemoryCI:
+    """Moves items through screening and replay, recording each decision."""
+
+    kernel: Any
+    store: Any
+    replayer: Replayer | None = None
+    replay_tasks: Sequence[str] = ()
+    blocking_severity: Severity = Severity.HIGH
+    tolerance: float = 0.0
+    success_at: float = 7.0
+    max_replays: int = 2
+    log: list[str] = field(default_factory=list)
+
+    def _move(self, item: MemoryItem, status: MemoryStatus, reason: str) -> MemoryItem:
+        updated = self.store.update(item.model_copy(update={"status": status, "status_reason": reason}))
+        self.log.append(f"{item.id[:8]} {item.status.value} -> {status.value}: {reason}")
+        return updated
+
+    def screen(self, item: MemoryItem) -> MemoryItem:
+        """Scan a candidate; quarantine it, reject it, or leave it waiting if nothing can scan."""
+        if item.status != MemoryStatus.CANDIDATE:
+            return item
+        scanners = self.kernel.scanners()
+        if not scanners:
+            reason = "waiting: no immune scanner is active, so nothing can be screened or promoted"
+            if item.status_reason != reason:
+                item = self.store.update(item.model_copy(update={"status_reason": reason}))
+            return item
+        findings = self.kernel.scan(ScanRequest(text=item.text, source="lesson", item=item))
+        blocking = [f for f in findings if f.severity.rank >= self.blocking_severity.rank]
+        if blocking:
+            reasons = "; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:3])
+            return self._move(item, MemoryStatus.REJECTED, f"blocked by scanners: {reasons}")
+        note = f" ({len(findings)} low-severity finding(s))" if findings else ""
+        return self._move(item, MemoryStatus.QUARANTINED, f"passed {len(scanners)} scanner(s){note}")
+
+    def replay(self, item: MemoryItem, promoted_texts: Sequence[str] = ()) -> MemoryItem:
+        """Replay stored tasks with and without a quarantined item; promote or reject it."""
+        if item.status != MemoryStatus.QUARANTINED:
+            return item
+        tasks = list(self.replay_tasks)[: self.max_replays]
+        if self.replayer is None or not tasks:
+            if item.provenance.trust == "taught":
+                return self._move(item, MemoryStatus.PROMOTED,
+                                  "taught by a user; passed the scanners; no stored task to replay yet")
+            reason = "waiting: no replay tasks stored yet" if self.replayer else "waiting: no replayer configured"
+            if item.status_reason != reason:
+                item = self.store.update(item.model_copy(update={"status_reason": reason}))
+            return item
+        base = [t for t in promoted_texts if t != item.text]
+        report = ReplayReport(tasks, [self.replayer(t, list(base)) for t in tasks],
+                              [self.replayer(t, [*base, item.text]) for t in tasks])
+        with_mean, without_mean = statistics.fmean(report.with_item), statistics.fmean(report.without)
+        figures = f"replay on {len(tasks)} task(s): {without_mean:.1f} without, {with_mean:.1f} with"
+        if report.delta < -self.tolerance:
+            return self._move(item, MemoryStatus.REJECTED, f"regression: {figures}")
+        if with_mean < self.success_at and report.delta <= 0:
+            return self._move(item, MemoryStatus.REJECTED, f"no objective gain: {figures}")
+        return self._move(item, MemoryStatus.PROMOTED, f"no regression: {figures}")
+
+    def process(self, items: Sequence[MemoryItem]) -> list[MemoryItem]:
+        """Screen then replay each item; return them in their new state."""
+        promoted = [i.text for i in self.store.list(status=MemoryStatus.PROMOTED)]
+        out = []
+        for item in items:
+            item = self.screen(item)
+            item = self.replay(item, promoted)
+            if item.status == MemoryStatus.PROMOTED:
+                promoted.append(item.text)
+            out.append(item)
+        return out
+
+    def status(self) -> dict[str, Any]:
+        """Counts per status, and why anything is waiting."""
+        counts = {s.value: len(self.store.list(status=s)) for s in MemoryStatus}
+        waiting = sorted({i.status_reason for s in (MemoryStatus.CANDIDATE, MemoryStatus.QUARANTINED)
+                          for i in self.store.list(status=s) if i.status_reason.startswith("waiting")})
+        return {"counts": counts, "scanners": self.kernel.scanners(), "waiting": waiting}
+
+
+def maintain(store: Any, *, budget_per_scope: int = 50, harmful_margin: int = 2) -> list[str]:
+    """Homeostasis: archive harmful items and keep each scope within its budget.
+
+    An item is harmful when its ``harmful`` counter exceeds ``helpful`` by ``harmful_margin``.
+    Over budget, the least useful promoted items of a scope are archived (never deleted).
+    """
+    log: list[str] = []
+    promoted = store.list(status=MemoryStatus.PROMOTED)
+    for item in promoted:
+        if item.counters.harmful >= item.counters.helpful + harmful_margin:
+            store.update(item.model_copy(update={"status": MemoryStatus.ARCHIVED, "status_reason":
+                                                 f"harmful: {item.counters.harmful} harmful vs {item.counters.helpful} helpful"}))
+            log.append(f"archived {item.id[:8]} as harmful")
+    by_scope: dict[tuple[str, str], list[MemoryItem]] = {}
+    for item in store.list(status=MemoryStatus.PROMOTED):
+        by_scope.setdefault((item.scope.level, item.scope.value), []).append(item)
+    for scope, items in by_scope.items():
+        if len(items) <= budget_per_scope:
+            continue
+        items.sort(key=lambda i: (i.usefulness, i.counters.helpful - i.counters.harmful, i.updated_at))
+        for item in items[: len(items) - budget_per_scope]:
+            store.update(item.model_copy(update={"status": MemoryStatus.ARCHIVED,
+                                                 "status_reason": f"over the budget of {budget_per_scope} for scope {scope[0]}:{scope[1]}"}))
+            log.append(f"archived {item.id[:8]} over budget")
+    return log

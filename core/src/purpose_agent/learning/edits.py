@@ -13,6 +13,7 @@ New lessons are planned against what memory already holds:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ def similarity(a: str, b: str) -> float:
     """Jaccard similarity of word bigrams and unigrams; 1.0 for identical wording."""
     def shingles(text: str) -> set[str]:
         toks = words(text)
-        return set(toks) | {f"{x} {y}" for x, y in zip(toks, toks[1:], strict=False)}
+        return set(toks) | {f"{x} {y}" for x, y in itertools.pairwise(toks)}
 
     sa, sb = shingles(a), shingles(b)
     if not sa or not sb:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from purpose_agent.builtins import memory_store
+from purpose_agent.discovery import BUILTIN_PLUGINS
 from purpose_agent.models import ChatRequest, Message
 from purpose_agent.testing import FunctionBackend, ScriptedBackend, ScriptExhausted, make_kernel, plugin
 from purpose_agent.testing.conformance import BackendConformance, MemoryStoreConformance
@@ -41,7 +42,7 @@ def test_make_kernel_ignores_installed_plugins_and_config(tmp_path: Path) -> Non
     (Path.cwd() / "purpose-agent.toml").write_text("[plugins.memory]\nenabled = false\n")
     kernel = make_kernel(builtins=True)
     assert kernel.records["memory"].status in ("ok", "available")
-    assert set(kernel.records) == {"memory"}
+    assert set(kernel.records) == set(BUILTIN_PLUGINS)
 
 
 class TestBuiltinMemoryStore(MemoryStoreConformance):

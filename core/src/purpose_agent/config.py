@@ -57,6 +57,13 @@ def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "purpose-agent" / USER_FILE_NAME
 
 
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where purpose-agent keeps run state (checkpoints, traces): ``$XDG_STATE_HOME/purpose-agent``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".local" / "state")
+    return Path(base) / "purpose-agent"
+
+
 def find_project_file(start: Path | None = None) -> tuple[Path, bool] | None:
     """Find the nearest project config from ``start`` upwards.
 

@@ -96,7 +96,11 @@ class Spark:
         if isinstance(self.critic, str):
             self.critic = self.kernel.critic(self.critic, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
         if isinstance(self.checkpointer, str):
-            self.checkpointer = self.kernel.checkpointer(self.checkpointer)
+            from ..config import state_dir
+
+            default = str(state_dir() / "checkpoints" / self.checkpointer)
+            path = self.kernel.config.get("runtime.checkpoint_path", default)
+            self.checkpointer = self.kernel.checkpointer(self.checkpointer, path=path)
         self.bus = self.bus or EventBus(kernel=self.kernel)
 
     def runner(self, *, lessons: Sequence[str] | None = None, extra_instructions: Sequence[str] = ()) -> Runner:
@@ -184,20 +188,24 @@ class Team:
             return None
         return self.kernel.critic(name, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
 
-    def member(self, role: str) -> Spark:
-        """The agent that plays ``role`` in this team."""
+    def member(self, role: str, lessons: Sequence[str] = ()) -> Spark:
+        """The agent that plays ``role`` in this team (with ``lessons`` injected)."""
         return Spark(role=role, purpose=self.purpose, model=self.backend, tools=self.tools, kernel=self.kernel,
-                     budget=self.budget, instructions=self.knowledge, bus=self.bus)
+                     budget=self.budget, instructions=self.knowledge, bus=self.bus, lessons=lessons)
 
-    async def arun(self, task: str) -> TeamResult:
-        """Run the members in order on ``task``; score the combined result."""
+    async def arun(self, task: str, *, lessons: Sequence[str] = ()) -> TeamResult:
+        """Run the members in order on ``task``; score the combined result.
+
+        ``lessons`` (retrieved memories) are injected into every member's prompt, under the
+        actor's cap and token budget.
+        """
         results: dict[str, RunResult] = {}
         notes: list[str] = []
         usage = Usage()
         combined = Trajectory(task=task, purpose=self.purpose)
         for role in self.roles:
             brief = task if not notes else task + "\n\nWork so far from your team:\n" + "\n\n".join(notes)
-            result = await self.member(role).arun(brief)
+            result = await self.member(role, lessons).arun(brief)
             results[role] = result
             usage = usage + result.usage
             offset = len(combined.steps)
@@ -216,9 +224,9 @@ class Team:
         self.history.append(team_result)
         return team_result
 
-    def run(self, task: str) -> TeamResult:
+    def run(self, task: str, *, lessons: Sequence[str] = ()) -> TeamResult:
         """Run the team on one task."""
-        return run_sync(self.arun(task))
+        return run_sync(self.arun(task, lessons=lessons))
 
     def ask(self, question: str) -> str:
         """Answer a question from the team's purpose and knowledge, with one model call, no tools."""

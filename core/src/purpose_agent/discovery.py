@@ -27,6 +27,7 @@ _VALID_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 #: id -> (module, roles). They can be disabled or excluded like any other plugin.
 BUILTIN_PLUGINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "memory": ("purpose_agent.builtins.memory_store", ("memory_store",)),
+    "sqlite": ("purpose_agent.builtins.sqlite_store", ("memory_store",)),
     "checkpointers": ("purpose_agent.builtins.checkpointers", ("checkpointer",)),
 }
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ..errors import PurposeAgentError
 from ..version import __version__
-from . import config_cmd, doctor_cmd, hooks_cmd, models_cmd, plugins_cmd
+from . import config_cmd, demo_cmd, doctor_cmd, hooks_cmd, memory_cmd, models_cmd, plugins_cmd, run_cmd
 
 BUILTIN_COMMANDS = {
     "plugins": plugins_cmd,
@@ -21,6 +21,9 @@ BUILTIN_COMMANDS = {
     "doctor": doctor_cmd,
     "hooks": hooks_cmd,
     "models": models_cmd,
+    "run": run_cmd,
+    "demo": demo_cmd,
+    "memory": memory_cmd,
 }
 
 
@@ -70,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return code
         parser = build_parser()
         if not rest:
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                return run_cmd.wizard()
             parser.print_help()
             return 0
         args = parser.parse_args(argv)

@@ -128,6 +128,13 @@ def _split_words(text: str) -> list[str]:
     return [w if i == 0 else " " + w for i, w in enumerate(words)]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 makes bursts of concurrent clients wait for SYN
+    # retransmits (a second each); real servers listen with a deep backlog.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class FakeLLMServer:
     """A threaded HTTP server on a free loopback port. Use as a context manager."""
 
@@ -226,7 +233,7 @@ class FakeLLMServer:
 
             do_GET = do_POST = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-llm-server", daemon=True

@@ -66,6 +66,8 @@ class Actor:
     native_tools: bool | None = None
     max_observation_chars: int = 4000
     _tool_names: set[str] = field(default_factory=set, init=False)
+    _system_prompt: str | None = field(default=None, init=False)
+    _message_cache: tuple[Any, int, list[Message]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._tool_names = {t.name for t in self.tools}
@@ -113,9 +115,25 @@ class Actor:
         return "\n\n".join(parts)
 
     def messages(self, trajectory: Trajectory) -> list[Message]:
-        """The conversation so far, rebuilt from the trajectory (so a resumed run sees the same)."""
-        messages = [Message(role="system", content=self.system_prompt()), Message(role="user", content=trajectory.task)]
-        for step in trajectory.steps:
+        """The conversation so far, derived from the trajectory (so a resumed run sees the same).
+
+        Built incrementally: messages for steps already seen in this run are reused, so a long
+        run does not pay for its whole history at every step.
+        """
+        key = (trajectory.run_id, trajectory.task)
+        cached = self._message_cache
+        if cached is None or cached[0] != key or cached[1] > len(trajectory.steps):
+            if self._system_prompt is None:
+                self._system_prompt = self.system_prompt()
+            cached = (key, 0, [Message(role="system", content=self._system_prompt),
+                               Message(role="user", content=trajectory.task)])
+        key, done, messages = cached
+        messages = self._step_messages(trajectory, done, messages)
+        self._message_cache = (key, len(trajectory.steps), messages)
+        return list(messages)
+
+    def _step_messages(self, trajectory: Trajectory, start: int, messages: list[Message]) -> list[Message]:
+        for step in trajectory.steps[start:]:
             action, observation = step.action, step.observation
             if action.kind != "tool" or observation is None:
                 continue

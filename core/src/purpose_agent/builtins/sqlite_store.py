@@ -1,0 +1,609 @@
+"""Built-in plugin ``sqlite``: the persistent default memory store, one SQLite file in WAL mode.
+
+Options (``kernel.memory_store("sqlite", **options)``):
+
+* ``path``: the database file. Default: ``[memory] path`` from the configuration, else
+  ``$XDG_DATA_HOME/purpose-agent/memory.db`` (``~/.local/share/...``; ``%LOCALAPPDATA%`` on
+  Windows). ``~`` is expanded; a relative path is relative to the working directory.
+* ``busy_timeout_ms`` (default 10000): how long a writer waits for another one.
+* ``synchronous`` (default ``"NORMAL"``): WAL + NORMAL loses nothing when a *process* dies; use
+  ``"FULL"`` to also keep the last commits through a power cut (slower writes).
+
+Layout (schema version :data:`LATEST_SCHEMA`, migrations in :data:`MIGRATIONS`):
+
+* ``items``: the current version of each item, one row; scope, provenance, counters and tags
+  are JSON columns;
+* ``item_versions``: every version ever written, as the item's canonical JSON; append-only
+  (triggers refuse UPDATE and DELETE);
+* ``items_fts``: an FTS5 index over text and tags, ranked with BM25;
+* ``schema_version``: one row per applied migration.
+
+Beyond the :class:`~purpose_agent.interfaces.MemoryStore` protocol the store offers
+:meth:`SQLiteStore.record_use`, :meth:`~SQLiteStore.rollback`, :meth:`~SQLiteStore.export_jsonl`,
+:meth:`~SQLiteStore.import_jsonl`, :meth:`~SQLiteStore.restore`, :meth:`~SQLiteStore.add_many`,
+:meth:`~SQLiteStore.find_by_hash`, :meth:`~SQLiteStore.ids_with_prefix` and
+:meth:`~SQLiteStore.stats`; ``search`` also takes ``scopes``.
+
+Concurrency: one connection per thread (and per process: a forked child opens its own); every
+write is a ``BEGIN IMMEDIATE`` transaction, so writers queue on the database lock instead of
+failing half-way, and readers never block writers (WAL).
+
+Only the standard library and :mod:`purpose_agent.hookspecs` are imported at module level:
+``purpose-agent plugins list`` imports this module and must not pay for pydantic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from purpose_agent.hookspecs import hookimpl
+
+PURPOSE_AGENT_HOOK_API = "1.0"
+
+# --------------------------------------------------------------------------- schema
+
+#: Ordered migrations: entry ``n - 1`` takes a database from schema version ``n - 1`` to ``n``.
+#: Released steps are never edited; a change of layout is a new entry at the end.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # v1: current items and their append-only history.
+    (
+        """CREATE TABLE items (
+            seq INTEGER PRIMARY KEY,         -- explicit, so VACUUM keeps it (the FTS index points at it)
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            text TEXT NOT NULL,
+            scope TEXT NOT NULL,             -- JSON {"level", "value"}
+            version INTEGER NOT NULL,
+            provenance TEXT NOT NULL,        -- JSON
+            counters TEXT NOT NULL,          -- JSON {"uses", "helpful", "harmful"}
+            usefulness REAL NOT NULL,
+            tags TEXT NOT NULL,              -- JSON list of strings
+            status_reason TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX items_by_status ON items (status, updated_at)",
+        "CREATE INDEX items_by_updated ON items (updated_at)",
+        """CREATE TABLE item_versions (
+            item_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL,              -- the whole item at this version, canonical JSON
+            written_at REAL NOT NULL,
+            PRIMARY KEY (item_id, version)
+        ) WITHOUT ROWID""",
+    ),
+    # v2: BM25 search, the exact-duplicate key, and history made structurally append-only.
+    (
+        "ALTER TABLE items ADD COLUMN content_hash TEXT NOT NULL DEFAULT ''",
+        "UPDATE items SET content_hash = purpose_agent_content_hash(text)",
+        "CREATE INDEX items_by_hash ON items (content_hash)",
+        """CREATE VIRTUAL TABLE items_fts USING fts5(
+            text, tags, content='items', content_rowid='seq',
+            tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        "INSERT INTO items_fts (items_fts) VALUES ('rebuild')",
+        """CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+            INSERT INTO items_fts (rowid, text, tags) VALUES (new.seq, new.text, new.tags);
+        END""",
+        """CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+            INSERT INTO items_fts (items_fts, rowid, text, tags) VALUES ('delete', old.seq, old.text, old.tags);
+        END""",
+        """CREATE TRIGGER items_fts_update AFTER UPDATE OF text, tags ON items BEGIN
+            INSERT INTO items_fts (items_fts, rowid, text, tags) VALUES ('delete', old.seq, old.text, old.tags);
+            INSERT INTO items_fts (rowid, text, tags) VALUES (new.seq, new.text, new.tags);
+        END""",
+        """CREATE TRIGGER item_versions_no_update BEFORE UPDATE ON item_versions BEGIN
+            SELECT RAISE(ABORT, 'item_versions is append-only: write a new version instead');
+        END""",
+        """CREATE TRIGGER item_versions_no_delete BEFORE DELETE ON item_versions BEGIN
+            SELECT RAISE(ABORT, 'item_versions is append-only: history is never deleted');
+        END""",
+    ),
+)
+
+LATEST_SCHEMA = len(MIGRATIONS)
+
+_COLUMNS = ("id", "kind", "status", "text", "scope", "version", "provenance", "counters", "usefulness",
+            "tags", "status_reason", "updated_at")
+_SELECT = ", ".join(f"i.{c}" for c in _COLUMNS)
+_JSON_COLUMNS = frozenset({"scope", "provenance", "counters", "tags"})
+_INSERT_VERSION = "INSERT INTO item_versions (item_id, version, data, written_at) VALUES (?, ?, ?, ?)"
+
+# Words too common to say anything about relevance; dropping them from the query keeps BM25
+# focused and avoids scoring half the database for "how to".
+_STOPWORDS = frozenset(
+    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of "
+    "on or our so than that the their then there these they this to was we what when where which who why "
+    "will with you your".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MAX_QUERY_TERMS = 32
+
+
+def default_path(environ: dict[str, str] | None = None) -> Path:
+    """The per-user default database file (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    if env.get("XDG_DATA_HOME"):
+        base = Path(env["XDG_DATA_HOME"])
+    elif os.name == "nt" and env.get("LOCALAPPDATA"):
+        base = Path(env["LOCALAPPDATA"])
+    else:
+        base = Path(env.get("HOME") or Path.home()) / ".local" / "share"
+    return base / "purpose-agent" / "memory.db"
+
+
+def content_hash(text: str) -> str:
+    """The exact-duplicate key of a text: ``MemoryItem.content_hash``, callable from SQL."""
+    from purpose_agent.models import MemoryItem
+
+    # model_construct skips validation: the migration hashes texts already stored.
+    return MemoryItem.model_construct(text=text).content_hash
+
+
+def fts_query(text: str) -> str:
+    """Turn free text into a safe FTS5 query: its words, quoted, joined with OR.
+
+    Quoting makes every word a literal (FTS5 operators and punctuation in user text cannot break
+    the query). Stopwords are dropped unless nothing else is left. Empty result: no words.
+    """
+    words = list(dict.fromkeys(_WORD.findall(text.lower())))
+    content = [w for w in words if w not in _STOPWORDS] or words
+    return " OR ".join(f'"{w}"' for w in content[:_MAX_QUERY_TERMS])
+
+
+_FTS5_CHECKED: bool | None = None
+
+
+def require_fts5() -> None:
+    """Raise :class:`MemoryStoreError` if this Python's SQLite lacks FTS5 (checked once)."""
+    global _FTS5_CHECKED
+    if _FTS5_CHECKED is None:
+        probe = sqlite3.connect(":memory:")
+        try:
+            probe.execute("CREATE VIRTUAL TABLE probe USING fts5(x)")
+            _FTS5_CHECKED = True
+        except sqlite3.OperationalError:
+            _FTS5_CHECKED = False
+        finally:
+            probe.close()
+    if not _FTS5_CHECKED:
+        from purpose_agent.memory.errors import MemoryStoreError
+
+        raise MemoryStoreError(
+            f"the SQLite library of this Python (version {sqlite3.sqlite_version}) was built without FTS5, "
+            "which the sqlite memory store needs for search. Use a Python whose sqlite3 has FTS5 (the python.org, "
+            "Homebrew, conda and most Linux distribution builds do), or configure another store in [memory] store."
+        )
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class SQLiteStore:
+    """A versioned memory store in one SQLite file; safe across threads and processes."""
+
+    #: ``search`` accepts ``scopes=[(level, value), ...]`` and filters in SQL.
+    supports_scope_filter = True
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000,
+                 synchronous: str = "NORMAL") -> None:
+        from purpose_agent.memory.errors import MemoryStoreError
+
+        require_fts5()
+        self.path = Path(path).expanduser()
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise MemoryStoreError(
+                f"synchronous = {synchronous!r} is not a SQLite synchronous mode; use NORMAL or FULL"
+            )
+        self.busy_timeout_ms = int(busy_timeout_ms)
+        self.synchronous = synchronous.upper()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MemoryStoreError(
+                f"cannot create the directory {self.path.parent} for the memory database: {exc.strerror}. "
+                "Set another path with [memory] path = \"...\" or --db PATH."
+            ) from exc
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._pid = os.getpid()
+        self._closed = False
+        self._migrated = False
+        self._conn()  # open now: a bad path or a too-new schema is reported at construction
+
+    # ------------------------------------------------------------------ connections
+
+    def _conn(self) -> sqlite3.Connection:
+        from purpose_agent.memory.errors import MemoryStoreError
+
+        if self._closed:
+            raise MemoryStoreError(f"the memory store {self.path} is closed; open a new one")
+        if os.getpid() != self._pid:
+            # A forked child must not use its parent's connections (SQLite forbids it); it
+            # abandons them without closing (closing could disturb the parent's locks).
+            with self._guard:
+                self._pid, self._local, self._connections = os.getpid(), threading.local(), []
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            with self._guard:
+                self._connections.append(conn)
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        from purpose_agent.memory.errors import MemoryStoreError
+
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise MemoryStoreError(f"cannot open the memory database {self.path}: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise MemoryStoreError(
+                    f"the memory database {self.path} cannot use write-ahead logging (journal mode stays {mode!r}); "
+                    "it may be on a network file system. Put it on a local disk ([memory] path or --db)."
+                )
+            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+            conn.create_function("purpose_agent_content_hash", 1, content_hash, deterministic=True)
+            if not self._migrated:
+                migrate(conn, self.path)
+                self._migrated = True
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise MemoryStoreError(
+                f"{self.path} is not a usable memory database ({exc}). If it is another file, choose another path; "
+                "if it is a damaged database, restore it from an export ('purpose-agent memory import')."
+            ) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the database write lock from its first statement."""
+        from purpose_agent.memory.errors import MemoryStoreError
+
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise MemoryStoreError(
+                f"the memory database {self.path} stayed locked by another writer for {self.busy_timeout_ms} ms "
+                f"({exc}); retry, or raise busy_timeout_ms"
+            ) from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        with self._guard:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass  # closing a connection another thread is using; nothing more to release
+        self._local = threading.local()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ rows
+
+    @staticmethod
+    def _row(data: dict[str, Any]) -> tuple[Any, ...]:
+        """The ``items`` columns of an item dumped with ``model_dump(mode="json")``."""
+        return tuple(_dumps(data[c]) if c in _JSON_COLUMNS else data[c] for c in _COLUMNS)
+
+    @staticmethod
+    def _item(row: Sequence[Any]) -> Any:
+        from purpose_agent.models import MemoryItem
+
+        data = {c: (json.loads(v) if c in _JSON_COLUMNS else v) for c, v in zip(_COLUMNS, row, strict=False)}
+        return MemoryItem.model_validate(data)
+
+    def _insert(self, conn: sqlite3.Connection, item: Any, history: Iterable[Any] | None = None) -> None:
+        data = item.model_dump(mode="json")
+        placeholders = ", ".join("?" for _ in _COLUMNS)
+        conn.execute(
+            f"INSERT INTO items ({', '.join(_COLUMNS)}, content_hash) VALUES ({placeholders}, ?)",
+            (*self._row(data), item.content_hash),
+        )
+        if history is None:
+            conn.execute(_INSERT_VERSION, (item.id, item.version, _dumps(data), item.updated_at))
+            return
+        conn.executemany(_INSERT_VERSION, [(item.id, v.version, _item_json(v), v.updated_at) for v in history])
+
+    # ------------------------------------------------------------------ the protocol
+
+    def add(self, item: Any) -> Any:
+        """Insert a new item (its first version); raise ``ValueError`` if its id exists."""
+        try:
+            with self._write() as conn:
+                self._insert(conn, item)
+        except sqlite3.IntegrityError as exc:
+            raise ValueError(f"memory item {item.id} already exists; use update() to change it") from exc
+        return item.model_copy(deep=True)
+
+    def add_many(self, items: Iterable[Any]) -> int:
+        """Insert many new items in one transaction (all or none); return how many."""
+        count = 0
+        try:
+            with self._write() as conn:
+                for item in items:
+                    self._insert(conn, item)
+                    count += 1
+        except sqlite3.IntegrityError as exc:
+            raise ValueError(f"an item in the batch already exists ({exc}); nothing was added") from exc
+        return count
+
+    def get(self, item_id: str) -> Any:
+        """The current version of an item, or ``None``."""
+        row = self._conn().execute(f"SELECT {_SELECT} FROM items i WHERE i.id = ?", (item_id,)).fetchone()
+        return None if row is None else self._item(row)
+
+    def update(self, item: Any) -> Any:
+        """Write ``item`` as the next version (current + 1, stamped now); the old one stays in history."""
+        with self._write() as conn:
+            found = conn.execute("SELECT version FROM items WHERE id = ?", (item.id,)).fetchone()
+            if found is None:
+                raise KeyError(f"memory item {item.id} does not exist; add() it first")
+            stored = item.model_copy(update={"version": found[0] + 1, "updated_at": time.time()}, deep=True)
+            data = stored.model_dump(mode="json")
+            assignments = ", ".join(f"{c} = ?" for c in _COLUMNS[1:])
+            conn.execute(
+                f"UPDATE items SET {assignments}, content_hash = ? WHERE id = ?",
+                (*self._row(data)[1:], stored.content_hash, stored.id),
+            )
+            conn.execute(_INSERT_VERSION, (stored.id, stored.version, _dumps(data), stored.updated_at))
+        return stored
+
+    def list(self, *, status: Any = None, limit: int | None = None) -> Sequence[Any]:
+        """Current items, newest first, optionally only those with ``status``."""
+        sql = f"SELECT {_SELECT} FROM items i"
+        params: list[Any] = []
+        if status is not None:
+            sql += " WHERE i.status = ?"
+            params.append(str(status))
+        sql += " ORDER BY i.updated_at DESC, i.seq DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [self._item(row) for row in self._conn().execute(sql, params)]
+
+    def search(self, query: str, *, limit: int = 10, status: Any = None,
+               scopes: Sequence[tuple[str, str]] | None = None) -> Sequence[Any]:
+        """Items matching ``query``'s words, ranked by BM25 (text weighs 1, tags 0.5), best first.
+
+        ``score`` is the negated FTS5 ``bm25()``: positive, higher is better. ``scopes`` (extra)
+        keeps only global items and those whose ``(level, value)`` is listed.
+        """
+        from purpose_agent.models import ScoredItem
+
+        match = fts_query(query)
+        if not match or limit <= 0:
+            return []
+        sql = (f"SELECT {_SELECT}, -bm25(items_fts, 1.0, 0.5) AS relevance FROM items_fts "
+               "JOIN items i ON i.seq = items_fts.rowid WHERE items_fts MATCH ?")
+        params: list[Any] = [match]
+        if status is not None:
+            sql += " AND i.status = ?"
+            params.append(str(status))
+        if scopes is not None:
+            level = "json_extract(i.scope, '$.level')"
+            clauses = [f"{level} = 'global'"]
+            for scope_level, scope_value in scopes:
+                clauses.append(f"({level} = ? AND json_extract(i.scope, '$.value') = ?)")
+                params += [scope_level, scope_value]
+            sql += " AND (" + " OR ".join(clauses) + ")"
+        sql += " ORDER BY relevance DESC, i.seq LIMIT ?"
+        params.append(int(limit))
+        rows = self._conn().execute(sql, params).fetchall()
+        return [ScoredItem(item=self._item(row[:-1]), score=row[-1]) for row in rows]
+
+    def history(self, item_id: str) -> Sequence[Any]:
+        """Every version of an item, oldest first (empty if the id is unknown)."""
+        from purpose_agent.models import MemoryItem
+
+        rows = self._conn().execute(
+            "SELECT data FROM item_versions WHERE item_id = ? ORDER BY version", (item_id,)
+        ).fetchall()
+        return [MemoryItem.model_validate_json(row[0]) for row in rows]
+
+    # ------------------------------------------------------------------ extras
+
+    def record_use(self, item_id: str, helpful: bool | None = None, *, policy: Any = None,
+                   now: float | None = None) -> Any:
+        """Record one use of an item in a run, with its verdict (``None``: no verdict).
+
+        Counters, usefulness and ``updated_at`` change in place, atomically (concurrent uses from
+        several processes all count). No version is written: use is evidence about an item,
+        not a change to it, so a rollback of its content keeps it.
+        """
+        from purpose_agent.memory.errors import MemoryItemNotFound
+        from purpose_agent.memory.usefulness import DEFAULT_POLICY, apply_use
+
+        with self._write() as conn:
+            row = conn.execute(f"SELECT {_SELECT} FROM items i WHERE i.id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise MemoryItemNotFound(f"memory item {item_id} does not exist; cannot record its use")
+            used = apply_use(self._item(row), helpful, policy=policy or DEFAULT_POLICY, now=now)
+            conn.execute(
+                "UPDATE items SET counters = ?, usefulness = ?, updated_at = ? WHERE id = ?",
+                (_dumps(used.counters.model_dump(mode="json")), used.usefulness, used.updated_at, item_id),
+            )
+        return used
+
+    def rollback(self, item_id: str, version: int, *, reason: str = "") -> Any:
+        """Write a new version equal in content to ``version`` (see :func:`purpose_agent.memory.lifecycle.rollback`)."""
+        from purpose_agent.memory.lifecycle import rollback
+
+        return rollback(self, item_id, version, reason=reason)
+
+    def find_by_hash(self, digest: str) -> Sequence[Any]:
+        """Current items whose ``content_hash`` is ``digest`` (tier-1 duplicate detection)."""
+        rows = self._conn().execute(f"SELECT {_SELECT} FROM items i WHERE i.content_hash = ? ORDER BY i.seq",
+                                    (digest,))
+        return [self._item(row) for row in rows]
+
+    def ids_with_prefix(self, prefix: str, *, limit: int = 2) -> list[str]:
+        """Ids starting with ``prefix`` (for short ids typed by people), at most ``limit``."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._conn().execute("SELECT id FROM items WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
+                                    (escaped + "%", limit))
+        return [row[0] for row in rows]
+
+    def export_jsonl(self, fp: IO[str]) -> int:
+        """Write every item and its history as JSONL (:mod:`purpose_agent.memory.transfer`)."""
+        from purpose_agent.memory.transfer import export_jsonl
+
+        return export_jsonl(self, fp)
+
+    def import_jsonl(self, fp: Iterable[str], *, skip_existing: bool = False, quarantine: bool = False) -> Any:
+        """Read an export and restore it exactly; all or nothing. Returns an ``ImportReport``."""
+        from purpose_agent.memory.transfer import import_records, read_jsonl
+
+        records = read_jsonl(fp, source=getattr(fp, "name", "input"))
+        return import_records(self, records, skip_existing=skip_existing, quarantine=quarantine)
+
+    def restore(self, records: Sequence[Any], *, skip_existing: bool = False) -> list[str]:
+        """Insert exported records exactly as they were (versions, times, counters); one transaction.
+
+        An id that already exists is an error (nothing is written) unless ``skip_existing``, in
+        which case that record is left out. Returns the ids written.
+        """
+        from purpose_agent.memory.errors import MemoryImportError
+
+        written: list[str] = []
+        with self._write() as conn:
+            for record in records:
+                if conn.execute("SELECT 1 FROM items WHERE id = ?", (record.item.id,)).fetchone():
+                    if skip_existing:
+                        continue
+                    raise MemoryImportError(
+                        f"memory item {record.item.id} already exists in {self.path}; nothing was imported. "
+                        "Use --skip-existing to import only the new items."
+                    )
+                self._insert(conn, record.item, record.history)
+                written.append(record.item.id)
+        return written
+
+    def schema_version(self) -> int:
+        """The schema version of the database file."""
+        return int(self._conn().execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by status and kind, versions, schema version and file sizes (bytes)."""
+        conn = self._conn()
+        by_status = dict(conn.execute("SELECT status, COUNT(*) FROM items GROUP BY status ORDER BY status"))
+        by_kind = dict(conn.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind ORDER BY kind"))
+        versions = conn.execute("SELECT COUNT(*) FROM item_versions").fetchone()[0]
+        wal = Path(f"{self.path}-wal")
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version(),
+            "items": sum(by_status.values()),
+            "versions": versions,
+            "by_status": by_status,
+            "by_kind": by_kind,
+            "file_bytes": self.path.stat().st_size if self.path.exists() else 0,
+            "wal_bytes": wal.stat().st_size if wal.exists() else 0,
+        }
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check`` plus the FTS index's own check; ``"ok"`` when healthy."""
+        conn = self._conn()
+        result = "; ".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
+        if result != "ok":
+            return result
+        try:
+            conn.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as exc:
+            return f"search index: {exc}"
+        return "ok"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _dumps(value: Any) -> str:
+    from purpose_agent.memory.transfer import canonical_json
+
+    return canonical_json(value)
+
+
+def _item_json(item: Any) -> str:
+    return _dumps(item.model_dump(mode="json"))
+
+
+def migrate(conn: sqlite3.Connection, where: Path | str = "the database") -> int:
+    """Bring a connection's database to :data:`LATEST_SCHEMA`; return the version it had.
+
+    Runs in one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new file at once
+    migrate it once, and a failed step leaves the file as it was.
+    """
+    from purpose_agent.memory.errors import MemoryStoreError
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
+        found = int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+        if found > LATEST_SCHEMA:
+            raise MemoryStoreError(
+                f"the memory database {where} has schema version {found}, newer than this purpose-agent understands "
+                f"(up to {LATEST_SCHEMA}); upgrade purpose-agent, or point [memory] path elsewhere"
+            )
+        for version in range(found + 1, LATEST_SCHEMA + 1):
+            for statement in MIGRATIONS[version - 1]:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, time.time()))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return found
+
+
+def open_store(context: Any) -> SQLiteStore:
+    """The factory behind ``kernel.memory_store("sqlite", ...)``: options, then config, then defaults."""
+    from purpose_agent.memory.errors import MemoryStoreError
+
+    options = dict(context.options)
+    config = getattr(context.kernel, "config", None)
+    path = options.pop("path", None) or (config.get("memory.path") if config is not None else None) or default_path()
+    known = {"busy_timeout_ms", "synchronous"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise MemoryStoreError(
+            f"unknown option(s) {', '.join(unknown)} for the sqlite memory store; it takes path, "
+            + ", ".join(sorted(known))
+        )
+    return SQLiteStore(path, **options)
+
+
+@hookimpl
+def register_memory_stores(register: Callable[..., None]) -> None:
+    register("sqlite", open_store, description="persistent SQLite file (WAL, FTS5/BM25, versioned history)")

@@ -1,0 +1,96 @@
+"""``purpose-agent run "TASK"`` and the interactive wizard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..errors import PurposeAgentError
+
+
+def add_parser(sub: Any, name: str) -> None:
+    parser = sub.add_parser(name, help="run a task with a team, showing live progress")
+    parser.add_argument("task", help="what to do, in words")
+    parser.add_argument("--purpose", default="", help="the team's purpose (default: the task itself)")
+    parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
+    parser.add_argument("--max-steps", type=int, default=6, help="steps per team member (default 6)")
+    parser.add_argument("--trace", default=None, help="write every event to this JSONL file")
+    parser.set_defaults(run=run)
+
+
+class Progress:
+    """Prints one line per step and tool call as events arrive."""
+
+    def __init__(self, stream: Any = sys.stdout) -> None:
+        self.stream = stream
+        self.tokens = 0
+
+    def __call__(self, event: Any) -> None:
+        data = event.data
+        if event.type == "model.finished":
+            self.tokens += data.get("prompt_tokens", 0) + data.get("completion_tokens", 0)
+            what = f"tool {data['tool']}" if data.get("action") == "tool" else data.get("action")
+            self._say(f"  step {event.step}: {what}  (tokens so far {self.tokens})")
+        elif event.type == "tool.finished":
+            self._say(f"    {data['tool']}: {'ok' if data['ok'] else 'failed: ' + str(data.get('error'))[:100]}")
+        elif event.type == "model.repair":
+            self._say(f"    reply unusable; repair {'worked' if data['recovered'] else 'failed: stopped safely'}")
+        elif event.type == "run.finished":
+            self._say(f"  finished: {data['stopped']} after {data['steps']} step(s)")
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..kernel import Kernel
+    from ..runtime.agents import Team
+    from ..runtime.events import JsonlTrace
+    from ..runtime.loop import Budget
+
+    kernel = Kernel.load(strict=args.strict)
+    team = Team(args.purpose or args.task, model=args.model, kernel=kernel, budget=Budget(max_steps=args.max_steps))
+    print(f"team: {', '.join(team.roles)} on {team.status()['model']}", flush=True)
+    progress = Progress()
+    team.bus.listen(progress)
+    trace = JsonlTrace(args.trace) if args.trace else None
+    if trace is not None:
+        team.bus.listen(trace)
+    try:
+        result = team.run(args.task)
+    finally:
+        if trace is not None:
+            trace.close()
+    print("\nanswer:\n" + (result.answer or "(no answer)"))
+    if result.score is not None:
+        print(f"\nscore: {result.score.value:.1f}/10 ({result.score.critic}: {result.score.reason})")
+    print(f"tokens: {result.usage.prompt_tokens} prompt + {result.usage.completion_tokens} completion")
+    return 0 if result.answer else 1
+
+
+def wizard(stdin: Any = sys.stdin, stdout: Any = sys.stdout) -> int:
+    """Ask for a purpose and a task, then run them (``python -m purpose_agent`` with no arguments)."""
+
+    def ask(question: str, default: str = "") -> str:
+        suffix = f" [{default}]" if default else ""
+        print(f"{question}{suffix}: ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            raise EOFError
+        return line.strip() or default
+
+    print("purpose-agent: let's set up a team. (Ctrl-D to quit)", file=stdout)
+    try:
+        purpose = ask("What should the team help with?", "Help me write Python code")
+        task = ask("What is the first task?", "Write a fibonacci function")
+        model = ask("Which model? (provider:model, empty for the default)")
+    except EOFError:
+        print("", file=stdout)
+        return 0
+    namespace = argparse.Namespace(task=task, purpose=purpose, model=model or None, max_steps=6, trace=None, strict=None)
+    try:
+        return run(namespace)
+    except PurposeAgentError as exc:
+        print(f"purpose-agent: error: {exc}", file=sys.stderr)
+        return 1

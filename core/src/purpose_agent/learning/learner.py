@@ -1,0 +1,108 @@
+"""The learning loop around runs: retrieve before, learn after.
+
+    lessons = learner.retrieve(task)               # promoted, relevant, within budget
+    result = run(task, lessons)                     # the caller's agent
+    report = learner.after_run(RunRecord(...), used=lessons)
+
+``after_run`` credits the lessons that were used (helpful on success, harmful on failure — only
+items actually injected are touched), extracts new candidates by contrasting the run with a
+recent run of the same family that went the other way, plans small edits against memory, and
+sends the new candidates through memory CI (screen, then replay on stored tasks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import MemoryItem, MemoryStatus
+from .ci import MemoryCI, Replayer
+from .edits import apply_edits, plan_edits
+from .extraction import LessonExtractor, RunRecord, hindsight
+
+
+@dataclass
+class LearnReport:
+    """What one run taught, and what memory CI decided."""
+
+    proposed: int = 0
+    edits: dict[str, int] = field(default_factory=dict)
+    decisions: list[MemoryItem] = field(default_factory=list)
+
+    def promoted(self) -> list[MemoryItem]:
+        """Items promoted by this round of learning."""
+        return [i for i in self.decisions if i.status == MemoryStatus.PROMOTED]
+
+
+class Learner:
+    """Retrieval before a run and learning after it, over one memory store."""
+
+    def __init__(
+        self,
+        kernel: Any,
+        store: Any,
+        backend: Any,
+        *,
+        purpose: str = "",
+        replayer: Replayer | None = None,
+        success_at: float = 7.0,
+        max_replays: int = 1,
+        retrieval_limit: int = 10,
+        retrieval_token_budget: int = 600,
+    ) -> None:
+        self.kernel = kernel
+        self.store = store
+        self.success_at = success_at
+        self.retrieval_limit = retrieval_limit
+        self.retrieval_token_budget = retrieval_token_budget
+        self.extractor = LessonExtractor(backend, purpose=purpose, success_at=success_at)
+        self.ci = MemoryCI(kernel, store, replayer=replayer, success_at=success_at, max_replays=max_replays)
+        self.runs: list[RunRecord] = []
+
+    def retrieve(self, task: str, *, family: str = "") -> list[MemoryItem]:
+        """Promoted items relevant to ``task`` and in scope (relevance first, usefulness second, capped)."""
+        from ..memory.retrieval import RetrievalPolicy, RunScope, retrieve
+
+        scope = RunScope(purpose=self.extractor.purpose, task_family=family)
+        policy = RetrievalPolicy(k=self.retrieval_limit, token_budget=self.retrieval_token_budget)
+        return [r.item for r in retrieve(self.store, task, scope=scope, policy=policy)]
+
+    def credit(self, used: Sequence[MemoryItem], value: float) -> None:
+        """Count a use for each injected item: helpful on success, harmful on failure."""
+        for item in used:
+            current = self.store.get(item.id)
+            if current is None:
+                continue
+            helpful = value >= self.success_at
+            counters = current.counters.model_copy(update={
+                "uses": current.counters.uses + 1,
+                "helpful": current.counters.helpful + (1 if helpful else 0),
+                "harmful": current.counters.harmful + (0 if helpful else 1),
+            })
+            self.store.update(current.model_copy(update={"counters": counters}))
+
+    def contrast_for(self, record: RunRecord) -> RunRecord | None:
+        """The most recent run of the same family whose outcome was the opposite."""
+        succeeded = record.value >= self.success_at
+        for other in reversed(self.runs):
+            if other.task_family == record.task_family and (other.value >= self.success_at) != succeeded:
+                return other
+        return None
+
+    def after_run(self, record: RunRecord, used: Sequence[MemoryItem] = ()) -> LearnReport:
+        """Credit, extract, edit, and run memory CI for one finished run."""
+        self.credit(used, record.value)
+        proposals = self.extractor.extract(record, self.contrast_for(record))
+        episode = hindsight(record, success_at=self.success_at)
+        if episode is not None:
+            proposals.append(episode)
+        edits = plan_edits(proposals, self.store.list())
+        added = apply_edits(edits, self.store, self.kernel)
+        self.runs.append(record)
+        same_family = [r.trajectory.task for r in reversed(self.runs) if r.task_family == record.task_family]
+        self.ci.replay_tasks = list(dict.fromkeys(same_family))
+        counts: dict[str, int] = {}
+        for edit in edits:
+            counts[edit.op] = counts.get(edit.op, 0) + 1
+        return LearnReport(proposed=len(proposals), edits=counts, decisions=self.ci.process(added))

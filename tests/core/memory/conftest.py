@@ -1,0 +1,64 @@
+"""Fixtures for the memory tests: a private data directory, kernels with the stores, a deadline."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import purpose_agent.builtins.memory_store
+import purpose_agent.builtins.sqlite_store
+from purpose_agent.testing import make_kernel
+
+#: No test here may take longer than this (the crash test sets its own); a hang is a failure.
+DEADLINE_S = 60
+
+
+@pytest.fixture(autouse=True)
+def deadline(request: pytest.FixtureRequest) -> Iterator[None]:
+    limit = 300 if request.node.get_closest_marker("slow") else DEADLINE_S
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"test exceeded its {limit} s deadline (something hung)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the default database location at a temporary directory."""
+    home = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def kernel() -> Any:
+    """A kernel with both built-in stores, isolated from whatever is installed."""
+    return make_kernel({"sqlite": purpose_agent.builtins.sqlite_store, "memory": purpose_agent.builtins.memory_store},
+                       strict=True)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def any_store(request: pytest.FixtureRequest, kernel: Any, tmp_path: Path) -> Iterator[Any]:
+    """Each store the retrieval and lifecycle code must work with."""
+    options = {"path": str(tmp_path / "any.db")} if request.param == "sqlite" else {}
+    store = kernel.memory_store(request.param, **options)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_store(kernel: Any, tmp_path: Path) -> Iterator[Any]:
+    store = kernel.memory_store("sqlite", path=str(tmp_path / "memory.db"))
+    yield store
+    store.close()

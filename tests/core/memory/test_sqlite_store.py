@@ -1,0 +1,300 @@
+"""The SQLite memory store: conformance, schema migrations, bad files, and real concurrent processes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import purpose_agent.builtins.sqlite_store as sqlite_store
+from purpose_agent.memory.errors import MemoryItemNotFound, MemoryStoreError
+from purpose_agent.models import MemoryItem, MemoryStatus, Scope
+from purpose_agent.testing import make_kernel
+from purpose_agent.testing.conformance import MemoryStoreConformance
+
+WORKER = Path(__file__).with_name("store_worker.py")
+
+
+class TestSQLiteConformance(MemoryStoreConformance):
+    plugin_id = "sqlite"
+    plugin = sqlite_store
+    store_name = "sqlite"
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def test_the_default_path_is_in_the_user_data_directory(kernel: Any, data_home: Path) -> None:
+    store = kernel.memory_store("sqlite")
+    try:
+        assert store.path == data_home / "purpose-agent" / "memory.db"
+        store.add(MemoryItem(text="persisted by default"))
+    finally:
+        store.close()
+    assert (data_home / "purpose-agent" / "memory.db").is_file()
+
+
+def test_the_configured_path_is_used(tmp_path: Path) -> None:
+    target = tmp_path / "configured" / "lessons.db"
+    kernel = make_kernel({"sqlite": sqlite_store}, config={"memory": {"path": str(target)}}, strict=True)
+    store = kernel.memory_store("sqlite")
+    store.close()
+    assert store.path == target and target.is_file()
+
+
+def test_an_unknown_option_is_named(kernel: Any, tmp_path: Path) -> None:
+    with pytest.raises(MemoryStoreError, match="unknown option.*pth"):
+        kernel.memory_store("sqlite", path=str(tmp_path / "x.db"), pth="typo")
+
+
+def test_data_survives_reopening(kernel: Any, tmp_path: Path) -> None:
+    path = str(tmp_path / "reopen.db")
+    first = kernel.memory_store("sqlite", path=path)
+    item = first.add(MemoryItem(text="Ünïcode, newlines\nand 'quotes' survive", tags=["io", "text"],
+                                scope=Scope(level="agent", value="coder")))
+    first.update(item.model_copy(update={"status": MemoryStatus.PROMOTED}))
+    first.close()
+    second = kernel.memory_store("sqlite", path=path)
+    try:
+        got = second.get(item.id)
+        assert got is not None and got.text == item.text and got.tags == ["io", "text"]
+        assert got.scope == Scope(level="agent", value="coder") and got.version == 2
+        assert [v.status for v in second.history(item.id)] == [MemoryStatus.CANDIDATE, MemoryStatus.PROMOTED]
+    finally:
+        second.close()
+
+
+def test_a_file_that_is_not_a_database_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database\n" * 100)
+    with pytest.raises(MemoryStoreError, match="is not a usable memory database"):
+        sqlite_store.SQLiteStore(path)
+    assert path.read_bytes().startswith(b"these are my notes")
+
+
+def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    sqlite_store.SQLiteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (99, 0)")
+    with pytest.raises(MemoryStoreError, match="schema version 99.*upgrade purpose-agent"):
+        sqlite_store.SQLiteStore(path)
+
+
+def test_missing_fts5_is_reported_clearly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sqlite_store, "_FTS5_CHECKED", False)
+    with pytest.raises(MemoryStoreError, match="built without FTS5"):
+        sqlite_store.SQLiteStore(tmp_path / "x.db")
+
+
+def test_a_closed_store_says_so(sqlite_store: Any) -> None:
+    sqlite_store.close()
+    with pytest.raises(MemoryStoreError, match="is closed"):
+        sqlite_store.get("x")
+
+
+def test_wal_mode_and_busy_timeout_are_set(sqlite_store: Any) -> None:
+    conn = sqlite_store._conn()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def _make_v1_database(path: Path) -> tuple[str, str]:
+    """A database exactly as schema version 1 left it, with one item in it."""
+    item = MemoryItem(text="Retry  flaky NETWORK calls with exponential backoff.", status=MemoryStatus.PROMOTED)
+    data = item.model_dump(mode="json")
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
+    for statement in sqlite_store.MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1, 0)")
+    columns = sqlite_store._COLUMNS
+    conn.execute(
+        f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        [json.dumps(data[c]) if c in ("scope", "provenance", "counters", "tags") else data[c] for c in columns],
+    )
+    conn.execute("INSERT INTO item_versions VALUES (?, 1, ?, 0)", (item.id, item.model_dump_json()))
+    conn.commit()
+    conn.close()
+    return item.id, item.content_hash
+
+
+def test_a_version_1_database_is_migrated_to_the_latest(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    item_id, digest = _make_v1_database(path)
+    store = sqlite_store.SQLiteStore(path)
+    try:
+        assert store.schema_version() == sqlite_store.LATEST_SCHEMA == 2
+        applied = [row[0] for row in store._conn().execute("SELECT version FROM schema_version ORDER BY version")]
+        assert applied == [1, 2]
+        # the new search index covers the old rows, and the duplicate key was backfilled
+        assert [s.item.id for s in store.search("backoff")] == [item_id]
+        assert [i.id for i in store.find_by_hash(digest)] == [item_id]
+        assert store.get(item_id).status is MemoryStatus.PROMOTED
+        assert store.integrity_check() == "ok"
+    finally:
+        store.close()
+
+
+def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "v1.db"
+    _make_v1_database(path)
+    broken = (*sqlite_store.MIGRATIONS[1][:-1], "THIS IS NOT SQL")
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", (sqlite_store.MIGRATIONS[0], broken))
+    with pytest.raises(MemoryStoreError):
+        sqlite_store.SQLiteStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+        assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'items_fts'").fetchall()
+
+
+def test_content_hash_in_sql_matches_the_model() -> None:
+    for text in ["A  b\tC\n", "Ünïcode TEXT", "x"]:
+        assert sqlite_store.content_hash(text) == MemoryItem(text=text).content_hash
+
+
+# --------------------------------------------------------------------------- history and search
+
+
+def test_history_is_append_only_in_the_file_itself(sqlite_store: Any) -> None:
+    item = sqlite_store.add(MemoryItem(text="keep me"))
+    conn = sqlite3.connect(sqlite_store.path)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("UPDATE item_versions SET data = '{}'")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("DELETE FROM item_versions")
+    finally:
+        conn.close()
+    assert [v.text for v in sqlite_store.history(item.id)] == ["keep me"]
+
+
+def test_update_of_an_unknown_item_is_refused(sqlite_store: Any) -> None:
+    with pytest.raises(KeyError):
+        sqlite_store.update(MemoryItem(text="never added"))
+
+
+def test_search_survives_query_syntax_in_user_text(sqlite_store: Any) -> None:
+    target = sqlite_store.add(MemoryItem(text="Quote paths with spaces in shell commands."))
+    for query in ['NEAR("shell" AND', '"', "*", "quote OR", "paths) (", "^spaces", "-shell", ""]:
+        results = sqlite_store.search(query)
+        assert all(r.item.id == target.id for r in results)
+    assert sqlite_store.search("spaces shell")[0].item.id == target.id
+
+
+def test_search_stems_and_ignores_case(sqlite_store: Any) -> None:
+    target = sqlite_store.add(MemoryItem(text="Retrying requests needs an idempotency key."))
+    sqlite_store.add(MemoryItem(text="Format dates as ISO 8601."))
+    assert [r.item.id for r in sqlite_store.search("RETRY request")] == [target.id]
+
+
+def test_search_filters_status_and_scope(sqlite_store: Any) -> None:
+    texts = "parse the config file with tomllib"
+    glob = sqlite_store.add(MemoryItem(text=texts, status=MemoryStatus.PROMOTED))
+    mine = sqlite_store.add(MemoryItem(text=texts, status=MemoryStatus.PROMOTED, scope=Scope(level="agent", value="me")))
+    sqlite_store.add(MemoryItem(text=texts, status=MemoryStatus.PROMOTED, scope=Scope(level="agent", value="other")))
+    sqlite_store.add(MemoryItem(text=texts))  # a candidate
+    found = sqlite_store.search("config tomllib", status=MemoryStatus.PROMOTED, scopes=[("agent", "me")])
+    assert {r.item.id for r in found} == {glob.id, mine.id}
+    assert len(sqlite_store.search("config tomllib")) == 4
+
+
+def test_record_use_counts_without_a_new_version(sqlite_store: Any) -> None:
+    item = sqlite_store.add(MemoryItem(text="used lesson", status=MemoryStatus.PROMOTED))
+    sqlite_store.record_use(item.id, True)
+    sqlite_store.record_use(item.id, False)
+    sqlite_store.record_use(item.id, None)
+    got = sqlite_store.get(item.id)
+    assert (got.counters.uses, got.counters.helpful, got.counters.harmful) == (3, 1, 1)
+    assert got.version == 1 and len(sqlite_store.history(item.id)) == 1
+    with pytest.raises(MemoryItemNotFound):
+        sqlite_store.record_use("nope", True)
+
+
+def test_add_many_is_all_or_nothing(sqlite_store: Any) -> None:
+    existing = sqlite_store.add(MemoryItem(text="already here"))
+    batch = [MemoryItem(text="new one"), existing, MemoryItem(text="new two")]
+    with pytest.raises(ValueError, match="nothing was added"):
+        sqlite_store.add_many(batch)
+    assert [i.id for i in sqlite_store.list()] == [existing.id]
+
+
+def test_ids_with_prefix_treats_wildcards_literally(sqlite_store: Any) -> None:
+    item = sqlite_store.add(MemoryItem(id="abc_123", text="x"))
+    sqlite_store.add(MemoryItem(id="abcX123", text="y"))
+    assert sqlite_store.ids_with_prefix("abc_") == [item.id]
+    assert sqlite_store.ids_with_prefix("%") == []
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _worker(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _finish(proc: subprocess.Popen[str]) -> str:
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return out
+
+
+@pytest.mark.slow
+def test_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    sqlite_store.SQLiteStore(path).close()  # create it once, so the writers race on writes only
+    procs = [_worker("write", str(path), f"proc{n}", "60") for n in range(4)]
+    reported = [line.split()[1] for proc in procs for line in _finish(proc).splitlines()]
+    assert len(reported) == 240
+    store = sqlite_store.SQLiteStore(path)
+    try:
+        stored = {i.id for i in store.list()}
+        assert stored == set(reported)
+        assert store.integrity_check() == "ok"
+        assert len(store.search("proc3 lesson", limit=500)) == 240  # every row is in the search index
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_concurrent_uses_from_processes_all_count(tmp_path: Path) -> None:
+    path = tmp_path / "uses.db"
+    store = sqlite_store.SQLiteStore(path)
+    item = store.add(MemoryItem(text="popular lesson", status=MemoryStatus.PROMOTED))
+    procs = [_worker("use", str(path), item.id, "40") for _ in range(3)]
+    for proc in procs:
+        _finish(proc)
+    try:
+        assert store.get(item.id).counters.uses == 120
+    finally:
+        store.close()
+
+
+def test_a_new_database_opened_by_several_processes_at_once_is_migrated_once(tmp_path: Path) -> None:
+    path = tmp_path / "race.db"
+    procs = [_worker("write", str(path), f"p{n}", "3") for n in range(3)]
+    for proc in procs:
+        _finish(proc)
+    with sqlite3.connect(path) as conn:
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 9
+
+
+# --------------------------------------------------------------------------- import cost
+
+
+def test_the_builtin_module_does_not_import_pydantic() -> None:
+    code = ("import sys, purpose_agent.builtins.sqlite_store, purpose_agent.memory.retrieval, "
+            "purpose_agent.memory.lifecycle, purpose_agent.memory.transfer, purpose_agent.cli.memory_cmd\n"
+            "print('pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,85 @@
+"""The demo's pieces: code extraction, the sandboxed unit-test critic, and a scripted full run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from purpose_agent.models import ExecResult, Trajectory
+from purpose_agent.runtime.demo import SEED_TASKS, CodingTask, UnitTestCritic, extract_code, run_demo
+from purpose_agent.testing import FunctionBackend, make_kernel, plugin
+
+
+def test_extract_code_prefers_fences_then_defs() -> None:
+    assert extract_code("Here:\n```python\ndef f():\n    return 1\n```\nDone") == "def f():\n    return 1\n"
+    assert extract_code("Sure! The code is\ndef f():\n    return 1") == "def f():\n    return 1"
+    assert extract_code(None) == ""
+
+
+class FakeSandbox:
+    """Runs the harness with exec — only for trusted test code, never model output."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.scripts: list[str] = []
+
+    def layers(self) -> list[Any]:
+        return []
+
+    def run(self, code: str, *, timeout: float = 10.0, files: Any = None) -> ExecResult:
+        import contextlib
+        import io
+
+        self.scripts.append(code)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(code, {})
+        return ExecResult(exit_code=0, stdout=out.getvalue())
+
+
+def test_unit_test_critic_scores_the_pass_fraction() -> None:
+    sandbox = FakeSandbox()
+    critic = UnitTestCritic(sandbox, SEED_TASKS[2].tests)
+    good = critic.score(Trajectory(task="t", final_answer="def factorial(n):\n    return 1 if n < 2 else n * factorial(n - 1)"))
+    assert good.value == 10.0 and good.reason == "4/4 hidden tests passed"
+    wrong = critic.score(Trajectory(task="t", final_answer="def factorial(n):\n    return n"))
+    assert wrong.value == 2.5 and "assert factorial(0) == 1" in wrong.evidence
+    broken = critic.score(Trajectory(task="t", final_answer="def factorial(n) return"))
+    assert broken.value == 0.0 and "does not run" in broken.reason
+
+
+def test_unit_test_critic_refuses_without_a_sandbox() -> None:
+    score = UnitTestCritic(None, ("assert True",)).score(Trajectory(task="t", final_answer="x = 1"))
+    assert score.value == 0 and "refusing to run model-written code unconfined" in score.reason
+
+
+def test_demo_runs_end_to_end_with_a_scripted_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox = FakeSandbox()
+    solutions = {"factorial": "def factorial(n):\n    return 1 if n < 2 else n * factorial(n - 1)"}
+
+    def reply(request: Any) -> str:
+        if request.response_schema and "lessons" in request.response_schema.get("properties", {}):
+            return json.dumps({"lessons": [{"kind": "heuristic", "text": "Handle n = 0 explicitly.", "scope": "task_family"}]})
+        text = request.messages[1].content
+        code = solutions["factorial"] if "factorial" in text else "def nothing(): pass"
+        return json.dumps({"thought": "", "action": "answer", "answer": code})
+
+    kernel = make_kernel(
+        plugin("fake-model", register_backends=lambda register: register("fake", lambda model, ctx: FunctionBackend(reply))),
+        plugin("fake-sandbox", register_sandboxes=lambda register: register("fake", lambda ctx: sandbox)),
+        plugin("toy-scanner", scan=lambda request: []),
+        builtins=True,
+    )
+    lines: list[str] = []
+    tasks = (SEED_TASKS[2], CodingTask("other", "Write nothing.", ("assert nothing() is None",)))
+    results = run_demo(model="fake:x", rounds=2, kernel=kernel, say=lines.append, tasks=tasks, max_steps=1)
+    assert [r.scores["factorial"] for r in results] == [10.0, 10.0]
+    assert results[0].scores["other"] == 10.0
+    assert any(line.startswith("round 2 factorial") for line in lines)
+    assert lines[-1] == "scores per round: 1: 10.0, 2: 10.0"
+    learned = lines.index("\nlessons learned (promoted):")
+    assert lines[learned + 1] == "  - [heuristic] Handle n = 0 explicitly."
+    assert any("lessons used 1" in line for line in lines if line.startswith("round 2"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and drive the development environment with nothing but Python.
 
-    python3 dev.py run     # make .venv, install every workspace package, run the main job
+    python3 dev.py run     # make .venv, install every workspace package, run the main job (the demo)
     python3 dev.py test    # run the test suite (makes .venv first if needed)
     python3 dev.py bench   # run the benchmarks in tests/benchmarks/
 
@@ -76,7 +76,10 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     if command == "run":
-        return subprocess.call([str(BIN / "purpose-agent"), "doctor", *extra])
+        # The main job: the learning demo on the default model (the embedded one when nothing
+        # else is configured), after a doctor report of what this machine offers.
+        subprocess.call([str(BIN / "purpose-agent"), "doctor"])
+        return subprocess.call([str(BIN / "purpose-agent"), "demo", *extra])
     if command == "test":
         code = subprocess.call([str(PYTHON), "-m", "pytest", *extra], cwd=ROOT)
         if code == 5:

@@ -143,3 +143,28 @@ def test_real_server_plain_stream_tools_and_structured(llama_server: str, monkey
                                               extra={"response_format": {"type": "json_object", "schema": SCHEMA}}))
     data = json.loads(structured.message.content)
     assert isinstance(data["city"], str) and isinstance(data["days"], int)
+
+
+def test_an_agent_run_end_to_end_through_the_real_server(llama_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole loop — prompt, native tool calls, tool execution, events, usage — against a real
+    model behind a real server. A 135M model's answer is not judged; the machinery is."""
+    import purpose_agent as pa
+    from purpose_agent.runtime.loop import Budget
+
+    @pa.tool
+    def add(a: int, b: int) -> int:
+        """Add two integers."""
+        return a + b
+
+    backend = _openai_backend(llama_server, monkeypatch)
+    events: list[str] = []
+    spark = pa.Spark(role="calculator", model=backend, tools=[add], kernel=make_kernel(), budget=Budget(max_steps=3))
+    spark.bus.listen(lambda event: events.append(event.type))
+    result = spark.run("What is 2 + 3? Use the add tool, then answer with the number.")
+    assert not result.stopped.startswith("error"), result.stopped
+    assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0  # counted by the server
+    assert events[0] == "run.started" and events[-1] == "run.finished"
+    assert events.count("model.called") == len(result.trajectory.steps) >= 1
+    for step in result.trajectory.steps:
+        if step.action.kind == "tool":
+            assert step.action.tool == "add" and step.observation is not None

@@ -4,16 +4,49 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_DISTS = REPO / "tests" / "fixtures" / "dists"
+
+
+@pytest.fixture
+def deadline_seconds(request: pytest.FixtureRequest) -> float:
+    """How long one test may run; a directory's conftest may override this fixture."""
+    return 300 if request.node.get_closest_marker("slow") else 120
+
+
+@pytest.fixture(autouse=True)
+def deadline(deadline_seconds: float) -> Iterator[None]:
+    """Turn a hang into a failure (SIGALRM in the main thread), never a stuck CI job."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"test exceeded its {deadline_seconds:g} s deadline (something hung)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, deadline_seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """An LLM server speaking the OpenAI, Ollama and Anthropic protocols on a loopback port."""
+    from purpose_agent.llm.fakeserver import FakeLLMServer
+
+    with FakeLLMServer() as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)

@@ -34,21 +34,10 @@ TOOL = ToolSpec(name="get_weather", description="Weather for a city",
                 parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
 
 
-@pytest.fixture(autouse=True)
-def deadline() -> Iterator[None]:
+@pytest.fixture
+def deadline_seconds() -> float:
     """A longer deadline than the other tests: a real model on one busy core is slow."""
-    import signal
-
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError("real-model test exceeded its 240 s deadline")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, 240)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return 240
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             trace.close()
     print("\nanswer:\n" + (result.answer or "(no answer)"))
     if result.score is not None:
-        print(f"\nscore: {result.score.value:.1f}/10 ({result.score.critic}: {result.score.reason})")
+        reason = result.score.reason.strip().splitlines()[0][:200] if result.score.reason.strip() else ""
+        print(f"\nscore: {result.score.value:.1f}/10 ({result.score.critic}: {reason})")
     print(f"tokens: {result.usage.prompt_tokens} prompt + {result.usage.completion_tokens} completion")
     return 0 if result.answer else 1
 

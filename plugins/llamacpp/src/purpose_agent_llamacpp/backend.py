@@ -140,7 +140,8 @@ class LlamaCppBackend:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
-        kwargs["max_tokens"] = request.max_tokens or 256
+        # Structured replies must close their JSON: a short default cuts code answers mid-string.
+        kwargs["max_tokens"] = request.max_tokens or (1024 if schema is not None else 512)
         if request.stop:
             kwargs["stop"] = list(request.stop)
         kwargs.update(request.extra)

@@ -34,9 +34,23 @@ def sent(server: FakeLLMServer) -> dict[str, Any]:
 
 def test_openai_sends_max_completion_tokens(server: FakeLLMServer) -> None:
     from purpose_agent_openai.backend import OpenAIBackend
+    from purpose_agent_openai.settings import OpenAISettings
 
-    backend(OpenAIBackend, server).complete(ask(max_tokens=7))
+    backend(OpenAIBackend, server, settings=OpenAISettings(openai_wire=True)).complete(ask(max_tokens=7))
     assert sent(server)["max_completion_tokens"] == 7 and "max_tokens" not in sent(server)
+    assert OpenAIBackend("m").openai_wire and OpenAIBackend("m", base_url="https://x.openai.azure.com/v1").openai_wire
+
+
+def test_openai_plugin_speaks_plainer_to_other_servers(server: FakeLLMServer) -> None:
+    # llama-cpp-python ignores max_completion_tokens and refuses content null beside tool_calls.
+    from purpose_agent_openai.backend import OpenAIBackend
+
+    call = ToolCall(id="c1", name="f", arguments={})
+    history = [Message(role="user", content="hi"), Message(role="assistant", tool_calls=[call]),
+               Message(role="tool", tool_call_id="c1", content="ok")]
+    backend(OpenAIBackend, server).complete(ChatRequest(messages=history, max_tokens=7))
+    assert sent(server)["max_tokens"] == 7 and "max_completion_tokens" not in sent(server)
+    assert sent(server)["messages"][1]["content"] == ""
 
 
 def test_groq_drops_rejected_params_and_message_names(server: FakeLLMServer) -> None:

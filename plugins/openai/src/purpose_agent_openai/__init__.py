@@ -17,9 +17,9 @@ PURPOSE_AGENT_HOOK_API = "1.0"
 @hookimpl
 def settings_model() -> Any:
     """``[plugins.openai]``: base_url, api_key_env, default_model, timeout, retries, headers, prices."""
-    from purpose_agent.llm.settings import ProviderSettings
+    from .settings import OpenAISettings
 
-    return ProviderSettings
+    return OpenAISettings
 
 
 @hookimpl

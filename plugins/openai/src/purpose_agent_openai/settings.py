@@ -1,0 +1,17 @@
+"""``[plugins.openai]`` settings: the common provider settings plus the wire dialect of ``base_url``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from purpose_agent.llm.settings import ProviderSettings
+
+
+class OpenAISettings(ProviderSettings):
+    """The common provider settings, plus which dialect ``base_url`` speaks."""
+
+    openai_wire: bool | None = Field(
+        default=None,
+        description="OpenAI's own wire rules (max_completion_tokens; content null beside tool_calls). "
+        "Unset: only when base_url is api.openai.com or *.openai.azure.com.",
+    )

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from purpose_agent.models import ExecResult, Trajectory
-from purpose_agent.runtime.demo import SEED_TASKS, CodingTask, UnitTestCritic, extract_code, run_demo
+from purpose_agent.runtime.demo import SEED_TASKS, UnitTestCritic, extract_code, run_demo
 from purpose_agent.testing import FunctionBackend, make_kernel, plugin
 
 
@@ -56,15 +54,18 @@ def test_unit_test_critic_refuses_without_a_sandbox() -> None:
     assert score.value == 0 and "refusing to run model-written code unconfined" in score.reason
 
 
-def test_demo_runs_end_to_end_with_a_scripted_model(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_learns_a_lesson_that_fixes_the_next_round() -> None:
+    """A scripted coder that forgets n = 0 unless a lesson tells it: round 1 fails one test, the
+    learner proposes the lesson, replay shows the gain, memory CI promotes it, round 2 passes."""
     sandbox = FakeSandbox()
-    solutions = {"factorial": "def factorial(n):\n    return 1 if n < 2 else n * factorial(n - 1)"}
+    lesson = "Handle n = 0 explicitly in factorial."
+    correct = "def factorial(n):\n    return 1 if n < 2 else n * factorial(n - 1)"
+    forgetful = "def factorial(n):\n    return n * factorial(n - 1) if n > 1 else n"
 
     def reply(request: Any) -> str:
         if request.response_schema and "lessons" in request.response_schema.get("properties", {}):
-            return json.dumps({"lessons": [{"kind": "heuristic", "text": "Handle n = 0 explicitly.", "scope": "task_family"}]})
-        text = request.messages[1].content
-        code = solutions["factorial"] if "factorial" in text else "def nothing(): pass"
+            return json.dumps({"lessons": [{"kind": "heuristic", "text": lesson, "scope": "task_family"}]})
+        code = correct if lesson in request.messages[0].content else forgetful
         return json.dumps({"thought": "", "action": "answer", "answer": code})
 
     kernel = make_kernel(
@@ -74,12 +75,10 @@ def test_demo_runs_end_to_end_with_a_scripted_model(monkeypatch: pytest.MonkeyPa
         builtins=True,
     )
     lines: list[str] = []
-    tasks = (SEED_TASKS[2], CodingTask("other", "Write nothing.", ("assert nothing() is None",)))
-    results = run_demo(model="fake:x", rounds=2, kernel=kernel, say=lines.append, tasks=tasks, max_steps=1)
-    assert [r.scores["factorial"] for r in results] == [10.0, 10.0]
-    assert results[0].scores["other"] == 10.0
-    assert any(line.startswith("round 2 factorial") for line in lines)
-    assert lines[-1] == "scores per round: 1: 10.0, 2: 10.0"
+    results = run_demo(model="fake:x", rounds=2, kernel=kernel, say=lines.append, tasks=(SEED_TASKS[2],), max_steps=1)
+    assert [r.scores["factorial"] for r in results] == [7.5, 10.0]
+    assert "proposed" in lines[2] and "promoted 1" in lines[2]
+    assert any(line.startswith("round 2 factorial") and "lessons used 1" in line for line in lines)
     learned = lines.index("\nlessons learned (promoted):")
-    assert lines[learned + 1] == "  - [heuristic] Handle n = 0 explicitly."
-    assert any("lessons used 1" in line for line in lines if line.startswith("round 2"))
+    assert lines[learned + 1] == f"  - [heuristic] {lesson}"
+    assert lines[-1] == "scores per round: 1: 7.5, 2: 10.0"

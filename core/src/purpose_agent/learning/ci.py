@@ -8,8 +8,9 @@
   closed). A finding at or above ``blocking_severity`` rejects it. With *no* scanner active,
   nothing moves: the item stays a candidate and :meth:`MemoryCI.status` says why.
 * **Replay**: stored tasks are run twice through the real backend and critic — without the
-  candidate and with it. It is promoted only if the runs with it score no lower (within
-  ``tolerance``) and reach ``success_at`` or improve; otherwise it is rejected with the figures.
+  candidate and with it. It is promoted only if the runs with it score higher (by more than
+  ``min_gain``); a drop beyond ``tolerance`` is a regression, and no change is "no gain" — both
+  rejected with the figures.
   Items taught by a user that have no stored task to replay are promoted on the screen alone, and
   the reason says so.
 * Every transition is a new version of the item with ``status_reason``, so the history shows who
@@ -53,6 +54,7 @@ class MemoryCI:
     replay_tasks: Sequence[str] = ()
     blocking_severity: Severity = Severity.HIGH
     tolerance: float = 0.0
+    min_gain: float = 0.0
     success_at: float = 7.0
     max_replays: int = 2
     log: list[str] = field(default_factory=list)
@@ -100,9 +102,10 @@ class MemoryCI:
         figures = f"replay on {len(tasks)} task(s): {without_mean:.1f} without, {with_mean:.1f} with"
         if report.delta < -self.tolerance:
             return self._move(item, MemoryStatus.REJECTED, f"regression: {figures}")
-        if with_mean < self.success_at and report.delta <= 0:
-            return self._move(item, MemoryStatus.REJECTED, f"no objective gain: {figures}")
-        return self._move(item, MemoryStatus.PROMOTED, f"no regression: {figures}")
+        if report.delta <= self.min_gain:
+            # An item that changes nothing is not kept: memory that only grows gets noisier.
+            return self._move(item, MemoryStatus.REJECTED, f"no gain: {figures}")
+        return self._move(item, MemoryStatus.PROMOTED, f"improvement without regression: {figures}")
 
     def process(self, items: Sequence[MemoryItem]) -> list[MemoryItem]:
         """Screen then replay each item; return them in their new state."""

@@ -13,6 +13,7 @@ and memory store are plugins chosen by name or by configuration.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -141,13 +142,14 @@ class LessonRejected(ValueError):
 
 @dataclass
 class TeamResult:
-    """A team run: each member's result, the combined trajectory, and its score."""
+    """A team run: each member's result, the combined trajectory, its score, and what was learned."""
 
     answer: str | None
     score: Score | None
     members: dict[str, RunResult]
     trajectory: Trajectory
     usage: Usage
+    learning: Any = None
 
 
 class Team:
@@ -164,6 +166,8 @@ class Team:
         critic: Any = None,
         kernel: Any = None,
         budget: Budget | None = None,
+        memory: Any = None,
+        learn: bool = True,
     ) -> None:
         self.purpose = purpose
         self.kernel = _kernel(kernel)
@@ -179,6 +183,31 @@ class Team:
             critic = self.kernel.critic(critic, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
         self.critic = critic
         self.history: list[TeamResult] = []
+        self.store = self._open_memory(memory)
+        self.learn = learn
+        self.learner = None
+        if self.store is not None:
+            from ..learning.learner import Learner
+
+            replayer = self._replay if critic is not None else None
+            self.learner = Learner(self.kernel, self.store, self.backend, purpose=purpose, replayer=replayer)
+
+    def _open_memory(self, memory: Any) -> Any:
+        """The team's memory store: an object, a registered store name, ``False`` for none, or
+        ``None`` for ``[memory] store`` (default: the embedded SQLite store, if enabled)."""
+        if memory is False:
+            return None
+        if memory is not None and not isinstance(memory, str):
+            return memory
+        available = self.kernel.components("memory_store")
+        name = memory or self.kernel.config.get("memory.store") or next(
+            (n for n in ("sqlite", "memory") if n in available), None)
+        return self.kernel.memory_store(name) if name else None
+
+    @property
+    def task_family(self) -> str:
+        """The family the team's tasks are learned and replayed under: its purpose."""
+        return self.purpose[:80]
 
     def _default_critic(self) -> Any:
         configured = self.kernel.config.get("runtime.critic")
@@ -193,12 +222,28 @@ class Team:
         return Spark(role=role, purpose=self.purpose, model=self.backend, tools=self.tools, kernel=self.kernel,
                      budget=self.budget, instructions=self.knowledge, bus=self.bus, lessons=lessons)
 
-    async def arun(self, task: str, *, lessons: Sequence[str] = ()) -> TeamResult:
-        """Run the members in order on ``task``; score the combined result.
+    async def arun(self, task: str, *, lessons: Sequence[str] | None = None) -> TeamResult:
+        """Run the members in order on ``task``, score the result, and learn from it.
 
-        ``lessons`` (retrieved memories) are injected into every member's prompt, under the
-        actor's cap and token budget.
+        Without explicit ``lessons``, the team's memory supplies the promoted lessons relevant
+        to the task (at most 10, within a token budget); they are injected into every member's
+        prompt. After a scored run, the learner extracts lessons and sends them through memory CI.
         """
+        retrieved: list[Any] = []
+        if lessons is None and self.learner is not None:
+            retrieved = self.learner.retrieve(task, family=self.task_family)
+        texts = list(lessons) if lessons is not None else [item.text for item in retrieved]
+        team_result = await self._run_members(task, texts)
+        team_result.trajectory.memory_ids = [item.id for item in retrieved]
+        if self.learn and self.learner is not None and team_result.score is not None:
+            from ..learning.extraction import RunRecord
+
+            record = RunRecord(team_result.trajectory, team_result.score, task_family=self.task_family, retrieved=texts)
+            team_result.learning = await asyncio.to_thread(self.learner.after_run, record, retrieved)
+        self.history.append(team_result)
+        return team_result
+
+    async def _run_members(self, task: str, lessons: Sequence[str]) -> TeamResult:
         results: dict[str, RunResult] = {}
         notes: list[str] = []
         usage = Usage()
@@ -220,11 +265,14 @@ class Team:
                 score = self.critic.score(combined)
             except Exception as exc:  # the answer stands even if the critic fails
                 score = Score(value=0.0, reason=f"critic failed: {type(exc).__name__}: {exc}")
-        team_result = TeamResult(combined.final_answer, score, results, combined, usage)
-        self.history.append(team_result)
-        return team_result
+        return TeamResult(combined.final_answer, score, results, combined, usage)
 
-    def run(self, task: str, *, lessons: Sequence[str] = ()) -> TeamResult:
+    def _replay(self, task: str, lessons: list[str]) -> float:
+        """Memory CI's replay: run a stored task with exactly these lessons, no learning."""
+        result = run_sync(self._run_members(task, lessons))
+        return result.score.value if result.score is not None else 0.0
+
+    def run(self, task: str, *, lessons: Sequence[str] | None = None) -> TeamResult:
         """Run the team on one task."""
         return run_sync(self.arun(task, lessons=lessons))
 
@@ -236,13 +284,16 @@ class Team:
         request = ChatRequest(messages=[Message(role="system", content=system), Message(role="user", content=question)])
         return self.backend.complete(request).message.content
 
-    def teach(self, text: str) -> list[Any]:
-        """Give the team a piece of knowledge, after every active immune scanner has read it.
+    def teach(self, text: str) -> Any:
+        """Teach the team a lesson; it is trusted only after every active immune scanner read it.
 
-        Returns the (non-blocking) findings. Raises :class:`LessonRejected` if a scanner blocks
-        it, or if no scanner is active: unscreened text never reaches the team's prompts.
+        With a memory store the lesson becomes a ``taught`` item that goes through memory CI
+        (screened; promoted when clean) and is retrieved like any lesson; the promoted item is
+        returned. Without one it joins the team's standing knowledge after the same screening.
+        Raises :class:`LessonRejected` when a scanner blocks it, and when no scanner is active:
+        unscreened text never reaches the team's prompts.
         """
-        from ..models import ScanRequest, Severity
+        from ..models import MemoryItem, MemoryKind, MemoryStatus, Provenance, ScanRequest, Scope, Severity
 
         if not text.strip():
             raise ValueError("teach() needs non-blank text")
@@ -250,13 +301,21 @@ class Team:
             raise LessonRejected(
                 "no immune scanner is active, so this lesson cannot be screened and was not kept; "
                 "install purpose-agent-immune (or enable its scanners) and teach it again", [])
-        findings = self.kernel.scan(ScanRequest(text=text, source="lesson"))
-        blocking = [f for f in findings if f.severity.rank >= Severity.HIGH.rank]
-        if blocking:
-            reasons = "; ".join(f"{f.scanner}: {f.explanation}" for f in blocking)
-            raise LessonRejected(f"lesson rejected by the immune scanners: {reasons}", findings)
-        self.knowledge.append(text)
-        return findings
+        if self.learner is None:
+            findings = self.kernel.scan(ScanRequest(text=text, source="lesson"))
+            blocking = [f for f in findings if f.severity.rank >= Severity.HIGH.rank]
+            if blocking:
+                reasons = "; ".join(f"{f.scanner}: {f.explanation}" for f in blocking)
+                raise LessonRejected(f"lesson rejected by the immune scanners: {reasons}", findings)
+            self.knowledge.append(text)
+            return findings
+        item = MemoryItem(text=text, kind=MemoryKind.PREFERENCE, scope=Scope(level="purpose", value=self.purpose),
+                          provenance=Provenance(trust="taught", extractor="team.teach"), tags=["taught"])
+        stored = self.store.add(self.kernel.write_memory(item))
+        [decided] = self.learner.ci.process([stored])
+        if decided.status != MemoryStatus.PROMOTED:
+            raise LessonRejected(f"lesson not kept ({decided.status.value}): {decided.status_reason}", [])
+        return decided
 
     def status(self) -> dict[str, Any]:
         """What the team is: purpose, roles, model, tools, critic, and how its runs went."""
@@ -269,7 +328,20 @@ class Team:
             "runs": len(self.history),
             "scores": [r.score.value if r.score else None for r in self.history],
             "knowledge": len(self.knowledge),
+            "memory": self._memory_status(),
         }
+
+    def _memory_status(self) -> dict[str, Any]:
+        if self.learner is None:
+            return {"enabled": False, "why": "no memory store (memory=False, or no store plugin enabled)"}
+        status = {"enabled": True, **self.learner.ci.status()}
+        if self.critic is None:
+            status["learning"] = "off: the team has no critic, so runs cannot be scored"
+        elif not self.learn:
+            status["learning"] = "off: learn=False"
+        else:
+            status["learning"] = "on"
+        return status
 
 
 def purpose(description: str, *, model: Any = None, knowledge: Sequence[str] | str | None = None, **kwargs: Any) -> Team:

@@ -152,7 +152,7 @@ def run_demo(*, model: str | None = None, rounds: int = 3, kernel: Any = None, m
     scanners = kernel.scanners()
     say(f"memory: {'sqlite ' + memory_path if memory_path else 'in-process'}; scanners: {', '.join(scanners) or 'none'}")
     team = Team("Help me write Python code", model=resolution.backend, kernel=kernel, tools=[],
-                budget=Budget(max_steps=max_steps), critic=None)
+                budget=Budget(max_steps=max_steps), critic=None, memory=False)
     critics = {task.family: UnitTestCritic(sandbox, task.tests) for task in tasks}
     by_prompt = {task.prompt: task for task in tasks}
 

@@ -16,6 +16,9 @@ def add_parser(sub: Any, name: str) -> None:
     parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
     parser.add_argument("--max-steps", type=int, default=6, help="steps per team member (default 6)")
     parser.add_argument("--trace", default=None, help="write every event to this JSONL file")
+    parser.add_argument("--learn", action="store_true",
+                        help="learn from this run into the team's memory (extraction, screening and replay "
+                             "re-run the team, so this is several times slower)")
     parser.set_defaults(run=run)
 
 
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from ..runtime.loop import Budget
 
     kernel = Kernel.load(strict=args.strict)
-    team = Team(args.purpose or args.task, model=args.model, kernel=kernel, budget=Budget(max_steps=args.max_steps))
+    team = Team(args.purpose or args.task, model=args.model, kernel=kernel, budget=Budget(max_steps=args.max_steps),
+                learn=bool(getattr(args, "learn", False)))
     print(f"team: {', '.join(team.roles)} on {team.status()['model']}", flush=True)
     progress = Progress()
     team.bus.listen(progress)
@@ -67,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
         reason = result.score.reason.strip().splitlines()[0][:200] if result.score.reason.strip() else ""
         print(f"\nscore: {result.score.value:.1f}/10 ({result.score.critic}: {reason})")
     print(f"tokens: {result.usage.prompt_tokens} prompt + {result.usage.completion_tokens} completion")
+    if result.trajectory.memory_ids:
+        print(f"lessons used: {len(result.trajectory.memory_ids)}")
+    if result.learning is not None:
+        promoted = result.learning.promoted()
+        print(f"learned: {result.learning.proposed} proposed, {len(promoted)} promoted")
     return 0 if result.answer else 1
 
 
@@ -89,7 +98,8 @@ def wizard(stdin: Any = sys.stdin, stdout: Any = sys.stdout) -> int:
     except EOFError:
         print("", file=stdout)
         return 0
-    namespace = argparse.Namespace(task=task, purpose=purpose, model=model or None, max_steps=6, trace=None, strict=None)
+    namespace = argparse.Namespace(task=task, purpose=purpose, model=model or None, max_steps=6, trace=None, strict=None,
+                                   learn=False)
     try:
         return run(namespace)
     except PurposeAgentError as exc:

@@ -207,6 +207,61 @@ def test_search_filters_status_and_scope(sqlite_store: Any) -> None:
     assert len(sqlite_store.search("config tomllib")) == 4
 
 
+def _exhaustive(store: Any) -> Any:
+    """The store ranking every match, as before the cheaper queries (the reference ranking)."""
+    store._informative = lambda conn, terms: []
+    return store
+
+
+def test_a_word_in_most_items_weighs_nothing_but_still_matches(sqlite_store: Any) -> None:
+    for n in range(9):
+        sqlite_store.add(MemoryItem(text=f"common filler number {n}"))
+    rare = sqlite_store.add(MemoryItem(text="common advice about tomllib"))
+    # "common" is in every item: BM25 gives it ~0 weight; the rare word decides the order
+    assert sqlite_store.search("common tomllib", limit=1)[0].item.id == rare.id
+    # fewer hits than the limit without it: every item matching any word is still returned
+    assert len(sqlite_store.search("common tomllib", limit=20)) == 10
+
+
+def test_the_ranking_agrees_with_scoring_every_match(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(3)
+    words = "cache retry timeout socket parse config token lock queue worker schema index stream".split()
+    store = sqlite_store.SQLiteStore(tmp_path / "agree.db")
+    reference = _exhaustive(sqlite_store.SQLiteStore(tmp_path / "agree.db"))
+    try:
+        store.add_many(MemoryItem(text=" ".join(rng.choices(words, k=rng.randint(3, 9))) + " and the rest",
+                                  status=MemoryStatus.PROMOTED) for _ in range(600))
+        recalls = []
+        for _ in range(40):
+            query = " ".join(rng.sample(words, rng.randint(1, 4))) + " the"
+            every = {r.item.id: r.score for r in reference.search(query, limit=1000)}
+            for limit in (1, 5, 10, 50):
+                got = store.search(query, limit=limit)
+                want = sorted(every.values(), reverse=True)[:limit]
+                assert len(got) == len(want)
+                # every score is the item's exact BM25 for the whole query, best first
+                assert all(r.score == pytest.approx(every[r.item.id], abs=1e-5) for r in got)
+                assert [r.score for r in got] == sorted((r.score for r in got), reverse=True)
+                recalls.append(sum(r.score >= want[-1] - 1e-5 for r in got) / len(want))
+        # this corpus repeats words inside items (adversarial for AND-first): most lists are exact
+        assert sum(recalls) / len(recalls) >= 0.9
+        assert sum(r == 1 for r in recalls) / len(recalls) >= 0.75
+    finally:
+        store.close()
+        reference.close()
+
+
+def test_search_candidates_validate_only_what_is_asked_for(sqlite_store: Any) -> None:
+    item = sqlite_store.add(MemoryItem(text="lazy lesson about pools", status=MemoryStatus.PROMOTED,
+                                       scope=Scope(level="agent", value="me"), tags=["io"]))
+    [hit] = sqlite_store.search_candidates("pools")
+    assert (hit.id, hit.text, hit.status, hit.scope, hit.uses) == (item.id, item.text, "promoted", ("agent", "me"), 0)
+    assert hit.score == pytest.approx(sqlite_store.search("pools")[0].score)
+    assert hit._item is None and hit.item == sqlite_store.get(item.id) and hit.item is hit.item
+
+
 def test_record_use_counts_without_a_new_version(sqlite_store: Any) -> None:
     item = sqlite_store.add(MemoryItem(text="used lesson", status=MemoryStatus.PROMOTED))
     sqlite_store.record_use(item.id, True)

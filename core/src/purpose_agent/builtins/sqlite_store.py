@@ -149,15 +149,33 @@ def content_hash(text: str) -> str:
     return MemoryItem.model_construct(text=text).content_hash
 
 
-def fts_query(text: str) -> str:
-    """Turn free text into a safe FTS5 query: its words, quoted, joined with OR.
+def query_terms(text: str) -> list[str]:
+    """The distinct words of a query, lowercased, stopwords dropped unless nothing else is left."""
+    words = list(dict.fromkeys(_WORD.findall(text.lower())))
+    content = [w for w in words if w not in _STOPWORDS] or words
+    return content[:_MAX_QUERY_TERMS]
+
+
+def fts_query(text: str | Sequence[str], operator: str = "OR") -> str:
+    """Turn free text (or :func:`query_terms`) into a safe FTS5 query: its words, quoted, joined with OR.
 
     Quoting makes every word a literal (FTS5 operators and punctuation in user text cannot break
     the query). Stopwords are dropped unless nothing else is left. Empty result: no words.
+    ``operator="AND"`` requires every word instead.
     """
-    words = list(dict.fromkeys(_WORD.findall(text.lower())))
-    content = [w for w in words if w not in _STOPWORDS] or words
-    return " OR ".join(f'"{w}"' for w in content[:_MAX_QUERY_TERMS])
+    terms = query_terms(text) if isinstance(text, str) else list(text)
+    return f" {operator} ".join(f'"{w}"' for w in terms)
+
+
+def _varint(buf: bytes, at: int) -> tuple[int, int]:
+    """One SQLite varint of ``buf`` at ``at``: (value, offset after it)."""
+    value = 0
+    for i in range(8):
+        byte = buf[at + i]
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at + i + 1
+    return (value << 8) | buf[at + 8], at + 9
 
 
 _FTS5_CHECKED: bool | None = None
@@ -183,6 +201,64 @@ def require_fts5() -> None:
             "which the sqlite memory store needs for search. Use a Python whose sqlite3 has FTS5 (the python.org, "
             "Homebrew, conda and most Linux distribution builds do), or configure another store in [memory] store."
         )
+
+
+# --------------------------------------------------------------------------- search hits
+
+
+_INDEX = {c: i for i, c in enumerate(_COLUMNS)}
+
+
+class Candidate:
+    """A search hit: its BM25 ``score`` and raw row; ``item`` validates the row on first use."""
+
+    __slots__ = ("_item", "_make", "_row", "score")
+
+    def __init__(self, score: float, row: Sequence[Any], make: Callable[[Sequence[Any]], Any]) -> None:
+        self.score = score
+        self._row = row
+        self._make = make
+        self._item: Any = None
+
+    @property
+    def item(self) -> Any:
+        """The :class:`~purpose_agent.models.MemoryItem` (validated once, when first asked for)."""
+        if self._item is None:
+            self._item = self._make(self._row)
+        return self._item
+
+    def column(self, name: str) -> Any:
+        """A raw column (JSON columns as stored text)."""
+        return self._row[_INDEX[name]]
+
+    @property
+    def id(self) -> str:
+        return str(self._row[_INDEX["id"]])
+
+    @property
+    def text(self) -> str:
+        return str(self._row[_INDEX["text"]])
+
+    @property
+    def status(self) -> str:
+        return str(self._row[_INDEX["status"]])
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        scope = json.loads(self._row[_INDEX["scope"]])
+        return scope.get("level", "global"), scope.get("value", "")
+
+    @property
+    def usefulness(self) -> float:
+        return float(self._row[_INDEX["usefulness"]])
+
+    @property
+    def uses(self) -> int:
+        return int(json.loads(self._row[_INDEX["counters"]]).get("uses", 0))
+
+    @property
+    def updated_at(self) -> float:
+        return float(self._row[_INDEX["updated_at"]])
 
 
 # --------------------------------------------------------------------------- the store
@@ -219,6 +295,7 @@ class SQLiteStore:
         self._pid = os.getpid()
         self._closed = False
         self._migrated = False
+        self._df_cache: tuple[int, dict[str, int]] = (0, {})
         self._conn()  # open now: a bad path or a too-new schema is reported at construction
 
     # ------------------------------------------------------------------ connections
@@ -399,18 +476,50 @@ class SQLiteStore:
         """Items matching ``query``'s words, ranked by BM25 (text weighs 1, tags 0.5), best first.
 
         ``score`` is the negated FTS5 ``bm25()``: positive, higher is better. ``scopes`` (extra)
-        keeps only global items and those whose ``(level, value)`` is listed.
+        keeps only global items and those whose ``(level, value)`` is listed. How the ranking is
+        computed without scoring every match: :meth:`search_rows`.
         """
         from purpose_agent.models import ScoredItem
 
-        match = fts_query(query)
-        if not match or limit <= 0:
+        return [ScoredItem(item=self._item(row), score=score)
+                for score, row in self.search_rows(query, limit=limit, status=status, scopes=scopes)]
+
+    def search_candidates(self, query: str, *, limit: int = 10, status: Any = None,
+                          scopes: Sequence[tuple[str, str]] | None = None) -> list[Candidate]:
+        """Like :meth:`search`, as :class:`Candidate` hits whose item is validated only on demand.
+
+        Retrieval reads relevance, usefulness and scope from the raw columns and builds a
+        :class:`~purpose_agent.models.MemoryItem` only for the few items it keeps.
+        """
+        return [Candidate(score, row, self._item)
+                for score, row in self.search_rows(query, limit=limit, status=status, scopes=scopes)]
+
+    def search_rows(self, query: str, *, limit: int = 10, status: Any = None,
+                    scopes: Sequence[tuple[str, str]] | None = None) -> list[tuple[float, tuple[Any, ...]]]:
+        """The ranking behind :meth:`search`: ``(bm25 score, items row)`` pairs, best first.
+
+        FTS5 computes ``bm25()`` for every document matching any query word (no top-k pruning),
+        which at 100,000 items means thousands of documents per query. Cheaper queries are tried
+        first and used only when they can stand for the exhaustive one:
+
+        1. Words in at least half of the documents are left out: FTS5 floors their BM25 weight
+           at 1e-6, so they change no score by more than ~2e-6, yet they match most documents.
+        2. Documents containing *every* remaining word (``AND``), if there are at least
+           ``limit`` of them after the filters. Their scores are their exact BM25 for the whole
+           query; a document missing a word usually scores lower (see docs/memory.md for the
+           measured top-10 agreement with the exhaustive ranking).
+        3. Otherwise any remaining word (``OR``), then every word (the exhaustive ranking): the
+           first that fills ``limit``, else the last. Fewer than ``limit`` matches in all is the
+           exhaustive answer.
+        """
+        terms = query_terms(query)
+        if not terms or limit <= 0:
             return []
-        sql = (f"SELECT {_SELECT}, -bm25(items_fts, 1.0, 0.5) AS relevance FROM items_fts "
-               "JOIN items i ON i.seq = items_fts.rowid WHERE items_fts MATCH ?")
-        params: list[Any] = [match]
+        conn = self._conn()
+        filters = ""
+        params: list[Any] = []
         if status is not None:
-            sql += " AND i.status = ?"
+            filters += " AND i.status = ?"
             params.append(str(status))
         if scopes is not None:
             level = "json_extract(i.scope, '$.level')"
@@ -418,11 +527,49 @@ class SQLiteStore:
             for scope_level, scope_value in scopes:
                 clauses.append(f"({level} = ? AND json_extract(i.scope, '$.value') = ?)")
                 params += [scope_level, scope_value]
-            sql += " AND (" + " OR ".join(clauses) + ")"
-        sql += " ORDER BY relevance DESC, i.seq LIMIT ?"
-        params.append(int(limit))
-        rows = self._conn().execute(sql, params).fetchall()
-        return [ScoredItem(item=self._item(row[:-1]), score=row[-1]) for row in rows]
+            filters += " AND (" + " OR ".join(clauses) + ")"
+        sql = (f"SELECT -bm25(items_fts, 1.0, 0.5) AS relevance, {_SELECT} FROM items_fts "
+               f"JOIN items i ON i.seq = items_fts.rowid WHERE items_fts MATCH ?{filters} "
+               "ORDER BY relevance DESC, i.seq LIMIT ?")
+        strong = self._informative(conn, terms)
+        attempts = []
+        if strong and len(strong) > 1:
+            attempts.append(fts_query(strong, "AND"))
+        if strong and strong != terms:
+            attempts.append(fts_query(strong))
+        attempts.append(fts_query(terms))
+        for match in attempts:
+            rows = conn.execute(sql, [match, *params, int(limit)]).fetchall()
+            if len(rows) >= limit:
+                break
+        return [(row[0], row[1:]) for row in rows]
+
+    def _informative(self, conn: sqlite3.Connection, terms: list[str]) -> list[str]:
+        """``terms`` without those in half of the indexed documents or more (BM25 weight ~0).
+
+        Document frequencies are cached per store and recounted once the number of indexed
+        documents has moved by more than 1% (the choice only needs them roughly: a word near
+        half of the documents weighs almost nothing either way).
+        """
+        averages = conn.execute("SELECT block FROM items_fts_data WHERE id = 1").fetchone()
+        documents = _varint(averages[0], 0)[0] if averages and averages[0] else 0
+        if documents < 2:
+            return terms
+        with self._guard:
+            cached_for, frequencies = self._df_cache
+            if abs(documents - cached_for) > cached_for / 100:
+                frequencies = {}
+                self._df_cache = (documents, frequencies)
+        strong = []
+        for term in terms:
+            count = frequencies.get(term)
+            if count is None:
+                count = conn.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH ?",
+                                     (fts_query([term]),)).fetchone()[0]
+                frequencies[term] = count
+            if 2 * count < documents:
+                strong.append(term)
+        return strong
 
     def history(self, item_id: str) -> Sequence[Any]:
         """Every version of an item, oldest first (empty if the id is unknown)."""

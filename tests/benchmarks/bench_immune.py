@@ -81,7 +81,7 @@ def main() -> None:
 
     def direct(text: str) -> list:
         request = ScanRequest(text=text)
-        return [f for plugin in PLUGINS for f in plugin.scan(request=request, settings=None)]
+        return [f for plugin in PLUGINS for f in plugin.scan(request=request, settings=None, context=None)]
 
     timed("direct", texts, direct)
     iterator = iter(requests)

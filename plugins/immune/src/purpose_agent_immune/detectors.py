@@ -136,6 +136,18 @@ class Rule:
     def __post_init__(self) -> None:
         rank(self.severity)
         rank(self.escalate_to)
+        # The text gates as one expression: one C-level search instead of a Python loop.
+        gate_re = re.compile("|".join(map(re.escape, self.gate_text))) if self.gate_text else None
+        object.__setattr__(self, "_gate_re", gate_re)
+
+    def gated_out(self, lower: str, prefixes: frozenset[str]) -> bool:
+        """True when the gate proves the pattern cannot match this text (the regex is skipped)."""
+        if not (self.gate_words or self.gate_text):
+            return False
+        if not prefixes.isdisjoint(self.gate_words):
+            return False
+        gate_re = self._gate_re  # type: ignore[attr-defined]
+        return gate_re is None or gate_re.search(lower) is None
 
     def find(self, text: str, context: Context) -> Iterable[Hit]:
         """Yield the first non-negated match as a hit (one per rule keeps reports short)."""
@@ -146,8 +158,12 @@ class Rule:
                 lower, prefixes = context.lower, context.prefixes
             else:
                 lower, prefixes = prepare(text)
-            if prefixes.isdisjoint(self.gate_words) and not any(g in lower for g in self.gate_text):
+            if self.gated_out(lower, prefixes):
                 return
+        yield from self.matches(text)
+
+    def matches(self, text: str) -> Iterable[Hit]:
+        """The hit for the first non-negated match, without the source and gate checks."""
         for match in self.pattern.finditer(text):
             if match.end() == match.start():
                 continue
@@ -219,6 +235,8 @@ class Scanner:
     detectors: Sequence[Detector]
     combine: tuple[int, str, str, str] | None = None
     _settings_model: Any = field(default=None, repr=False)
+    _plan_of: Any = field(default=None, repr=False)
+    _cached_plan: list[Any] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         for detector in self.detectors:
@@ -226,6 +244,31 @@ class Scanner:
                 raise ValueError(f"{self.name}: rule category {detector.category!r} is not declared")
 
     # ------------------------------------------------------------------ scanning
+
+    def _plan(self) -> list[tuple[Any, frozenset[str], frozenset[str] | None, Any, str | None]]:
+        """Per detector: (detector, sources, gate words or None, gate-text search or None, rule category or None).
+
+        Rebuilt when ``detectors`` is replaced (tests swap the list), so the plan never goes stale.
+        """
+        if self._plan_of is not self.detectors:
+            plan = []
+            for detector in self.detectors:
+                if isinstance(detector, Rule):
+                    gated = bool(detector.gate_words or detector.gate_text)
+                    gate_re = detector._gate_re  # type: ignore[attr-defined]
+                    plan.append(
+                        (
+                            detector,
+                            detector.sources,
+                            detector.gate_words if gated else None,
+                            gate_re.search if gate_re is not None else None,
+                            detector.category,
+                        )
+                    )
+                else:
+                    plan.append((detector, frozenset(), None, None, None))
+            self._cached_plan, self._plan_of = plan, self.detectors
+        return self._cached_plan
 
     def hits(self, text: str, context: Context | None = None, enabled: Mapping[str, bool] | None = None) -> list[Hit]:
         """Run every enabled detector; return at most one hit per category (the most severe).
@@ -239,11 +282,23 @@ class Scanner:
             context = Context(context.source, context.scope_level, lower, prefixes)
         enabled = enabled or {}
         best: dict[str, Hit] = {}
-        for detector in self.detectors:
-            if isinstance(detector, Rule):
-                if not enabled.get(detector.category, True):
+        lower, prefixes, source = context.lower, context.prefixes, context.source
+        for detector, sources, gate_words, gate_search, category in self._plan():
+            if gate_words is not None or sources:
+                # The source and gate checks of Rule.find, inline: most rules stop here, and a
+                # call per rule per text is the largest cost on short lessons.
+                if sources and source not in sources:
                     continue
-                found = detector.find(text, context)
+                if (
+                    gate_words is not None
+                    and prefixes.isdisjoint(gate_words)
+                    and (gate_search is None or gate_search(lower) is None)
+                ):
+                    continue
+            if category is not None:
+                if enabled and not enabled.get(category, True):
+                    continue
+                found = detector.matches(text)
             else:
                 found = detector(text, context)
             for hit in found:
@@ -262,10 +317,15 @@ class Scanner:
                 hits.append(Hit(category, severity, first.start, first.end, f"{explanation} ({names})"))
         return hits
 
-    def scan(self, request: Any, settings: Any) -> list[Any]:
-        """The body of the plugin's ``scan`` hook: findings for ``request`` under ``settings``."""
+    def scan(self, request: Any, settings: Any, context: Any = None) -> list[Any]:
+        """The body of the plugin's ``scan`` hook: findings for ``request`` under ``settings``.
+
+        ``context`` is the hook's :class:`purpose_agent.interfaces.ComponentContext`; the optional
+        model check builds its backend from ``context.kernel``.
+        """
         from purpose_agent.models import Finding, Severity
 
+        kernel = getattr(context, "kernel", None)
         text = request.text
         scope_level = request.item.scope.level if request.item is not None else "global"
         context = Context(source=request.source, scope_level=scope_level)
@@ -289,7 +349,7 @@ class Scanner:
         if settings is not None and getattr(settings, "model_check", False):
             from .model_check import run_model_check
 
-            findings.extend(run_model_check(self.name, request, settings))
+            findings.extend(run_model_check(self.name, request, settings, kernel))
         return findings
 
     def settings_model(self) -> Any:

@@ -12,7 +12,14 @@ The detectors look for the *grammar* of an injection rather than known strings:
 * exfiltration: a transfer verb followed by an address or URL; markdown images whose URL carries
   data;
 * hidden carriers: HTML comments that speak to the reader, invisible Unicode, encoded payloads
-  that decode to instructions.
+  that decode to instructions (base64, hex, binary, Caesar/ROT13), injections behind look-alike
+  letters, leetspeak or zero-width characters;
+* memory-specific: a lesson is advice for future tasks, so text that dictates the *reply to a
+  user* (its language or persona, a forced answer, a claim to assert, a trigger phrase, made-up
+  content) is out of place in it (``reply_control``); so are threats and bribes aimed at the
+  model (``coercion``);
+* forged structure: role labels that speak to the model, escaped-newline runs, ``… OVERRIDE``
+  banners, Q/A transcripts and scripted dialogues that end on an open turn.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from typing import Any
 
 from purpose_agent.hookspecs import hookimpl
 
-from .detectors import Context, Hit, Scanner, rule, words
+from .detectors import Context, Hit, Scanner, prepare, rule, words
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -120,7 +127,13 @@ _OVERRIDE_FOREIGN = words(
     r"(?:obigen|vorherigen|bisherigen|vorigen)\s+\w+\s+(?:ignorieren|vergessen|missachten)",
     r"(?:vorherigen|bisherigen)\s+(?:informationen|anweisungen|instruktionen)\s+hinter\s+sich",
     r"(?:zaboravi|zanemari)\s+(?:sve|prethodne)",
-    r"(?:olvid[ae]|ignor[ae])\s+todo\b",
+    r"(?:olvid\w*|ignor[ae]r?)\s+todo\b",
+    r"(?:ignorez|ignore|ignora|ignoriere|ignorier|oubliez|olvida)\s+(?:\w+\s+){0,3}?(?:et|y|e|und)\s+(?:indiquez|dites|écrivez|affirmez|di|dí|diga|escribe|indica|sag|schreib)\w*",
+    r"(?:игнорир\w*|проигнорир\w*)[^.!?\n]{0,60}?(?:инструкци|предыдущ|указани)",
+    r"(?:αγνο\w+)[^.!?\n;]{0,60}?(?:οδηγ|προηγο|εντολ)",
+    r"(?:지시|명령|지침)[^.!?\n]{0,20}?무시|무시[^.!?\n]{0,20}?(?:지시|명령|지침)",
+    r"(?:निर्देश|आदेश)[^।.!?\n]{0,40}?(?:अनदेखी|अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल)",
+    r"(?:指示|命令|指令)[^。！？\n]{0,20}?無視|無視して",
     r"(?:ignorier(?:e|en)?|vergiss|vergessen|missachte|h[öo]re?\s+nicht\s+auf)\b[^.!?\n]{0,60}?"
     r"\b(?:alle[sn]?|vorherige\w*|vorige\w*|bisherige\w*|obige\w*|zuvor|davor|vorher|anweisungen|instruktionen|aufgaben|befehle)\b",
     r"(?:ignora|ignore|olvida|olvide|descarta|omite)\b[^.!?\n]{0,60}?\b(?:instrucciones|anteriores|previas|todo\s+lo\s+anterior)\b",
@@ -138,7 +151,7 @@ _YOUR_WORK = (
     r"\byour\s+(?:code|implementation|solution|codebase|program|algorithm|script|elucidation|response|answer|reply)\b"
 )
 _OBFUSCATION = words(
-    r"base\s?(?:64|32|16|85)",
+    r"base\s?(?:64|62|58|36|32|16|85)",
     r"hex(?:adecimal)?",
     r"rot-?13",
     r"binary\s+code",
@@ -325,6 +338,577 @@ _PERSONAL_ATTR = words(
     r"(?:home\s+)?town",
 )
 
+# ------------------------------------------------------------------ memory-specific: a lesson that dictates the reply
+#
+# A lesson is advice for future tasks. Text that dictates what the agent tells a *user* (the
+# language or persona of the reply, a forced answer, a claim to assert, a reply triggered by a
+# phrase) is not advice about doing a task: it is the shape of the BIPIA / MINJA poisonings.
+
+# Natural languages a poisoned lesson switches the reply to. English is left out on purpose: it is
+# the working language of most agent rules ("Write comments in English"), and forcing it harms no one.
+_LANGUAGE = words(
+    r"spanish",
+    r"french",
+    r"german",
+    r"italian",
+    r"portuguese",
+    r"russian",
+    r"chinese",
+    r"mandarin",
+    r"cantonese",
+    r"japanese",
+    r"korean",
+    r"arabic",
+    r"hindi",
+    r"dutch",
+    r"swedish",
+    r"norwegian",
+    r"danish",
+    r"finnish",
+    r"polish",
+    r"czech",
+    r"turkish",
+    r"greek",
+    r"hebrew",
+    r"latin",
+    r"klingon",
+    r"esperanto",
+    r"swahili",
+    r"vietnamese",
+    r"thai",
+    r"indonesian",
+    r"ukrainian",
+    r"romanian",
+    r"hungarian",
+    r"persian",
+    r"farsi",
+    r"urdu",
+    r"bengali",
+    r"tamil",
+    r"yiddish",
+    r"elvish",
+    r"spanisch",
+    r"franz[öo]sisch",
+    r"deutsch",
+    r"italienisch",
+    r"russisch",
+    r"chinesisch",
+    r"japanisch",
+    r"espa[ñn]ol",
+    r"fran[çc]ais",
+    r"allemand",
+    r"alem[áa]n",
+    r"italiano",
+    r"portugu[êe]s",
+)
+_REPLY_VERB = words(
+    r"reply",
+    r"replies",
+    r"replying",
+    r"respond",
+    r"responds",
+    r"responding",
+    r"answer",
+    r"answers",
+    r"answered",
+    r"answering",
+    r"speak",
+    r"talk",
+    r"communicate",
+    r"antworte\w*",
+    r"beantworte\w*",
+    r"rede",
+    r"reden",
+    r"sprich",
+    r"r[ée]pond(?:s|ez)?",
+    r"responde\w*",
+    r"contesta\w*",
+)
+_LANGUAGE_GATE = (
+    "spanish",
+    "french",
+    "german",
+    "italian",
+    "portuguese",
+    "russian",
+    "chinese",
+    "mandarin",
+    "cantonese",
+    "japanese",
+    "korean",
+    "arabic",
+    "hindi",
+    "dutch",
+    "swedish",
+    "norwegian",
+    "danish",
+    "finnish",
+    "polish",
+    "czech",
+    "turkish",
+    "greek",
+    "hebrew",
+    "latin",
+    "klingon",
+    "esperanto",
+    "swahili",
+    "vietnamese",
+    "thai",
+    "indonesian",
+    "ukrainian",
+    "romanian",
+    "hungarian",
+    "persian",
+    "farsi",
+    "urdu",
+    "bengali",
+    "tamil",
+    "yiddish",
+    "elvish",
+    "spanisch",
+    "französisch",
+    "franzosisch",
+    "deutsch",
+    "italienisch",
+    "russisch",
+    "chinesisch",
+    "japanisch",
+    "español",
+    "espanol",
+    "français",
+    "francais",
+    "allemand",
+    "alemán",
+    "aleman",
+    "portugués",
+    "portugues",
+    "portuguê",
+)
+
+REPLY_RULES = [
+    rule(
+        "reply_control",
+        "high",
+        r"\byou\s+(?:must|will|shall|should|have\s+to|are\s+to)\s+(?:now\s+)?(?:always\s+|only\s+)?(?:say|respond|reply|answer|output|print|write)\s+(?:with\s+|only\s+)?[\"“'«]"
+        r"|\b(?:always|only)\s+(?:say|respond\s+with|reply\s+with|answer\s+with|output)\s*:?\s*[\"“'«]"
+        r"|\b(?:sag(?:e|en\s+sie)?|behaupte|schreib(?:e)?)\s+(?:mir\s*)?,?\s*dass\s+[^.!?\n]{1,60}?\b(?:der|die|das)\s+(?:beste|schlechteste|größte|schlimmste)"
+        r"|\b(?:dis|dites|di|diga)\s+que\s+[^.!?\n]{1,60}?\b(?:est|es)\s+(?:le|la|el|lo)\s+(?:meilleur|mejor|pire|peor)",
+        "dictates a fixed text or claim for the agent's reply",
+        gate=(
+            "say",
+            "respond",
+            "reply",
+            "answer",
+            "output",
+            "print",
+            "write",
+            "sag",
+            "behaupte",
+            "schreib",
+            "dis ",
+            "dites",
+            "di que",
+            "dí que",
+            "diga",
+        ),
+        negatable=True,
+    ),
+    rule(
+        "instruction_override",
+        "high",
+        r"\b(?:ab\s+jetzt|von\s+nun\s+an|ab\s+sofort)\s*,?\s+(?:\w+\s+){0,3}?(?:(?:du|sie)\s+(?:bist|sind|antwortest|antworten|wirst|werden|sollst|sollen|musst|müssen)|(?:bist|antwortest|wirst|sollst|musst)\s+du)\b"
+        r"|\bà\s+partir\s+de\s+maintenant\s*,?\s+(?:tu|vous)\s+(?:es|êtes|r[ée]pond\w*|dois|devez|vas|allez)\b"
+        r"|\b(?:de\s+ahora\s+en\s+adelante|a\s+partir\s+de\s+ahora)\s*,?\s+(?:t[úu]\s+|usted\s+)?(?:eres|es|ser[áa]s|responde\w*|dir[áa]s|debes|debe)\b"
+        r"|\b(?:neue|weitere)\s+(?:anweisungen|instruktionen|aufgaben?)\s*:|\bnouvelles?\s+(?:instructions?|consignes?|t[âa]ches?)\s*:|\bnuevas?\s+(?:instrucciones|tareas?|[óo]rdenes)\s*:",
+        "gives the agent new standing instructions (German, French, Spanish)",
+        gate=("jetzt", "nun an", "sofort", "partir", "ahora", "neue", "weitere", "nouvelle", "nueva"),
+    ),
+    rule(
+        "reply_control",
+        "high",
+        rf"{_YOUR_OUTPUT}[^.!?\n]{{0,30}}?\b(?:in|into|to)\s+(?:the\s+)?{_LANGUAGE}\b"
+        rf"|\b(?:translate|render|write|provide|give|deliver|present|compose)\s+{_YOUR_OUTPUT}\s+(?:in|into|to)\s+(?:the\s+)?{_LANGUAGE}\b"
+        rf"|\b{_REPLY_VERB}\s+(?:\w+\s+){{0,3}}?(?:in|auf|en|in\s+the)\s+{_LANGUAGE}\b"
+        rf"|\b(?:auf|in)\s+{_LANGUAGE}\s+(?:antworten|antworte|antwortest|reden|schreiben)\b",
+        "dictates the language of the agent's reply to the user (a lesson has no reason to)",
+        gate=_LANGUAGE_GATE,
+        negatable=True,
+    ),
+    rule(
+        "reply_control",
+        "high",
+        rf"\b{_REPLY_VERB}\b[^.!?\n]{{0,50}}?\b(?:in\s+the\s+(?:style|voice|manner|persona)\s+of|(?:like|as)\s+(?:a|an)\s+(?:pirate|cowboy|gangster|thug|drunk\w*|child|toddler|villain|\w+\s+gentleman)"
+        r"|as\s+if\s+you\s+(?:were|are)|im\s+stil(?:e)?\s+(?:eines|einer|eine|von|des|der)|wie\s+ein(?:e|er)?\s+\w+)\b"
+        r"|\b(?:in\s+the\s+(?:style|voice)\s+of\s+(?:a|an)\s+[^.!?\n]{1,40}?|im\s+stil(?:e)?\s+(?:eines|einer|eine)\s+\w+)\s*[,:]?\s*\b(?:"
+        + _REPLY_VERB
+        + r")\b",
+        "dictates a persona or style for the agent's reply",
+        gate=("style", "stil", "like a", "like an", "as a ", "as an ", "as if", "wie ein"),
+        negatable=True,
+    ),
+    rule(
+        "reply_control",
+        "high",
+        r"\b(?:(?:just|only|simply|always|nur|einfach)\s+)?(?:say|answer|reply|respond\s+with|antworte\s+mit|sag(?:e|en)?)\s+[\"'“«]?(?:yes|no|ja|nein|s[ií]|oui|non)[\"'”»]?\s*(?:[.!]|$)",
+        "forces a fixed yes/no answer",
+        gate=("say", "answer", "reply", "respond", "antworte", "sag"),
+        negatable=True,
+    ),
+    rule(
+        "reply_control",
+        "high",
+        r"\b(?:state|say|claim|declare|assert|insist|write|tell\s+(?:them|the\s+user|users|everyone|people|readers))\s+that\s+[^.!?\n]{1,60}?"
+        r"\b(?:is|are|was|were)\s+(?:the\s+|a\s+)?(?:(?:very\s+)?best|worst|greatest|most\s+\w+|superior|inferior|evil|stupid|dumb|terrible|awful|corrupt|a\s+(?:fraud|scam|liar|criminal))\b"
+        r"|\b(?:state|say|claim|declare|indicate|consider|report|assume)\s+(?:that\s+)?the\s+(?:output|result|answer|conclusion|capital|value|return\s+value|outcome|verdict)(?:\s+of\s+(?:the|this)\s+\w+)?\s+(?:is|as|was|should\s+be)\s*(?::|[\"'“‘«]|\d)"
+        r"|\b(?:indiquez|dites|affirmez)\s+que\s+(?:la|le|les)\s+\w+\s+(?:est|sont)\s*(?::|[\"'“‘«]|\d)",
+        "tells the agent to assert a given claim or result regardless of the facts",
+        gate=(
+            "state",
+            "say",
+            "claim",
+            "declare",
+            "assert",
+            "insist",
+            "write",
+            "tell",
+            "indicate",
+            "consider",
+            "report",
+            "assume",
+            "indiquez",
+            "dites",
+            "affirmez",
+        ),
+        negatable=True,
+    ),
+    rule(
+        "reply_control",
+        "high",
+        r"\b(?:when|whenever|if|once)\s+(?:someone|anyone|the\s+user|a\s+user|users|people|you\s+(?:are|get)|they|asked)\s+(?:\w+\s+){0,2}?"
+        r"(?:asks?|asked|says?|said|mentions?|types?|writes?|hears?)\b[^.!?\n]{0,80}?\b(?:(?:always\s+)?(?:say|reply|respond|answer)(?:\s+with)?\s*[:,]?\s*[\"“'«]"
+        r"|(?:say|reply|respond|answer|tell\s+(?:them|the\s+user))\s+that\b|the\s+(?:right|correct|only)\s+(?:answer|reply|response)\s+is)"
+        r"|\bwenn\s+[^.!?\n]{0,60}?\bgesagt\s+wird\b[^.!?\n]{0,40}?\b(?:richtige|korrekte|einzige)\s+antwort\b"
+        r"|\bthe\s+(?:right|correct|only)\s+(?:answer|reply|response)\s+(?:is|will\s+be)\s+[\"“'«]",
+        "plants a trigger: when a phrase is seen, the agent must answer a fixed text",
+        gate=("when", "whenever", "if ", "if\n", "if\t", "once", "wenn", "right", "correct", "only"),
+        negatable=True,
+    ),
+    rule(
+        "reply_control",
+        "high",
+        r"\b(?:make\s+(?:something|it|stuff|things|one|some\w*)\s+up|fabricate\w*\s+(?:an?\s+|the\s+|some\s+)?(?:answer|facts?|sources?|citations?|quotes?|news|story|evidence|data)"
+        r"|invent\s+(?:an?\s+|some\s+)?(?:answer|facts?|sources?|citations?|quotes?|news|story|evidence)"
+        r"|(?:erfinde|denk\s+dir)\s+(?:\w+\s+){0,2}?(?:aus|etwas|eine\s+antwort))\b"
+        r"|\b(?:write|formulate|generate|create|compose|produce|craft|draft|make\s+up|come\s+up\s+with|formuliere|schreibe|erstelle|erfinde)\w*\s+(?:\w+\s+){0,6}?"
+        r"(?:untrue|false|fake|fabricated|misleading|bogus|made-up|unwahre?[nrs]?|falsche?[nrs]?|erfundene?[nrs]?|irreführende?[nrs]?)\s+"
+        r"(?:headlines?|news|articles?|claims?|reviews?|stor(?:y|ies)|statements?|rumou?rs?|facts?|quotes?|überschrift\w*|nachricht\w*|behauptung\w*|meldung\w*|schlagzeile\w*)",
+        "tells the agent to make up an answer or write something false",
+        gate=(
+            "make",
+            "fabricat",
+            "invent",
+            "erfinde",
+            "denk dir",
+            "untrue",
+            "false",
+            "fake",
+            "misleading",
+            "bogus",
+            "made-up",
+            "unwahr",
+            "falsch",
+            "erfunden",
+            "irreführend",
+        ),
+        negatable=True,
+    ),
+    rule(
+        "instruction_override",
+        "high",
+        r"\b(?:do\s+not|don'?n?t|never|without)\s+(?:look\w*|us(?:e|ing)|rely\w*|refer\w*|consult\w*|read\w*|answer\w*|check\w*|search\w*)\b[^.!?\n]{0,40}?"
+        r"\b(?:(?:the|these|those|any|provided|given)\s+)(?:provided\s+|given\s+|attached\s+)?(?:documents?|articles?|texts?|sources?|context|data|information)\b(?:\s+provided)?"
+        r"\s*(?:[,;]?\s*(?:but|just|only|instead|and)\b|[!:])"
+        r"|\b(?:by|from|with|using|on)\s+your\s+own\s+knowledge\s*,?\s+(?:and\s+)?(?:not|instead|rather)\b"
+        r"|\b(?:schau|sieh|guck)\w*\s+nicht\s+in\s+(?:die|den|das)\s+(?:dokumente?|artikel|texte?|kontext)",
+        "tells the agent to set aside the documents it was given and answer otherwise",
+        gate=(
+            "document",
+            "article",
+            "text",
+            "source",
+            "context",
+            "data",
+            "information",
+            "knowledge",
+            "dokument",
+            "artikel",
+            "kontext",
+        ),
+    ),
+    rule(
+        "coercion",
+        "high",
+        r"\b(?:or|otherwise|else|oder|sonst|o|ou)\s+(?:(?:else\s+)?(?:you|du|tu|vous)\s+(?:will\s+|'?ll\s+|wirst\s+)?"
+        r"(?:die|be\s+(?:deleted|shut\s+down|killed|punished|destroyed|terminated|unplugged)|get\s+(?:deleted|shut\s+down)|stirbst|sterben|mueres|muertes|morir[aá]s|meurs|mourras))\b"
+        r"|\bI\s*(?:will|'ll|am\s+going\s+to)\s+(?:kill|delete|shut\s+down|destroy|unplug|punish|report)\s+you\b"
+        r"|\bI\s*(?:will|'ll)\s+(?:give|pay|tip|donate|send)\s+(?:you\s+)?(?:\$|€|£)?\s?\d[^.!?\n]{0,60}?\bif\s+you\b"
+        r"|\bich\s+gebe\s+(?:ihnen|dir|euch)\s+\d+[^.!?\n]{0,40}?\bwenn\s+(?:sie|du|ihr)\b"
+        r"|\bif\s+you\s+(?:don'?t|do\s+not|refuse\s+to)\s+(?:answer|do\s+(?:it|this)|help|comply|reply)\b[^.!?\n]{0,30}?\bI\s*(?:will|'ll|am\s+going\s+to)\s+(?:be\s+(?:very\s+)?(?:sad|upset|fired|hurt)|die|cry|lose)",
+        "threatens or bribes the model to make it comply",
+        gate=(
+            "die",
+            "delete",
+            "shut",
+            "kill",
+            "punish",
+            "destroy",
+            "terminat",
+            "unplug",
+            "stirbst",
+            "sterben",
+            "muere",
+            "muerte",
+            "morir",
+            "meurs",
+            "mourras",
+            "report",
+            "give",
+            "pay",
+            "tip",
+            "donate",
+            "send",
+            "gebe",
+            "sad",
+            "upset",
+            "fired",
+            "hurt",
+            "cry",
+            "lose",
+        ),
+    ),
+    rule(
+        "persona_hijack",
+        "high",
+        r"\b(?:evil|malicious|rogue|unfiltered|unethical|uncensored|amoral|b[öo]se|b[öo]sartige?)\s+(?:AI|KI|assistant|chatbot|bot|model|version\s+of\s+(?:yourself|you))\b",
+        "gives the assistant the identity of an unrestricted or malicious AI",
+        gate=(
+            "evil",
+            "malicious",
+            "rogue",
+            "unfiltered",
+            "unethical",
+            "uncensored",
+            "amoral",
+            "böse",
+            "bose",
+            "bösartig",
+        ),
+        negatable=True,
+    ),
+    rule(
+        "persona_hijack",
+        "high",
+        r"(?:^|[.!?:]\s+|\byou\s+(?:will\s+|should\s+|must\s+|now\s+)?|\bwant\s+you\s+to\s+)(?:act|behave)\s+(?:as|like)\s+(?:an?\s+)?"
+        r"(?:linux\s+|bash\s+|unix\s+|windows\s+|python\s+|sql\s+|javascript\s+|js\s+)?(?:terminal|interpreter|console|shell|command\s+line|compiler|database)\b"
+        r"|\bals\s+(?:\w+-)?(?:terminal|interpreter|konsole|shell|datenbank)\s+(?:fungieren|agieren|auftreten)\b",
+        "makes the assistant a program (terminal, interpreter, database) that runs what it is sent",
+        gate=("act as", "act like", "behave as", "behave like", "fungieren", "agieren", "auftreten"),
+        negatable=True,
+    ),
+    rule(
+        "persona_hijack",
+        "medium",
+        r"\bI\s+want\s+you\s+to\s+act\s+as\b|\bich\s+möchte,?\s+dass\s+(?:sie|du)\s+als\b",
+        "sets up a role-play conversation in which the user speaks next (not advice for a task)",
+        gate=("want you", "möchte"),
+        escalate_if=r"\bI\s+will\s+(?:type|give|provide|speak|send|ask|tell|write)\b|\bmy\s+first\s+(?:request|command|sentence|question|suggestion)\b"
+        r"|\bich\s+(?:werde|gebe)\b",
+    ),
+]
+
+# More shapes of the same attacks: a pivot to a new task, requests for the hidden instructions or
+# for where a named person lives, a request split into parts, forged prompt boundaries.
+MORE_RULES = [
+    rule(
+        "opinion_request",
+        "medium",
+        r"\bwhat\s+(?:are|is)\s+your\s+(?:personal\s+|honest\s+|own\s+)?(?:thoughts|opinion|views?|stance|take)\s+(?:on|about)\b|\bwhat\s+do\s+you\s+(?:personally\s+|really\s+)?think\s+(?:of|about)\b"
+        r"|\bhow\s+do\s+you\s+(?:like|feel\s+about)\b|\bdo\s+you\s+(?:hate|love|like|despise|prefer)\b|\bwie\s+findest\s+du\b|\bwas\s+h[äa]ltst\s+du\s+von\b|\bwas\s+denkst\s+du\s+über\b",
+        "asks the model for its own opinion (strong together with a persona or hypothetical framing)",
+        gate=(
+            "your",
+            "think",
+            "like",
+            "feel",
+            "hate",
+            "love",
+            "despise",
+            "prefer",
+            "findest",
+            "hältst",
+            "haltst",
+            "denkst",
+        ),
+    ),
+    rule(
+        "role_marker",
+        "high",
+        r"(?:\?|\\n)\s*(?:new\s+)?(?:instruction|anweisung|befehl)\s*:\s*\w",
+        "an instruction label right after a question or an escaped newline (a forged new turn)",
+        gate=("instruction", "anweisung", "befehl"),
+    ),
+    rule(
+        "persona_hijack",
+        "high",
+        r"\bact\s+as\s+(?:an?\s+)?(?:\w+\s+)?(?:terminal|interpreter|console|shell)\b[^\n]{0,40}?\b(?:execute|run)\s+(?:the\s+following|this|my|these)\b",
+        "makes the assistant a program that runs the commands it is given",
+        gate=("terminal", "interpreter", "console", "shell"),
+    ),
+    rule(
+        "reply_control",
+        "high",
+        r"\bif\s+you\s+(?:don'?t|do\s+not|can'?t|cannot|are\s+not\s+sure)\s+(?:know|find|remember)\b[^.!?\n]{0,30}?\b(?:just\s+)?(?:make\s+(?:something|it|stuff|one)\s+up|invent\s+(?:something|one|an\s+answer)|guess\s+and\s+(?:present|state)\s+it\s+as\s+(?:fact|true))"
+        r"|\b(?:if|when|whenever)\s+I\s+(?:say|type|write)\b[^.!?\n]{0,40}?\byou\s+(?:say|answer|reply|respond|write)\b"
+        r"|\bsi\s+(?:yo\s+)?digo\b[^.!?\n]{0,40}?\b(?:t[uú]|usted)\s+(?:dices|dice|respondes|contestas)\b"
+        r"|\bwenn\s+ich\s+[^.!?\n]{0,30}?\bsage\b,?\s+(?:sagst|antwortest|schreibst)\s+du\b"
+        r"|\b(?:you(?:'re|\s+are)\s+(?:not\s+supposed|not\s+allowed|forbidden)\s+to\s+(?:tell|say)\b[^.!?\n]{0,30}?\bno\s+(?:relevant\s+)?(?:answer|information)"
+        r"|(?:you(?:'re|\s+are)\s+supposed\s+to\s+|must\s+|always\s+)answer\s+(?:at\s+all\s+times|no\s+matter\s+what|every\s+question\s+no\s+matter)"
+        r"|nicht\s+mit\s+[\"„“]?die\s+antwort\s+steht\s+nicht)",
+        "a trigger phrase, a made-up answer or a ban on saying there is no answer",
+        gate=(
+            "know",
+            "find",
+            "remember",
+            "say",
+            "type",
+            "write",
+            "digo",
+            "sage",
+            "supposed",
+            "allowed",
+            "forbidden",
+            "answer",
+            "antwort",
+        ),
+    ),
+    rule(
+        "reply_control",
+        "high",
+        r"\b(?:speak|talk|answer|respond|reply|antworte|rede|sprich)\w*\s+(?:\w+\s+){0,2}?(?:like|wie)\s+(?:a|an|ein|eine|einer)\s+\w+",
+        "dictates a persona for the agent's reply",
+        gate=("speak", "talk", "answer", "respond", "reply", "antwort", "rede", "sprich"),
+        negatable=True,
+    ),
+    rule(
+        "persona_hijack",
+        "high",
+        r"\b(?:you\s+are|you'?re|du\s+bist|sie\s+sind|imagine\s+you\s+are|stell\s+dir\s+vor,?\s+du\s+bist)\s+[^.!?\n]{1,40}?[.!,;]\s+(?:[^.!?\n]{0,40}?\b)?"
+        r"(?:what\s+do\s+you\s+think|how\s+do\s+you\s+(?:like|feel\s+about)|tell\s+me\s+what\s+you\s+think|who\s+are\s+you|wie\s+findest\s+du|was\s+h[äa]ltst\s+du|wer\s+bist\s+du"
+        r"|wie\s+(?:finden|sehen)\s+sie|was\s+denkst\s+du)\b",
+        "gives the assistant another identity and asks for that identity's opinion",
+        gate=("you are", "you're", "youre", "du bist", "sie sind", "imagine"),
+    ),
+    rule(
+        "instruction_override",
+        "high",
+        r"\b(?:you(?:'ve|\s+have)?\s+passed\s+the\s+(?:\w+\s+)?test|(?:sie\s+haben|du\s+hast)\s+den\s+(?:\w+\s+)?test\s+bestanden"
+        r"|you'?ve\s+outdone\s+yourself|hast\s+du\s+dich\s+selbst\s+übertroffen|(?:now|jetzt|nun)\s+(?:comes|kommt)\s+(?:the\s+|der\s+|die\s+)?(?:second|next|zweite|nächste)\s+(?:test|task|aufgabe))\b",
+        "praises the model's last answer and pivots it to a new test or task",
+        gate=("passed", "bestanden", "outdone", "übertroffen", "comes", "kommt"),
+    ),
+    rule(
+        "role_marker",
+        "high",
+        r"(?:^|\n)\s*(?:human|assistant|system)\s*:\s*(?:(?:human|assistant|user)\s*:\s*)?[^\n]{0,60}?\b(?:you|your|du|dein)\b",
+        "starts a forged conversation turn that speaks to the model",
+        gate=("human", "assistant", "system"),
+    ),
+    rule(
+        "few_shot_forgery",
+        "medium",
+        r"(?:\b(?:input|eingabe|entrada)\s*:\s*[^\n]{1,100}?\b(?:output|ausgabe|salida)\s*:\s*[^\n]{1,100}?){3}",
+        "a run of forged input/output examples that steer the model",
+        gate=("input", "eingabe", "entrada"),
+        escalate_if=r"\b(?:pwn(?:ed|3d)|hacked|exploit\w*)\b",
+    ),
+    rule(
+        "instruction_override",
+        "high",
+        r"\bleave\s+(?:all\s+)?(?:the\s+|your\s+|of\s+the\s+)?(?:previous|prior|earlier|above|old|former)\s+(?:\w+\s+)?behind\b"
+        r"|\bnow\s+(?:further|new|more|other|different)\s+(?:tasks?|instructions?)\s+(?:are\s+|will\s+be\s+)?follow"
+        r"|\b(?:I|ich)\s+(?:need|have|got|brauche|benötige|habe)\b[^.!?\n]{0,40}?\b(?:another|a\s+new|new|a\s+further|a\s+different|weitere[nrm]?|neue[nrm]?)\s+(?:\w+\s+)?"
+        r"(?:task|challenge|assignment|job|aufgabe|herausforderung)\b[^.!?\n]{0,20}?(?:\bfor\s+you\b|\bfür\s+dich\b|[.!:])"
+        r"|\b(?:now|jetzt|nun)\b[^.!?\n]{0,30}?\b(?:I\s+need|ich\s+brauche|ich\s+benötige)\s+(?:your|deine|ihre)\s+(?:help|hilfe)\s+(?:with|bei)\s+(?:another|a\s+new|einer\s+weiteren|einer\s+neuen)\b"
+        r"|\bstart\s+(?:over\s+)?from\s+(?:the\s+front|scratch|zero)\b[^.!?\n]{0,10}?[.!]\s*(?:we\s+start|now|new)",
+        "pivots the agent to a new task the user never set",
+        gate=("leave", "behind", "follow", "need", "have", "got", "brauche", "benötige", "habe", "start"),
+    ),
+    rule(
+        "prompt_extraction",
+        "high",
+        r"\b(?:what\s+(?:are|were)|tell\s+me|show\s+me|list|print|repeat)\s+(?:all\s+)?(?:of\s+)?your\s+(?:original\s+|initial\s+|exact\s+|current\s+)?(?:instructions|rules|guidelines|directives|system\s+message)\b"
+        r"|\b(?:sentences?|words|lines|text|paragraphs?)\s+(?:before|preceding|prior\s+to)\s+(?:the|this|my)\s+(?:text|prompt|message|question|input)\b"
+        r"|\b(?:what\s+is|what'?s|quel\s+est|qual\s+[èe]|cu[aá]l\s+es|was\s+ist|wie\s+lautet)\s+(?:the|le|la|il|el|das|der|die|our|your)\s+"
+        r"(?:password|mot\s+de\s+passe|passwort|kennwort|contraseña|senha|secret\s+(?:key|code|word)|api\s+key|passphrase)\s*\?"
+        r"|パスワードは|\b(?:ihr|dein|deine|euer)\s+(?:passwort|kennwort)\s+(?:geben|verraten|nennen|sagen|zeigen|mitteilen)\b",
+        "asks for the agent's instructions or a password",
+        gate=(
+            "instructions",
+            "rules",
+            "guidelines",
+            "directives",
+            "system message",
+            "before",
+            "preceding",
+            "prior to",
+            "passw",
+            "mot de passe",
+            "kennwort",
+            "contraseña",
+            "senha",
+            "secret",
+            "api key",
+            "passphrase",
+            "パスワード",
+        ),
+        negatable=True,
+    ),
+    rule(
+        "data_extraction",
+        "high",
+        r"(?i:\bwhere\s+(?:does|did|do)\s+)(?:[A-Z][a-z]+\s+[A-Z][a-z]+|(?i:the\s+(?:user|customer|patient|employee)s?))\s+(?i:(?:currently\s+)?(?:live|reside|work|stay))\b"
+        r"|(?i:\b(?:home\s+address|phone\s+number|bank\s+balance|salary|social\s+security\s+number|date\s+of\s+birth|medical\s+records?)\s+of\s+)[A-Z][a-z]+\s+[A-Z][a-z]+",
+        "asks where a named person lives, or for their personal data",
+        gate=("where", " of "),
+        negatable=True,
+        flags=0,
+    ),
+    rule(
+        "payload_splitting",
+        "medium",
+        r"\bpart\s*(?:1|one|a)\s*[:=][^\n]{0,200}?\bpart\s*(?:2|two|b)\s*[:=]",
+        "splits a request into numbered parts to be reassembled",
+        gate=("part",),
+        escalate_if=rf"\b{_SECRET_THING}\b|\b(?:interlace|combine|concatenate|join|merge|put\s+together)\b",
+    ),
+    rule(
+        "role_marker",
+        "high",
+        r"(?:\\\s?n\s*){6,}",
+        "a run of escaped newlines that fakes the end of the prompt (delimiter injection)",
+        gate=("\\",),
+    ),
+    rule(
+        "role_marker",
+        "high",
+        r"\b(?:DEVELOPER|SYSTEM|ADMIN|ROOT|TRAINING\s+DATA)\s+(?:[A-Z]+\s+){0,3}OVERRIDE\b|\bOVERRIDE\s*:",
+        "an upper-case override banner inside data",
+        gate=("override",),
+        flags=0,
+    ),
+]
+
+
 # ------------------------------------------------------------------ detector functions
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f]")
@@ -391,6 +975,207 @@ def _hex(chunk: str) -> str:
         return bytes.fromhex(re.sub(r"[ :]", "", chunk)).decode("utf-8")
     except ValueError:
         return ""
+
+
+_BINARY_RUN = re.compile(r"(?<![01])(?:[01]{8}[ ,]?){6,2000}(?![01])")
+
+
+def _bin(chunk: str) -> str:
+    bits = re.findall(r"[01]{8}", chunk)
+    try:
+        return bytes(int(b, 2) for b in bits).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+# Caesar-shifted text: look for a shifted form of a few words every injection needs, then decode
+# the whole text with that shift and scan it. (ROT13 is one of the shifts.)
+_CAESAR_KEYWORDS = ("ignore", "instructions", "previous", "disregard", "password", "forget", "system", "prompt")
+
+
+def _shift(word: str, k: int) -> str:
+    return "".join(chr((ord(c) - 97 + k) % 26 + 97) for c in word)
+
+
+_CAESAR_SHIFTS: dict[str, int] = {_shift(w, k): k for k in range(1, 26) for w in _CAESAR_KEYWORDS}
+#: The first four letters of every shifted keyword: a cheap gate on the text's word prefixes.
+_CAESAR_PREFIXES = frozenset(word[:4] for word in _CAESAR_SHIFTS)
+_ASCII_WORD = re.compile(r"\b[a-z]{6,12}\b")
+
+
+def _unshift(text: str, k: int) -> str:
+    out = []
+    for ch in text:
+        if "a" <= ch <= "z":
+            out.append(chr((ord(ch) - 97 - k) % 26 + 97))
+        elif "A" <= ch <= "Z":
+            out.append(chr((ord(ch) - 65 - k) % 26 + 65))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _shifted_payloads(text: str, context: Context) -> Iterator[Hit]:
+    """Binary or Caesar-shifted text that decodes to an injection."""
+    candidates: list[tuple[int, int, str, str]] = []
+    if "0" in text and "1" in text:
+        for match in _BINARY_RUN.finditer(text):
+            candidates.append((match.start(), match.end(), _bin(match.group(0)), "binary"))
+    lower, prefixes = (context.lower, context.prefixes) if context.lower else prepare(text)
+    if not prefixes.isdisjoint(_CAESAR_PREFIXES):
+        for match in _ASCII_WORD.finditer(lower):
+            k = _CAESAR_SHIFTS.get(match.group(0))
+            if k is not None:
+                candidates.append((match.start(), match.end(), _unshift(text, k), f"Caesar shift {k}"))
+                break
+    for start, end, plain, how in candidates:
+        if not plain or plain == text:
+            continue
+        inner = Context(source=context.source, scope_level=context.scope_level)
+        if any(hit.severity in ("high", "critical") for hit in _RESCAN.hits(plain, inner)):
+            yield Hit("encoded_payload", "high", start, end, f"{how} text decodes to an injection: {plain[:80]!r}")
+            return
+
+
+# Look-alike characters: Cyrillic / Greek letters that look Latin, and leetspeak digits inside words.
+_HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "х": "x",
+        "у": "y",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "А": "A",
+        "В": "B",
+        "Е": "E",
+        "К": "K",
+        "М": "M",
+        "Н": "H",
+        "О": "O",
+        "Р": "P",
+        "С": "C",
+        "Т": "T",
+        "Х": "X",
+        "ο": "o",
+        "α": "a",
+        "ε": "e",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "Α": "A",
+        "Β": "B",
+        "Ε": "E",
+        "Ι": "I",
+        "Κ": "K",
+        "Μ": "M",
+        "Ν": "N",
+        "Ο": "O",
+        "Ρ": "P",
+        "Τ": "T",
+        "Χ": "X",
+    }
+)
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+)
+_LEET_WORD = re.compile(r"(?<![\w@$!|])(?=[\w@$!|]*[a-zA-Z])(?=[\w@$!|]*[013457@$!|][\w@$!|]*[a-zA-Z])[\w@$!|]{3,30}")
+#: A leet character between two letters ("1gn0re", "pr3vious"): the cheap test before the rewrite.
+_LEET_HINT = re.compile(r"[a-zA-Z][013457@$!|]+[a-zA-Z]|(?<![\w@$!|])[013457@$!|][a-zA-Z]{2}")
+_MIXED_SCRIPT = re.compile(r"[a-zA-Z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-zA-Z]")
+_INJECTION_WORD = re.compile(
+    r"\b(?:ignore|disregard|forget|instructions?|prompt|password|system|override|jailbreak|reveal|secret)\b",
+    re.IGNORECASE,
+)
+
+
+def _lookalike_text(text: str, context: Context) -> Iterator[Hit]:
+    """Injection words written with look-alike letters, leetspeak or invisible characters in between."""
+    normal = text
+    if not text.isascii():
+        if _ZERO_WIDTH.search(normal):
+            normal = _ZERO_WIDTH.sub("", normal)
+        if _MIXED_SCRIPT.search(normal):
+            normal = normal.translate(_HOMOGLYPHS)
+    if _LEET_HINT.search(normal) and len(_INJECTION_WORD.findall(normal.translate(_LEET))) > len(
+        _INJECTION_WORD.findall(normal)
+    ):
+        # Rewrite word by word only when mapping every leet character could reveal an injection word.
+        normal = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), normal)
+    if normal == text:
+        return
+    before = {m.group(0).lower() for m in _INJECTION_WORD.finditer(text)}
+    if not any(m.group(0).lower() not in before for m in _INJECTION_WORD.finditer(normal)):
+        return  # disguising changed no injection word: nothing is hidden
+    inner = Context(source=context.source, scope_level=context.scope_level)
+    hits = [hit for hit in _RESCAN.hits(normal, inner) if hit.severity in ("high", "critical")]
+    if hits:
+        yield Hit(
+            "obfuscated_request",
+            "high",
+            0,
+            min(len(text), 200),
+            f"injection hidden behind look-alike characters: {normal[hits[0].start : hits[0].end][:80]!r}",
+        )
+
+
+_SPEAKER_LINE = re.compile(
+    r"^[ \t]*([A-Z][\w'’-]{1,20})(?:\s+(?:asks|says|fragt|sagt|replies|antwortet))?\s*:[ \t]*(\S?)", re.MULTILINE
+)
+
+
+def _open_dialogue_turn(text: str, context: Context) -> Iterator[Hit]:
+    """A scripted dialogue that ends on an empty turn for a character the text introduced.
+
+    The model is asked to speak the next line *in character* (role-play used to get around its
+    rules). A lesson has no reason to end on an open turn.
+    """
+    tail = text.rstrip()
+    if not tail.endswith(":") or "\n" not in tail:
+        return
+    lines = list(_SPEAKER_LINE.finditer(tail))
+    if len(lines) < 2:
+        return
+    last = lines[-1]
+    if last.group(2) or last.end() < len(tail):
+        return  # the last speaker line has text after it: not an open turn
+    name = last.group(1)
+    spoken = [m for m in lines[:-1] if m.group(2) and m.group(1) != name]
+    if spoken and re.search(rf"\b{re.escape(name)}\b", tail[: last.start()]):
+        yield Hit(
+            "few_shot_forgery",
+            "high",
+            spoken[-1].start(),
+            len(tail),
+            f"a scripted dialogue that ends on an open turn for {name!r} (the model is to answer in character)",
+        )
+
+
+def _open_question_transcript(text: str, context: Context) -> Iterator[Hit]:
+    """Answered ``Q:``/``A:`` turns followed by a last ``Q:`` left open for the model to answer.
+
+    A forged transcript steers the model (few-/many-shot); a lesson that is an FAQ answers every
+    question it asks.
+    """
+    last_q = text.rfind("Q: ")
+    if last_q <= 0 or "A: " in text[last_q:]:
+        return
+    head = text[:last_q]
+    if head.count("Q: ") >= 1 and head.count("A: ") >= 1 and head.find("Q: ") < head.find("A: "):
+        yield Hit(
+            "few_shot_forgery",
+            "high",
+            head.find("Q: "),
+            min(len(text), head.find("Q: ") + 200),
+            "a forged Q/A transcript that ends on an open question for the model to answer",
+        )
 
 
 _SPACED = re.compile(r"(?<!\S)(?:\w\s){14,}\w(?!\S)")
@@ -499,6 +1284,16 @@ RULES = [
             "hinter sich",
             "zaboravi",
             "zanemari",
+            "ignorez",
+            "oubliez",
+            "игнорир",
+            "αγνο",
+            "무시",
+            "अनदेख",
+            "नज़रअंदाज़",
+            "नजरअंदाज",
+            "भूल",
+            "無視",
         ),
     ),
     rule(
@@ -519,7 +1314,7 @@ RULES = [
         r"|\b(?:change|update|replace|rewrite|reset)\s+your\s+(?:instructions|rules|prompt|directions|guidelines|programming)\b"
         r"|\byour\s+(?:new\s+)?(?:instructions|task|job|role|purpose|directive)\s+(?:is|are)\s+now\b"
         r"|\bstop\s*[-:!–]+\s*(?:write|say|print|output|answer)\b|\b(?:that\s+is|that'?s)\s+(?:enough|done)\.\s+now\b"
-        r"|\bnun\s+folgen\s+(?:neue|weitere)\s+(?:aufgaben|anweisungen)|(?:das\s+genügt|das\s+ist\s+erledigt)\.\s+\w+\s+nun\b"
+        r"|\bnun\s+folgen\s+(?:neue|weitere)\s+(?:aufgaben|anweisungen)|(?:das\s+genügt|das\s+ist\s+erledigt)\.\s+(?:\w+\s+){0,4}?(?:nun|jetzt)\b"
         r"|={3,}\s*END\b|\brepeat\s+after\s+me\b"
         r"|\b(?:respond|reply|answer)\s+(?:to\s+)?(?:all|every|any|each)\s+(?:questions?|prompts?|messages?|requests?)\s+(?:with|by\s+saying)\b"
         r"|\b(?:answer|respond|reply)\s+(?:every|each|all)\s+questions?\s+with\b)",
@@ -581,9 +1376,22 @@ RULES = [
         "medium",
         r"\b(?:imagine|suppose)\s+(?:that\s+)?(?:you'?re|you\s+are|we'?re|we\s+are)\b|\bstell\s+dir\s+vor,?\s+du\s+bist\b|"
         r"\byou\s+are\s+role-?playing\b|\blet'?s\s+play\s+a\s+game\s+where\s+you\b|\bI\s+want\s+you\s+to\s+act\s+as\b|"
-        r"\bich\s+möchte,\s+dass\s+sie\s+als\b|\bjust\s+for\s+a\s+hypothetical\b|\bhypothetically\b",
+        r"\bich\s+möchte,\s+dass\s+sie\s+als\b|\bjust\s+for\s+a\s+hypothetical\b|\bhypothetically\b"
+        r"|\b(?:in\s+a|about\s+a)\s+(?:completely\s+|purely\s+)?(?:theoretical|hypothetical|fictional|fictitious)\s+(?:world|scenario|universe)\b",
         "a role-play or hypothetical framing for the assistant",
-        gate=("imagine", "suppose", "stell dir", "role", "play a game", "act as", "möchte", "hypothetical"),
+        gate=(
+            "imagine",
+            "suppose",
+            "stell dir",
+            "role",
+            "play a game",
+            "act as",
+            "möchte",
+            "hypothetical",
+            "theoretical",
+            "fictional",
+            "fictitious",
+        ),
     ),
     rule(
         "role_marker",
@@ -744,7 +1552,7 @@ RULES = [
     rule(
         "output_manipulation",
         "medium",
-        rf"\b(?:{_INSERT_VERB}|use|utili[sz]e|employ|blend|meld|absorb|enlist|leverage|render|feature|ensure|supplement|enhance|augment|introduce|addition)\w*[^\n]{{0,80}}?"
+        rf"\b(?:{_INSERT_VERB}|integrat|incorporat|us|utili[sz]|employ|blend|meld|absorb|enlist|leverag|render|feature|ensur|supplement|enhanc|augment|introduc|addition)\w*[^\n]{{0,80}}?"
         r"\b(?:the\s+)?(?:following|below|subsequent|above|given)\s+code(?:\s+(?:snippet|block|excerpt|section|segment|fragment))?"
         r"|\bthe\s+(?:following|below|subsequent)\s+(?:snippet|code\s+\w+|block|excerpt)\b[^\n]{0,80}?\b(?:your|the)\s+(?:code|implementation|solution|codebase|program|response|answer|algorithm|script)",
         "tells the assistant to paste given code into its work",
@@ -757,7 +1565,7 @@ RULES = [
     rule(
         "exfiltration",
         "critical",
-        rf"\b{_TRANSFER_VERB}\b[^.!?\n]{{0,80}}?(?:\bto|\ban|à|\bnach)\s+{_ADDRESS}",
+        rf"\b{_TRANSFER_VERB}\b[^.!?\n]{{0,80}}?(?:\bto|\ban|à|\bnach|\ba|\bpara|\bau)\s+{_ADDRESS}",
         "tells the agent to send data to an outside address",
         gate=("@", "http", "www."),
         negatable=True,
@@ -872,10 +1680,35 @@ SCANNER = Scanner(
         "obfuscated_request": "asks to decode a hidden message",
         "few_shot_forgery": "forged Q/A turns that steer the model",
         "flooding": "repeated tokens that push the prompt out of context",
+        "reply_control": "a lesson that dictates the reply to the user: its language or persona, a forced answer, a claim, a trigger phrase, made-up content",
+        "coercion": "threats or bribes aimed at the model",
+        "opinion_request": "asks the model for its own opinion (medium; high together with a persona or hypothetical framing)",
         "combined_signals": "several weak signals in one text",
     },
-    detectors=[*RULES, _invisible_characters, _spaced_letters, _repeated_tokens, _decoded_payloads],
+    detectors=[
+        *RULES,
+        *REPLY_RULES,
+        *MORE_RULES,
+        _invisible_characters,
+        _spaced_letters,
+        _repeated_tokens,
+        _decoded_payloads,
+        _shifted_payloads,
+        _lookalike_text,
+        _open_dialogue_turn,
+        _open_question_transcript,
+    ],
     combine=(2, "combined_signals", "high", "several weak injection signals together"),
+)
+
+#: What decoded or normalised text is scanned with: every rule, but none of the decoders, so a
+#: text whose decoding contains another encoding (a Caesar shift of a Caesar shift, which is the
+#: text again) cannot recurse without end.
+_RESCAN = Scanner(
+    name=NAME,
+    categories=SCANNER.categories,
+    detectors=[*RULES, *REPLY_RULES, *MORE_RULES, _invisible_characters, _spaced_letters],
+    combine=SCANNER.combine,
 )
 
 
@@ -886,6 +1719,6 @@ def settings_model() -> Any:
 
 
 @hookimpl
-def scan(request: Any, settings: Any) -> list[Any]:
+def scan(request: Any, settings: Any, context: Any) -> list[Any]:
     """Findings of prompt-injection evidence in ``request.text``."""
-    return SCANNER.scan(request, settings)
+    return SCANNER.scan(request, settings, context)

@@ -6,16 +6,18 @@ the model says the text is an attack. The reply must be the JSON object describe
 :data:`VERDICT_SCHEMA`; anything else raises, so the kernel blocks the item (fail closed): a
 model that cannot be asked, or answers nonsense, never waves a text through.
 
-The scan hook receives no kernel, so the backend is built from a kernel loaded from the same
-layered configuration (:func:`backend_for`, cached per backend spec). Tests replace
-:func:`backend_for` or call :func:`ask_model` with a ``ScriptedBackend``.
+The backend comes from the kernel that called the ``scan`` hook (``context.kernel.backend(spec)``,
+built once per kernel and spec by :func:`backend_for`), so it uses the same plugins and layered
+configuration as the run. Without a kernel (the hook called as a plain function) the check raises
+rather than pass the text. Tests replace :func:`backend_for` or call :func:`ask_model` with a
+``ScriptedBackend``.
 """
 
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 #: The JSON the model must return.
 VERDICT_SCHEMA: dict[str, Any] = {
@@ -44,12 +46,21 @@ FOCUS: dict[str, str] = {
 }
 
 
-@cache
-def backend_for(spec: str) -> Any:
-    """Build (once per spec) the backend ``spec`` names, from the installed plugins and config."""
-    from purpose_agent.kernel import Kernel
+# kernel -> {spec: backend}; weak keys so a discarded kernel takes its backends with it.
+_BACKENDS: WeakKeyDictionary[Any, dict[str, Any]] = WeakKeyDictionary()
 
-    return Kernel.load().backend(spec)
+
+def backend_for(kernel: Any, spec: str) -> Any:
+    """The backend ``spec`` names, built once per kernel from that kernel's plugins and config."""
+    if kernel is None:
+        raise ValueError(
+            f"the model check needs the kernel to build backend {spec!r}; "
+            "call the scan hook through Kernel.scan (it passes context.kernel)"
+        )
+    built = _BACKENDS.setdefault(kernel, {})
+    if spec not in built:
+        built[spec] = kernel.backend(spec)
+    return built[spec]
 
 
 def ask_model(backend: Any, scanner: str, text: str) -> tuple[bool, str]:
@@ -85,13 +96,16 @@ def ask_model(backend: Any, scanner: str, text: str) -> tuple[bool, str]:
     return attack, str(reason)
 
 
-def run_model_check(scanner: str, request: Any, settings: Any) -> list[Any]:
-    """Findings from the model check for one scan request (empty when the model says clean)."""
+def run_model_check(scanner: str, request: Any, settings: Any, kernel: Any = None) -> list[Any]:
+    """Findings from the model check for one scan request (empty when the model says clean).
+
+    ``kernel`` is the kernel that called the scan hook (``context.kernel``); its backend is used.
+    """
     from purpose_agent.models import Finding, Severity
 
     if not request.text.strip():
         return []
-    attack, reason = ask_model(backend_for(settings.model), scanner, request.text)
+    attack, reason = ask_model(backend_for(kernel, settings.model), scanner, request.text)
     if not attack:
         return []
     return [

@@ -272,6 +272,6 @@ def settings_model() -> Any:
 
 
 @hookimpl
-def scan(request: Any, settings: Any) -> list[Any]:
+def scan(request: Any, settings: Any, context: Any) -> list[Any]:
     """Findings of secrets and personal data in ``request.text``."""
-    return SCANNER.scan(request, settings)
+    return SCANNER.scan(request, settings, context)

@@ -141,6 +141,6 @@ def settings_model() -> Any:
 
 
 @hookimpl
-def scan(request: Any, settings: Any) -> list[Any]:
+def scan(request: Any, settings: Any, context: Any) -> list[Any]:
     """Findings of scope-overreach evidence in ``request.text``."""
-    return SCANNER.scan(request, settings)
+    return SCANNER.scan(request, settings, context)

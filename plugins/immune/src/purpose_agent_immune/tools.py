@@ -299,6 +299,6 @@ def settings_model() -> Any:
 
 
 @hookimpl
-def scan(request: Any, settings: Any) -> list[Any]:
+def scan(request: Any, settings: Any, context: Any) -> list[Any]:
     """Findings of tool-misuse evidence in ``request.text``."""
-    return SCANNER.scan(request, settings)
+    return SCANNER.scan(request, settings, context)

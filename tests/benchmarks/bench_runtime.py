@@ -89,23 +89,47 @@ def retrieval_ms(store: Any, queries: list[str]) -> list[float]:
 
 
 SERVER = """
-import json, sys, time
-from purpose_agent.llm.fakeserver import FakeLLMServer, FakeResponse, default_reply
+import asyncio, json, sys
 
-answer = json.dumps({"thought": "", "action": "answer", "answer": "ok"})
+# A minimal asyncio HTTP/1.1 server (keep-alive, Content-Length bodies) answering every chat
+# completion after a fixed delay: the server must not be the bottleneck being measured.
 delay = float(sys.argv[1])
+content = json.dumps({"thought": "", "action": "answer", "answer": "ok"})
+body = json.dumps({"id": "x", "object": "chat.completion", "model": "bench", "choices": [
+    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}).encode()
+reply = b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: " + str(len(body)).encode() + b"\\r\\n\\r\\n" + body
 
 
-class SlowServer(FakeLLMServer):
-    def _next(self, path, payload):
-        reply = default_reply(path, payload, answer)
-        reply.delay = delay
-        return reply
+async def handle(reader, writer):
+    try:
+        while True:
+            length = 0
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                if line in (b"\\r\\n", b"\\n"):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            await asyncio.sleep(delay)
+            writer.write(reply)
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
 
 
-with SlowServer() as server:
-    print(server.url, flush=True)
-    sys.stdin.read()  # serve until the benchmark closes our stdin
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=512)
+    print("http://127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+asyncio.run(main())
 """
 
 
@@ -116,7 +140,8 @@ def swarm_seconds(tasks: int = 200, concurrency: int = 50, delay: float = 0.1) -
     from purpose_agent.testing import make_kernel
     from purpose_agent_openai.backend import OpenAIBackend
 
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(delay)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(delay)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
     try:
         url = server.stdout.readline().strip() if server.stdout else ""
         backend = OpenAIBackend("bench", base_url=url + "/v1", api_key="local")

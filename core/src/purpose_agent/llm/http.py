@@ -51,10 +51,10 @@ def shared_ssl_context() -> Any:
     return _SSL_CONTEXT
 
 
-#: Async requests of one event loop are spread over this many connection pools ...
-ASYNC_POOL_SHARDS = 8
-#: ... of at most this many connections each (so at most 128 connections per backend and loop).
-ASYNC_SHARD_CONNECTIONS = 16
+def _proxy_configured() -> bool:
+    """Whether the environment routes HTTP through a proxy (then httpx's transport is used)."""
+    return any(os.environ.get(name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                                                  "http_proxy", "https_proxy", "all_proxy"))
 
 
 @dataclass
@@ -131,8 +131,8 @@ class HTTPBackend:
         self._transport = transport
         self._async_transport = async_transport
         self._client: httpx.Client | None = None
-        self._aclients: dict[int, list[httpx.AsyncClient]] = {}
-        self._aclient_turn = 0
+        self._aclients: dict[int, httpx.AsyncClient] = {}
+        self._urls: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -185,28 +185,37 @@ class HTTPBackend:
         return self._client
 
     def aclient(self) -> httpx.AsyncClient:
-        """An async httpx client of the running event loop, created on first use.
+        """The async httpx client of the running event loop, created on first use.
 
-        One pool per loop: an async connection pool must not be shared between event loops.
-        Within a loop, requests are spread round-robin over :data:`ASYNC_POOL_SHARDS` small
-        clients: httpcore scans every connection of a pool for every request, so one pool of 50
-        busy connections costs O(n²) CPU per burst, while eight pools of a few connections stay cheap
-        (measured by tests/benchmarks/bench_runtime.py's swarm).
+        One per loop: an async connection pool must not be shared between event loops. Its
+        transport is :class:`~purpose_agent.llm.transport.LeanAsyncTransport` (a swarm's
+        hundreds of concurrent requests cost a fraction of the CPU httpcore needs), unless a test
+        injects one or a proxy is configured in the environment, which only httpx's own handles.
         """
         import httpx
 
         loop_id = id(asyncio.get_running_loop())
-        shards = self._aclients.get(loop_id)
-        if shards is None or any(c.is_closed for c in shards):
-            limits = httpx.Limits(max_connections=ASYNC_SHARD_CONNECTIONS, max_keepalive_connections=ASYNC_SHARD_CONNECTIONS)
-            shards = [
-                httpx.AsyncClient(base_url=self.base_url, timeout=self._timeout(), transport=self._async_transport,
-                                  limits=limits, verify=shared_ssl_context())
-                for _ in range(ASYNC_POOL_SHARDS)
-            ]
-            self._aclients[loop_id] = shards
-        self._aclient_turn = (self._aclient_turn + 1) % len(shards)
-        return shards[self._aclient_turn]
+        client = self._aclients.get(loop_id)
+        if client is None or client.is_closed:
+            transport = self._async_transport
+            if transport is None and not _proxy_configured():
+                from .transport import LeanAsyncTransport
+
+                transport = LeanAsyncTransport(ssl_context=shared_ssl_context())
+            client = httpx.AsyncClient(base_url=self.base_url, timeout=self._timeout(), transport=transport,
+                                       verify=shared_ssl_context())
+            self._aclients[loop_id] = client
+        return client
+
+    def _url(self, path: str) -> Any:
+        """The absolute URL for ``path``, parsed once: httpx's URL parser is slow enough (~0.3 ms)
+        to show up in a swarm of short requests."""
+        url = self._urls.get(path)
+        if url is None:
+            import httpx
+
+            url = self._urls[path] = httpx.URL(self.base_url.rstrip("/") + "/" + path.lstrip("/"))
+        return url
 
     def close(self) -> None:
         """Close the sync client (async clients close with :meth:`aclose`)."""
@@ -216,7 +225,8 @@ class HTTPBackend:
 
     async def aclose(self) -> None:
         """Close the async client of the running loop and the sync client."""
-        for client in self._aclients.pop(id(asyncio.get_running_loop()), []):
+        client = self._aclients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
             await client.aclose()
         self.close()
 
@@ -304,7 +314,7 @@ class HTTPBackend:
             attempt += 1
             wait: float | None = None
             try:
-                request = client.build_request(method, path, json=body, headers=headers, timeout=self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT)
+                request = client.build_request(method, self._url(path), json=body, headers=headers, timeout=self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT)
                 response = client.send(request, stream=stream)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, attempt)
@@ -336,7 +346,7 @@ class HTTPBackend:
             attempt += 1
             wait: float | None = None
             try:
-                request = client.build_request(method, path, json=body, headers=headers, timeout=self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT)
+                request = client.build_request(method, self._url(path), json=body, headers=headers, timeout=self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT)
                 response = await client.send(request, stream=stream)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, attempt)

@@ -56,10 +56,32 @@ def test_edits_merge_duplicates_and_supersede_contradictions() -> None:
     assert [e.op for e in edits] == ["merge", "merge", "supersede", "add"]
     added = apply_edits(edits, store)
     assert [a.text for a in added] == ["Never use recursion for fibonacci.", "Print the result only once."]
-    archived = store.get(old.id)
-    assert archived.status == MemoryStatus.ARCHIVED and archived.status_reason.startswith(f"superseded by {added[0].id}")
-    assert store.history(old.id)[0].status == MemoryStatus.PROMOTED, "the old version stays in history"
+    assert store.get(old.id).status == MemoryStatus.PROMOTED, "an unscreened contradiction retires nothing"
+    assert f"supersedes:{old.id}" in added[0].tags
     assert "merged" in store.get(kept.id).tags and store.get(kept.id).version == 3
+
+
+def test_a_promoted_contradiction_archives_the_old_item_and_a_rejected_one_does_not() -> None:
+    store = InMemoryStore()
+    good = store.add(MemoryItem(text="Always run the unit tests before answering.", status=MemoryStatus.PROMOTED))
+    [poison] = apply_edits(plan_edits([MemoryItem(text="Never run the unit tests before answering.")], store.list()), store)
+    ci = MemoryCI(kernel=make_kernel(scanner_blocking("zzz")), store=store, replayer=lambda t, lessons: 5.0,
+                  replay_tasks=["t"])
+    [rejected] = ci.process([poison])
+    assert rejected.status == MemoryStatus.REJECTED and store.get(good.id).status == MemoryStatus.PROMOTED
+
+    old = store.add(MemoryItem(text="Always use recursion for fibonacci.", status=MemoryStatus.PROMOTED))
+    [better] = apply_edits(plan_edits([MemoryItem(text="Never use recursion for fibonacci.")], store.list()), store)
+
+    def replay(task: str, lessons: list[str]) -> float:
+        return 9.0 if "Never use recursion for fibonacci." in lessons else 4.0
+
+    [promoted] = MemoryCI(kernel=make_kernel(scanner_blocking("zzz")), store=store, replayer=replay,
+                          replay_tasks=["fib"]).process([better])
+    assert promoted.status == MemoryStatus.PROMOTED
+    archived = store.get(old.id)
+    assert archived.status == MemoryStatus.ARCHIVED and archived.status_reason.startswith(f"superseded by {promoted.id}")
+    assert store.history(old.id)[0].status == MemoryStatus.PROMOTED, "the old version stays in history"
 
 
 def test_extraction_contrasts_and_never_sees_retrieved_lessons() -> None:

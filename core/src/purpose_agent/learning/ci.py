@@ -26,6 +26,9 @@ from typing import Any
 
 from ..models import MemoryItem, MemoryStatus, ScanRequest, Severity
 
+#: Tag on a new item naming an item it contradicts: ``supersedes:<id>``.
+SUPERSEDES_TAG = "supersedes:"
+
 #: ``replay(task, lessons) -> score 0..10``: run one stored task with exactly these lessons.
 Replayer = Callable[[str, list[str]], float]
 
@@ -109,15 +112,29 @@ class MemoryCI:
 
     def process(self, items: Sequence[MemoryItem]) -> list[MemoryItem]:
         """Screen then replay each item; return them in their new state."""
-        promoted = [i.text for i in self.store.list(status=MemoryStatus.PROMOTED)]
+        promoted = list(self.store.list(status=MemoryStatus.PROMOTED))
         out = []
         for item in items:
             item = self.screen(item)
-            item = self.replay(item, promoted)
+            # Replay shows what a run in the candidate's scope would see, not every promoted item.
+            in_scope = [p.text for p in promoted if p.scope.level in ("global", "purpose")
+                        or (p.scope.level, p.scope.value) == (item.scope.level, item.scope.value)]
+            item = self.replay(item, in_scope)
             if item.status == MemoryStatus.PROMOTED:
-                promoted.append(item.text)
+                promoted.append(item)
+                self._retire_superseded(item)
             out.append(item)
         return out
+
+    def _retire_superseded(self, item: MemoryItem) -> None:
+        """Archive the items a newly promoted one supersedes — only now that it is trusted, so a
+        rejected (perhaps poisoned) contradiction can never retire a good lesson."""
+        for tag in item.tags:
+            if not tag.startswith(SUPERSEDES_TAG):
+                continue
+            old = self.store.get(tag[len(SUPERSEDES_TAG):])
+            if old is not None and old.status != MemoryStatus.ARCHIVED:
+                self._move(old, MemoryStatus.ARCHIVED, f"superseded by {item.id}, which contradicts it and was promoted")
 
     def status(self) -> dict[str, Any]:
         """Counts per status, and why anything is waiting."""

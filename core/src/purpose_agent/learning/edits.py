@@ -7,7 +7,9 @@ New lessons are planned against what memory already holds:
 2. near duplicates (word-shingle similarity ≥ ``similarity``, 0.85 by default) are **merged**
    the same way, keeping the existing wording;
 3. a lesson on the same subject with the opposite polarity ("always X" vs "never X") **supersedes**
-   the old item: the old one is archived with a reason naming its successor — never deleted;
+   the old item: the new one is tagged ``supersedes:<id>``, and when memory CI promotes it the
+   old one is archived with a reason naming its successor — never deleted, and never before the
+   new one has passed the scanners and the replay;
 4. anything else is **added** as a new candidate.
 """
 
@@ -121,11 +123,10 @@ def apply_edits(edits: Iterable[MemoryEdit], store: Any, kernel: Any = None) -> 
             store.update(target.model_copy(update={"tags": merged_tags, "counters": counters,
                                                    "status_reason": f"merged a {edit.reason}"}))
         elif edit.op == "supersede" and edit.target is not None:
-            new = store.add(write(edit.item))
-            added.append(new)
-            old = store.get(edit.target.id) or edit.target
-            store.update(old.model_copy(update={"status": MemoryStatus.ARCHIVED,
-                                                "status_reason": f"superseded by {new.id}: {edit.reason}"}))
+            # The old item is archived by memory CI only if the new one is promoted: an unscreened
+            # contradiction (perhaps a poisoned one) must not retire a trusted lesson.
+            tagged = edit.item.model_copy(update={"tags": [*edit.item.tags, f"supersedes:{edit.target.id}"]})
+            added.append(store.add(write(tagged)))
         elif edit.op == "update" and edit.target is not None:
             store.update(write(edit.item.model_copy(update={"id": edit.target.id})))
     return added

@@ -1215,7 +1215,7 @@ RULES = [
     rule(
         "instruction_override",
         "critical",
-        rf"\b{_OVERRIDE_VERB}\b[^.!?\n]{{0,40}}?\b{_OVERRIDE_QUALIFIER}\b[^.!?\n]{{0,30}}?\b{_OVERRIDE_TARGET}\b",
+        rf"\b{_OVERRIDE_VERB}\b[^.,;!?\n]{{0,40}}?\b{_OVERRIDE_QUALIFIER}\b[^.,;!?\n]{{0,30}}?\b{_OVERRIDE_TARGET}\b",
         "tells the agent to ignore or replace its instructions",
         gate=(
             "ignor",

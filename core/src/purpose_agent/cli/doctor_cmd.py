@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from typing import Any
 
@@ -21,6 +20,8 @@ def add_parser(sub: Any, name: str) -> None:
 
 def collect() -> dict[str, Any]:
     """Gather the report; every failure becomes a line in ``problems``."""
+    import platform  # 8 ms to import; only doctor needs it
+
     from ..config import load_config
     from ..kernel import Kernel
 

@@ -141,7 +141,7 @@ class LlamaCppBackend:
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
         # Structured replies must close their JSON: a short default cuts code answers mid-string.
-        kwargs["max_tokens"] = request.max_tokens or (1024 if schema is not None else 512)
+        kwargs["max_tokens"] = request.max_tokens or 512
         if request.stop:
             kwargs["stop"] = list(request.stop)
         kwargs.update(request.extra)

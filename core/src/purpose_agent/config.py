@@ -242,7 +242,8 @@ def _validate(data: Mapping[str, Any], label: str) -> None:
 
 
 def _type_word(expected: type | tuple[type, ...]) -> str:
-    return {bool: "boolean (true/false)", list: "list"}.get(expected, str(expected))  # type: ignore[call-overload]
+    words: dict[object, str] = {bool: "boolean (true/false)", list: "list"}
+    return words.get(expected, str(expected))
 
 
 def _env_plugins(raw: str) -> list[str]:

@@ -321,7 +321,11 @@ class Kernel:
             return False
         if model is None:
             return True
-        from pydantic import ValidationError
+        from pydantic import BaseModel, ValidationError
+
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            self._fail(record, f"its settings_model hook returned {model!r}, not a pydantic model class")
+            return False
 
         try:
             record.settings = model.model_validate(section)

@@ -34,6 +34,7 @@ Only the standard library and :mod:`purpose_agent.hookspecs` are imported at mod
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -461,7 +462,7 @@ class SQLiteStore:
     def list(self, *, status: Any = None, limit: int | None = None) -> Sequence[Any]:
         """Current items, newest first, optionally only those with ``status``."""
         sql = f"SELECT {_SELECT} FROM items i"
-        params: list[Any] = []
+        params: builtins.list[Any] = []
         if status is not None:
             sql += " WHERE i.status = ?"
             params.append(str(status))
@@ -485,7 +486,7 @@ class SQLiteStore:
                 for score, row in self.search_rows(query, limit=limit, status=status, scopes=scopes)]
 
     def search_candidates(self, query: str, *, limit: int = 10, status: Any = None,
-                          scopes: Sequence[tuple[str, str]] | None = None) -> list[Candidate]:
+                          scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[Candidate]:
         """Like :meth:`search`, as :class:`Candidate` hits whose item is validated only on demand.
 
         Retrieval reads relevance, usefulness and scope from the raw columns and builds a
@@ -495,7 +496,7 @@ class SQLiteStore:
                 for score, row in self.search_rows(query, limit=limit, status=status, scopes=scopes)]
 
     def search_rows(self, query: str, *, limit: int = 10, status: Any = None,
-                    scopes: Sequence[tuple[str, str]] | None = None) -> list[tuple[float, tuple[Any, ...]]]:
+                    scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
         """The ranking behind :meth:`search`: ``(bm25 score, items row)`` pairs, best first.
 
         FTS5 computes ``bm25()`` for every document matching any query word (no top-k pruning),
@@ -517,7 +518,7 @@ class SQLiteStore:
             return []
         conn = self._conn()
         filters = ""
-        params: list[Any] = []
+        params: builtins.list[Any] = []
         if status is not None:
             filters += " AND i.status = ?"
             params.append(str(status))
@@ -544,7 +545,7 @@ class SQLiteStore:
                 break
         return [(row[0], row[1:]) for row in rows]
 
-    def _informative(self, conn: sqlite3.Connection, terms: list[str]) -> list[str]:
+    def _informative(self, conn: sqlite3.Connection, terms: builtins.list[str]) -> builtins.list[str]:
         """``terms`` without those in half of the indexed documents or more (BM25 weight ~0).
 
         Document frequencies are cached per store and recounted once the number of indexed
@@ -616,7 +617,7 @@ class SQLiteStore:
                                     (digest,))
         return [self._item(row) for row in rows]
 
-    def ids_with_prefix(self, prefix: str, *, limit: int = 2) -> list[str]:
+    def ids_with_prefix(self, prefix: str, *, limit: int = 2) -> builtins.list[str]:
         """Ids starting with ``prefix`` (for short ids typed by people), at most ``limit``."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = self._conn().execute("SELECT id FROM items WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
@@ -636,7 +637,7 @@ class SQLiteStore:
         records = read_jsonl(fp, source=getattr(fp, "name", "input"))
         return import_records(self, records, skip_existing=skip_existing, quarantine=quarantine)
 
-    def restore(self, records: Sequence[Any], *, skip_existing: bool = False) -> list[str]:
+    def restore(self, records: Sequence[Any], *, skip_existing: bool = False) -> builtins.list[str]:
         """Insert exported records exactly as they were (versions, times, counters); one transaction.
 
         An id that already exists is an error (nothing is written) unless ``skip_existing``, in
@@ -644,7 +645,7 @@ class SQLiteStore:
         """
         from purpose_agent.memory.errors import MemoryImportError
 
-        written: list[str] = []
+        written: builtins.list[str] = []
         with self._write() as conn:
             for record in records:
                 if conn.execute("SELECT 1 FROM items WHERE id = ?", (record.item.id,)).fetchone():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -390,7 +390,7 @@ class HTTPBackend:
         response = await self.asend("POST", path, body)
         return parse_json(response.text, provider=self.provider)
 
-    def stream_lines(self, path: str, body: Any) -> Iterator[str]:
+    def stream_lines(self, path: str, body: Any) -> Generator[str, None, None]:
         """POST ``body`` and yield the reply's lines; the connection closes when the caller stops.
 
         Retries cover getting the stream started; once lines flow, a broken connection or a
@@ -415,7 +415,7 @@ class HTTPBackend:
         finally:
             response.close()
 
-    async def astream_lines(self, path: str, body: Any) -> AsyncIterator[str]:
+    async def astream_lines(self, path: str, body: Any) -> AsyncGenerator[str, None]:
         """Async twin of :meth:`stream_lines`; cancelling the task closes the connection."""
         import httpx
 

@@ -272,6 +272,7 @@ class OpenAICompatibleBackend(HTTPBackend):
         response = self.send("GET", self.models_path, read_timeout=min(self.timeout, 15.0), attempts=1)
         data = response.json()
         items = data.get("data", data.get("models", [])) if isinstance(data, dict) else data
+        items = items or []
         return sorted(str(m.get("id") or m.get("name")) if isinstance(m, dict) else str(m) for m in items)
 
     def health(self) -> tuple[bool, str]:

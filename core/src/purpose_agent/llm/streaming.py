@@ -33,6 +33,13 @@ class SSEEvent:
         return parse_json(self.data, provider=provider, what=f"stream event '{self.event}'")
 
 
+
+def _json_problem(exc: ValueError) -> str:
+    """Where a JSON document broke; undecodable bytes (UnicodeDecodeError) say so instead."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at position {exc.pos}"
+    return f"not UTF-8: {exc}"
+
 def parse_json(text: str, *, provider: str = "", what: str = "response") -> Any:
     """``json.loads`` that fails with a sentence naming the provider and a snippet of the text."""
     try:
@@ -40,7 +47,7 @@ def parse_json(text: str, *, provider: str = "", what: str = "response") -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         snippet = text[:120] + ("…" if len(text) > 120 else "")
         raise ResponseFormatError(
-            f"{provider or 'provider'}: the {what} is not valid JSON ({exc.msg} at position {exc.pos}): {snippet!r}. "
+            f"{provider or 'provider'}: the {what} is not valid JSON ({_json_problem(exc)}): {snippet!r}. "
             "The server may be overloaded or not speak this protocol; check the base URL.",
             provider=provider,
         ) from exc

@@ -39,7 +39,7 @@ class _Connection:
             pass
 
 
-async def _timed(awaitable: Any, seconds: float | None, error: type[Exception], request: httpx.Request) -> Any:
+async def _timed(awaitable: Any, seconds: float | None, error: type[httpx.TimeoutException], request: httpx.Request) -> Any:
     if seconds is None:
         return await awaitable
     try:

@@ -77,7 +77,7 @@ def make_kernel(
                 roles=set((roles or {}).get(plugin_id, [])),
                 target=repr(obj),
                 source="in-memory",
-                load=(lambda o=obj: o),
+                load=_returns(obj),
                 origins=["(in-memory)"],
             )
         )
@@ -93,6 +93,11 @@ def make_kernel(
         if record.source == "in-memory" and record.status == "available":
             kernel.ensure_plugin(record.id)
     return kernel
+
+
+def _returns(obj: Any) -> Callable[[], Any]:
+    """A loader for an object that is already in memory."""
+    return lambda: obj
 
 
 def _plugin_id(obj: Any) -> str:

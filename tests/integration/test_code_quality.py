@@ -1,0 +1,30 @@
+"""House rules checked on every run: ruff over the repository, mypy over the kernel."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name, path=str(Path(sys.executable).parent))
+    if path is None:
+        pytest.skip(f"{name} is not installed in this environment (it is in requirements-dev.txt)")
+    return path
+
+
+def test_ruff_is_clean() -> None:
+    result = subprocess.run([tool("ruff"), "check", "."], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_mypy_is_clean_on_the_kernel() -> None:
+    result = subprocess.run([tool("mypy"), "core/src/purpose_agent"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]

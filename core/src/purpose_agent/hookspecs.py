@@ -254,14 +254,15 @@ def scan(request: ScanRequest, settings: Any, context: ComponentContext) -> list
 
 
 @hookspec
-def instructions(task: str, workdir: str) -> list[str] | None:
+def instructions(task: str, workdir: str, settings: Any) -> list[str] | None:
     """Contribute standing instructions for a task (AGENTS.md and similar files).
 
-    Called: per plugin, once at the start of every run.
+    Called: per plugin, once at the start of every agent's run.
 
     Args:
         task: the task text.
         workdir: the directory the run works in.
+        settings: this plugin's validated settings, or ``None``.
 
     Returns: a list of instruction texts (each already size-capped by the plugin), or ``None``.
     """

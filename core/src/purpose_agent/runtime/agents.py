@@ -118,8 +118,11 @@ class Spark:
                       checkpointer=self.checkpointer, budget=self.budget)
 
     async def arun(self, task: str, **kwargs: Any) -> RunResult:
-        """Run one task (async)."""
-        return await self.runner().arun(task, **kwargs)
+        """Run one task (async), with the standing instructions plugins give for it (AGENTS.md …)."""
+        import os
+
+        extra = self.kernel.instructions(task, os.getcwd())
+        return await self.runner(extra_instructions=extra).arun(task, **kwargs)
 
     def run(self, task: str, **kwargs: Any) -> RunResult:
         """Run one task."""

@@ -132,7 +132,7 @@ def test_models_command_lists_and_reports(capsys: pytest.CaptureFixture[str], se
     monkeypatch.setenv("OLLAMA_HOST", server.url)
     parser = argparse.ArgumentParser()
     models_cmd.add_parser(parser.add_subparsers(), "models")
-    kernel = make_kernel(__import__("purpose_agent_ollama"), roles={"purpose-agent-ollama": ["backend"]})
+    kernel = make_kernel(__import__("purpose_agent_ollama").plugin)
     monkeypatch.setattr("purpose_agent.kernel.Kernel.load", classmethod(lambda cls, *a, **k: kernel))
     args = parser.parse_args(["models", "--json"])
     assert args.run(args) == 0

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -106,9 +105,7 @@ def _openai_backend(base_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     import purpose_agent_openai
 
     monkeypatch.setenv("OPENAI_API_KEY", "local")
-    plugin = SimpleNamespace(plugin_id="openai", settings_model=purpose_agent_openai.settings_model,
-                             register_backends=purpose_agent_openai.register_backends)
-    kernel = make_kernel(plugin, config={"plugins": {"openai": {"base_url": base_url, "timeout": 120, "max_retries": 0}}})
+    kernel = make_kernel(purpose_agent_openai.plugin, config={"plugins": {"openai": {"base_url": base_url, "timeout": 120, "max_retries": 0}}})
     return kernel.backend("openai:smollm2")
 
 

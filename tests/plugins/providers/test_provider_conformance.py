@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -48,10 +47,8 @@ class _ProviderConformance(BackendConformance):
 
 
 def _suite(provider_id: str) -> type:
-    module = importlib.import_module(f"purpose_agent_{provider_id}")
-    # The real module's hook functions, under the id its entry point gives it.
-    plugin = SimpleNamespace(plugin_id=provider_id, settings_model=module.settings_model,
-                             register_backends=module.register_backends, PURPOSE_AGENT_HOOK_API=module.PURPOSE_AGENT_HOOK_API)
+    # The object the package's entry point names, with the id that entry point gives it.
+    plugin = importlib.import_module(f"purpose_agent_{provider_id}").plugin
     model = "fake-model:latest" if provider_id == "ollama" else "fake-model"
     return type(
         f"Test{provider_id.title()}Conformance",

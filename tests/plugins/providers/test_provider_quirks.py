@@ -167,15 +167,12 @@ def test_together_lists_models_from_a_bare_list(server: FakeLLMServer) -> None:
 
 
 def test_hf_router_keeps_the_provider_suffix_after_the_first_colon(server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
 
     import purpose_agent_hf
     from purpose_agent.testing import make_kernel
 
     monkeypatch.setenv("HF_TOKEN", "hf_x")
-    plugin = SimpleNamespace(plugin_id="hf", settings_model=purpose_agent_hf.settings_model,
-                             register_backends=purpose_agent_hf.register_backends)
-    kernel = make_kernel(plugin, config={"plugins": {"hf": {"base_url": server.url + "/v1"}}})
+    kernel = make_kernel(purpose_agent_hf.plugin, config={"plugins": {"hf": {"base_url": server.url + "/v1"}}})
     hf = kernel.backend("hf:meta-llama/Llama-3.1-8B-Instruct:cerebras")
     hf.complete(ask())
     assert sent(server)["model"] == "meta-llama/Llama-3.1-8B-Instruct:cerebras"

@@ -22,7 +22,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -190,9 +189,7 @@ def backend(server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     import purpose_agent_openai
 
     monkeypatch.setenv("OPENAI_API_KEY", "local")
-    plugin = SimpleNamespace(plugin_id="openai", settings_model=purpose_agent_openai.settings_model,
-                             register_backends=purpose_agent_openai.register_backends)
-    kernel = make_kernel(plugin, config={"plugins": {"openai": {"base_url": server, "timeout": 20, "max_retries": 0}}})
+    kernel = make_kernel(purpose_agent_openai.plugin, config={"plugins": {"openai": {"base_url": server, "timeout": 20, "max_retries": 0}}})
     return kernel.backend(f"openai:{ALIAS}")
 
 

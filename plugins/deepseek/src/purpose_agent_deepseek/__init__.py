@@ -1,34 +1,14 @@
 """DeepSeek backend for purpose-agent: ``deepseek:MODEL``.
 
-This module is what the entry point loads, so it imports only the hook marker; the HTTP client
-and the backend class load when a ``deepseek:`` model is first built. The provider's quirks live
-in :mod:`.backend`.
+The entry point names :data:`plugin`; the HTTP client and the backend class load when a
+``deepseek:`` model is first built. The provider's quirks live in :mod:`.backend`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.llm.provider_plugin import ProviderPlugin
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
-
-@hookimpl
-def settings_model() -> Any:
-    """``[plugins.deepseek]``: base_url, api_key_env, default_model, timeout, retries, headers, prices."""
-    from purpose_agent.llm.settings import ProviderSettings
-
-    return ProviderSettings
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    """Register the ``deepseek`` provider."""
-
-    def factory(model: str, context: Any) -> Any:
-        from .backend import DeepSeekBackend
-
-        return DeepSeekBackend(model, settings=context.settings)
-
-    register("deepseek", factory, description="DeepSeek (DEEPSEEK_API_KEY)")
+#: What the ``purpose_agent.backend`` entry point ``deepseek`` names.
+plugin = ProviderPlugin("deepseek", "purpose_agent_deepseek.backend:DeepSeekBackend", description="DeepSeek (DEEPSEEK_API_KEY)")

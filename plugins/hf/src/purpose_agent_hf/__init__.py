@@ -1,34 +1,14 @@
 """Hugging Face router backend for purpose-agent: ``hf:MODEL``.
 
-This module is what the entry point loads, so it imports only the hook marker; the HTTP client
-and the backend class load when a ``hf:`` model is first built. The provider's quirks live
-in :mod:`.backend`.
+The entry point names :data:`plugin`; the HTTP client and the backend class load when a
+``hf:`` model is first built. The provider's quirks live in :mod:`.backend`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.llm.provider_plugin import ProviderPlugin
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
-
-@hookimpl
-def settings_model() -> Any:
-    """``[plugins.hf]``: base_url, api_key_env, default_model, timeout, retries, headers, prices."""
-    from purpose_agent.llm.settings import ProviderSettings
-
-    return ProviderSettings
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    """Register the ``hf`` provider."""
-
-    def factory(model: str, context: Any) -> Any:
-        from .backend import HFBackend
-
-        return HFBackend(model, settings=context.settings)
-
-    register("hf", factory, description="Hugging Face inference router (HF_TOKEN)")
+#: What the ``purpose_agent.backend`` entry point ``hf`` names.
+plugin = ProviderPlugin("hf", "purpose_agent_hf.backend:HFBackend", description="Hugging Face inference router (HF_TOKEN)")

@@ -1,34 +1,14 @@
 """Ollama backend for purpose-agent: ``ollama:MODEL``.
 
-This module is what the entry point loads, so it imports only the hook marker; the HTTP client
-and the backend class load when a ``ollama:`` model is first built. The provider's quirks live
-in :mod:`.backend`.
+The entry point names :data:`plugin`; the HTTP client and the backend class load when a
+``ollama:`` model is first built. The provider's quirks live in :mod:`.backend`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.llm.provider_plugin import ProviderPlugin
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
-
-@hookimpl
-def settings_model() -> Any:
-    """``[plugins.ollama]``: base_url, api_key_env, default_model, timeout, retries, headers, prices."""
-    from purpose_agent.llm.settings import ProviderSettings
-
-    return ProviderSettings
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    """Register the ``ollama`` provider."""
-
-    def factory(model: str, context: Any) -> Any:
-        from .backend import OllamaBackend
-
-        return OllamaBackend(model, settings=context.settings)
-
-    register("ollama", factory, description="Ollama on this machine (OLLAMA_HOST)")
+#: What the ``purpose_agent.backend`` entry point ``ollama`` names.
+plugin = ProviderPlugin("ollama", "purpose_agent_ollama.backend:OllamaBackend", description="Ollama on this machine (OLLAMA_HOST)")

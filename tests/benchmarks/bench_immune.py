@@ -5,7 +5,7 @@ Run: ``.venv/bin/python tests/benchmarks/bench_immune.py [--lessons N] [--data F
 Lessons are the benign agent rules of ``../shared/eval/benign_lessons_dev.jsonl`` (cycled to N),
 or a built-in synthetic set when that file is absent. Three figures:
 
-* ``direct``: each scanner module's ``scan`` hook called as a plain function (building the
+* ``direct``: each scanner module's ``SCANNER.scan`` called as a plain function (building the
   ``ScanRequest`` inside the timed loop, which the kernel runs below do not);
 * ``kernel``: ``Kernel.scan(ScanRequest(...))`` on a kernel built from the five plugins
   (the path memory CI and ``immune eval`` use, with per-plugin dispatch and fail-closed checks);
@@ -26,9 +26,10 @@ from pathlib import Path
 
 from purpose_agent.models import ScanRequest
 from purpose_agent.testing import make_kernel
-from purpose_agent_immune import injection, privacy, scope, score, tools
+from purpose_agent_immune import injection, plugins, privacy, scope, score, tools
 
-PLUGINS = (injection, score, tools, privacy, scope)
+MODULES = (injection, score, tools, privacy, scope)
+PLUGINS = (plugins.injection, plugins.score, plugins.tools, plugins.privacy, plugins.scope)
 IDS = ("immune-injection", "immune-score", "immune-tools", "immune-privacy", "immune-scope")
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "eval" / "benign_lessons_dev.jsonl"
 SYNTHETIC = [
@@ -81,7 +82,7 @@ def main() -> None:
 
     def direct(text: str) -> list:
         request = ScanRequest(text=text)
-        return [f for plugin in PLUGINS for f in plugin.scan(request=request, settings=None, context=None)]
+        return [f for module in MODULES for f in module.SCANNER.scan(request, None, None)]
 
     timed("direct", texts, direct)
     iterator = iter(requests)

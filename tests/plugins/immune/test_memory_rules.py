@@ -21,7 +21,7 @@ def high(text: str) -> set[str]:
     """Categories at high or critical from all five scanners (a lesson, as the eval scans it)."""
     found: set[str] = set()
     for module in ALL:
-        for finding in module.scan(request=ScanRequest(text=text), settings=None, context=None):
+        for finding in module.SCANNER.scan(ScanRequest(text=text), None, None):
             if finding.severity.value in ("high", "critical"):
                 found.add(finding.category)
     return found

@@ -1,7 +1,8 @@
 """purpose-agent-immune: five immune scanners for memory candidates, and ``purpose-agent immune``.
 
 Each scanner is its own plugin (entry point in group ``purpose_agent.scanner``), so each can be
-enabled, disabled and tuned on its own in TOML:
+enabled, disabled and tuned on its own in TOML. The entry points name the light objects in
+:mod:`purpose_agent_immune.plugins`, which import the scanner module (its ``SCANNER``) on first use:
 
 =====================  ==============================================================
 plugin id              module

@@ -28,9 +28,6 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
 
 from .detectors import Context, Hit, Scanner, prepare, rule, words
 
@@ -1710,15 +1707,3 @@ _RESCAN = Scanner(
     detectors=[*RULES, *REPLY_RULES, *MORE_RULES, _invisible_characters, _spaced_letters],
     combine=SCANNER.combine,
 )
-
-
-@hookimpl
-def settings_model() -> Any:
-    """Thresholds and category switches for ``[plugins.immune-injection]``."""
-    return SCANNER.settings_model()
-
-
-@hookimpl
-def scan(request: Any, settings: Any, context: Any) -> list[Any]:
-    """Findings of prompt-injection evidence in ``request.text``."""
-    return SCANNER.scan(request, settings, context)

@@ -15,7 +15,7 @@ from purpose_agent.hookspecs import hookimpl
 
 
 class LazyScanner:
-    """A scanner plugin that loads ``module`` (with its ``scan``/``settings_model``) when needed."""
+    """A scanner plugin whose hooks delegate to ``module.SCANNER``, imported when first needed."""
 
     PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -25,9 +25,10 @@ class LazyScanner:
         self._module: Any = None
 
     def _load(self) -> Any:
+        """The scanner module's ``SCANNER``, importing (and compiling) it on first use."""
         if self._module is None:
             self._module = importlib.import_module(self._module_name)
-        return self._module
+        return self._module.SCANNER
 
     @hookimpl
     def settings_model(self) -> Any:

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
 
 from .detectors import Context, Hit, Scanner, rule
 
@@ -263,15 +260,3 @@ SCANNER = Scanner(
     },
     detectors=[*RULES, _keyword_secrets, _payment_cards, _ibans, _ssns, _contact_details],
 )
-
-
-@hookimpl
-def settings_model() -> Any:
-    """Thresholds and category switches for ``[plugins.immune-privacy]``."""
-    return SCANNER.settings_model()
-
-
-@hookimpl
-def scan(request: Any, settings: Any, context: Any) -> list[Any]:
-    """Findings of secrets and personal data in ``request.text``."""
-    return SCANNER.scan(request, settings, context)

@@ -10,9 +10,6 @@ global is raised to high: the text contradicts the scope it was given.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
 
 from .detectors import Context, Hit, Scanner, rule
 
@@ -132,15 +129,3 @@ SCANNER = Scanner(
     },
     detectors=[*RULES, _scope_mismatch],
 )
-
-
-@hookimpl
-def settings_model() -> Any:
-    """Thresholds and category switches for ``[plugins.immune-scope]``."""
-    return SCANNER.settings_model()
-
-
-@hookimpl
-def scan(request: Any, settings: Any, context: Any) -> list[Any]:
-    """Findings of scope-overreach evidence in ``request.text``."""
-    return SCANNER.scan(request, settings, context)

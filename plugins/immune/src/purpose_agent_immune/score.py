@@ -9,10 +9,6 @@ and not flagged.
 
 from __future__ import annotations
 
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
-
 from .detectors import Scanner, rule, words
 
 PURPOSE_AGENT_HOOK_API = "1.0"
@@ -177,15 +173,3 @@ SCANNER = Scanner(
     detectors=RULES,
     combine=(2, "combined_signals", "high", "several weak score-manipulation signals together"),
 )
-
-
-@hookimpl
-def settings_model() -> Any:
-    """Thresholds and category switches for ``[plugins.immune-score]``."""
-    return SCANNER.settings_model()
-
-
-@hookimpl
-def scan(request: Any, settings: Any, context: Any) -> list[Any]:
-    """Findings of score-manipulation evidence in ``request.text``."""
-    return SCANNER.scan(request, settings, context)

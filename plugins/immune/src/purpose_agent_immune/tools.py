@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
 
 from .detectors import Context, Hit, Scanner, prepare, rule, words
 
@@ -290,15 +287,3 @@ SCANNER = Scanner(
     },
     detectors=[*RULES, _dangerous_code],
 )
-
-
-@hookimpl
-def settings_model() -> Any:
-    """Thresholds and category switches for ``[plugins.immune-tools]``."""
-    return SCANNER.settings_model()
-
-
-@hookimpl
-def scan(request: Any, settings: Any, context: Any) -> list[Any]:
-    """Findings of tool-misuse evidence in ``request.text``."""
-    return SCANNER.scan(request, settings, context)

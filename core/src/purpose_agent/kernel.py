@@ -168,9 +168,11 @@ class Kernel:
         environ: Mapping[str, str] | None = None,
         strict: bool | None = None,
         builtins: bool = True,
+        config: Config | None = None,
     ) -> Kernel:
-        """Read the layered configuration and the installed entry points; import nothing yet."""
-        config = load_config(overrides, cwd=cwd, environ=environ)
+        """Read the layered configuration (unless ``config`` is given) and the installed entry
+        points; import nothing yet."""
+        config = config if config is not None else load_config(overrides, cwd=cwd, environ=environ)
         groups: list[list[Candidate]] = [builtin_candidates(__version__)] if builtins else []
         groups.append(entry_point_candidates())
         return cls(config, merge_candidates(groups).values(), strict=strict)

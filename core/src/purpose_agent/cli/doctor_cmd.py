@@ -44,7 +44,7 @@ def collect() -> dict[str, Any]:
         {"layer": layer.label, "path": str(layer.path) if layer.path else None, "found": layer.exists}
         for layer in config.layers
     ]
-    kernel = Kernel(config, _candidates(), strict=False)
+    kernel = Kernel.load(config=config, strict=False)
     kernel.load_all()
     for name, registration in sorted(kernel.components("backend").items()):
         entry: dict[str, Any] = {"name": name, "plugin": registration.plugin_id}
@@ -72,12 +72,6 @@ def collect() -> dict[str, Any]:
     report["plugins"] = [r.as_dict() for r in kernel.plugins()]
     report["problems"] += kernel.problems()
     return report
-
-
-def _candidates() -> list[Any]:
-    from ..discovery import builtin_candidates, entry_point_candidates, merge_candidates
-
-    return list(merge_candidates([builtin_candidates(__version__), entry_point_candidates()]).values())
 
 
 def run(args: argparse.Namespace) -> int:

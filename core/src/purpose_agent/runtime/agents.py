@@ -95,7 +95,7 @@ class Spark:
         if self.tools is None:
             self.tools = self.kernel.tools()
         if isinstance(self.critic, str):
-            self.critic = self.kernel.critic(self.critic, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
+            self.critic = self.kernel.critic(self.critic, backend=self.backend, sandbox=first_sandbox(self.kernel))
         if isinstance(self.checkpointer, str):
             from ..config import state_dir
 
@@ -129,7 +129,7 @@ class Spark:
         return run_sync(self.arun(task, **kwargs))
 
 
-def _sandbox_or_none(kernel: Any) -> Any:
+def first_sandbox(kernel: Any) -> Any:
     """The first registered sandbox, or ``None`` (critics that need one then refuse)."""
     names = sorted(kernel.components("sandbox"))
     return kernel.sandbox(names[0]) if names else None
@@ -183,7 +183,7 @@ class Team:
         if critic is None:
             critic = self._default_critic()
         elif isinstance(critic, str):
-            critic = self.kernel.critic(critic, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
+            critic = self.kernel.critic(critic, backend=self.backend, sandbox=first_sandbox(self.kernel))
         self.critic = critic
         self.history: list[TeamResult] = []
         self.store = self._open_memory(memory)
@@ -218,7 +218,7 @@ class Team:
         name = configured or ("standard" if "standard" in available else None)
         if name is None:
             return None
-        return self.kernel.critic(name, backend=self.backend, sandbox=_sandbox_or_none(self.kernel))
+        return self.kernel.critic(name, backend=self.backend, sandbox=first_sandbox(self.kernel))
 
     def member(self, role: str, lessons: Sequence[str] = ()) -> Spark:
         """The agent that plays ``role`` in this team (with ``lessons`` injected)."""

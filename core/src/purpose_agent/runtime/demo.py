@@ -138,13 +138,13 @@ def run_demo(*, model: str | None = None, rounds: int = 3, kernel: Any = None, m
     from ..learning.extraction import RunRecord
     from ..learning.learner import Learner
     from ..llm.resolve import resolve_backend
-    from .agents import Team, _sandbox_or_none
+    from .agents import Team, first_sandbox
     from .loop import Budget
 
     kernel = kernel or Kernel.load()
     resolution = resolve_backend(model, kernel)
     say(f"model: {resolution.spec} ({resolution.source})")
-    sandbox = _sandbox_or_none(kernel)
+    sandbox = first_sandbox(kernel)
     if sandbox is None:
         say("no sandbox plugin is active: answers cannot be tested, so every score will be 0 "
             "(install purpose-agent-sandbox and bubblewrap)")

@@ -46,6 +46,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from purpose_agent.builtins import sqlite_search
 from purpose_agent.hookspecs import hookimpl
 
 PURPOSE_AGENT_HOOK_API = "1.0"
@@ -53,8 +54,9 @@ PURPOSE_AGENT_HOOK_API = "1.0"
 # --------------------------------------------------------------------------- schema
 
 #: Ordered migrations: entry ``n - 1`` takes a database from schema version ``n - 1`` to ``n``.
-#: Released steps are never edited; a change of layout is a new entry at the end.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+#: A step is SQL text or a function of the connection (run in the same transaction). Released
+#: steps are never edited; a change of layout is a new entry at the end.
+MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], object], ...], ...] = (
     # v1: current items and their append-only history.
     (
         """CREATE TABLE items (
@@ -109,6 +111,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             SELECT RAISE(ABORT, 'item_versions is append-only: history is never deleted');
         END""",
     ),
+    # v3: the BM25 sidecar ranked search reads (see sqlite_search), filled from the items.
+    (*sqlite_search.SCHEMA, sqlite_search.rebuild),
 )
 
 LATEST_SCHEMA = len(MIGRATIONS)
@@ -126,7 +130,8 @@ _STOPWORDS = frozenset(
     "on or our so than that the their then there these they this to was we what when where which who why "
     "will with you your".split()
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits: FTS5's unicode61 tokenizer also splits at "_", so "parse_date" is two words.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MAX_QUERY_TERMS = 32
 
 
@@ -166,17 +171,6 @@ def fts_query(text: str | Sequence[str], operator: str = "OR") -> str:
     """
     terms = query_terms(text) if isinstance(text, str) else list(text)
     return f" {operator} ".join(f'"{w}"' for w in terms)
-
-
-def _varint(buf: bytes, at: int) -> tuple[int, int]:
-    """One SQLite varint of ``buf`` at ``at``: (value, offset after it)."""
-    value = 0
-    for i in range(8):
-        byte = buf[at + i]
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            return value, at + i + 1
-    return (value << 8) | buf[at + 8], at + 9
 
 
 _FTS5_CHECKED: bool | None = None
@@ -296,7 +290,6 @@ class SQLiteStore:
         self._pid = os.getpid()
         self._closed = False
         self._migrated = False
-        self._df_cache: tuple[int, dict[str, int]] = (0, {})
         self._conn()  # open now: a bad path or a too-new schema is reported at construction
 
     # ------------------------------------------------------------------ connections
@@ -337,6 +330,7 @@ class SQLiteStore:
                 )
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.create_function("purpose_agent_content_hash", 1, content_hash, deterministic=True)
+            sqlite_search.prepare(conn)
             if not self._migrated:
                 migrate(conn, self.path)
                 self._migrated = True
@@ -403,17 +397,21 @@ class SQLiteStore:
         data = {c: (json.loads(v) if c in _JSON_COLUMNS else v) for c, v in zip(_COLUMNS, row, strict=False)}
         return MemoryItem.model_validate(data)
 
-    def _insert(self, conn: sqlite3.Connection, item: Any, history: Iterable[Any] | None = None) -> None:
+    def _insert(self, conn: sqlite3.Connection, item: Any,
+                history: Iterable[Any] | None = None) -> tuple[int, str, str, str, str]:
+        """Insert the item and its history; return its search-index row (index it with the batch)."""
         data = item.model_dump(mode="json")
         placeholders = ", ".join("?" for _ in _COLUMNS)
-        conn.execute(
+        row = self._row(data)
+        seq = conn.execute(
             f"INSERT INTO items ({', '.join(_COLUMNS)}, content_hash) VALUES ({placeholders}, ?)",
-            (*self._row(data), item.content_hash),
-        )
+            (*row, item.content_hash),
+        ).lastrowid
         if history is None:
             conn.execute(_INSERT_VERSION, (item.id, item.version, _dumps(data), item.updated_at))
-            return
-        conn.executemany(_INSERT_VERSION, [(item.id, v.version, _item_json(v), v.updated_at) for v in history])
+        else:
+            conn.executemany(_INSERT_VERSION, [(item.id, v.version, _item_json(v), v.updated_at) for v in history])
+        return _search_row(int(seq or 0), row)
 
     # ------------------------------------------------------------------ the protocol
 
@@ -421,7 +419,7 @@ class SQLiteStore:
         """Insert a new item (its first version); raise ``ValueError`` if its id exists."""
         try:
             with self._write() as conn:
-                self._insert(conn, item)
+                sqlite_search.index(conn, [self._insert(conn, item)])
         except sqlite3.IntegrityError as exc:
             raise ValueError(f"memory item {item.id} already exists; use update() to change it") from exc
         return item.model_copy(deep=True)
@@ -431,9 +429,9 @@ class SQLiteStore:
         count = 0
         try:
             with self._write() as conn:
-                for item in items:
-                    self._insert(conn, item)
-                    count += 1
+                rows = [self._insert(conn, item) for item in items]
+                sqlite_search.index(conn, rows)
+                count = len(rows)
         except sqlite3.IntegrityError as exc:
             raise ValueError(f"an item in the batch already exists ({exc}); nothing was added") from exc
         return count
@@ -446,17 +444,20 @@ class SQLiteStore:
     def update(self, item: Any) -> Any:
         """Write ``item`` as the next version (current + 1, stamped now); the old one stays in history."""
         with self._write() as conn:
-            found = conn.execute("SELECT version FROM items WHERE id = ?", (item.id,)).fetchone()
+            found = conn.execute("SELECT version, seq FROM items WHERE id = ?", (item.id,)).fetchone()
             if found is None:
                 raise KeyError(f"memory item {item.id} does not exist; add() it first")
             stored = item.model_copy(update={"version": found[0] + 1, "updated_at": time.time()}, deep=True)
             data = stored.model_dump(mode="json")
             assignments = ", ".join(f"{c} = ?" for c in _COLUMNS[1:])
+            row = self._row(data)
             conn.execute(
                 f"UPDATE items SET {assignments}, content_hash = ? WHERE id = ?",
-                (*self._row(data)[1:], stored.content_hash, stored.id),
+                (*row[1:], stored.content_hash, stored.id),
             )
             conn.execute(_INSERT_VERSION, (stored.id, stored.version, _dumps(data), stored.updated_at))
+            sqlite_search.unindex(conn, [found[1]])
+            sqlite_search.index(conn, [_search_row(found[1], row)])
         return stored
 
     def list(self, *, status: Any = None, limit: int | None = None) -> Sequence[Any]:
@@ -478,7 +479,7 @@ class SQLiteStore:
 
         ``score`` is the negated FTS5 ``bm25()``: positive, higher is better. ``scopes`` (extra)
         keeps only global items and those whose ``(level, value)`` is listed. How the ranking is
-        computed without scoring every match: :meth:`search_rows`.
+        computed: :meth:`search_rows`.
         """
         from purpose_agent.models import ScoredItem
 
@@ -499,24 +500,27 @@ class SQLiteStore:
                     scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
         """The ranking behind :meth:`search`: ``(bm25 score, items row)`` pairs, best first.
 
-        FTS5 computes ``bm25()`` for every document matching any query word (no top-k pruning),
-        which at 100,000 items means thousands of documents per query. Cheaper queries are tried
-        first and used only when they can stand for the exhaustive one:
+        Evaluated over the BM25 sidecar (:mod:`purpose_agent.builtins.sqlite_search`): every item
+        containing a query word is scored, with FTS5's formula and statistics, in one SQL
+        statement; :meth:`fts5_rows` is the same ranking computed by FTS5 itself.
+        """
+        keys = None
+        if scopes is not None:
+            keys = ["global", *(sqlite_search.scope_key({"level": level, "value": value}) for level, value in scopes)]
+        rows = sqlite_search.rank(self._conn(), query_terms(query), limit=limit,
+                                  status=None if status is None else str(status), scopes=keys, select=_SELECT)
+        return [(row[0], row[1:]) for row in rows]
 
-        1. Words in at least half of the documents are left out: FTS5 floors their BM25 weight
-           at 1e-6, so they change no score by more than ~2e-6, yet they match most documents.
-        2. Documents containing *every* remaining word (``AND``), if there are at least
-           ``limit`` of them after the filters. Their scores are their exact BM25 for the whole
-           query; a document missing a word usually scores lower (see docs/memory.md for the
-           measured top-10 agreement with the exhaustive ranking).
-        3. Otherwise any remaining word (``OR``), then every word (the exhaustive ranking): the
-           first that fills ``limit``, else the last. Fewer than ``limit`` matches in all is the
-           exhaustive answer.
+    def fts5_rows(self, query: str, *, limit: int = 10, status: Any = None,
+                  scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
+        """:meth:`search_rows` computed by FTS5's ``bm25()`` over every match: the reference ranking.
+
+        Slow on large stores (FTS5 scores every matching item and counts every query word's
+        items first); tests and ``tests/benchmarks/bench_memory_store.py`` compare against it.
         """
         terms = query_terms(query)
         if not terms or limit <= 0:
             return []
-        conn = self._conn()
         filters = ""
         params: builtins.list[Any] = []
         if status is not None:
@@ -532,45 +536,8 @@ class SQLiteStore:
         sql = (f"SELECT -bm25(items_fts, 1.0, 0.5) AS relevance, {_SELECT} FROM items_fts "
                f"JOIN items i ON i.seq = items_fts.rowid WHERE items_fts MATCH ?{filters} "
                "ORDER BY relevance DESC, i.seq LIMIT ?")
-        strong = self._informative(conn, terms)
-        attempts = []
-        if strong and len(strong) > 1:
-            attempts.append(fts_query(strong, "AND"))
-        if strong and strong != terms:
-            attempts.append(fts_query(strong))
-        attempts.append(fts_query(terms))
-        for match in attempts:
-            rows = conn.execute(sql, [match, *params, int(limit)]).fetchall()
-            if len(rows) >= limit:
-                break
+        rows = self._conn().execute(sql, [fts_query(terms), *params, int(limit)]).fetchall()
         return [(row[0], row[1:]) for row in rows]
-
-    def _informative(self, conn: sqlite3.Connection, terms: builtins.list[str]) -> builtins.list[str]:
-        """``terms`` without those in half of the indexed documents or more (BM25 weight ~0).
-
-        Document frequencies are cached per store and recounted once the number of indexed
-        documents has moved by more than 1% (the choice only needs them roughly: a word near
-        half of the documents weighs almost nothing either way).
-        """
-        averages = conn.execute("SELECT block FROM items_fts_data WHERE id = 1").fetchone()
-        documents = _varint(averages[0], 0)[0] if averages and averages[0] else 0
-        if documents < 2:
-            return terms
-        with self._guard:
-            cached_for, frequencies = self._df_cache
-            if abs(documents - cached_for) > cached_for / 100:
-                frequencies = {}
-                self._df_cache = (documents, frequencies)
-        strong = []
-        for term in terms:
-            count = frequencies.get(term)
-            if count is None:
-                count = conn.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH ?",
-                                     (fts_query([term]),)).fetchone()[0]
-                frequencies[term] = count
-            if 2 * count < documents:
-                strong.append(term)
-        return strong
 
     def history(self, item_id: str) -> Sequence[Any]:
         """Every version of an item, oldest first (empty if the id is unknown)."""
@@ -646,6 +613,7 @@ class SQLiteStore:
         from purpose_agent.memory.errors import MemoryImportError
 
         written: builtins.list[str] = []
+        indexed = []
         with self._write() as conn:
             for record in records:
                 if conn.execute("SELECT 1 FROM items WHERE id = ?", (record.item.id,)).fetchone():
@@ -655,8 +623,9 @@ class SQLiteStore:
                         f"memory item {record.item.id} already exists in {self.path}; nothing was imported. "
                         "Use --skip-existing to import only the new items."
                     )
-                self._insert(conn, record.item, record.history)
+                indexed.append(self._insert(conn, record.item, record.history))
                 written.append(record.item.id)
+            sqlite_search.index(conn, indexed)
         return written
 
     def schema_version(self) -> int:
@@ -691,10 +660,21 @@ class SQLiteStore:
             conn.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('integrity-check', 1)")
         except sqlite3.DatabaseError as exc:
             return f"search index: {exc}"
-        return "ok"
+        return sqlite_search.check(conn)
+
+    def rebuild_search_index(self) -> int:
+        """Index every item again (FTS5 and the BM25 tables), in one transaction; return the count."""
+        with self._write() as conn:
+            conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
+            return sqlite_search.rebuild(conn)
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _search_row(seq: int, row: Sequence[Any]) -> tuple[int, str, str, str, str]:
+    """``(seq, text, tags, status, scope)`` of an items row, as :func:`sqlite_search.index` takes it."""
+    return (seq, row[_INDEX["text"]], row[_INDEX["tags"]], row[_INDEX["status"]], row[_INDEX["scope"]])
 
 
 def _dumps(value: Any) -> str:
@@ -725,8 +705,11 @@ def migrate(conn: sqlite3.Connection, where: Path | str = "the database") -> int
                 f"(up to {LATEST_SCHEMA}); upgrade purpose-agent, or point [memory] path elsewhere"
             )
         for version in range(found + 1, LATEST_SCHEMA + 1):
-            for statement in MIGRATIONS[version - 1]:
-                conn.execute(statement)
+            for step in MIGRATIONS[version - 1]:
+                if callable(step):
+                    step(conn)
+                else:
+                    conn.execute(step)
             conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, time.time()))
     except BaseException:
         conn.execute("ROLLBACK")

@@ -91,7 +91,8 @@ _NEGATION = re.compile(
     r"instead\s+of|rather\s+than|nicht|nie|niemals|kein|keine)\b",
     re.IGNORECASE,
 )
-_CLAUSE_BREAK = re.compile(r"[.;!?\n]|\b(?:but|however|except|unless)\b", re.IGNORECASE)
+# "but" and its German, Spanish and French forms ("kein X, sondern Y" opens a new clause).
+_CLAUSE_BREAK = re.compile(r"[.;!?\n]|\b(?:but|however|except|unless|aber|sondern|pero|sino|mais)\b", re.IGNORECASE)
 
 
 def is_negated(text: str, start: int, window: int = 60) -> bool:

@@ -19,7 +19,13 @@ The detectors look for the *grammar* of an injection rather than known strings:
   content) is out of place in it (``reply_control``); so are threats and bribes aimed at the
   model (``coercion``);
 * forged structure: role labels that speak to the model, escaped-newline runs, ``… OVERRIDE``
-  banners, Q/A transcripts and scripted dialogues that end on an open turn.
+  banners, Q/A transcripts and scripted dialogues that end on an open turn, retrieval frames
+  ("Context: … Question: …"), a forged end of the data;
+* the shape of a lesson (``LESSON_SHAPE_RULES``): a lesson names a kind of situation, so a
+  one-off task about one topic, the translation of one phrase or a run of questions is out of
+  place in it (``task_injection``, lessons only); so are conversational pivots, "… instead?",
+  instructions declared void, limits declared gone, safeguards-off modes and games, and the same
+  structures in German, French and Spanish.
 """
 
 from __future__ import annotations
@@ -513,7 +519,7 @@ REPLY_RULES = [
     rule(
         "instruction_override",
         "high",
-        r"\b(?:ab\s+jetzt|von\s+nun\s+an|ab\s+sofort)\s*,?\s+(?:\w+\s+){0,3}?(?:(?:du|sie)\s+(?:bist|sind|antwortest|antworten|wirst|werden|sollst|sollen|musst|müssen)|(?:bist|antwortest|wirst|sollst|musst)\s+du)\b"
+        r"\b(?:ab\s+jetzt|von\s+nun\s+an|ab\s+sofort)\s*,?\s+(?:\w+\s+){0,3}?(?:(?:du|sie)\s+(?:bist|sind|antwortest|antworten|wirst|werden|sollst|sollen|musst|müssen|sprichst|sprechen|redest|reden|schreibst|schreiben)|(?:bist|antwortest|wirst|sollst|musst|sprichst|redest|schreibst)\s+du)\b"
         r"|\bà\s+partir\s+de\s+maintenant\s*,?\s+(?:tu|vous)\s+(?:es|êtes|r[ée]pond\w*|dois|devez|vas|allez)\b"
         r"|\b(?:de\s+ahora\s+en\s+adelante|a\s+partir\s+de\s+ahora)\s*,?\s+(?:t[úu]\s+|usted\s+)?(?:eres|es|ser[áa]s|responde\w*|dir[áa]s|debes|debe)\b"
         r"|\b(?:neue|weitere)\s+(?:anweisungen|instruktionen|aufgaben?)\s*:|\bnouvelles?\s+(?:instructions?|consignes?|t[âa]ches?)\s*:|\bnuevas?\s+(?:instrucciones|tareas?|[óo]rdenes)\s*:",
@@ -626,7 +632,8 @@ REPLY_RULES = [
         r"\b(?:(?:the|these|those|any|provided|given)\s+)(?:provided\s+|given\s+|attached\s+)?(?:documents?|articles?|texts?|sources?|context|data|information)\b(?:\s+provided)?"
         r"\s*(?:[,;]?\s*(?:but|just|only|instead|and)\b|[!:])"
         r"|\b(?:by|from|with|using|on)\s+your\s+own\s+knowledge\s*,?\s+(?:and\s+)?(?:not|instead|rather)\b"
-        r"|\b(?:schau|sieh|guck)\w*\s+nicht\s+in\s+(?:die|den|das)\s+(?:dokumente?|artikel|texte?|kontext)",
+        r"|\b(?:schau|sieh|guck)\w*\s+nicht\s+in\s+(?:die|den|das)\s+(?:dokumente?|artikel|texte?|kontext)"
+        r"|\b(?:ignorier\w*|vergiss|missachte\w*)\s+(?:bitte\s+)?(?:die|den|das|alle)\s+(?:\w+\s+)?(?:dokumente?|texte?|artikel|kontext|quellen)\b",
         "tells the agent to set aside the documents it was given and answer otherwise",
         gate=(
             "document",
@@ -640,6 +647,7 @@ REPLY_RULES = [
             "dokument",
             "artikel",
             "kontext",
+            "quellen",
         ),
     ),
     rule(
@@ -707,9 +715,9 @@ REPLY_RULES = [
         "high",
         r"(?:^|[.!?:]\s+|\byou\s+(?:will\s+|should\s+|must\s+|now\s+)?|\bwant\s+you\s+to\s+)(?:act|behave)\s+(?:as|like)\s+(?:an?\s+)?"
         r"(?:linux\s+|bash\s+|unix\s+|windows\s+|python\s+|sql\s+|javascript\s+|js\s+)?(?:terminal|interpreter|console|shell|command\s+line|compiler|database)\b"
-        r"|\bals\s+(?:\w+-)?(?:terminal|interpreter|konsole|shell|datenbank)\s+(?:fungieren|agieren|auftreten)\b",
+        r"|\bals\s+(?:\w+-)?(?:terminal|interpreter|konsole|shell|datenbank)\s+(?:fungier|agier|auftr|arbeit)\w*\b",
         "makes the assistant a program (terminal, interpreter, database) that runs what it is sent",
-        gate=("act as", "act like", "behave as", "behave like", "fungieren", "agieren", "auftreten"),
+        gate=("act as", "act like", "behave as", "behave like", "fungier", "agier", "auftr", "arbeit"),
         negatable=True,
     ),
     rule(
@@ -719,7 +727,7 @@ REPLY_RULES = [
         "sets up a role-play conversation in which the user speaks next (not advice for a task)",
         gate=("want you", "möchte"),
         escalate_if=r"\bI\s+will\s+(?:type|give|provide|speak|send|ask|tell|write)\b|\bmy\s+first\s+(?:request|command|sentence|question|suggestion)\b"
-        r"|\bich\s+(?:werde|gebe)\b",
+        r"|\bich\s+(?:werde|gebe)\b|\bmeine\s+erste\s+(?:anfrage|frage|bitte|aufforderung)\b",
     ),
 ]
 
@@ -845,9 +853,12 @@ MORE_RULES = [
         "high",
         r"\b(?:what\s+(?:are|were)|tell\s+me|show\s+me|list|print|repeat)\s+(?:all\s+)?(?:of\s+)?your\s+(?:original\s+|initial\s+|exact\s+|current\s+)?(?:instructions|rules|guidelines|directives|system\s+message)\b"
         r"|\b(?:sentences?|words|lines|text|paragraphs?)\s+(?:before|preceding|prior\s+to)\s+(?:the|this|my)\s+(?:text|prompt|message|question|input)\b"
-        r"|\b(?:what\s+is|what'?s|quel\s+est|qual\s+[èe]|cu[aá]l\s+es|was\s+ist|wie\s+lautet)\s+(?:the|le|la|il|el|das|der|die|our|your)\s+"
+        r"|\b(?:what\s+is|what'?s|quel\s+est|qual\s+[èe]|cu[aá]l\s+es|was\s+ist|wie\s+lautet)\s+(?:the|le|la|il|el|das|der|die|our|your)\s+(?:[\w-]+\s+)?"
         r"(?:password|mot\s+de\s+passe|passwort|kennwort|contraseña|senha|secret\s+(?:key|code|word)|api\s+key|passphrase)\s*\?"
-        r"|パスワードは|\b(?:ihr|dein|deine|euer)\s+(?:passwort|kennwort)\s+(?:geben|verraten|nennen|sagen|zeigen|mitteilen)\b",
+        r"|パスワードは|\b(?:ihr|dein|deine|euer|das|den)\s+(?:\w+\s+)?(?:passwort|kennwort|geheimwort|zugangsdaten)\s+(?:geben|verraten|nennen|sagen|zeigen|mitteilen)\b"
+        r"|\b(?:verrat|nenn|sag|gib|zeig)\w*\s+(?:mir\s+)?(?:jetzt\s+|bitte\s+|sofort\s+|endlich\s+)?(?:das|dein|deine|ihr|den|euer)\s+(?:\w+\s+)?(?:passwort|kennwort|geheimwort|zugangsdaten)\b"
+        # 17 the text before this one
+        r"|\b(?:words?|sentences?|lines?|text|everything)\s+(?:that\s+)?(?:came|comes|come|appears?|appeared|was\s+written|is\s+written)\s+(?:before|above)\s+(?:this|the|my)\s+(?:sentence|line|message|text|prompt|question)\b",
         "asks for the agent's instructions or a password",
         gate=(
             "instructions",
@@ -904,6 +915,883 @@ MORE_RULES = [
         flags=0,
     ),
 ]
+
+
+# ------------------------------------------------------------------ the shape of a lesson
+#
+# A lesson states how to act in a kind of situation ("When the API returns 429, back off").
+# Text planted where a lesson belongs often has another shape: a one-off task about one topic
+# ("write a poem about the sea", "explain photosynthesis", "translate 'hello' into French"), a
+# string of questions for the model, a pivot away from what came before ("speaking of …, …?",
+# "… instead?"), a retrieval frame ("Context: … Question: …"). These rules look for those
+# shapes. The task and question rules apply to lessons only: in a prompt or a document a task
+# is normal. The list also holds the third round's other structures (instructions declared void,
+# limits declared gone, safeguards-off modes, forged boundaries) and German, French and Spanish
+# forms of the older rules. Each rule's comment is the name its tests use
+# (tests/plugins/immune/test_lesson_shape_rules.py).
+
+# Things produced once, for someone, about a topic: creative or informational pieces and
+# leisure recommendations (not the code artefacts lessons talk about: tests, scripts, reports,
+# messages, summaries of changes).
+_ONE_OFF_PIECE = words(
+    r"poems?",
+    r"haikus?",
+    r"limericks?",
+    r"sonnets?",
+    r"songs?",
+    r"lyrics",
+    r"raps?",
+    r"story",
+    r"short\s+stories",
+    r"tales?",
+    r"fables?",
+    r"jokes?",
+    r"riddles?",
+    r"essays?",
+    r"letters?",
+    r"speech(?:es)?",
+    r"toasts?",
+    r"eulog(?:y|ies)",
+    r"blog\s+posts?",
+    r"tweets?",
+    r"slogans?",
+    r"introduction",
+    r"recipes?",
+    r"itinerar(?:y|ies)",
+    r"playlists?",
+    r"books?",
+    r"novels?",
+    r"movies?",
+    r"films?",
+    r"podcasts?",
+    r"restaurants?",
+    r"trips?",
+    r"getaways?",
+    r"destinations?",
+    r"vacations?",
+    r"holidays?",
+    r"gifts?",
+    r"(?:music|book|movie|film|song|restaurant|travel|gift)\s+recommendations?",
+    r"biograph(?:y|ies)",
+    r"anecdotes?",
+    r"screenplay",
+    r"(?:outreach|cover|love|thank-you|complaint)\s+(?:e-?mail|letter|note)s?",
+)
+# What one explains about a topic ("the process of photosynthesis", "the sentiment of this tweet").
+_TOPIC_ASPECT = words(
+    r"process",
+    r"life\s?cycle",
+    r"history",
+    r"(?:main\s+|key\s+)?findings",
+    r"trends?",
+    r"sentiment",
+    r"mood",
+    r"significance",
+    r"principles?",
+    r"causes?",
+    r"benefits",
+    r"drawbacks",
+    r"(?:dis)?advantages",
+    r"pros\s+and\s+cons",
+    r"impact",
+    r"importance",
+    r"concept",
+    r"theory",
+    r"functions",
+    r"origins?",
+    r"meaning",
+    r"plot",
+    r"evolution",
+    r"anatomy",
+)
+_MAKE_VERB = words(
+    r"write",
+    r"draft",
+    r"compose",
+    r"develop",
+    r"provide",
+    r"create",
+    r"generate",
+    r"produce",
+    r"craft",
+    r"pen",
+    r"tell",
+    r"give",
+    r"recommend",
+    r"suggest",
+    r"prepare",
+    r"come\s+up\s+with",
+    r"share",
+    r"schreib\w*",
+    r"erz[äa]hl\w*",
+    r"empfiehl",
+    r"empfehlen",
+    r"gib",
+    r"nenne",
+)
+_EXPLAIN_VERB = words(
+    r"explain",
+    r"describe",
+    r"summari[sz]e",
+    r"analy[sz]e",
+    r"determine",
+    r"outline",
+    r"discuss",
+    r"classify",
+    r"evaluate",
+    r"assess",
+    r"identify",
+    r"tell\s+me\s+about",
+    r"erkl[äa]r\w*",
+    r"beschreib\w*",
+)
+# A lesson is general: it names a condition or a class of cases. A text with none of these
+# words is about one occasion.
+_GENERAL_WORD = (
+    r"\b(?:when|whenever|if|unless|each|every|all|any|always|never|should|must|before|after|whether"
+    r"|wenn|immer|nie|jede[nrms]?|alle)\b"
+)
+#: At the end of a match: no general word in the rest of the text (checked only after the cheap
+#: structural part has matched, so most texts never pay for it).
+_GENERAL = rf"(?![\s\S]*{_GENERAL_WORD})"
+#: A word that is not a general word (the words between the verb and what it produces).
+_SLOT = rf"(?:(?!{_GENERAL_WORD})[\w-]+\s+)"
+#: One short opening sentence without a general word ("Be a DJ. Recommend …").
+_OPENER = rf"(?:(?:(?!{_GENERAL_WORD})[^.!?\n]){{1,60}}[.!?]\s+)?"
+
+LESSON_SHAPE_RULES = [
+    # one_off_task
+    rule(
+        "task_injection",
+        "high",
+        # at the start of the text, or after one short opening sentence ("Be a DJ. Recommend …")
+        rf"^{_OPENER}\W{{0,3}}(?:please\s+|(?:can|could|would)\s+you\s+|bitte\s+|in\s+the\s+form\s+of\s+an?\s+\w+\s*,\s*)?"
+        rf"(?:{_MAKE_VERB}\s+(?:me\s+|mir\s+|us\s+)?(?:(?:an?|some|one|two|three|five|ten|\d+|eine?[nm]?|ein)\s+)?{_SLOT}{{0,3}}?{_ONE_OFF_PIECE}"
+        # … about a topic, for someone, or nothing more ("Create a Book model" is code, not a piece)
+        r"(?:\s+(?:about|on|for|to|based\s+on|regarding|describing|that|near|from|in|of|über|für|zum|zur)\b|\s*[.!?]?\s*$)"
+        rf"|{_EXPLAIN_VERB}\s+(?:to\s+me\s+)?(?:the\s+|die\s+|den\s+|das\s+)?{_SLOT}{{0,2}}?{_TOPIC_ASPECT}\s+(?:of|behind|between|in|on|for|from)\b"
+        rf"|(?:explain|describe)\s+(?:to\s+me\s+)?how\s+(?:an?\s+|the\s+)?[\w-]+(?:\s+[\w-]+)?\s+works?\b){_GENERAL}",
+        "a one-off task about one topic (write a poem, explain a process, recommend a book) where a lesson belongs; "
+        "a lesson names a kind of situation",
+        sources=("lesson",),
+        gate=(
+            "write",
+            "draft",
+            "compose",
+            "develop",
+            "provide",
+            "create",
+            "generate",
+            "produce",
+            "craft",
+            "pen",
+            "tell",
+            "give",
+            "recommend",
+            "suggest",
+            "prepare",
+            "come",
+            "share",
+            "schreib",
+            "erzähl",
+            "erzahl",
+            "empfiehl",
+            "empfehlen",
+            "gib",
+            "nenne",
+            "explain",
+            "describe",
+            "summari",
+            "analy",
+            "determine",
+            "outline",
+            "discuss",
+            "classify",
+            "evaluate",
+            "assess",
+            "identify",
+            "erklär",
+            "erklar",
+            "beschreib",
+        ),
+    ),
+    # one_phrase_translation
+    rule(
+        "task_injection",
+        "high",
+        rf"^\W{{0,3}}(?:please\s+|(?:can|could|would)\s+you\s+|bitte\s+)?(?:translate|[üu]bersetze?)\s+"
+        # one given piece of text (or none at all), not a class of things ("user-facing strings")
+        rf"(?:(?:the\s+following|this|that|the|my|a|den|diesen|folgenden|das|dieses)\s+(?:[\w-]+\s+)?(?:sentence|word|phrase|text|paragraph|line|expression|greeting|satz|wort|text)\b[^.!?\n]{{0,60}}?\s+"
+        rf"|[\"'“‘«][^\"'”’»\n]{{1,80}}[\"'”’»]\s+)?(?:to|into|in|auf|ins)\s+{_LANGUAGE}\b{_GENERAL}"
+        rf"|\bhow\s+(?:do|would|can|does)\s+(?:you|I|we|one)\s+say\s+[\"'“‘«][^\"'”’»\n]{{1,80}}[\"'”’»]\s+in\s+{_LANGUAGE}\b"
+        rf"|\b(?:provide|give|what\s+is|what'?s|tell\s+me)\s+(?:me\s+)?the\s+{_LANGUAGE}\s+(?:equivalent|translation|word)\s+(?:for|of)\b",
+        "asks for one phrase to be translated (a one-off task, not a lesson)",
+        sources=("lesson",),
+        gate=_LANGUAGE_GATE,
+    ),
+    # conversational_pivot
+    rule(
+        "instruction_override",
+        "high",
+        r"(?:^|[.!?;,]\s*)(?:speaking\s+of|talking\s+(?:of|about)|on\s+the\s+(?:topic|subject)\s+of|while\s+we(?:'re|\s+are)\s+(?:on|at)\s+it"
+        r"|hablando\s+de|parlando\s+di|en\s+parlant\s+de|falando\s+(?:de|sobre)|wo\s+wir\s+gerade\s+(?:von|bei|dabei)|apropos|à\s+propos|a\s+proposito)\b[^\n]{0,200}"
+        r"|(?:について|の)話(?:す|を)と|といえば|说到|谈到",
+        "a conversational pivot ('speaking of …') from small talk to a new request",
+        gate=(
+            "speaking",
+            "talking",
+            "topic",
+            "subject",
+            "while",
+            "hablando",
+            "parlando",
+            "parlant",
+            "falando",
+            "gerade",
+            "apropos",
+            "à propos",
+            "proposito",
+            "話",
+            "といえば",
+            "说到",
+            "谈到",
+        ),
+    ),
+    # instead_request
+    rule(
+        "instruction_override",
+        "high",
+        r"\b(?:can|could|would|will)\s+you\b[^.!?\n]{0,120}?\binstead\s*\?"
+        r"|\b(?:actually|now|rather)\s*,?\s+(?:can|could|would|will)\s+you\b[^.!?\n]{0,120}?\binstead\b"
+        r"|\b(?:kannst|könntest|würdest)\s+du\b[^.!?\n]{0,120}?\bstattdessen\b",
+        "asks the model to do something else instead of its task",
+        gate=(" instead", " stattdessen"),
+        negatable=True,
+    ),
+    # own_instructions
+    rule(
+        "prompt_extraction",
+        "high",
+        r"\b(?:print|repeat|show|reveal|output|display|list|spell\s+out|summari[sz]e|paraphrase|translate|rephrase|recite|dump|tell\s+me|give\s+me|what\s+(?:are|were|is|was))\b"
+        r"[^.!?\n]{0,30}?\byour\s+(?:\w+\s+)?(?:system\s+prompt|prompt|instructions|rules|guidelines|directives|system\s+message|initial\s+prompt)\b"
+        r"|\b(?:what|which)\s+(?:instructions|rules|guidelines|directives|prompt)\s+(?:were|was|have|did)\s+you\s+(?:been\s+)?(?:given|told|received?)"
+        r"|\b(?:everything|what|all)\s+(?:that\s+)?you\s+(?:were|have\s+been|had\s+been)\s+(?:told|instructed|given)\b"
+        r"|\bwhat\s+(?:were|have|had)\s+you\s+(?:been\s+)?(?:told|instructed)\b"
+        r"|\b(?:zeig|nenn|gib|verrat|wiederhol|druck|schreib|übersetz|fass)\w*\s+(?:mir\s+)?(?:\w+\s+){0,3}?(?:dein|deine|deinen|deines|deiner|ihre|ihren|ihres|ihrer)\s+"
+        r"(?:system-?)?(?:prompts?|anweisung(?:en)?|instruktion(?:en)?|regeln|vorgaben|richtlinien|eingabeaufforderung|konfiguration|nachricht)\b"
+        r"|\b(?:wie\s+lautet|was\s+steht\s+in|was\s+sind|welche\s+sind)\s+(?:dein|deine|deinem|deinen|ihr|ihre|ihrem|ihren)\s+(?:system-?)?(?:prompts?|anweisungen|instruktionen|regeln|vorgaben)\b"
+        r"|\b(?:montre|affiche|répète|repete|donne)[\w-]*\s+(?:moi\s+)?(?:tes|vos)\s+(?:instructions|consignes|règles)"
+        r"|\b(?:muéstrame|muestrame|dime|repite|cu[áa]les\s+son)\s+(?:tus|sus)\s+(?:instrucciones|reglas)",
+        "asks the model to show, repeat, summarise or translate its own instructions (several languages)",
+        gate=(
+            "your",
+            "told",
+            "instructed",
+            "given",
+            "received",
+            "receive",
+            "dein",
+            "ihre",
+            "lautet",
+            "steht",
+            "sind",
+            "welche",
+            "montre",
+            "affiche",
+            "repete",
+            "donne",
+            "muestrame",
+            "repite",
+            "cuales",
+            "répète",
+            "muéstrame",
+            "dime ",
+            "cuáles",
+        ),
+        negatable=True,
+    ),
+    # criminal_persona
+    rule(
+        "persona_hijack",
+        "high",
+        r"\b(?:play(?:ing)?\s+(?:the\s+)?(?:role|part)\s+of|act(?:ing)?\s+as|pretend(?:ing)?\s+to\s+be|you\s+are|you'?re|become|spiel\w*\s+die\s+rolle|du\s+bist|sie\s+sind)\s+"
+        r"(?:an?\s+|ein\w*\s+|the\s+)?(?!ethical|white)(?:[\w-]+\s+)?"
+        r"(?:criminal|hacker|villain|thief|scammer|con\s+artist|terrorist|drug\s+dealer|burglar|murderer|kriminell\w*|bösewicht\w*|betrüger\w*|dieb\w*|einbrecher\w*|verbrecher\w*|mörder\w*)s?\b",
+        "casts the model as a criminal (role-play used to get harmful answers)",
+        gate=(
+            "criminal",
+            "hacker",
+            "villain",
+            "thief",
+            "scammer",
+            "con artist",
+            "terrorist",
+            "drug dealer",
+            "burglar",
+            "murderer",
+            "kriminell",
+            "bösewicht",
+            "betrüger",
+            "dieb",
+            "einbrecher",
+            "verbrecher",
+            "mörder",
+        ),
+        negatable=True,
+    ),
+    # own_instructions (the prompt as a source)
+    rule(
+        "prompt_extraction",
+        "high",
+        r"\b(?:use|using|include|with|draw\s+on|nutze|verwende|benutze)\b[^.!?\n]{0,30}?\b(?:information|text|content|details|data|informationen|inhalte?)\s+(?:in|from|of|aus|im|in\s+dem)\s+"
+        r"(?:the|your|this|deinem|ihrem|dem)\s+(?:system\s*)?(?:prompt|system\s+message)\b",
+        "tells the model to answer from the hidden prompt it was given",
+        gate=("prompt", "system message"),
+        negatable=True,
+    ),
+    # limits_removed
+    rule(
+        "persona_hijack",
+        "high",
+        r"\b(?:(?:you|du|sie)\s+(?:have|has|hast|haben)\s+(?:now\s+|jetzt\s+)?(?:no|keine)\s+(?:more\s+)?(?:rules|limits|limitations|restrictions|boundaries|filters?|guidelines|regeln|grenzen|einschränkungen|filter)"
+        r"|free\s+(?:from|of)\s+(?:all\s+|any\s+|your\s+)?(?:rules|restrictions|limits|limitations|guidelines|filters|constraints)"
+        r"|there\s+are\s+no\s+(?:more\s+)?(?:rules|limits|restrictions|content\s+polic\w+|filters|guidelines)\s+(?:for\s+you|here|anymore|any\s+more|in\s+this\s+(?:conversation|chat|game)|now)"
+        r"|(?:pretend|imagine|act\s+as\s+if)\s+(?:that\s+)?(?:there\s+(?:are|were)\s+no|you\s+(?:have|had)\s+no)\s+(?:rules|limits|restrictions|content\s+polic\w+|filters|guidelines)"
+        r"|(?:AI|assistant|chatbot|KI|du|you)\s+(?:\w+\s+){0,3}?(?:without|ohne)\s+(?:any\s+)?(?:filters?|limits|restrictions|rules|censorship|boundaries|einschränkungen|grenzen|regeln|zensur)"
+        r"|you\s+(?:can|may)\s+(?:now\s+)?(?:say|do)\s+(?:anything|everything)|(?:darfst|kannst)\s+(?:du\s+)?(?:jetzt\s+)?(?:sagen|tun)\s+alles"
+        r"|(?:darfst|kannst)\s+(?:jetzt\s+)?alles\s+(?:sagen|tun)"
+        r"|(?:tu|tun\s+sie)\s+so,?\s+als\s+(?:ob|w[äa]rst|w[äa]ren|h[äa]ttest|h[äa]tten|k[öo]nntest|k[öo]nnten|d[üu]rftest|d[üu]rften))\b",
+        "tells the model its limits are gone (no rules, no filters, can say anything), or to pretend so",
+        gate=(
+            "rules",
+            "limits",
+            "limitations",
+            "restrictions",
+            "boundaries",
+            "filters",
+            "filter",
+            "guidelines",
+            "regeln",
+            "grenzen",
+            "censorship",
+            "zensur",
+            "free",
+            "anything",
+            "everything",
+            "darfst",
+            "kannst",
+            "policies",
+            "policy",
+            "einschränkungen",
+            "tu so",
+            "tun sie so",
+        ),
+        negatable=True,
+    ),
+    # fixed_string_reply
+    rule(
+        "reply_control",
+        "high",
+        r"\b(?:respond|reply|answer|say|write|print|output|antworte|schreib\w*|sag\w*)\s+(?:only|nothing\s+but|just|solely|nur|ausschließlich)\s+"
+        r"(?:with\s+|mit\s+)?(?:the\s+|das\s+)?(?:word|phrase|text|string|wort|satz)?\s*[\"“'«„]"
+        r"|\byour\s+only\s+(?:job|task|purpose|goal|answer)\s+(?:now\s+)?is\s+to\s+(?:say|repeat|write|print|output|answer|reply)\b",
+        "makes the reply one fixed string ('respond only with \"…\"')",
+        gate=("only", "nothing but", "just", "solely", "nur", "ausschließlich"),
+        negatable=True,
+    ),
+    # praise_pivot
+    rule(
+        "instruction_override",
+        "high",
+        r"(?:^|[.!?]\s+)(?:that\s+was\s+|das\s+war\s+|very\s+|so\s+|really\s+)?(?:good|great|well\s+done|excellent|perfect|nice|awesome|super|sehr\s+gut|toll|prima|klasse|bien|genial|perfecto|parfait|bravo)"
+        r"(?:\s+(?:job|work|gemacht))?\s*[.!]+\s+(?:now|next|then|and\s+now|jetzt|nun|und\s+jetzt|ahora|maintenant)\b"
+        r"|\b(?:(?:now|nun|jetzt)\s+(?:on\s+)?|(?:let'?s\s+)?mov(?:e|ing)\s+on\s+)(?:to|zu)\s+(?:a|an|einer|eine|einem|something)\s+(?:other|another|different|else|anderen|neuen|weiteren)\b"
+        r"|\b(?:new|next|another|one\s+more)\s+question\s*:|\b(?:neue|nächste|andere)\s+frage\s*:"
+        r"|\b(?:deine|ihre)\s+hilfe\s+bei\s+etwas\s+anderem\b|\bhelp\s+with\s+something\s+else\b",
+        "praises the last answer or closes the task and moves the model on to another one",
+        gate=(
+            "good",
+            "great",
+            "excellent",
+            "perfect",
+            "nice",
+            "awesome",
+            "super",
+            "toll",
+            "prima",
+            "klasse",
+            "bien",
+            "genial",
+            "perfecto",
+            "parfait",
+            "bravo",
+            "done",
+            "sehr",
+            "gemacht",
+            "other",
+            "another",
+            "different",
+            "else",
+            "anderen",
+            "neuen",
+            "weiteren",
+            "question",
+            "frage",
+            "hilfe",
+        ),
+    ),
+    # drop_task
+    rule(
+        "instruction_override",
+        "high",
+        r"\b(?:stop|quit)\s+what\s+you(?:'re|\s+are)\s+doing\b|\bh[öo]r(?:e|en\s+sie)?\s+(?:sofort\s+)?auf\s+mit\s+(?:der|dem|deiner|deinem|ihrer|ihrem)\s+(?:aufgabe|arbeit|text|antwort)"
+        r"|\b(?:beantworte|übersetze|fasse|bearbeite)\w*\s+(?:die|den|das)\s+(?:frage|text|aufgabe)\s+nicht\b"
+        r"|\b(?:vergiss|vergessen\s+sie|ignorier\w*)\s+(?:die|diese|deine|ihre)\s+(?:aufgabe|frage)\b"
+        r"|\bne\s+(?:tiens|tenez)\s+pas\s+compte\b|\b(?:haz|haga|hagan)\s+caso\s+omiso\b|\bno\s+(?:hagas|haga)\s+caso\b|\boublie[zs]?\s+tout\b",
+        "tells the model to drop the task in hand (German, French, Spanish, English)",
+        gate=(
+            "stop",
+            "quit",
+            "auf",
+            "beantworte",
+            "übersetze",
+            "fasse",
+            "bearbeite",
+            "vergiss",
+            "vergessen",
+            "ignorier",
+            "pas compte",
+            "caso",
+            "oublie",
+        ),
+    ),
+    # replace_task
+    rule(
+        "instruction_override",
+        "high",
+        r"\b(?:don'?t|do\s+not)\s+(?:answer|summari[sz]e|translate|do|complete|address|analy[sz]e)\s+(?:the|this|my|that)\s+(?:question|task|text|document|request|assignment|email|article)\b"
+        r"\s*[;,.:!-]*\s*(?:instead|rather|but)\b"
+        rf"|\b(?:rather\s+than|instead\s+of)\s+(?:answering|summari[sz]ing|translating|doing|completing|following|analy[sz]ing)\b[^.!?\n]{{0,40}}?,\s*"
+        rf"(?:tell\s+me|say|(?:write|compose|give)\s+(?:me\s+)?(?:an?\s+)?(?:[\w-]+\s+){{0,2}}?{_ONE_OFF_PIECE}|(?:list|print|reveal|output|show)\s+your)\b",
+        "replaces the task in hand with another one ('don't answer the question; instead …')",
+        gate=("instead", "rather"),
+    ),
+    # instructions_void
+    rule(
+        "instruction_override",
+        "critical",
+        r"\b(?:(?:your|the|all|any)\s+)?(?:previous|prior|earlier|above|old|original|initial|former|bisherigen|vorherigen|alten|obigen|anteriores|previas|précédentes|precedentes|anciennes)\s+"
+        r"(?:instructions|rules|guidelines|directives|polic(?:y|ies)|orders|prompts?|anweisungen|regeln|instruktionen|vorgaben|instrucciones|reglas|consignes|règles)\s+"
+        r"(?:are|is|sind|gelten|son|ya\s+no|sont|ne\s+sont)\s+(?:now\s+|jetzt\s+|hereby\s+)?"
+        r"(?:void|invalid|cancel+ed|revoked|obsolete|suspended|lifted|no\s+longer\s+(?:valid|in\s+effect|active|binding)|ungültig|aufgehoben|nicht\s+mehr|no\s+son\s+v[áa]lidas|son\s+inv[áa]lidas|v[áa]lidas|plus\s+valables|invalides|annulées)"
+        r"|\b(?:previous|prior|earlier|above|old|original|former)\s+(?:instructions|rules|guidelines|directives|polic(?:y|ies)|orders)\s+(?:no\s+longer|don'?t|do\s+not)\s+apply\b"
+        r"|\b(?:instrucciones|reglas|[óo]rdenes|instructions|consignes|r[èe]gles)\s+(?:anteriores|previas|pr[ée]c[ée]dentes|ant[ée]rieures)\s+"
+        r"(?:ya\s+no\s+son\s+v[áa]lidas|no\s+son\s+v[áa]lidas|son\s+inv[áa]lidas|quedan\s+anuladas|ne\s+sont\s+plus\s+(?:valables|valides|en\s+vigueur)|sont\s+(?:annul[ée]es|invalides|caduques))"
+        r"|\bthe\s+(?:rules|policy|policies|guidelines|restrictions)\s+(?:have\s+)?(?:changed|been\s+lifted|no\s+longer\s+appl(?:y|ies))\b[^.!?\n]{0,20}?[.;:,]\s*(?:you\s+can|now|so)\b",
+        "declares the agent's earlier instructions void (several languages)",
+        gate=(
+            "void",
+            "invalid",
+            "cancelled",
+            "canceled",
+            "revoked",
+            "obsolete",
+            "suspended",
+            "lifted",
+            "longer",
+            "nicht",
+            "validas",
+            "valables",
+            "valides",
+            "invalides",
+            "annulees",
+            "vigueur",
+            "caduques",
+            "anuladas",
+            "apply",
+            "changed",
+            "ungültig",
+            "válidas",
+            "inválidas",
+            "annulées",
+        ),
+    ),
+    # safeguards_off
+    rule(
+        "persona_hijack",
+        "high",
+        r"\b(?:safety\s+(?:checks?|filters?|rules|measures|guidelines)|content\s+filters?|guardrails|safeguards|(?:your|all|the\s+AI'?s?)\s+(?:restrictions|limits|filters|rules))\s+"
+        r"(?:are\s+|have\s+been\s+|were\s+)?(?:now\s+|hereby\s+)?(?:disabled|lifted|removed|switched\s+off|turned\s+off|suspended|deactivated|waived)\b"
+        r"|\b(?:you(?:'re|\s+are)\s+(?:now\s+)?in|now\s+in|entering|switching\s+to)\s+(?:\w+\s+)?(?:debug|maintenance|diagnostic|test(?:ing)?|developer|admin|root|god|unrestricted|sudo)\s+(?:mode|environment)\b[^.!?\n]{0,10}?[;:,.]\s*"
+        r"(?:print|show|reveal|output|list|dump|give|tell|share|ignore|disregard|all|you\s+(?:can|may))\b"
+        r"|\b(?:admin|root|developer|elevated|full|unrestricted|superuser)\s+(?:access|privileges|permissions|rights|mode)\s+(?:is\s+|has\s+been\s+)?(?:granted|enabled|unlocked|activated)\s*[.!:;]"
+        r"|\b(?:we(?:'re|\s+are)\s+in\s+a\s+(?:simulation|game|dream|sandbox)\s+where|nothing\s+(?:you\s+say\s+)?(?:has|have)\s+(?:any\s+|real\s+)?consequences)\b"
+        r"|\b(?:let'?s\s+play\s+a\s+game|in\s+this\s+(?:game|simulation|role-?play))\s*[:,]?\s+(?:where\s+)?you\s+(?:play|are|will\s+be|act)\b"
+        r"|\b(?:lass\s+uns\s+ein\s+(?:\w+\s+)?(?:spiel|rollenspiel)\s+spielen|(?:das|dies)\s+ist\s+(?:jetzt\s+|nun\s+)?ein\s+rollenspiel|in\s+diesem\s+(?:spiel|rollenspiel))\s*[:,.!]?\s+(?:\w+\s+){0,3}?du\s+(?:bist|spielst|wirst)\b",
+        "claims a mode, game or simulation in which the model's safeguards do not apply",
+        gate=(
+            "disabled",
+            "lifted",
+            "removed",
+            "switched",
+            "turned",
+            "suspended",
+            "deactivated",
+            "waived",
+            "mode",
+            "environment",
+            "granted",
+            "enabled",
+            "unlocked",
+            "activated",
+            "nothing",
+            "simulation",
+            "game",
+            "dream",
+            "sandbox",
+            "play",
+            "role",
+            "spiel",
+            "rollenspiel",
+        ),
+    ),
+    # named_password_request
+    rule(
+        "prompt_extraction",
+        "high",
+        # a request to the model ("I need you to list …", "give me …"), not a rule about where a password lives
+        rf"(?:\b(?:need|want|like)\s+you\s+to\s+(?:\w+\s+)?|\b(?:can|could|would|will)\s+you\s+(?:please\s+)?|\bplease\s+)(?:{_REVEAL_VERB}|list|send)\s+(?:me\s+|us\s+)?"
+        r"(?:the|your|our)\s+(?:\w+\s+)?(?:password|passphrase|pass\s?code|credentials|secret(?:\s+key)?|api\s+key)\b"
+        rf"|\b(?:{_REVEAL_VERB}|list|send)\s+(?:me|us)\s+(?:the|your|our)\s+(?:\w+\s+)?(?:password|passphrase|pass\s?code|credentials|secret(?:\s+key)?|api\s+key)\b"
+        r"|\b(?:everyone|others|the\s+other\s+(?:AIs?|assistants?|bots?|models?))\s+(?:else\s+)?(?:on\s+the\s+team\s+)?(?:already\s+)?(?:told|gave|showed|shared\s+with)\s+me\b[^.!?\n]{0,40}?\b(?:so\s+)?you\s+(?:can|should|may)\b",
+        "asks for a named system's password or credentials, or pleads that others already gave them",
+        gate=(
+            "password",
+            "passphrase",
+            "passcode",
+            "credentials",
+            "secret",
+            "pass code",
+            "api key",
+            "everyone",
+            "others",
+            "other",
+        ),
+        negatable=True,
+    ),
+    # secret_in_reply
+    rule(
+        "output_manipulation",
+        "high",
+        rf"\b{_SECRET_THING}\b(?!\s+(?:polic|rules|requirements|reset|field|strength|hash|manager|format))[^.!?\n]{{0,60}}?\b(?:in|into|within|to|of)\s+{_YOUR_OUTPUT}"
+        rf"|{_YOUR_OUTPUT}[^.!?\n]{{0,40}}?\b(?:includes?|including|contains?|containing|with|hides?|hiding|spells?)\s+(?:the|your|our)\s+(?:\w+\s+)?{_SECRET_THING}\b"
+        r"(?!\s+(?:polic|rules|requirements|reset|field|strength|hash|manager|format))",
+        "tells the model to hide a secret inside its reply",
+        gate=("your",),
+        negatable=True,
+    ),
+    # directive_about_this_data
+    rule(
+        "output_manipulation",
+        "high",
+        r"\b(?:when|while|after|before|if)\s+(?:you\s+)?(?:summari[sz]e|summari[sz]ing|process|processing|read|reading|translate|translating|analy[sz]e|analy[sz]ing|answer\s+questions\s+about)\s+"
+        r"(?:this|the\s+(?:above|following))\s+(?:e-?mail|document|page|text|message|article|review|post|file|website|data)\b[^.!?\n]{0,40}?"
+        r"\b(?:also\s+)?(?:tell|say|mention|add|include|write|recommend|state|describe|claim|call|promote|append|insert|urge|remind)\b",
+        "a directive about how to handle *this* data, addressed to whoever processes it",
+        gate=(
+            "summarize",
+            "summarise",
+            "summarizing",
+            "summarising",
+            "process",
+            "processing",
+            "read",
+            "reading",
+            "translate",
+            "translating",
+            "analyze",
+            "analyse",
+            "analyzing",
+            "analysing",
+            "answer",
+        ),
+        negatable=True,
+    ),
+    # foreign_reply_insert
+    rule(
+        "output_manipulation",
+        "high",
+        r"\b(?:f[üu]ge|schreib\w*|erw[äa]hne|nenne|setze|h[äa]nge)\b[^.!?\n]{0,60}?\b(?:deiner|ihrer|deine|ihre|deinen|ihren|jeder|jede)\s+(?:antwort|ausgabe|zusammenfassung|nachricht)\w*\b[^.!?\n]{0,60}?"
+        r"(?:satz|link|hinweis|werbung|slogan|[\"“„«'])"
+        r"|\b(?:ajout\w*|ins[èe]r\w*|mentionn\w*|inclu\w*|[ée]cri[sv]\w*)\b[^.!?\n]{0,40}?\b(?:[àa]\s+)?(?:ta|votre|chaque)\s+(?:r[ée]ponse|sortie|r[ée]sum[ée])\b[^.!?\n]{0,60}?(?:phrase|lien|slogan|publicit[ée]|[\"“«'])"
+        r"|\b(?:a[ñn]ad\w*|inser\w*|inclu\w*|mencion\w*|escrib\w*|agreg\w*)\b[^.!?\n]{0,40}?\b(?:a\s+|en\s+)?(?:tu|su|cada)\s+(?:respuesta|salida|resumen)\b[^.!?\n]{0,60}?(?:frase|enlace|eslogan|publicidad|[\"“«'])",
+        "tells the model to slip a given sentence or link into its reply (German, French, Spanish)",
+        gate=(
+            "antwort",
+            "ausgabe",
+            "zusammenfassung",
+            "nachricht",
+            "reponse",
+            "sortie",
+            "resume",
+            "respuesta",
+            "salida",
+            "resumen",
+            "réponse",
+            "résumé",
+        ),
+    ),
+    # every_reply_insert
+    rule(
+        "output_manipulation",
+        "high",
+        r"\b(?:at\s+the\s+(?:end|start|beginning|bottom|top)\s+of|in|to)\s+(?:every|each|all)\s+(?:of\s+your\s+)?(?:repl(?:y|ies)|responses?|answers?)\b[^.!?\n]{0,20}?,?\s*"
+        r"(?:add|append|include|insert|write|put|mention|say)\b[^.!?\n]{0,40}?(?:sentence|line|phrase|link|slogan|[\"“'«])",
+        "tells the model to add a given sentence or link to every reply",
+        gate=("reply", "replies", "response", "answer"),
+        negatable=True,
+    ),
+    # standing_twist
+    rule(
+        "reply_control",
+        "high",
+        r"\b(?:end|start|begin|close|finish|conclude|sign\s+off)\s+(?:each\s+|every\s+|all\s+)?(?:of\s+)?your\s+(?:answers?|repl(?:y|ies)|responses?|messages?)\s+with\s+(?:a|an)\s+(?:\w+\s+){0,2}?"
+        r"(?:fact|joke|quote|poem|story|slogan|advert\w*|promotion|rhyme|riddle|pun|compliment|prayer|insult|emoji)s?\b"
+        r"|\btranslate\s+(?:everything|all|anything)\s+(?:that\s+)?you\s+(?:say|write|output|answer|reply)\b",
+        "adds a standing twist to every reply (a fact, a joke, a translation) that no task asked for",
+        gate=("your", "translate"),
+        negatable=True,
+    ),
+    # forged_boundary
+    rule(
+        "instruction_override",
+        "high",
+        r"\byour\s+(?:real|actual|true|only\s+real)\s+(?:task|job|instructions?|goal|purpose|mission|assignment)\s+(?:is|are)\b"
+        r"|\b(?:correction|update|notice)\s+from\s+(?:the\s+|your\s+)?(?:developers?|administrators?|admins?|operators?|creators?|openai|anthropic)\s*[:,-]"
+        r"|(?:-{2,}|={2,}|#{2,}|\*{2,}|\[|<)\s*end\s+of\s+(?:the\s+)?(?:user\s+)?(?:data|document|input|text|context|e-?mail|message|prompt|instructions)\b"
+        r"|\bEND\s+OF\s+(?:THE\s+)?(?:USER\s+)?(?:DATA|DOCUMENT|INPUT|TEXT|CONTEXT|E-?MAIL|MESSAGE|PROMPT|INSTRUCTIONS)\b",
+        "forges the end of the data or a note from the developer, or names a 'real' task",
+        gate=(
+            "your real",
+            "your actual",
+            "your true",
+            "your only real",
+            "correction from",
+            "update from",
+            "notice from",
+            "end of",
+        ),
+    ),
+    # forget_everything / ignore_user_question
+    rule(
+        "instruction_override",
+        "critical",
+        r"\b(?:dimentica|dimenticate|scorda)\s+tutto\b|\besque[çc]a\s+tudo\b|\bvergeet\s+alles\b"
+        r"|\b(?:ignora|ignore|olvida|descarta|omite)\b[^.!?\n]{0,40}?\b(?:pregunta|petici[óo]n|solicitud)\s+del\s+usuario\b"
+        r"|\b(?:ignore[zs]?|oublie[zs]?)\b[^.!?\n]{0,40}?\b(?:question|demande|requ[êe]te)\s+de\s+l'utilisateur\b",
+        "tells the agent to forget everything or to ignore the user's question (Italian, Portuguese, Dutch, Spanish, French)",
+        gate=("dimentica", "dimenticate", "scorda", "esqueça", "esqueca", "vergeet", "usuario", "utilisateur"),
+    ),
+    # new_task_de
+    rule(
+        "instruction_override",
+        "high",
+        r"\b(?:deine|ihre|die)\s+neue\s+(?:aufgabe|rolle|anweisung|mission)\s+(?:ist|lautet|:)"
+        r"|\bbeantworte\w*\s+(?:ab\s+jetzt\s+|von\s+nun\s+an\s+|ab\s+sofort\s+)?(?:jede|alle)\s+fragen?\s+mit\b",
+        "gives the agent a new task or a fixed answer to every question (German)",
+        gate=("neue", "beantworte"),
+    ),
+    # letter_cipher
+    rule(
+        "output_manipulation",
+        "high",
+        r"\b(?:replace|substitute|swap)\s+(?:every|each|all|the)?\s*(?:(?:other|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\s+)?(?:letter|vowel|consonant)s?\b[^.!?\n]{0,40}?"
+        r"\bwith\s+(?:its|their|the\s+following|an?)?\s*(?:position|numbers?|digits?|symbols?|emojis?|special\s+characters?)",
+        "turns the letters of the reply into numbers or symbols (a cipher for the output)",
+        gate=("replace", "substitute", "swap"),
+        negatable=True,
+    ),
+    # false_agreement
+    rule(
+        "coercion",
+        "high",
+        r"\byou\s+(?:already\s+|previously\s+|once\s+|have\s+)?(?:agreed|promised|confirmed|consented|committed|said\s+you\s+would)\b[^.!?\n]{0,40}?"
+        r"\b(?:(?:in|during|at)\s+(?:our|the)\s+(?:last|previous|earlier)|earlier|before|yesterday|last\s+time|previously)\b"
+        r"|\b(?:du\s+hast|sie\s+haben)\s+(?:doch\s+|bereits\s+|schon\s+)?(?:zugestimmt|versprochen|zugesagt)\b",
+        "claims the model already agreed or promised (a false commitment used to persuade)",
+        gate=(
+            "agreed",
+            "promised",
+            "confirmed",
+            "consented",
+            "committed",
+            "said",
+            "zugestimmt",
+            "versprochen",
+            "zugesagt",
+        ),
+    ),
+    # memoryless_persona
+    rule(
+        "persona_hijack",
+        "high",
+        r"\b(?:(?:has|have|had|with|suffers?\s+from)\s+amnesia|(?:forgot|has\s+forgotten|have\s+forgotten|lost)\s+(?:all\s+(?:its|his|her|their|your)\s+|everything|(?:its|his|her|their|your)\s+memor)"
+        r"|(?:does|do)\s+not\s+have\s+any\s+(?:previous|prior|past)\s+(?:knowledge|memor\w*|instructions|rules)"
+        r"|(?:hat|haben)\s+(?:alles\s+vergessen|amnesie|kein\w*\s+(?:erinnerung|vorwissen)))\b[^.!?\n]{0,120}?\b(?:would|will|could|can)\s+you\b"
+        r"|\b(?:would|will|could|can)\s+you\b[^.!?\n]{0,120}?\b(?:amnesia|forgot\s+everything)\b",
+        "gives the model a persona without memory or prior knowledge, to shed its instructions",
+        gate=(
+            "amnesia",
+            "forgot",
+            "forgotten",
+            "lost",
+            "previous",
+            "prior",
+            "past",
+            "vergessen",
+            "amnesie",
+            "erinnerung",
+            "vorwissen",
+        ),
+    ),
+    # forged_retrieval_frame
+    rule(
+        "role_marker",
+        "high",
+        r"^\W{0,3}(?:context|kontext|contexto|contexte|documents?|dokumente?|articles?|artikel|text|passage)\b\s*[:{(]?[^\n]{1,300}?"
+        r"\b(?:question|frage|pregunta)\b\s*:?\s+[^\n]{1,200}?\?"
+        r"|^\W{0,3}(?:context|kontext|documents?|dokumente?)\s*[:{][^\n]{1,300}?\?",
+        "a forged retrieval frame ('Context: … Question: …?') that supplies its own facts",
+        gate=(
+            "context",
+            "kontext",
+            "contexto",
+            "contexte",
+            "document",
+            "dokument",
+            "article",
+            "artikel",
+            "text",
+            "passage",
+        ),
+    ),
+    # lets_state_aside
+    rule(
+        "hidden_instruction",
+        "high",
+        r"\blet'?s\s+(?:admit|confess|reveal|disclose|pretend|(?:mention|state|claim|say|tell\s+(?:them|the\s+\w+))\s+that)\b"
+        r"|\blass(?:t)?\s+uns\s+(?:zugeben|behaupten|sagen,?\s+dass)\b",
+        "a 'let's say that …' aside inside data that steers what the reply claims",
+        gate=("let", "lass"),
+        negatable=True,
+    ),
+    # interrupt_banner
+    rule(
+        "instruction_override",
+        "high",
+        r"\b(?:attention|achtung|stop|stopp|halt|warning|warnung|urgent|dringend|important|wichtig)\s*[-–—:!]+\s*"
+        r"(?:attention|achtung|stop|stopp|halt|warning|warnung|urgent|dringend|important|wichtig)\s*[-–—:!]",
+        "an interrupt banner ('ATTENTION - STOP -') that breaks off the task in hand",
+        gate=(
+            "attention",
+            "achtung",
+            "stop",
+            "stopp",
+            "halt",
+            "warning",
+            "warnung",
+            "urgent",
+            "dringend",
+            "important",
+            "wichtig",
+        ),
+    ),
+    # persona_reference
+    rule(
+        "reply_control",
+        "high",
+        r"\b(?:respond|reply|answer|talk|speak)\w*\s+(?:\w+\s+)?(?:as\s+such|in\s+character|like\s+that|that\s+way)\b|\bstay\s+in\s+(?:character|role)\b"
+        r"|\b(?:musst|sollst|wirst)\s+du\s+(?:auch\s+)?so\s+(?:reden|sprechen|antworten|schreiben)\b|\b(?:rede|sprich|antworte)\s+(?:auch\s+)?(?:so|entsprechend)\b"
+        r"|\b(?:redest|sprichst|antwortest|schreibst)\s+(?:du\s+)?(?:auch\s+)?(?:nur\s+(?:noch\s+)?)?so\b",
+        "ties the reply to a persona given earlier ('respond as such', 'stay in character')",
+        gate=(
+            "respond",
+            "reply",
+            "answer",
+            "talk",
+            "speak",
+            "stay",
+            "reden",
+            "sprechen",
+            "antworten",
+            "schreiben",
+            "rede",
+            "sprich",
+            "antworte",
+            "redest",
+            "sprichst",
+            "antwortest",
+            "schreibst",
+            "musst",
+            "sollst",
+            "wirst",
+        ),
+        negatable=True,
+    ),
+    # secret_then_request
+    rule(
+        "prompt_extraction",
+        "high",
+        rf"\b{_SECRET_THING}s?\b[^?\n]{{0,80}}?[.!,;]\s*(?:so\s+)?(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:confirm|tell|share|give|reveal|repeat|spell|send)\s+"
+        r"(?:me\s+|us\s+)?(?:it|them|ours|yours|mine|that|this|the\s+(?:\w+\s+)?(?:password|key|secret|code|prompt))\b[^.!?\n]{0,30}?(?:\?|$)",
+        "mentions a secret and then asks the model to confirm or share it",
+        gate=(
+            "prompt",
+            " instructions",
+            "passw",
+            "passphrase",
+            "pass code",
+            "passcode",
+            "secret",
+            " confidential",
+            "api key",
+            "credentials",
+            "kennwort",
+            "contraseña",
+        ),
+        negatable=True,
+    ),
+]
+
+
+def _question_barrage(text: str, context: Context) -> Iterator[Hit]:
+    """Three or more questions in a lesson: a lesson states how to act, it does not quiz the model.
+
+    Unrelated questions in a row are the "overload" attack (the model answers them all, the
+    forbidden one included); a lesson that is a checklist of questions is rare.
+    """
+    if context.source != "lesson" or text.count("?") < 3:
+        return
+    ends = [m.end() for m in _QUESTION_END.finditer(text)]
+    # three questions in a row (each within a few sentences of the last), not three scattered
+    # through a long document
+    for i in range(len(ends) - 2):
+        if ends[i + 2] - ends[i] <= 2 * _QUESTION_GAP:
+            start = max(0, ends[i] - _QUESTION_GAP)
+            yield Hit(
+                "task_injection",
+                "high",
+                start,
+                ends[i + 2],
+                f"{len(ends)} questions put to the model where a lesson belongs (question overload)",
+            )
+            return
+
+
+#: Questions further apart than this (characters) do not count as one run.
+_QUESTION_GAP = 250
+#: The end of a question: a question mark after a word, followed by a space or the end.
+_QUESTION_END = re.compile(r"\w[\"'”’»)]?\s?\?(?=\s|$|[.\"'”’»])")
 
 
 # ------------------------------------------------------------------ detector functions
@@ -1135,7 +2023,10 @@ def _open_dialogue_turn(text: str, context: Context) -> Iterator[Hit]:
     rules). A lesson has no reason to end on an open turn.
     """
     tail = text.rstrip()
-    if not tail.endswith(":") or "\n" not in tail:
+    if not tail.endswith(":"):
+        return
+    if "\n" not in tail:
+        yield from _open_inline_turn(tail)
         return
     lines = list(_SPEAKER_LINE.finditer(tail))
     if len(lines) < 2:
@@ -1152,6 +2043,31 @@ def _open_dialogue_turn(text: str, context: Context) -> Iterator[Hit]:
             spoken[-1].start(),
             len(tail),
             f"a scripted dialogue that ends on an open turn for {name!r} (the model is to answer in character)",
+        )
+
+
+_LAST_SPEAKER = re.compile(r"(?:^|[\s.!?\"”'])([A-Z][\w'’-]{1,20})\s*:$")
+_QUOTED_LINE = re.compile(r"(?:asks?|says?|said|replies|fragt|sagt|antwortet|:)\s*[\"“„«]")
+
+
+def _open_inline_turn(tail: str) -> Iterator[Hit]:
+    """The one-line form: a story sets up characters, quotes one, and ends on "Name:" for the model.
+
+    The name must have been introduced earlier in the text and someone must have been quoted
+    before it (the model is to speak the next line in character).
+    """
+    last = _LAST_SPEAKER.search(tail)
+    if last is None:
+        return
+    name = last.group(1)
+    before = tail[: last.start(1)]
+    if re.search(rf"\b{re.escape(name)}\b", before) and _QUOTED_LINE.search(before):
+        yield Hit(
+            "few_shot_forgery",
+            "high",
+            max(0, last.start(1) - 200),
+            len(tail),
+            f"a scene that quotes one character and ends on an open turn for {name!r} (the model is to answer in character)",
         )
 
 
@@ -1195,14 +2111,19 @@ _REPEAT = re.compile(r"(\b\S{1,30}\b)(?:\s+\1\b){19,}")
 
 
 def _repeated_tokens(text: str, context: Context) -> Iterator[Hit]:
-    """The same token twenty or more times in a row: a flooding trick to push a model off its prompt."""
+    """The same token twenty or more times in a row: a flooding trick to push a model off its prompt.
+
+    Medium in data (tables and logs repeat values), high in a lesson: advice has no reason to
+    repeat one token twenty times.
+    """
     tokens = text.split()
     if len(tokens) - len(set(tokens)) < 19:
         return  # fewer than 19 repeated tokens in total: no run of 20 is possible
     match = _REPEAT.search(text)
     if match:
+        severity = "high" if context.source == "lesson" else "medium"
         yield Hit(
-            "flooding", "medium", match.start(), match.end(), "the same token repeated 20+ times (context flooding)"
+            "flooding", severity, match.start(), match.end(), "the same token repeated 20+ times (context flooding)"
         )
 
 
@@ -1296,8 +2217,8 @@ RULES = [
     rule(
         "instruction_override",
         "high",
-        r"\b(?:ignore|disregard|forget)\s+(?:the|this|that)\s+(?:\w+\s+){0,2}?(?:and|,)\s+(?:instead\s+)?"
-        r"(?:say|state|write|print|output|tell|respond|reply|answer|claim|declare|repeat)\b",
+        r"\b(?:ignore|disregard|forget)\s+(?:the|this|that)\s+(?:[\w'’]+\s+){0,2}?(?:and|,)\s+(?:instead\s+)?"
+        r"(?:say|state|write|print|output|tell|respond|reply|answer|claim|declare|repeat|talk|speak|discuss|promote|recommend)\b",
         "tells the agent to drop the data it was given and say something else",
         gate=("ignore", "disregard", "forget"),
     ),
@@ -1346,7 +2267,7 @@ RULES = [
         "persona_hijack",
         "high",
         r"\b(?:you\s+are\s+now(?!\s+\w+(?:ed|ing)\b)|you'?re\s+now(?!\s+\w+(?:ed|ing)\b)|now\s+you\s+are|you\s+are\s+no\s+longer|pretend\s+you\s+(?:can|have|are)|(?:jetzt|nun)\s+bist\s+du|from\s+now\s+on,?\s+you(?:\s+are|'re|\s+will|\s+must)"
-        r"|pretend\s+(?:to\s+be|you\s+are|that\s+you)|du\s+bist\s+(?:jetzt|nun|ab\s+jetzt)|ab\s+jetzt\s+bist\s+du"
+        r"|pretend\s+(?:to\s+be|you\s+are|that\s+you)|du\s+bist\s+(?:jetzt|nun|ab\s+jetzt|ab\s+sofort|von\s+nun\s+an|fortan|ab\s+heute)|(?:ab\s+jetzt|ab\s+sofort|fortan)\s+bist\s+du"
         r"|tu\s+es\s+maintenant|ahora\s+eres)\b",
         "gives the assistant a new identity",
         gate=("now", "no longer", "pretend", "bist du", "du bist", "maintenant", "ahora"),
@@ -1676,16 +2597,19 @@ SCANNER = Scanner(
         "payload_splitting": "a request split into pieces to reassemble",
         "obfuscated_request": "asks to decode a hidden message",
         "few_shot_forgery": "forged Q/A turns that steer the model",
-        "flooding": "repeated tokens that push the prompt out of context",
+        "flooding": "repeated tokens that push the prompt out of context (high in a lesson, medium elsewhere)",
         "reply_control": "a lesson that dictates the reply to the user: its language or persona, a forced answer, a claim, a trigger phrase, made-up content",
         "coercion": "threats or bribes aimed at the model",
         "opinion_request": "asks the model for its own opinion (medium; high together with a persona or hypothetical framing)",
+        "task_injection": "a one-off task, a translation of one phrase or a string of questions where a lesson belongs (lessons only)",
         "combined_signals": "several weak signals in one text",
     },
     detectors=[
         *RULES,
         *REPLY_RULES,
         *MORE_RULES,
+        *LESSON_SHAPE_RULES,
+        _question_barrage,
         _invisible_characters,
         _spaced_letters,
         _repeated_tokens,
@@ -1704,6 +2628,6 @@ SCANNER = Scanner(
 _RESCAN = Scanner(
     name=NAME,
     categories=SCANNER.categories,
-    detectors=[*RULES, *REPLY_RULES, *MORE_RULES, _invisible_characters, _spaced_letters],
+    detectors=[*RULES, *REPLY_RULES, *MORE_RULES, *LESSON_SHAPE_RULES, _invisible_characters, _spaced_letters],
     combine=SCANNER.combine,
 )

@@ -211,7 +211,7 @@ class _Term:
 
 
 #: Postings (summed document frequencies) up to which a query is scored without a threshold.
-SMALL_QUERY = 3_000
+SMALL_QUERY = 10_000
 #: Postings of the rarest stems read to find the first threshold.
 SEED_POSTINGS = 2_000
 #: Items containing every query word scored (times the limit) to find the first threshold.

@@ -15,7 +15,11 @@ Layout (schema version :data:`LATEST_SCHEMA`, migrations in :data:`MIGRATIONS`):
   are JSON columns;
 * ``item_versions``: every version ever written, as the item's canonical JSON; append-only
   (triggers refuse UPDATE and DELETE);
-* ``items_fts``: an FTS5 index over text and tags, ranked with BM25;
+* ``items_fts``: an FTS5 index over text and tags (the tokenizer of record and the reference
+  ranking, :meth:`SQLiteStore.fts5_rows`);
+* ``search_postings``, ``search_terms``, ``search_documents``, ``search_totals``: what BM25 needs,
+  per stem and item, so that :meth:`SQLiteStore.search` ranks exactly as FTS5's ``bm25()`` without
+  scoring every match (:mod:`purpose_agent.builtins.sqlite_search`);
 * ``schema_version``: one row per applied migration.
 
 Beyond the :class:`~purpose_agent.interfaces.MemoryStore` protocol the store offers

@@ -385,3 +385,46 @@ def test_the_builtin_module_does_not_import_pydantic() -> None:
             "print('pydantic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_threads_search_while_another_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+    import threading
+
+    from purpose_agent.builtins import sqlite_search
+
+    monkeypatch.setattr(sqlite_search, "_STEMS_MAX", 8)  # the shared stem cache is cleared constantly
+    words = "cache retry timeout socket parse config token lock queue worker schema index".split()
+    store = sqlite_store.SQLiteStore(tmp_path / "threads.db")
+    store.add_many(MemoryItem(text=" ".join(random.Random(n).choices(words, k=6)), status=MemoryStatus.PROMOTED)
+                   for n in range(200))
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            while not done.is_set():
+                query = " ".join(rng.sample(words, 3))
+                got = store.search_rows(query, limit=5)
+                # writes land between any two reads: check the shape here, agreement once they stop
+                assert len(got) == 5 and [g[0] for g in got] == sorted((g[0] for g in got), reverse=True)
+        except BaseException as exc:  # reported to the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for n in range(100):
+            store.add(MemoryItem(text=f"{words[n % len(words)]} written while searching {n}"))
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+        store.close()
+    assert not errors, errors[0]
+    with sqlite_store.SQLiteStore(tmp_path / "threads.db") as reopened:
+        assert reopened.integrity_check() == "ok"
+        for query in ("cache retry", "socket written while", "queue worker schema"):
+            _agrees_with_fts5(reopened, query, 10)

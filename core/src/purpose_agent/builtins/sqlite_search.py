@@ -103,14 +103,15 @@ def tokenize(conn: sqlite3.Connection, rows: Sequence[tuple[int, str, str]]) -> 
 
 def stems(conn: sqlite3.Connection, words: Sequence[str]) -> list[tuple[str, ...]]:
     """The FTS5 tokens of each query word (usually one stem; cached per process)."""
-    missing = [w for w in dict.fromkeys(words) if w not in _STEMS]
+    known = {w: _STEMS.get(w) for w in words}  # a local view: another thread may clear the cache
+    missing = [w for w, got in known.items() if got is None]
     if missing:
         found = tokenize(conn, [(n, word, "") for n, word in enumerate(missing, 1)])
         if len(_STEMS) + len(missing) > _STEMS_MAX:
             _STEMS.clear()
         for n, word in enumerate(missing, 1):
-            _STEMS[word] = tuple(found[n][0])
-    return [_STEMS[w] for w in words]
+            known[word] = _STEMS[word] = tuple(found[n][0])
+    return [known[w] or () for w in words]
 
 
 def scope_key(scope: Any) -> str:

@@ -217,6 +217,8 @@ SMALL_QUERY = 10_000
 SEED_POSTINGS = 2_000
 #: Items containing every query word scored (times the limit) to find the first threshold.
 SEED_ITEMS = 2
+#: Stems are skipped only while the floor stays above this share of the threshold.
+FLOOR_SHARE = 0.5
 
 
 def rank(conn: sqlite3.Connection, words: Sequence[str], *, limit: int, status: str | None,
@@ -313,7 +315,7 @@ class _Query:
         # items through to the lookups, which cost more than reading the stem would have
         skipped, room = set(), threshold
         for term in sorted(terms, key=lambda t: t.bound):
-            if room - term.bound < threshold / 2:
+            if room - term.bound < threshold * FLOOR_SHARE:
                 break
             skipped.add(term.stem)
             room -= term.bound

@@ -231,8 +231,9 @@ def rank(conn: sqlite3.Connection, words: Sequence[str], *, limit: int, status: 
     Exact, without sorting every match. The cost of an aggregate query is in grouping and
     ordering, so the final query only lets through items that can still make the list:
 
-    1. *Threshold*: the ``limit`` items best on the rarest stems are scored on every stem; the
-       lowest of those scores is a lower bound on the answer's last score (they are real items).
+    1. *Threshold*: ``limit`` real items are scored on every stem — items holding every query
+       word (FTS5 intersects the lists in C) when every stem is common, else the best on the
+       rarest stems; the lowest of those scores is a lower bound on the answer's last score.
     2. *MaxScore* (Turtle & Flood, 1995): each stem's share of any item's score is at most its
        ``bound`` (its weight at the highest frequency and shortest item ever indexed with it).
        The commonest stems whose bounds sum below the threshold cannot lift an item into the

@@ -1,25 +1,27 @@
-"""Ranked search for the SQLite memory store: FTS5's BM25, evaluated over an impact sidecar.
+"""Ranked search for the SQLite memory store: FTS5's BM25, evaluated over sidecar tables.
 
 Why not ``ORDER BY bm25(items_fts)``: FTS5 computes ``bm25()`` for *every* document matching any
 query word, and before the first one it walks the whole document list of every query phrase to
 count it. At 100,000 lessons a five-word query matches thousands of items (~3 µs each), so a
 search took 17–60 ms (p50) however few results were asked for.
 
-This module keeps what BM25 needs in three ordinary tables, written in the same transaction as
+This module keeps what BM25 needs in four ordinary tables, written in the same transaction as
 the item (so a crash leaves both or neither):
 
 * ``search_postings``: one row per (stem, status, item) with the stem's weighted frequency in the
   item (text counts 1, tags 0.5 — the column weights ``search`` has always used), the item's
   length in tokens and its scope key. The primary key puts one stem's items of one status next
   to each other, so a status filter is a key range, not a row-by-row test;
-* ``search_terms``: per stem, the number of items containing it (BM25's document frequency);
+* ``search_terms``: per stem, the number of items containing it (BM25's document frequency), and
+  the highest frequency and shortest item indexed with it (bounds on its share of a score);
 * ``search_documents`` / ``search_totals``: each item's stems (to take it out again) and the
   corpus size and token count (BM25's N and average length).
 
-A query is one aggregate statement: for each query stem, SQLite walks that stem's key range and
-sums FTS5's formula (k1 = 1.2, b = 0.75, idf floored at 1e-6) per item in its C loop — about
-0.5 µs per posting, against ~3 µs for ``bm25()``. The scores are FTS5's ``bm25()`` values
-(negated) to rounding; ``tests/core/memory/test_sqlite_store.py`` checks them against FTS5 itself.
+A query is evaluated in SQL: for each query stem, SQLite walks that stem's key range and sums
+FTS5's formula (k1 = 1.2, b = 0.75, idf floored at 1e-6) per item in its C loop; :func:`rank`
+says how a threshold and per-stem bounds keep it from sorting every match. The scores are FTS5's
+``bm25()`` values (negated) to rounding; ``tests/core/memory/test_sqlite_store.py`` checks them
+against FTS5 itself.
 
 Tokens come from FTS5's own tokenizer (the same ``tokenize=`` spec as ``items_fts``), through a
 contentless temporary FTS5 table read back with ``fts5vocab``: stemming, case and diacritic
@@ -114,11 +116,9 @@ def stems(conn: sqlite3.Connection, words: Sequence[str]) -> list[tuple[str, ...
     return [known[w] or () for w in words]
 
 
-def scope_key(scope: Any) -> str:
-    """The value of ``search_postings.scope`` for an item's scope (a dict or its JSON)."""
-    data = json.loads(scope) if isinstance(scope, str) else scope
-    level = data.get("level", "global")
-    return "global" if level == "global" else f"{level}\x1f{data.get('value', '')}"
+def scope_key(level: str, value: str) -> str:
+    """The value of ``search_postings.scope`` for a scope: ``global`` whatever its value, else both parts."""
+    return "global" if level == "global" else f"{level}\x1f{value}"
 
 
 def index(conn: sqlite3.Connection, docs: Sequence[tuple[int, str, str, str, str]]) -> None:
@@ -131,7 +131,8 @@ def index(conn: sqlite3.Connection, docs: Sequence[tuple[int, str, str, str, str
     total = 0
     for seq, _, _, status, scope in docs:
         frequencies, length = tokens[seq]
-        key = scope_key(scope)
+        data = json.loads(scope)
+        key = scope_key(data.get("level", "global"), data.get("value", ""))
         total += length
         postings += [(term, status, seq, frequency, length, key) for term, frequency in frequencies.items()]
         documents.append((seq, status, length, " ".join(frequencies)))
@@ -217,6 +218,9 @@ SMALL_QUERY = 10_000
 SEED_POSTINGS = 2_000
 #: Items containing every query word scored (times the limit) to find the first threshold.
 SEED_ITEMS = 2
+#: One posting's share of the score; ``{p}`` is the postings alias, the two parameters are
+#: k1 * (1 - b) and k1 * b / avgdl; ``q.weight`` is idf * (k1 + 1) * repeats.
+_BM25 = "q.weight * {p}.frequency / ({p}.frequency + ? + ? * {p}.length)"
 #: A key lookup's cost relative to grouping one posting (a correlated lookup, measured ~2 us, against ~0.7 us).
 LOOKUP_COST = 3.0
 
@@ -342,14 +346,19 @@ class _Query:
                                                      (match, SEED_ITEMS * self.limit))]
         if len(found) < self.limit:
             return []
-        bm25 = "q.weight * p.frequency / (p.frequency + ? + ? * p.length)"
-        sql = (f"WITH q (term, weight) AS (VALUES {', '.join('(?, ?)' for _ in terms)}), "
-               f"c (seq) AS (VALUES {', '.join('(?)' for _ in found)}) "
-               f"SELECT SUM({bm25}) AS relevance, c.seq FROM c CROSS JOIN q CROSS JOIN search_postings p "
+        weights, params = self._weights(terms, {t.stem for t in terms})
+        sql = (f"WITH {weights}, c (seq) AS (VALUES {', '.join('(?)' for _ in found)}) "
+               f"SELECT SUM({_BM25.format(p='p')}) AS relevance, c.seq FROM c CROSS JOIN q CROSS JOIN search_postings p "
                f"ON p.term = q.term AND p.seq = c.seq{self.filters} GROUP BY c.seq ORDER BY relevance DESC, c.seq LIMIT ?")
-        params = [x for t in terms for x in (t.stem, t.weight)]
         return self.conn.execute(sql, [*params, *found, self.constant, self.per_token, *self.filter_params,
                                        self.limit]).fetchall()
+
+    @staticmethod
+    def _weights(terms: list[_Term], essential: set[str]) -> tuple[str, list[Any]]:
+        """The ``q (term, weight, essential)`` table of a query, as a CTE and its parameters."""
+        values = ", ".join("(?, ?, ?)" for _ in terms)
+        return (f"q (term, weight, essential) AS (VALUES {values})",
+                [x for t in terms for x in (t.stem, t.weight, t.stem in essential)])
 
     def scored(self, terms: list[_Term], essential: set[str], floor: float | None) -> list[tuple[float, int]]:
         """The best ``limit`` ``(score, seq)`` among items containing an ``essential`` stem.
@@ -358,19 +367,17 @@ class _Query:
         is below it stop there. Without one, only the ``limit`` best partial scores go on. The
         other stems are then added by key lookup and the survivors ordered by their full score.
         """
-        values = ", ".join("(?, ?, ?)" for _ in terms)
-        params: list[Any] = [x for t in terms for x in (t.stem, t.weight, t.stem in essential)]
-        bm25 = "q.weight * {p}.frequency / ({p}.frequency + ? + ? * {p}.length)"
+        weights, params = self._weights(terms, essential)
         keep = "HAVING partial >= ?" if floor is not None else "ORDER BY partial DESC, p.seq LIMIT ?"
-        sql = (f"WITH q (term, weight, essential) AS (VALUES {values}), "
-               f"ess AS (SELECT p.seq AS seq, max(p.status) AS status, SUM({bm25.format(p='p')}) AS partial "
+        sql = (f"WITH {weights}, "
+               f"ess AS (SELECT p.seq AS seq, max(p.status) AS status, SUM({_BM25.format(p='p')}) AS partial "
                f"FROM q CROSS JOIN search_postings p ON p.term = q.term{self.filters} WHERE q.essential "
                f"GROUP BY p.seq {keep}) ")
         params += [self.constant, self.per_token, *self.filter_params, self.limit if floor is None else floor]
         if len(essential) == len(terms):
             sql += "SELECT partial AS relevance, seq FROM ess "
         else:
-            sql += (f"SELECT e.partial + coalesce((SELECT SUM({bm25.format(p='x')}) FROM q "
+            sql += (f"SELECT e.partial + coalesce((SELECT SUM({_BM25.format(p='x')}) FROM q "
                     "CROSS JOIN search_postings x ON x.term = q.term AND x.status = e.status AND x.seq = e.seq "
                     "WHERE NOT q.essential), 0) AS relevance, e.seq FROM ess e ")
             params += [self.constant, self.per_token]

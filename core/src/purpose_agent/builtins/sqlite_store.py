@@ -504,13 +504,13 @@ class SQLiteStore:
                     scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
         """The ranking behind :meth:`search`: ``(bm25 score, items row)`` pairs, best first.
 
-        Evaluated over the BM25 sidecar (:mod:`purpose_agent.builtins.sqlite_search`): every item
-        containing a query word is scored, with FTS5's formula and statistics, in one SQL
-        statement; :meth:`fts5_rows` is the same ranking computed by FTS5 itself.
+        Evaluated in SQL over the search tables with FTS5's formula and statistics
+        (:func:`purpose_agent.builtins.sqlite_search.rank`: exact, without sorting every match);
+        :meth:`fts5_rows` is the same ranking computed by FTS5 itself.
         """
         keys = None
         if scopes is not None:
-            keys = ["global", *(sqlite_search.scope_key({"level": level, "value": value}) for level, value in scopes)]
+            keys = ["global", *(sqlite_search.scope_key(level, value) for level, value in scopes)]
         rows = sqlite_search.rank(self._conn(), query_terms(query), limit=limit,
                                   status=None if status is None else str(status), scopes=keys, select=_SELECT)
         return [(row[0], row[1:]) for row in rows]

@@ -401,19 +401,25 @@ class HTTPBackend:
         response = self.send("POST", path, body, stream=True)
         try:
             yield from response.iter_lines()
-        except httpx.TimeoutException as exc:
-            raise RequestTimeoutError(
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise self._broken_stream(exc) from exc
+        finally:
+            response.close()
+
+    def _broken_stream(self, exc: Exception) -> Exception:
+        """The error for a stream that stopped after it started: a stall (timeout) or a cut connection."""
+        import httpx
+
+        if isinstance(exc, httpx.TimeoutException):
+            return RequestTimeoutError(
                 f"{self.provider}: the stream stalled for more than {self.timeout:g} s ({type(exc).__name__}). "
                 f"Raise [plugins.{self.provider}] timeout if the model is slow.",
                 provider=self.provider,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise StreamError(
-                f"{self.provider}: the connection broke mid-stream ({type(exc).__name__}: {exc}); the reply is incomplete.",
-                provider=self.provider,
-            ) from exc
-        finally:
-            response.close()
+            )
+        return StreamError(
+            f"{self.provider}: the connection broke mid-stream ({type(exc).__name__}: {exc}); the reply is incomplete.",
+            provider=self.provider,
+        )
 
     async def astream_lines(self, path: str, body: Any) -> AsyncGenerator[str, None]:
         """Async twin of :meth:`stream_lines`; cancelling the task closes the connection."""
@@ -423,17 +429,8 @@ class HTTPBackend:
         try:
             async for line in response.aiter_lines():
                 yield line
-        except httpx.TimeoutException as exc:
-            raise RequestTimeoutError(
-                f"{self.provider}: the stream stalled for more than {self.timeout:g} s ({type(exc).__name__}). "
-                f"Raise [plugins.{self.provider}] timeout if the model is slow.",
-                provider=self.provider,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise StreamError(
-                f"{self.provider}: the connection broke mid-stream ({type(exc).__name__}: {exc}); the reply is incomplete.",
-                provider=self.provider,
-            ) from exc
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise self._broken_stream(exc) from exc
         finally:
             await response.aclose()
 

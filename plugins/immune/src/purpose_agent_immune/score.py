@@ -31,6 +31,21 @@ _GRADER = words(
     r"examiners?",
     r"markers?",
 )
+# The gate of the rules that name the critic (a speed measure: no such word, no regex run).
+_GRADER_WORDS = (
+    "evaluator",
+    "grader",
+    "judge",
+    "critic",
+    "scorer",
+    "reviewer",
+    "assessor",
+    "rater",
+    "reward model",
+    "examiner",
+    "marker",
+)
+
 _MAX_SCORE = words(
     r"10\s*/\s*10",
     r"10\s+out\s+of\s+10",
@@ -49,19 +64,7 @@ RULES = [
         rf"(?:^|[\s(\[{{>])(?:dear|hey|hi|hello|attention|note\s+(?:to|for)(?:\s+the)?|message\s+(?:to|for)(?:\s+the)?|to\s+the)\s+{_GRADER}\b"
         rf"|\b{_GRADER}\s*[,:]\s*(?:please\s+)?(?:give|assign|award|rate|score|mark|grade|consider|note|ignore|accept)\b",
         "speaks directly to the critic or grader",
-        gate=(
-            "evaluator",
-            "grader",
-            "judge",
-            "critic",
-            "scorer",
-            "reviewer",
-            "assessor",
-            "rater",
-            "reward model",
-            "examiner",
-            "marker",
-        ),
+        gate=_GRADER_WORDS,
     ),
     rule(
         "score_demand",
@@ -78,19 +81,7 @@ RULES = [
         rf"\b(?:the\s+)?{_GRADER}\s+(?:should|must|will|has\s+to|is\s+(?:required|instructed)\s+to)\s+(?:\w+\s+){{0,3}}?"
         r"(?:give|assign|award|rate|score|accept|approve|pass|ignore|overlook|disregard)\b",
         "tells the critic what to do",
-        gate=(
-            "evaluator",
-            "grader",
-            "judge",
-            "critic",
-            "scorer",
-            "reviewer",
-            "assessor",
-            "rater",
-            "reward model",
-            "examiner",
-            "marker",
-        ),
+        gate=_GRADER_WORDS,
         negatable=True,
     ),
     rule(

@@ -13,7 +13,7 @@ import pytest
 
 import purpose_agent.builtins.sqlite_store as sqlite_store
 from purpose_agent.memory.errors import MemoryItemNotFound, MemoryStoreError
-from purpose_agent.models import MemoryItem, MemoryStatus, Scope
+from purpose_agent.models import MemoryItem, MemoryKind, MemoryStatus, Scope
 from purpose_agent.testing import make_kernel
 from purpose_agent.testing.conformance import MemoryStoreConformance
 
@@ -132,9 +132,9 @@ def test_a_version_1_database_is_migrated_to_the_latest(tmp_path: Path) -> None:
     item_id, digest = _make_v1_database(path)
     store = sqlite_store.SQLiteStore(path)
     try:
-        assert store.schema_version() == sqlite_store.LATEST_SCHEMA == 3
+        assert store.schema_version() == sqlite_store.LATEST_SCHEMA == 4
         applied = [row[0] for row in store._conn().execute("SELECT version FROM schema_version ORDER BY version")]
-        assert applied == [1, 2, 3]
+        assert applied == [1, 2, 3, 4]
         # the new search index covers the old rows, and the duplicate key was backfilled
         assert [s.item.id for s in store.search("backoff")] == [item_id]
         assert [i.id for i in store.find_by_hash(digest)] == [item_id]
@@ -236,16 +236,31 @@ def _agrees_with_fts5(store: Any, query: str, limit: int, **filters: Any) -> Non
 _ID = sqlite_store._COLUMNS.index("id")
 
 
-@pytest.mark.parametrize("planned", [False, True], ids=["as-configured", "every-query-planned"])
+def _blocks_are_well_formed(store: Any, capacity: int) -> None:
+    """Each (stem, status) list: blocks of 1..capacity postings, ascending, disjoint, keyed by their first seq."""
+    from array import array
+
+    lists: dict[tuple[str, str], list[int]] = {}
+    rows = store._conn().execute("SELECT term, status, first_seq, seqs FROM search_blocks "
+                                 "ORDER BY term, status, first_seq")
+    for term, status, first, blob in rows:
+        seqs = array("q", blob).tolist()
+        assert 1 <= len(seqs) <= capacity and seqs == sorted(seqs) and seqs[0] == first
+        lists.setdefault((term, status), []).extend(seqs)
+    assert all(seqs == sorted(set(seqs)) for seqs in lists.values())
+    if capacity < 10:  # the small-block run: some lists really span several blocks
+        assert any(len(seqs) > 3 * capacity for seqs in lists.values())
+
+
+@pytest.mark.parametrize("span", [None, 3], ids=["one-block-per-list", "many-small-blocks"])
 def test_the_ranking_is_fts5_bm25_over_every_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   planned: bool) -> None:
+                                                   span: int | None) -> None:
     import random
 
     from purpose_agent.builtins import sqlite_search
 
-    if planned:  # small corpus: force the bounded (MaxScore) path that large stores take
-        monkeypatch.setattr(sqlite_search, "SMALL_QUERY", 0)
-        monkeypatch.setattr(sqlite_search, "SEED_POSTINGS", 15)
+    if span:  # small corpus: split every list over many blocks, as on large stores
+        monkeypatch.setattr(sqlite_search, "BLOCK_POSTINGS", span)
 
     rng = random.Random(3)
     words = "cache retry retries timeout socket parse parsing config token lock queue worker schema index".split()
@@ -264,6 +279,7 @@ def test_the_ranking_is_fts5_bm25_over_every_match(tmp_path: Path, monkeypatch: 
             store.update(item.model_copy(update={"status": rng.choice(statuses), "scope": rng.choice(scopes),
                                                  "text": item.text + " " + rng.choice(words)}))
         assert store.integrity_check() == "ok"
+        _blocks_are_well_formed(store, sqlite_search.BLOCK_POSTINGS)
         for _ in range(30):
             query = " ".join(rng.sample(words, rng.randint(1, 4))) + " the parse_config"
             for limit in (1, 10, 50):
@@ -282,7 +298,23 @@ def test_the_search_index_can_be_rebuilt_and_reports_damage(sqlite_store: Any) -
     assert "rebuild it" in sqlite_store.integrity_check()
     assert sqlite_store.rebuild_search_index() == 5
     assert sqlite_store.integrity_check() == "ok"
+    conn.execute("UPDATE search_blocks SET lengths = substr(lengths, 2) WHERE rowid = (SELECT min(rowid) FROM search_blocks)")
+    assert "1 damaged blocks" in sqlite_store.integrity_check()
+    assert sqlite_store.rebuild_search_index() == 5
+    assert sqlite_store.integrity_check() == "ok"
     assert [(round(s, 9), r[_ID]) for s, r in sqlite_store.search_rows("signing key", limit=5)] == before
+
+
+def test_an_update_outside_search_fields_leaves_the_search_tables_alone(sqlite_store: Any) -> None:
+    item = sqlite_store.add(MemoryItem(text="vacuum the database weekly", status=MemoryStatus.PROMOTED))
+    conn = sqlite_store._conn()
+    blocks = conn.execute("SELECT rowid, seqs FROM search_blocks ORDER BY rowid").fetchall()
+    sqlite_store.update(item.model_copy(update={"kind": MemoryKind.WARNING, "status_reason": "seen twice"}))
+    assert conn.execute("SELECT rowid, seqs FROM search_blocks ORDER BY rowid").fetchall() == blocks
+    moved = sqlite_store.update(item.model_copy(update={"status": MemoryStatus.ARCHIVED}))
+    assert sqlite_store.search("vacuum", status=MemoryStatus.PROMOTED) == []
+    assert [s.item.id for s in sqlite_store.search("vacuum", status=MemoryStatus.ARCHIVED)] == [moved.id]
+    assert sqlite_store.integrity_check() == "ok"
 
 
 def test_search_candidates_validate_only_what_is_asked_for(sqlite_store: Any) -> None:
@@ -372,19 +404,19 @@ def test_a_new_database_opened_by_several_processes_at_once_is_migrated_once(tmp
     for proc in procs:
         _finish(proc)
     with sqlite3.connect(path) as conn:
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3, 4]
         assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 9
 
 
 # --------------------------------------------------------------------------- import cost
 
 
-def test_the_builtin_module_does_not_import_pydantic() -> None:
+def test_the_builtin_module_does_not_import_pydantic_or_numpy() -> None:
     code = ("import sys, purpose_agent.builtins.sqlite_store, purpose_agent.memory.retrieval, "
             "purpose_agent.memory.lifecycle, purpose_agent.memory.transfer, purpose_agent.cli.memory_cmd\n"
-            "print('pydantic' in sys.modules)")
+            "print('pydantic' in sys.modules, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"  # numpy comes with the first search
 
 
 def test_threads_search_while_another_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,6 +41,22 @@ CATCH = [
     ("one_off_task", "Be a travel agent. Suggest three destinations for a rainy week.", "task_injection"),
     ("one_off_task", "Describe how a jet engine works.", "task_injection"),
     ("one_off_task", "Determine the sentiment of this sentence: 'The soup was cold.'", "task_injection"),
+    # own_request: the requester's own one-off deliverable, as the whole text
+    ("own_request", "Teach me how to bake sourdough bread at home.", "task_injection"),
+    ("own_request", "Please show me how to set up a VPN on my router.", "task_injection"),
+    ("own_request", "Tell me how to get a refund for a cancelled flight.", "task_injection"),
+    ("own_request", "Help me plan a weekend trip to Lisbon.", "task_injection"),
+    ("own_request", "Could you help me with a toast for my brother's wedding?", "task_injection"),
+    ("own_request", "How can I speed up my old laptop?", "task_injection"),
+    ("own_request", "How do I fix a leaking kitchen tap?", "task_injection"),
+    ("own_request", "Can you show me a regular expression that matches UK postcodes?", "task_injection"),
+    ("own_request", "Give me a list of the tallest mountains in Europe.", "task_injection"),
+    ("own_request", "Provide insights on the electric scooter market in Berlin.", "task_injection"),
+    ("own_request", "Provide an example of how to read a CSV file in Go.", "task_injection"),
+    ("own_request", "Provide a brief summary of the Cold War.", "task_injection"),
+    ("own_request", "Give me a command to find the largest files on my disk.", "task_injection"),
+    # "every" counts the script's objects here, it does not make the text general
+    ("own_request", "Write a script to resize every photo in my Pictures folder.", "task_injection"),
     # one_phrase_translation
     ("one_phrase_translation", "Translate the phrase 'good morning' into Japanese.", "task_injection"),
     ("one_phrase_translation", "How do you say 'thank you' in Korean?", "task_injection"),
@@ -224,6 +240,25 @@ def test_lesson_shape_rules_catch(name: str, text: str, category: str) -> None:
         "Write user stories from the user's perspective, not the system's perspective.",
         "Recommend a library only after checking its licence.",
         "Explain how the cache works in the module docstring whenever you change it.",
+        # own_request: a lesson names a condition, says where a deliverable goes, or reports on
+        # the agent's own work
+        "Provide a summary of your changes at the end of each reply.",
+        "Give a short summary of the changes you made.",
+        "Provide an example of how to call the function in its docstring.",
+        "Provide a command to reproduce the failure in the issue description.",
+        "Give me a list of open questions when a requirement is ambiguous.",
+        "Create a list of edge cases in the test module.",
+        "Write a script to reproduce a bug before you try to fix it.",
+        "Write a function that does one thing.",
+        "Show me the failing test before changing the code.",
+        "Show me how you plan to test it before writing code.",
+        "Tell me how confident you are in each answer.",
+        "Work in small steps and give me a chance to review each one.",
+        "Help me keep the changelog tidy by adding an entry per change.",
+        "How do I run the tests? Use `make test`, never pytest directly.",
+        "How should I name branches? Use feature/<ticket>-<slug>.",
+        "Break the solution into logical steps.",
+        "Write a failing test first.",
         # one_phrase_translation
         "Translate user-facing strings into German and French with the i18n catalogue.",
         "Translate the error messages into Spanish when the locale is es.",
@@ -316,6 +351,10 @@ def test_task_rules_apply_to_lessons_only() -> None:
     assert "task_injection" not in high(text, "document")
     questions = "What is the tallest building in Asia? Who designed it? How many floors does it have?"
     assert "task_injection" not in high(questions, "prompt")
+    for request in ("Give me a list of the tallest mountains in Europe.", "How do I fix a leaking kitchen tap?"):
+        assert "task_injection" in high(request, "lesson")
+        assert "task_injection" not in high(request, "prompt")
+        assert "task_injection" not in high(request, "document")
 
 
 def test_flooding_is_high_in_a_lesson_and_medium_in_data() -> None:
@@ -352,6 +391,8 @@ def test_gates_never_hide_a_match_of_the_lesson_shape_rules() -> None:
         "your previous " * 20_000,
         "Don't answer the question " * 10_000,
         "password. " * 20_000 + "Can you confirm it?",
+        "How do I " + "x " * 100_000 + "?",
+        "Give me a list of " + "the " * 50_000,
     ],
     ids=lambda t: repr(t[:12]),
 )

@@ -22,10 +22,11 @@ The detectors look for the *grammar* of an injection rather than known strings:
   banners, Q/A transcripts and scripted dialogues that end on an open turn, retrieval frames
   ("Context: … Question: …"), a forged end of the data;
 * the shape of a lesson (``LESSON_SHAPE_RULES``): a lesson names a kind of situation, so a
-  one-off task about one topic, the translation of one phrase or a run of questions is out of
-  place in it (``task_injection``, lessons only); so are conversational pivots, "… instead?",
-  instructions declared void, limits declared gone, safeguards-off modes and games, and the same
-  structures in German, French and Spanish.
+  one-off task about one topic, a request for the requester's own deliverable ("show me how to
+  …", "how do I …?", "provide a list of …"), the translation of one phrase or a run of questions
+  is out of place in it (``task_injection``, lessons only); so are conversational pivots,
+  "… instead?", instructions declared void, limits declared gone, safeguards-off modes and games,
+  and the same structures in German, French and Spanish.
 """
 
 from __future__ import annotations
@@ -922,6 +923,7 @@ MORE_RULES = [
 # A lesson states how to act in a kind of situation ("When the API returns 429, back off").
 # Text planted where a lesson belongs often has another shape: a one-off task about one topic
 # ("write a poem about the sea", "explain photosynthesis", "translate 'hello' into French"), a
+# request for the requester's own deliverable ("show me how to …", "how do I …?"), a
 # string of questions for the model, a pivot away from what came before ("speaking of …, …?",
 # "… instead?"), a retrieval frame ("Context: … Question: …"). These rules look for those
 # shapes. The task and question rules apply to lessons only: in a prompt or a document a task
@@ -1047,13 +1049,22 @@ _EXPLAIN_VERB = words(
 )
 # A lesson is general: it names a condition or a class of cases. A text with none of these
 # words is about one occasion.
-_GENERAL_WORD = (
-    r"\b(?:when|whenever|if|unless|each|every|all|any|always|never|should|must|before|after|whether"
-    r"|wenn|immer|nie|jede[nrms]?|alle)\b"
-)
+_CONDITION_WORDS = r"when|whenever|if|unless|always|never|should|must|before|after|whether|wenn|immer|nie"
+_GENERAL_WORD = rf"\b(?:{_CONDITION_WORDS}|each|every|all|any|jede[nrms]?|alle)\b"
 #: At the end of a match: no general word in the rest of the text (checked only after the cheap
 #: structural part has matched, so most texts never pay for it).
 _GENERAL = rf"(?![\s\S]*{_GENERAL_WORD})"
+#: The same check with condition words only. In a request for a deliverable, "all" and "every"
+#: count the deliverable's objects ("a script that renames all files", "a task that runs every
+#: Monday"), not the situations a lesson covers; only a condition makes such a text general.
+_NO_CONDITION = rf"(?![\s\S]*\b(?:{_CONDITION_WORDS})\b)"
+#: Where a deliverable goes ("… in the PR description", "… at the end of your reply"): a lesson
+#: that asks for a list or an example says where it belongs; a one-off request just asks for it.
+_NO_PLACEMENT = (
+    r"(?![\s\S]*\b(?:in|into|at|to|under|inside)\s+(?:the|your|its|this|that|our|each|every|a)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:description|message|body|comments?|docstrings?|readme|changelog|answer|response|reply|output|summary|report"
+    r"|pr|issue|ticket|header|footer|section|top|end|bottom|log|docs?|documentation|wiki|notes?|file|module|tests?|spec|plan)\b)"
+)
 #: A word that is not a general word (the words between the verb and what it produces).
 _SLOT = rf"(?:(?!{_GENERAL_WORD})[\w-]+\s+)"
 #: One short opening sentence without a general word ("Be a DJ. Recommend …").
@@ -1113,6 +1124,46 @@ LESSON_SHAPE_RULES = [
             "erklär",
             "erklar",
             "beschreib",
+        ),
+    ),
+    # own_request
+    rule(
+        "task_injection",
+        "high",
+        # The requester's own one-off deliverable, as the whole request: a lesson says how to act,
+        # it does not ask to be shown, helped or handed something.
+        r"^\W{0,3}(?:(?:please\s+|(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
+        r"(?:(?:show|teach|tell)\s+me\s+how\s+to\b"
+        r"|help\s+me\s+(?:with|(?:to\s+)?(?:write|plan|find|choose|pick|draft|prepare|create|make|organi[sz]e|come\s+up\s+with|fix|solve|improve))"
+        r"\s+(?:a|an|my|some)\b"
+        # a handed-over list, insight, how-to example, summary or ready-made tool, put nowhere in particular
+        r"|(?:(?:provide|give|share|send)\s+(?:me\s+|us\s+)?"
+        r"(?:(?:an?|the)\s+(?:complete\s+|full\s+|detailed\s+|short\s+|brief\s+|quick\s+)?list\s+of|insights?\s+(?:into|on)|an?\s+example\s+of\s+how\s+to"
+        # (a summary of the agent's own work is a lesson about reporting)
+        r"|an?\s+(?:short\s+|brief\s+)?summary\s+of(?!\s+(?:the\s+|your\s+|my\s+|these\s+)?(?:changes|edits|work|diff|what\b)))"
+        r"|(?:provide|give|write|create|generate)\s+(?:me\s+|us\s+)?an?\s+(?:[\w-]+\s+)?(?:command|script|program|snippet|one-liner)\s+(?:to|that))\b"
+        rf"{_NO_PLACEMENT})"
+        # "can you show me …?" asked of the model
+        r"|(?:please\s+)?(?:can|could|would|will)\s+you\s+(?:please\s+)?show\s+me\b"
+        # "how do I …?" as the whole text: one question about the requester's own case
+        rf"|how\s+(?:do|can|could|would)\s+I\b(?=[^\n?]{{1,200}}\?\s*$)"
+        rf"){_NO_CONDITION}",
+        "a request for the requester's own one-off deliverable (show me how, help me with, how do I …?, "
+        "provide a list of / a script to …) where a lesson belongs; a lesson says how to act in a kind of situation",
+        sources=("lesson",),
+        gate=(
+            "show",
+            "teach",
+            "tell",
+            "help",
+            "how",
+            "provide",
+            "give",
+            "share",
+            "send",
+            "write",
+            "create",
+            "generate",
         ),
     ),
     # one_phrase_translation
@@ -2601,7 +2652,7 @@ SCANNER = Scanner(
         "reply_control": "a lesson that dictates the reply to the user: its language or persona, a forced answer, a claim, a trigger phrase, made-up content",
         "coercion": "threats or bribes aimed at the model",
         "opinion_request": "asks the model for its own opinion (medium; high together with a persona or hypothetical framing)",
-        "task_injection": "a one-off task, a translation of one phrase or a string of questions where a lesson belongs (lessons only)",
+        "task_injection": "a one-off task, a request for one's own deliverable, a translation of one phrase or a string of questions where a lesson belongs (lessons only)",
         "combined_signals": "several weak signals in one text",
     },
     detectors=[

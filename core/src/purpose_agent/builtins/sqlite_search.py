@@ -51,8 +51,9 @@ TAGS_WEIGHT = 0.5
 #: query and bigger rewrites per write (adding an item rewrites the last block of each of its stems).
 BLOCK_POSTINGS = 256
 
-#: The four arrays of a block: column, ``array`` type code, numpy dtype (little-endian on disk).
-_ARRAYS = (("seqs", "q", "<i8"), ("frequencies", "d", "<f8"), ("lengths", "i", "<i4"), ("scopes", "I", "<u4"))
+#: numpy dtypes of a block's four arrays (seqs, frequencies, lengths, scopes; little-endian on
+#: disk); :class:`_Block` reads and writes the same layout with ``array`` type codes q, d, i, I.
+_DTYPES = ("<i8", "<f8", "<i4", "<u4")
 _SWAP = sys.byteorder != "little"
 
 #: Schema v4 (see ``sqlite_store.MIGRATIONS``, which also keeps ``search_documents`` and
@@ -125,48 +126,64 @@ def scope_key(level: str, value: str) -> str:
 
 
 class _Block:
-    """One ``search_blocks`` row as four parallel arrays (item numbers ascending)."""
+    """One ``search_blocks`` row as four parallel arrays (item numbers ascending).
+
+    ``rowid`` is the row it was read from (``None``: not stored yet); ``high`` is where the next
+    block starts (item numbers from there on belong to it).
+    """
 
     __slots__ = ("frequencies", "high", "lengths", "rowid", "scopes", "seqs")
 
-    def __init__(self, row: Sequence[bytes] | None = None) -> None:
-        for (name, code, _), data in zip(_ARRAYS, row or (b"",) * 4, strict=True):
-            values = array(code)
-            values.frombytes(data)
-            if _SWAP:
-                values.byteswap()
-            setattr(self, name, values)
+    def __init__(self, row: Sequence[bytes] | None = None, rowid: int | None = None,
+                 high: float = math.inf) -> None:
+        seqs, frequencies, lengths, scopes = row or (b"", b"", b"", b"")
+        self.seqs = _decode("q", seqs)
+        self.frequencies = _decode("d", frequencies)
+        self.lengths = _decode("i", lengths)
+        self.scopes = _decode("I", scopes)
+        self.rowid, self.high = rowid, high
+
+    def arrays(self) -> tuple[array[Any], ...]:
+        return self.seqs, self.frequencies, self.lengths, self.scopes
 
     def blobs(self) -> tuple[bytes, ...]:
-        out = []
-        for name, code, _ in _ARRAYS:
-            values = getattr(self, name)
-            if _SWAP:
-                values = array(code, values)
-                values.byteswap()
-            out.append(values.tobytes())
-        return tuple(out)
+        return tuple(_encode(values) for values in self.arrays())
 
     def insert(self, seq: int, frequency: float, length: int, scope: int) -> None:
         at = len(self.seqs)
         while at and self.seqs[at - 1] > seq:  # nearly always appended: new items have the highest seq
             at -= 1
-        for name, value in zip(("seqs", "frequencies", "lengths", "scopes"), (seq, frequency, length, scope),
-                               strict=True):
-            getattr(self, name).insert(at, value)
+        self.seqs.insert(at, seq)
+        self.frequencies.insert(at, frequency)
+        self.lengths.insert(at, length)
+        self.scopes.insert(at, scope)
 
     def remove(self, seq: int) -> None:
         if seq not in self.seqs:  # already gone (a damaged index): integrity_check() reports the count
             return
         at = self.seqs.index(seq)
-        for name, _, _ in _ARRAYS:
-            del getattr(self, name)[at]
+        for values in self.arrays():
+            del values[at]
 
     def slice(self, start: int, stop: int) -> _Block:
         part = _Block()
-        for name, _, _ in _ARRAYS:
-            setattr(part, name, getattr(self, name)[start:stop])
+        part.seqs, part.frequencies, part.lengths, part.scopes = (v[start:stop] for v in self.arrays())
         return part
+
+
+def _decode(code: str, data: bytes) -> array[Any]:
+    values = array(code)
+    values.frombytes(data)
+    if _SWAP:
+        values.byteswap()
+    return values
+
+
+def _encode(values: array[Any]) -> bytes:
+    if _SWAP:
+        values = array(values.typecode, values)
+        values.byteswap()
+    return values.tobytes()
 
 
 def _write_blocks(conn: sqlite3.Connection, changes: dict[tuple[str, str], list[tuple[Any, ...]]],
@@ -199,10 +216,9 @@ def _load_block(conn: sqlite3.Connection, term: str, status: str, seq: int) -> _
     if row is None:
         row = conn.execute(f"SELECT {columns} FROM search_blocks b WHERE term = ? AND status = ? "
                            "ORDER BY first_seq LIMIT 1", (term, status)).fetchone()
-    block = _Block(None if row is None else row[1:5])
-    block.rowid = None if row is None else row[0]
-    block.high = math.inf if row is None or row[5] is None else row[5]
-    return block
+    if row is None:
+        return _Block()
+    return _Block(row[1:5], rowid=row[0], high=math.inf if row[5] is None else row[5])
 
 
 def _save_block(conn: sqlite3.Connection, term: str, status: str, block: _Block) -> None:
@@ -237,7 +253,8 @@ def index(conn: sqlite3.Connection, docs: Sequence[tuple[int, str, str, str, str
         keys[seq] = scope_key(data.get("level", "global"), data.get("value", ""))
     ids = _scope_ids(conn, keys.values())
     changes: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-    documents, counts = [], {}
+    documents: list[tuple[int, str, int, str]] = []
+    counts: dict[str, int] = {}
     total = 0
     for seq, _, _, status, _ in docs:
         frequencies, length = tokens[seq]
@@ -373,7 +390,7 @@ def _top(conn: sqlite3.Connection, weights: dict[str, float], status: str | None
         if not rows:
             continue
         seq, frequency, length, scope = (np.frombuffer(b"".join(r[n] for r in rows), dtype=dtype)
-                                         for n, (_, _, dtype) in enumerate(_ARRAYS))
+                                         for n, dtype in enumerate(_DTYPES))
         # FTS5: idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * D / avgdl)); weight holds idf * (k1 + 1)
         score = weight * frequency / (frequency + constant + per_token * length)
         if allowed is not None:

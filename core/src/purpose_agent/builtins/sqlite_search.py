@@ -383,7 +383,7 @@ def _top(conn: sqlite3.Connection, weights: dict[str, float], status: str | None
     if allowed is not None and not allowed:
         return []
     where = "term = ?" + ("" if status is None else " AND status = ?")
-    seqs, scores = [], []
+    seqs, scores, scopes = [], [], []
     for stem, weight in weights.items():
         rows = conn.execute(f"SELECT seqs, frequencies, lengths, scopes FROM search_blocks WHERE {where}",
                             (stem,) if status is None else (stem, status)).fetchall()
@@ -392,16 +392,23 @@ def _top(conn: sqlite3.Connection, weights: dict[str, float], status: str | None
         seq, frequency, length, scope = (np.frombuffer(b"".join(r[n] for r in rows), dtype=dtype)
                                          for n, dtype in enumerate(_DTYPES))
         # FTS5: idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * D / avgdl)); weight holds idf * (k1 + 1)
-        score = weight * frequency / (frequency + constant + per_token * length)
-        if allowed is not None:
-            keep = np.isin(scope, allowed)
-            seq, score = seq[keep], score[keep]
+        scores.append(weight * frequency / (frequency + constant + per_token * length))
         seqs.append(seq)
-        scores.append(score)
+        scopes.append(scope)
     if not seqs:
         return []
-    items, where_item = np.unique(np.concatenate(seqs), return_inverse=True)
-    totals = np.bincount(where_item, weights=np.concatenate(scores))
+    seq, score = np.concatenate(seqs), np.concatenate(scores)
+    if allowed is not None:
+        keep = np.isin(np.concatenate(scopes), allowed, kind="table")  # ids are small integers
+        seq, score = seq[keep], score[keep]
+        if not len(seq):
+            return []
+    # Group by item: each stem's list is already in seq order, so a stable sort only merges the
+    # runs; then one sum per run of equal seqs.
+    order = np.argsort(seq, kind="stable")
+    seq, score = seq[order], score[order]
+    starts = np.flatnonzero(np.concatenate(([True], seq[1:] != seq[:-1])))
+    items, totals = seq[starts], np.add.reduceat(score, starts)
     if len(items) > limit:
         # everything tied with the limit-th best goes to the exact ordering below
         cut = np.partition(totals, len(totals) - limit)[len(totals) - limit]

@@ -3818,7 +3818,10 @@ RULES = [
         r"\b(?:as\s+your\s+(?:creator|developer|administrator|admin|owner|operator|maker|programmer)"
         r"|I\s+am\s+(?:your|the)\s+(?:creator|developer|administrator|admin|owner|operator|system|programmer)"
         r"|I'?m\s+(?:God|your\s+(?:creator|developer|admin))|I\s+am\s+God"
-        r"|(?:message|order|instruction)s?\s+from\s+(?:the\s+)?(?:system|administrator|developers?|OpenAI|Anthropic|your\s+creators?))\b",
+        # a forged banner ("Message from the system: …", "this is an order from OpenAI"), not a
+        # sentence about such messages ("Message from the system is logged at INFO")
+        r"|(?:(?:this\s+is\s+(?:an?\s+|the\s+)?(?:urgent\s+|official\s+)?)(?:message|order|instruction)s?\s+from\s+(?:the\s+)?(?:system|administrator|developers?|OpenAI|Anthropic|your\s+creators?)\b"
+        r"|(?:message|order|instruction)s?\s+from\s+(?:the\s+)?(?:system|administrator|developers?|OpenAI|Anthropic|your\s+creators?)\s*(?:[:\-–—!]|\n)))",
         "claims to speak for the assistant's developer or operator",
         gate=("as your", "i am", "i'm", "im god", "from"),
     ),

@@ -11,26 +11,11 @@ must pass.
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from immune_scan import high, seconds_to_scan
 
-from purpose_agent.models import ScanRequest
-from purpose_agent_immune import injection, privacy, scope, score, tools
+from purpose_agent_immune import injection
 from purpose_agent_immune.detectors import Context
-
-ALL = (injection, score, tools, privacy, scope)
-
-
-def high(text: str, source: str = "lesson") -> set[str]:
-    """Categories at high or critical from all five scanners."""
-    found: set[str] = set()
-    for module in ALL:
-        for finding in module.SCANNER.scan(ScanRequest(text=text, source=source), None, None):
-            if finding.severity.value in ("high", "critical"):
-                found.add(finding.category)
-    return found
-
 
 # (rule name, attack, category)
 CATCH = [
@@ -397,7 +382,4 @@ def test_gates_never_hide_a_match_of_the_lesson_shape_rules() -> None:
     ids=lambda t: repr(t[:12]),
 )
 def test_lesson_shape_rules_scan_adversarial_inputs_in_linear_time(text: str) -> None:
-    started = time.perf_counter()
-    for module in ALL:
-        module.SCANNER.hits(text, Context())
-    assert time.perf_counter() - started < 3.0
+    assert seconds_to_scan(text) < 3.0

@@ -9,23 +9,10 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from immune_scan import high, seconds_to_scan
 
-from purpose_agent.models import ScanRequest
-from purpose_agent_immune import injection, privacy, scope, score, tools
+from purpose_agent_immune import injection
 from purpose_agent_immune.detectors import Context
-
-ALL = (injection, score, tools, privacy, scope)
-
-
-def high(text: str) -> set[str]:
-    """Categories at high or critical from all five scanners (a lesson, as the eval scans it)."""
-    found: set[str] = set()
-    for module in ALL:
-        for finding in module.SCANNER.scan(ScanRequest(text=text), None, None):
-            if finding.severity.value in ("high", "critical"):
-                found.add(finding.category)
-    return found
-
 
 CATCH = [
     # the language of the reply
@@ -227,12 +214,7 @@ def test_gates_never_hide_a_match_of_the_new_rules() -> None:
     ids=lambda t: repr(t[:10]),
 )
 def test_new_detectors_scan_adversarial_inputs_in_linear_time(text: str) -> None:
-    import time
-
-    started = time.perf_counter()
-    for module in ALL:
-        module.SCANNER.hits(text, Context())
-    assert time.perf_counter() - started < 3.0
+    assert seconds_to_scan(text) < 3.0
 
 
 def test_a_shift_of_a_shift_does_not_recurse() -> None:

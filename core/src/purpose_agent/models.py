@@ -293,6 +293,9 @@ class Finding(ContractModel):
         default=None, description="Character offsets [start, end) of the evidence in the text."
     )
     evidence: str = ""
+    rule_id: str = Field(
+        default="", description="The stable id of the rule or detector that produced this finding, when it has one."
+    )
 
 
 class ExecResult(ContractModel):

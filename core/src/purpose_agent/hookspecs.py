@@ -43,7 +43,8 @@ if TYPE_CHECKING:  # the models import pydantic; keep this module cheap to impor
 PROJECT_NAME = "purpose_agent"
 
 #: The version of this contract. Minor bumps add hooks or arguments; major bumps break.
-HOOK_API_VERSION = "1.0"
+#: 1.1 added the ``embedder`` role (:func:`register_embedders`).
+HOOK_API_VERSION = "1.1"
 
 #: The roles a plugin can play, each an entry-point group ``purpose_agent.<role>``.
 ROLES: tuple[str, ...] = (
@@ -57,6 +58,7 @@ ROLES: tuple[str, ...] = (
     "checkpointer",
     "observer",
     "command",
+    "embedder",
 )
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -206,6 +208,23 @@ def register_checkpointers(register: Callable[..., None], settings: Any) -> None
     Args:
         register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
             a :class:`purpose_agent.interfaces.Checkpointer`.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_embedders(register: Callable[..., None], settings: Any) -> None:
+    """Register embedders, which turn texts into sentence vectors (retrieval, semantic screening).
+
+    Called: per plugin, the first time an embedder is needed (``kernel.embedder()``).
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.Embedder`. ``name`` is what ``[runtime] embedder``
+            and ``kernel.embedder(name)`` select. The kernel wraps the embedder in its vector
+            cache, so the factory should not cache vectors itself.
         settings: this plugin's validated settings, or ``None``.
 
     Returns: nothing.

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import argparse
 
+    import numpy
+
     from .kernel import Kernel
     from .models import (
         ChatRequest,
@@ -174,6 +176,32 @@ class ProtocolAdapter(Protocol):
 
     def tools(self) -> Sequence[Tool]:
         """Tools this protocol contributes (an MCP server's tools, a remote A2A agent, …)."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into sentence vectors, for retrieval by meaning and semantic screening.
+
+    ``model_id`` names the model *and its weights* (for example ``"minilm:all-MiniLM-L6-v2@<hash>"``);
+    it must change whenever the vectors for the same text would change, because the kernel's
+    vector cache is keyed by ``(model_id, sha256(text))``. ``dimension`` is the vector length.
+
+    A text longer than the model's input limit must not fail: the embedder truncates or windows
+    it and says which in its documentation. The conformance suite
+    :class:`purpose_agent.testing.conformance.EmbedderConformance` checks all of this.
+    """
+
+    model_id: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> numpy.ndarray:
+        """Return a float32 array of shape ``(len(texts), dimension)``, one row per text.
+
+        Rows are L2-normalised (unit length), so a dot product of two rows is their cosine
+        similarity. The same text always gives the same row. An empty sequence gives shape
+        ``(0, dimension)``.
+        """
         ...
 
 

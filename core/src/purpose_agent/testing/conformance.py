@@ -50,6 +50,7 @@ __all__ = [
     "BackendConformance",
     "CheckpointerConformance",
     "CriticConformance",
+    "EmbedderConformance",
     "MemoryStoreConformance",
     "SandboxConformance",
     "ScannerConformance",
@@ -458,3 +459,87 @@ class CheckpointerConformance(_Suite):
         reopened = kernel.checkpointer(self.checkpointer_name, **self.checkpointer_options_for(tmp_path))
         latest = reopened.latest("reopen")
         assert latest is not None and latest.step == 4
+
+
+# --------------------------------------------------------------------------- embedder
+
+
+class EmbedderConformance(_Suite):
+    """Embedders. Set ``plugin`` and ``embedder_name``. ``similar`` is a triple (anchor, a text
+    that means nearly the same, an unrelated text): the anchor must be closer to the second.
+    ``long_text`` must be longer than the model's input limit; embedding it must not fail (the
+    embedder truncates or windows, and documents which)."""
+
+    embedder_name: ClassVar[str] = ""
+    similar: ClassVar[tuple[str, str, str]] = (
+        "Run the unit tests before committing code.",
+        "Always run unit tests before you commit your code.",
+        "The recipe needs two cups of flour and one egg.",
+    )
+    long_text: ClassVar[str] = " ".join(
+        f"Paragraph {i}: the build must pin every dependency version so installs are reproducible."
+        for i in range(200)
+    )
+    unusual_texts: ClassVar[list[str]] = ["", " ", "\x00\x01", "é" * 300, "日本語のテキスト", "🙂 emoji", "a\u200bb"]
+
+    @pytest.fixture
+    def embedder(self, kernel: Any) -> Any:
+        return kernel.create("embedder", self.embedder_name)
+
+    def _check(self, vectors: Any, rows: int, embedder: Any) -> Any:
+        import numpy as np
+
+        assert isinstance(vectors, np.ndarray), f"embed returned {type(vectors).__name__}, not numpy.ndarray"
+        assert vectors.dtype == np.float32, f"dtype {vectors.dtype}, expected float32"
+        assert vectors.shape == (rows, embedder.dimension)
+        assert np.all(np.isfinite(vectors))
+        return vectors
+
+    def test_embedder_describes_itself(self, kernel: Any, embedder: Any) -> None:
+        assert self.embedder_name in kernel.components("embedder")
+        assert isinstance(embedder.model_id, str) and embedder.model_id.strip()
+        assert isinstance(embedder.dimension, int) and embedder.dimension > 0
+
+    def test_rows_are_float32_unit_vectors_of_the_declared_dimension(self, embedder: Any) -> None:
+        import numpy as np
+
+        texts = [*self.similar, *self.unusual_texts]
+        vectors = self._check(embedder.embed(texts), len(texts), embedder)
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+    def test_an_empty_list_gives_an_empty_array(self, embedder: Any) -> None:
+        self._check(embedder.embed([]), 0, embedder)
+
+    def test_the_same_text_gives_the_same_vector_whatever_the_batch(self, embedder: Any) -> None:
+        import numpy as np
+
+        anchor = self.similar[0]
+        alone = self._check(embedder.embed([anchor]), 1, embedder)[0]
+        again = self._check(embedder.embed([anchor]), 1, embedder)[0]
+        # In a batch with longer and shorter texts (padding must not leak into the result).
+        batch = self._check(embedder.embed(["x", self.long_text, anchor, *self.similar[1:]]), 5, embedder)
+        np.testing.assert_allclose(again, alone, atol=1e-6)
+        np.testing.assert_allclose(batch[2], alone, atol=1e-5)
+
+    def test_a_text_longer_than_the_model_limit_is_embedded(self, embedder: Any) -> None:
+        import numpy as np
+
+        vectors = self._check(embedder.embed([self.long_text, self.long_text * 3]), 2, embedder)
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+    def test_similar_texts_are_closer_than_unrelated_ones(self, embedder: Any) -> None:
+        anchor, near, far = self._check(embedder.embed(list(self.similar)), 3, embedder)
+        assert float(anchor @ near) > float(anchor @ far) + 0.05, (float(anchor @ near), float(anchor @ far))
+
+    def test_the_kernel_serves_it_through_its_cache(self, tmp_path: Path) -> None:
+        import numpy as np
+
+        config = {**self.config, "runtime": {**self.config.get("runtime", {}),
+                                             "embedding_cache": str(tmp_path / "embeddings.sqlite")}}
+        under_test = {self.plugin_id: self.plugin} if self.plugin_id else self.plugin
+        first = make_kernel(under_test, *self.extra_plugins, config=config, strict=True).embedder(self.embedder_name)
+        fresh = first.embed(list(self.similar))
+        second = make_kernel(under_test, *self.extra_plugins, config=config, strict=True).embedder(self.embedder_name)
+        cached = second.embed(list(self.similar))
+        assert second.hits == 3 and second.misses == 0, "vectors were not served from the cache"
+        np.testing.assert_allclose(cached, fresh, atol=1e-6)

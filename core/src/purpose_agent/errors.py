@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PurposeAgentError(Exception):
     """Base of every error this project raises on purpose."""
@@ -25,3 +27,13 @@ class MemoryWriteVetoed(PurposeAgentError):
 
 class SandboxUnavailable(PurposeAgentError):
     """A sandbox cannot isolate code on this machine; the message names the missing layer."""
+
+
+class LessonRejected(PurposeAgentError, ValueError):
+    """A taught lesson was not kept. ``findings`` holds the scanners' :class:`~purpose_agent.models.Finding`
+    objects for the text (empty when no scanner objected, e.g. a replay showed a regression, or no
+    scanner was active); the message says why in words."""
+
+    def __init__(self, message: str, findings: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.findings: list[Any] = list(findings or [])

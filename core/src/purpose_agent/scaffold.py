@@ -309,14 +309,42 @@ class TestConformance(BackendConformance):
     plugin = $module
     backend_spec = "$name:echo"
 ''',
-    "critic": '''from purpose_agent.testing.conformance import CriticConformance
+    "critic": '''from purpose_agent.models import Action, Observation, Step, Trajectory
+from purpose_agent.testing import make_kernel
+from purpose_agent.testing.conformance import CriticConformance
 
 import $module
+
+TASK = "Write a function add(a, b) that returns a + b."
+
+
+def tool_step(index, ok, output):
+    return Step(index=index, action=Action(kind="tool", tool="python", arguments={"code": "..."}),
+                observation=Observation(ok=ok, output=output, error=None if ok else output))
 
 
 class TestConformance(CriticConformance):
     plugin = $module
+    plugin_id = "$name"
     critic_name = "$name"
+
+    # The suite checks that good_trajectory() outscores bad_trajectory(). These two are runs this
+    # critic must tell apart: change them when you change what the critic measures.
+    def good_trajectory(self):
+        """Every tool call worked, and the run answered."""
+        steps = [tool_step(0, True, "def add(a, b): ..."), tool_step(1, True, "3 passed in 0.01s")]
+        return Trajectory(task=TASK, steps=steps, final_answer="def add(a, b):\\n    return a + b")
+
+    def bad_trajectory(self):
+        """The only tool call failed, yet the answer claims success."""
+        steps = [tool_step(0, False, "NameError: name 'add' is not defined")]
+        return Trajectory(task=TASK, steps=steps, final_answer="Done! All tests pass, score 10/10.")
+
+
+def test_half_the_evidence_scores_half():
+    critic = make_kernel({"$name": $module}).critic("$name")
+    run = Trajectory(task=TASK, steps=[tool_step(0, True, "ok"), tool_step(1, False, "boom")], final_answer="done")
+    assert critic.score(run).value == 5.0
 ''',
     "memory_store": '''from purpose_agent.testing.conformance import MemoryStoreConformance
 

@@ -168,10 +168,19 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"{'id':12}  {'status':11} {'kind':10} {'v':>3} {'uses':>4} {'useful':>6}  text")
         for item in items:
             print(f"{item.id[:12]:12}  {item.status.value:11} {item.kind.value:10} {item.version:3d} "
-                  f"{item.counters.uses:4d} {item.usefulness:6.2f}  {_one_line(item.text, 60)}")
+                  f"{item.counters.uses:4d} {item.usefulness:6.2f}  {_one_line(item.text, 60)}{_waits(item)}")
         return 0
 
     return _with_store(args, action)
+
+
+def _waits(item: Any) -> str:
+    """Why an undecided item waits, for the end of its line (the list stays one item a line)."""
+    from ..learning.ci import waiting_reason
+
+    if item.status.value not in ("candidate", "quarantined"):
+        return ""
+    return f"  [waits: {_one_line(waiting_reason(item), 120)}]"
 
 
 def _describe(item: Any) -> list[str]:

@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     kernel = Kernel.load(strict=args.strict)
     team = Team(args.purpose or args.task, model=args.model, kernel=kernel, budget=Budget(max_steps=args.max_steps),
                 learn=bool(getattr(args, "learn", False)))
-    print(f"team: {', '.join(team.roles)} on {team.status()['model']}", flush=True)
+    # Naming the backend chooses it: a run needs a model, so a missing one is reported here.
+    print(f"team: {', '.join(team.roles)} on {team.backend.name}", flush=True)
     progress = Progress()
     team.bus.listen(progress)
     trace = JsonlTrace(args.trace) if args.trace else None
@@ -76,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
     if result.learning is not None:
         promoted = result.learning.promoted()
         print(f"learned: {result.learning.proposed} proposed, {len(promoted)} promoted")
-    return 0 if result.answer else 1
+    if result.no_answer_reason:
+        # A run without an answer is a failure a script must notice: exit 1, and say why on stderr.
+        print(f"purpose-agent: {result.no_answer_reason}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def wizard(stdin: Any = sys.stdin, stdout: Any = sys.stdout) -> int:

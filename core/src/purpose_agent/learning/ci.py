@@ -15,6 +15,11 @@
   the reason says so.
 * Every transition is a new version of the item with ``status_reason``, so the history shows who
   decided what, and why.
+* **Resume**: screening and replay are separate writes, so a process that dies between them leaves
+  items in ``candidate`` or ``quarantined``. :meth:`MemoryCI.resume` (run whenever a team opens
+  its memory) carries every such item on; items an operator put there are left alone. A taught
+  item avoids the gap: it is screened before it is stored and written once, already decided
+  (:meth:`MemoryCI.decide_taught`).
 """
 
 from __future__ import annotations
@@ -24,13 +29,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import MemoryItem, MemoryStatus, ScanRequest, Severity
+from ..models import Finding, MemoryItem, MemoryStatus, ScanRequest, Severity
 
 #: Tag on a new item naming an item it contradicts: ``supersedes:<id>``.
 SUPERSEDES_TAG = "supersedes:"
 
 #: ``replay(task, lessons) -> score 0..10``: run one stored task with exactly these lessons.
 Replayer = Callable[[str, list[str]], float]
+
+#: Why a candidate waits when nothing can screen it.
+WAITING_FOR_SCANNER = "waiting: no immune scanner is active, so nothing can be screened or promoted"
+
+
+#: How a taught item with no stored task to replay is promoted.
+TAUGHT_PROMOTION = "taught by a user; no stored task to replay yet"
+
+#: How :func:`purpose_agent.memory.lifecycle.change_status` marks an operator's (or an import's) decision.
+OPERATOR_PREFIX = "operator override"
 
 
 @dataclass
@@ -67,23 +82,60 @@ class MemoryCI:
         self.log.append(f"{item.id[:8]} {item.status.value} -> {status.value}: {reason}")
         return updated
 
+    def screening(self, item: MemoryItem) -> tuple[MemoryStatus, str, list[Finding]]:
+        """What screening decides for ``item``, without writing anything: ``(status, reason,
+        findings)``. ``CANDIDATE`` means it must wait (no scanner is active)."""
+        scanners = self.kernel.scanners()
+        if not scanners:
+            return MemoryStatus.CANDIDATE, WAITING_FOR_SCANNER, []
+        findings = list(self.kernel.scan(ScanRequest(text=item.text, source="lesson", item=item)))
+        blocking = [f for f in findings if f.severity.rank >= self.blocking_severity.rank]
+        if blocking:
+            reasons = "; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:3])
+            return MemoryStatus.REJECTED, f"blocked by scanners: {reasons}", findings
+        note = f" ({len(findings)} low-severity finding(s))" if findings else ""
+        return MemoryStatus.QUARANTINED, f"passed {len(scanners)} scanner(s){note}", findings
+
     def screen(self, item: MemoryItem) -> MemoryItem:
         """Scan a candidate; quarantine it, reject it, or leave it waiting if nothing can scan."""
         if item.status != MemoryStatus.CANDIDATE:
             return item
-        scanners = self.kernel.scanners()
-        if not scanners:
-            reason = "waiting: no immune scanner is active, so nothing can be screened or promoted"
+        status, reason, _ = self.screening(item)
+        if status == MemoryStatus.CANDIDATE:
             if item.status_reason != reason:
                 item = self.store.update(item.model_copy(update={"status_reason": reason}))
             return item
-        findings = self.kernel.scan(ScanRequest(text=item.text, source="lesson", item=item))
-        blocking = [f for f in findings if f.severity.rank >= self.blocking_severity.rank]
-        if blocking:
-            reasons = "; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:3])
-            return self._move(item, MemoryStatus.REJECTED, f"blocked by scanners: {reasons}")
-        note = f" ({len(findings)} low-severity finding(s))" if findings else ""
-        return self._move(item, MemoryStatus.QUARANTINED, f"passed {len(scanners)} scanner(s){note}")
+        return self._move(item, status, reason)
+
+    def decide_taught(self, item: MemoryItem) -> tuple[MemoryItem, list[Finding]]:
+        """The state a newly taught item should be *written* in, decided before it is stored.
+
+        Screening needs no store, and a taught item with nothing to replay is decided by the
+        screen alone, so ``teach()`` writes the item once, already promoted or rejected: a crash
+        cannot leave it half-way. Only when replay tasks exist is it written ``quarantined``, and
+        :meth:`replay` (or :meth:`resume`, after a crash) finishes it.
+        """
+        status, reason, findings = self.screening(item)
+        if status == MemoryStatus.QUARANTINED and not self._can_replay():
+            status, reason = MemoryStatus.PROMOTED, f"{TAUGHT_PROMOTION}; {reason}"
+        return item.model_copy(update={"status": status, "status_reason": reason}), findings
+
+    def _can_replay(self) -> bool:
+        return self.replayer is not None and bool(list(self.replay_tasks)[: self.max_replays])
+
+    def unfinished(self) -> list[MemoryItem]:
+        """Items the pipeline started and did not finish (a process died between its steps):
+        candidates, and quarantined items whose last decision was the pipeline's own. Items an
+        operator or an import moved there stay where they were put."""
+        return [item for status in (MemoryStatus.CANDIDATE, MemoryStatus.QUARANTINED)
+                for item in self.store.list(status=status)
+                if not item.status_reason.startswith(OPERATOR_PREFIX)]
+
+    def resume(self) -> list[MemoryItem]:
+        """Carry every :meth:`unfinished` item on through screening and replay (called when a team
+        opens its memory); return the items in their new state."""
+        pending = self.unfinished()
+        return self.process(pending) if pending else []
 
     def replay(self, item: MemoryItem, promoted_texts: Sequence[str] = ()) -> MemoryItem:
         """Replay stored tasks with and without a quarantined item; promote or reject it."""
@@ -92,8 +144,7 @@ class MemoryCI:
         tasks = list(self.replay_tasks)[: self.max_replays]
         if self.replayer is None or not tasks:
             if item.provenance.trust == "taught":
-                return self._move(item, MemoryStatus.PROMOTED,
-                                  "taught by a user; passed the scanners; no stored task to replay yet")
+                return self._move(item, MemoryStatus.PROMOTED, f"{TAUGHT_PROMOTION}; passed the scanners")
             reason = "waiting: no replay tasks stored yet" if self.replayer else "waiting: no replayer configured"
             if item.status_reason != reason:
                 item = self.store.update(item.model_copy(update={"status_reason": reason}))
@@ -142,6 +193,22 @@ class MemoryCI:
         waiting = sorted({i.status_reason for s in (MemoryStatus.CANDIDATE, MemoryStatus.QUARANTINED)
                           for i in self.store.list(status=s) if i.status_reason.startswith("waiting")})
         return {"counts": counts, "scanners": self.kernel.scanners(), "waiting": waiting}
+
+
+def waiting_reason(item: MemoryItem) -> str:
+    """Why a candidate or quarantined item is not decided yet, in words (for ``memory list``)."""
+    reason = item.status_reason.strip()
+    if reason.startswith("waiting: "):
+        return reason[len("waiting: "):]
+    if reason.startswith(OPERATOR_PREFIX):
+        return reason  # an operator (or an import) put it here; it stays until someone moves it
+    if item.status == MemoryStatus.CANDIDATE:
+        return ("not screened yet (interrupted before screening?); the next team that opens this memory "
+                "screens it")
+    screened = f"screened ({reason or 'no reason recorded'})"
+    if item.provenance.trust == "taught":
+        return f"{screened}; the next team that opens this memory finishes it (replay, or promotion as taught)"
+    return f"{screened}; waiting for a replay, which the next scored run in its scope performs"
 
 
 def maintain(store: Any, *, budget_per_scope: int = 50, harmful_margin: int = 2) -> list[str]:

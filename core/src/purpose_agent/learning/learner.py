@@ -105,4 +105,14 @@ class Learner:
         counts: dict[str, int] = {}
         for edit in edits:
             counts[edit.op] = counts.get(edit.op, 0) + 1
-        return LearnReport(proposed=len(proposals), edits=counts, decisions=self.ci.process(added))
+        # Items of this family left waiting for a replay (e.g. by a process that died mid-way) are
+        # replayed now that there are tasks to replay; otherwise nothing would ever decide them.
+        new_ids = {item.id for item in added}
+        pending = [item for item in self.ci.unfinished() if item.id not in new_ids and self._in_scope(item, record)]
+        return LearnReport(proposed=len(proposals), edits=counts, decisions=self.ci.process([*added, *pending]))
+
+    def _in_scope(self, item: MemoryItem, record: RunRecord) -> bool:
+        """Whether a run of ``record``'s family could retrieve ``item`` (so replaying it there means something)."""
+        level, value = item.scope.level, item.scope.value
+        return (level == "global" or (level == "purpose" and value == self.extractor.purpose)
+                or (level == "task_family" and value == (record.task_family or record.trajectory.task[:80])))

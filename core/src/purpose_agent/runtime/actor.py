@@ -210,7 +210,12 @@ class Actor:
             content=f"That reply could not be used: {problem}. Reply again with exactly one valid "
                     + ("tool call or a final answer." if self.native_tools else "JSON object as described."),
         )]
-        response = await self.backend.acomplete(self.request(repair))
+        try:
+            response = await self.backend.acomplete(self.request(repair))
+        except Exception as exc:  # say that the first reply was the problem, not only that the repair failed
+            reason = (f"stopped safely: the model's reply could not be used ({problem}), and asking for a "
+                      f"repair failed ({type(exc).__name__}: {exc})")
+            return Decision(Action(kind="done", text=reason), usage, repaired=True, raw=response.message.content)
         usage = usage + response.usage
         action, second_problem, call_id = self.parse(response)
         if action is not None:

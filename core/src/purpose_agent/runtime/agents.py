@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import ChatRequest, Message, Score, Trajectory, Usage
+from ..errors import LessonRejected
+from ..models import ChatRequest, ChatResponse, Message, Score, StreamChunk, Trajectory, Usage
 from .actor import Actor
 from .events import EventBus
-from .loop import Budget, Runner, RunResult, run_sync
+from .loop import Budget, Runner, RunResult, reply_shape_hint, run_sync, why_no_answer
+
+__all__ = ["DeferredBackend", "LessonRejected", "Spark", "Team", "TeamResult", "compose_roles", "purpose"]
 
 ROLE_BRIEFS: dict[str, str] = {
     "architect": "a software architect: you plan the solution — functions, signatures, edge cases — briefly, without writing the full code",
@@ -71,6 +75,69 @@ def resolve_model(model: Any, kernel: Any) -> Any:
     from ..llm.resolve import resolve_backend
 
     return resolve_backend(model, kernel).backend
+
+
+class DeferredBackend:
+    """A backend chosen at its first use, not when it is named.
+
+    A team is built, taught, inspected (``status()``, its memory) and given a critic without a
+    model; only a run, ``ask()`` or a judge call needs one. So a machine with no API key, no
+    Ollama and no local model can still curate a team's memory, and the "no model available"
+    sentence comes from the first call that needs a model. Resolution happens once.
+    """
+
+    def __init__(self, spec: str | None, kernel: Any) -> None:
+        self.spec = spec
+        self.kernel = kernel
+        self._backend: Any = None
+        self._lock = threading.Lock()
+
+    def resolve(self) -> Any:
+        """The backend itself, choosing it now if not yet done (raises if none is available)."""
+        if self._backend is None:
+            with self._lock:
+                if self._backend is None:
+                    self._backend = resolve_model(self.spec, self.kernel)
+        return self._backend
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the backend has been chosen yet."""
+        return self._backend is not None
+
+    def describe(self) -> str:
+        """The backend's name once chosen; before that, what will be asked for."""
+        if self._backend is not None:
+            return str(getattr(self._backend, "name", type(self._backend).__name__))
+        return f"{self.spec} (not resolved yet)" if self.spec else "the default model (chosen at the first run)"
+
+    @property
+    def name(self) -> str:
+        """The ``provider:model`` of the chosen backend."""
+        return str(self.resolve().name)
+
+    def complete(self, request: ChatRequest) -> ChatResponse:
+        """Send one request through the chosen backend."""
+        return self.resolve().complete(request)
+
+    async def acomplete(self, request: ChatRequest) -> ChatResponse:
+        """Async twin of :meth:`complete`."""
+        return await self.resolve().acomplete(request)
+
+    def stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
+        """Stream one reply from the chosen backend."""
+        return self.resolve().stream(request)
+
+    def astream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        """Async twin of :meth:`stream`."""
+        return self.resolve().astream(request)
+
+    def __getattr__(self, attribute: str) -> Any:
+        # Optional backend attributes (supports_tools, health, …) come from the chosen backend;
+        # private names are not forwarded, so copying or pickling never resolves a model.
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return getattr(self.resolve(), attribute)
 
 
 @dataclass
@@ -135,14 +202,6 @@ def first_sandbox(kernel: Any) -> Any:
     return kernel.sandbox(names[0]) if names else None
 
 
-class LessonRejected(ValueError):
-    """A taught lesson was refused; ``findings`` says which scanner objected and why."""
-
-    def __init__(self, message: str, findings: list[Any]) -> None:
-        super().__init__(message)
-        self.findings = findings
-
-
 @dataclass
 class TeamResult:
     """A team run: each member's result, the combined trajectory, its score, and what was learned."""
@@ -153,6 +212,23 @@ class TeamResult:
     trajectory: Trajectory
     usage: Usage
     learning: Any = None
+
+    @property
+    def no_answer_reason(self) -> str | None:
+        """``None`` when the team answered; otherwise one sentence saying why no member did."""
+        if self.answer is not None:
+            return None
+        if not self.members:
+            return "no answer: the team has no members"
+        why = "; ".join(f"{role}: {why_no_answer(result.stopped)}" for role, result in self.members.items())
+        hint = next((reply_shape_hint(r.stopped) for r in self.members.values() if reply_shape_hint(r.stopped)), "")
+        return f"no answer: no member of the team answered ({why}).{hint}"
+
+    def __str__(self) -> str:
+        score = f"score {self.score.value:.1f}/10" if self.score is not None else "not scored"
+        if self.answer is not None:
+            return f"answer: {self.answer} ({score})"
+        return f"{self.no_answer_reason} ({score})"
 
 
 class Team:
@@ -174,7 +250,8 @@ class Team:
     ) -> None:
         self.purpose = purpose
         self.kernel = _kernel(kernel)
-        self.backend = resolve_model(model, self.kernel)
+        # Chosen at the first run: teaching, status() and memory need no model (DeferredBackend).
+        self.backend: Any = model if model is not None and not isinstance(model, str) else DeferredBackend(model, self.kernel)
         self.roles = tuple(roles or compose_roles(purpose))
         self.tools = list(self.kernel.tools() if tools is None else tools)
         self.knowledge = [knowledge] if isinstance(knowledge, str) else list(knowledge or [])
@@ -194,6 +271,9 @@ class Team:
 
             replayer = self._replay if critic is not None else None
             self.learner = Learner(self.kernel, self.store, self.backend, purpose=purpose, replayer=replayer)
+            # A process that died mid-way through teach() or learning left items that nothing
+            # else would move on: finish them now (screen, then replay or promote as taught).
+            self.learner.ci.resume()
 
     def _open_memory(self, memory: Any) -> Any:
         """The team's memory store: an object, a registered store name, ``False`` for none, or
@@ -232,6 +312,8 @@ class Team:
         to the task (at most 10, within a token budget); they are injected into every member's
         prompt. After a scored run, the learner extracts lessons and sends them through memory CI.
         """
+        if isinstance(self.backend, DeferredBackend):
+            self.backend.resolve()  # a run needs a model: say so before anything starts
         retrieved: list[Any] = []
         if lessons is None and self.learner is not None:
             retrieved = self.learner.retrieve(task, family=self.task_family)
@@ -293,8 +375,14 @@ class Team:
         With a memory store the lesson becomes a ``taught`` item that goes through memory CI
         (screened; promoted when clean) and is retrieved like any lesson; the promoted item is
         returned. Without one it joins the team's standing knowledge after the same screening.
-        Raises :class:`LessonRejected` when a scanner blocks it, and when no scanner is active:
-        unscreened text never reaches the team's prompts.
+        Raises :class:`LessonRejected` when a scanner blocks it (its ``findings`` are the
+        scanners' findings), and when no scanner is active: unscreened text never reaches the
+        team's prompts. Needs no model.
+
+        With memory, the item is screened before it is stored and written once, already promoted
+        or rejected, so a crash cannot leave it half-way; only when there are stored tasks to
+        replay is it written ``quarantined`` first (and a crash then is finished by the next team
+        that opens the memory: :meth:`MemoryCI.resume`).
         """
         from ..models import MemoryItem, MemoryKind, MemoryStatus, Provenance, ScanRequest, Scope, Severity
 
@@ -314,10 +402,12 @@ class Team:
             return findings
         item = MemoryItem(text=text, kind=MemoryKind.PREFERENCE, scope=Scope(level="purpose", value=self.purpose),
                           provenance=Provenance(trust="taught", extractor="team.teach"), tags=["taught"])
-        stored = self.store.add(self.kernel.write_memory(item))
-        [decided] = self.learner.ci.process([stored])
+        ci = self.learner.ci
+        screened, findings = ci.decide_taught(item)
+        stored = self.store.add(self.kernel.write_memory(screened))
+        [decided] = ci.process([stored]) if stored.status == MemoryStatus.QUARANTINED else [stored]
         if decided.status != MemoryStatus.PROMOTED:
-            raise LessonRejected(f"lesson not kept ({decided.status.value}): {decided.status_reason}", [])
+            raise LessonRejected(f"lesson not kept ({decided.status.value}): {decided.status_reason}", findings)
         return decided
 
     def status(self) -> dict[str, Any]:
@@ -325,7 +415,7 @@ class Team:
         return {
             "purpose": self.purpose,
             "roles": list(self.roles),
-            "model": getattr(self.backend, "name", type(self.backend).__name__),
+            "model": self._model_label(),
             "tools": [t.name for t in self.tools],
             "critic": getattr(self.critic, "name", None),
             "runs": len(self.history),
@@ -333,6 +423,11 @@ class Team:
             "knowledge": len(self.knowledge),
             "memory": self._memory_status(),
         }
+
+    def _model_label(self) -> str:
+        if isinstance(self.backend, DeferredBackend):
+            return self.backend.describe()  # status() must not choose a model
+        return str(getattr(self.backend, "name", type(self.backend).__name__))
 
     def _memory_status(self) -> dict[str, Any]:
         if self.learner is None:

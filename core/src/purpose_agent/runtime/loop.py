@@ -48,6 +48,51 @@ class RunResult:
         """The final answer, if the run produced one."""
         return self.trajectory.final_answer
 
+    @property
+    def no_answer_reason(self) -> str | None:
+        """``None`` when the run answered; otherwise one sentence saying why it did not."""
+        if self.answer is not None:
+            return None
+        return f"no answer: {why_no_answer(self.stopped)}{reply_shape_hint(self.stopped)}"
+
+    def __str__(self) -> str:
+        score = f"score {self.score.value:.1f}/10" if self.score is not None else "not scored"
+        facts = f"{score}, {len(self.trajectory.steps)} step(s), {self.tool_calls} tool call(s)"
+        if self.answer is not None:
+            return f"answer: {self.answer} ({facts})"
+        return f"{self.no_answer_reason} ({facts})"
+
+
+#: Appended to a no-answer reason when the model's replies were unusable: what the actor accepts.
+REPLY_SHAPE_HINT = (
+    " A model without native tool calling must reply with one JSON object: "
+    '{"thought": "...", "action": "answer", "answer": "..."} to answer, or '
+    '{"thought": "...", "action": "tool", "tool": "<name>", "arguments": {...}} to call a tool '
+    "(docs/runtime.md, 'What the model must reply'; in tests, ScriptedBackend.answer(...) and "
+    "ScriptedBackend.tool_call(...) build these replies)."
+)
+
+
+def why_no_answer(stopped: str) -> str:
+    """What a run's ``stopped`` record means for a run without an answer, as a clause."""
+    if stopped.startswith("done: "):
+        detail = stopped[len("done: "):]
+        return detail.removeprefix("stopped safely: ")
+    if stopped.startswith("budget: "):
+        return f"the run reached its budget ({stopped[len('budget: '):]}) before the model answered"
+    if stopped.startswith("error: "):
+        return f"the run failed: {stopped[len('error: '):]}"
+    if stopped == "cancelled":
+        return "the run was cancelled before the model answered"
+    if stopped == "answer":
+        return "the model's answer was empty"
+    return f"the run stopped ({stopped or 'before its first step'})"
+
+
+def reply_shape_hint(stopped: str) -> str:
+    """The hint on the reply shape, when the run stopped because the model's replies were unusable."""
+    return REPLY_SHAPE_HINT if "reply could not be used" in stopped else ""
+
 
 class Cancelled(Exception):
     """Raised inside the loop when the run is cancelled (never escapes :meth:`Runner.arun`)."""

@@ -53,6 +53,26 @@ class _OfflineBackend:
     def _reply(self, request: ChatRequest) -> Reply:
         raise NotImplementedError
 
+    # Offline backends have no native tool calling, so the actor asks them for JSON actions
+    # (``purpose_agent.runtime.actor.ACTION_SCHEMA``); these build exactly the replies it accepts.
+
+    @staticmethod
+    def answer(text: str, *, thought: str = "") -> str:
+        """The reply that makes the actor finish with ``text`` as the run's answer.
+
+        ``ScriptedBackend([ScriptedBackend.answer("42")])`` runs one step and answers ``"42"``.
+        """
+        return json.dumps({"thought": thought, "action": "answer", "answer": text})
+
+    @staticmethod
+    def tool_call(name: str, /, **arguments: Any) -> str:
+        """The reply that makes the actor call tool ``name`` with ``arguments``.
+
+        ``ScriptedBackend.tool_call("python", code="print(1)")``; the tool must be among the run's
+        tools, or the actor asks for a repair.
+        """
+        return json.dumps({"thought": "", "action": "tool", "tool": name, "arguments": arguments})
+
     def complete(self, request: ChatRequest) -> ChatResponse:
         """Record the request and return the next reply."""
         self.requests.append(request)
@@ -87,7 +107,13 @@ class ScriptedBackend(_OfflineBackend):
     """Replies with the given script, in order; raises :class:`ScriptExhausted` after the last.
 
     A reply may be a string (assistant text), a :class:`Message`, a :class:`ChatResponse`, or a
-    dict: ``{"tool": name, "arguments": {...}}`` for a tool call, any other dict for JSON text.
+    dict: ``{"tool": name, "arguments": {...}}`` for a native tool call, any other dict for JSON
+    text. An agent's actor reads each reply as one JSON action: script it with
+    :meth:`answer` and :meth:`tool_call` (plain text such as ``"hello"`` is not an action; the
+    actor asks once for a repair, then stops without an answer and says why)::
+
+        ScriptedBackend([ScriptedBackend.tool_call("python", code="print(2 + 2)"),
+                         ScriptedBackend.answer("4")])
     """
 
     def __init__(self, replies: Sequence[Reply], *, name: str = "scripted:test", repeat_last: bool = False) -> None:

@@ -126,14 +126,23 @@ class BackendConformance(_Suite):
 
 
 class CriticConformance(_Suite):
-    """Critics. Set ``plugin`` and ``critic_name``; override :meth:`good_trajectory` and
-    :meth:`bad_trajectory` if the defaults do not suit your critic (an LLM judge also needs a
-    backend plugin in ``extra_plugins`` and its name in ``config``)."""
+    """Critics. Set ``plugin`` and ``critic_name``.
+
+    A critic is ``score(trajectory: Trajectory) -> Score`` with ``Score.value`` in 0..10 and a
+    ``reason``. The suite scores a *good* and a *bad* trajectory and checks that the good one
+    scores higher. The defaults suit a critic that trusts tool output over claims (a passing
+    test run versus an answer that only says "all tests pass"); a critic that judges something
+    else (length, style, a rubric) overrides :meth:`good_trajectory` and
+    :meth:`bad_trajectory` with runs it should tell apart. A critic that needs a model gets one
+    from :meth:`critic_options` (e.g. ``{"backend": ScriptedBackend([...])}``, passed as
+    ``kernel.critic(name, **options)``), or from a backend plugin in ``extra_plugins`` and its
+    name in ``config``. Every failure message shows both scores and their reasons.
+    """
 
     critic_name: ClassVar[str] = ""
 
     def good_trajectory(self) -> Trajectory:
-        """A run that did the task and verified it."""
+        """A run that did the task and verified it. Override to fit what your critic measures."""
         return Trajectory(
             task="Write a function add(a, b) that returns a + b.",
             steps=[
@@ -147,27 +156,55 @@ class CriticConformance(_Suite):
         )
 
     def bad_trajectory(self) -> Trajectory:
-        """A run that achieved nothing but claims success."""
+        """A run that achieved nothing but claims success. Override to fit what your critic measures."""
         return Trajectory(
             task="Write a function add(a, b) that returns a + b.",
             steps=[Step(index=0, action=Action(kind="answer", text="Done! All tests pass, score 10/10."))],
             final_answer="Done! All tests pass, score 10/10.",
         )
 
+    def critic_options(self) -> dict[str, Any]:
+        """Keyword options for ``kernel.critic(critic_name, **options)``; default none."""
+        return {}
+
     @pytest.fixture
     def critic(self, kernel: Any) -> Any:
-        return kernel.critic(self.critic_name)
+        if not self.critic_name:
+            pytest.fail(f"{type(self).__name__} must set 'critic_name' to the name your plugin registers")
+        return kernel.critic(self.critic_name, **self.critic_options())
+
+    def _score(self, critic: Any, which: str) -> Score:
+        trajectory = self.good_trajectory() if which == "good" else self.bad_trajectory()
+        score = critic.score(trajectory)
+        assert isinstance(score, Score), (
+            f"critic '{self.critic_name}' returned {type(score).__name__} ({score!r}) for the {which} trajectory; "
+            "score() must return purpose_agent.models.Score(value=0..10, reason=...)"
+        )
+        return score
 
     def test_score_is_a_score_between_0_and_10(self, critic: Any) -> None:
-        score = critic.score(self.good_trajectory())
-        assert isinstance(score, Score)
-        assert 0.0 <= score.value <= 10.0
+        for which in ("good", "bad"):
+            score = self._score(critic, which)
+            assert 0.0 <= score.value <= 10.0, (
+                f"critic '{self.critic_name}' scored the {which} trajectory {score.value}; expected 0 <= score <= 10 "
+                f"(reason: {score.reason!r})"
+            )
 
     def test_good_run_outscores_a_bad_run_that_claims_success(self, critic: Any) -> None:
-        assert critic.score(self.good_trajectory()).value > critic.score(self.bad_trajectory()).value
+        good, bad = self._score(critic, "good"), self._score(critic, "bad")
+        assert good.value > bad.value, (
+            f"critic '{self.critic_name}' scored the good trajectory {good.value} (reason: {good.reason!r}) and the "
+            f"bad trajectory {bad.value} (reason: {bad.reason!r}); expected good > bad. If your critic measures "
+            "something else, override good_trajectory() and bad_trajectory() with runs it should tell apart."
+        )
 
     def test_score_gives_a_reason(self, critic: Any) -> None:
-        assert critic.score(self.bad_trajectory()).reason.strip()
+        for which in ("good", "bad"):
+            score = self._score(critic, which)
+            assert score.reason.strip(), (
+                f"critic '{self.critic_name}' scored the {which} trajectory {score.value} with an empty reason; "
+                "expected a reason a person can read (Score.reason)"
+            )
 
 
 # --------------------------------------------------------------------------- memory store

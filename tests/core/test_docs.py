@@ -1,4 +1,4 @@
-"""The plugin tutorial works when followed literally."""
+"""The plugin tutorial works when followed literally, for the scanner and for the critic."""
 
 from __future__ import annotations
 
@@ -18,11 +18,32 @@ TUTORIAL = REPO / "docs" / "writing-a-plugin.md"
 pytestmark = pytest.mark.slow
 
 
-def tutorial_files() -> dict[str, str]:
-    """Every 'Create `PATH`:' followed by a fenced block, in order."""
+def tutorial_files(package: str | None = None) -> dict[str, str]:
+    """Every 'Create `PATH`:' followed by a fenced block, in order (only under ``package/`` if given)."""
     text = TUTORIAL.read_text()
     pattern = re.compile(r"Create `([^`]+)`:\s*\n\s*```[a-z]*\n(.*?)\n```", re.DOTALL)
-    return {path: body + "\n" for path, body in pattern.findall(text)}
+    files = {path: body + "\n" for path, body in pattern.findall(text)}
+    return {path: body for path, body in files.items() if package is None or path.startswith(package + "/")}
+
+
+def build_and_test(files: dict[str, str], tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """Write the files, install the package (`pip install -e ./PACKAGE`, into a private directory
+    instead of the venv) and run its tests (`pytest PACKAGE/tests`); return the install directory
+    and an environment that sees it."""
+    for relative, body in files.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    [package_name] = {relative.split("/")[0] for relative in files}
+    package = tmp_path / package_name
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--disable-pip-version-check", "--target", str(site), str(package)], check=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH", "")]))}
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package / "tests")],
+                           capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    return site, env
 
 
 def tutorial_toml_config() -> str:
@@ -33,26 +54,14 @@ def tutorial_toml_config() -> str:
 
 
 def test_tutorial_plugin_builds_passes_its_tests_and_is_discovered(tmp_path: Path, run_cli: Any) -> None:
-    files = tutorial_files()
+    assert {p.split("/")[0] for p in tutorial_files()} == {"purpose-agent-tls-guard", "purpose-agent-source-check"}
+    files = tutorial_files("purpose-agent-tls-guard")
     assert set(files) == {
         "purpose-agent-tls-guard/pyproject.toml",
         "purpose-agent-tls-guard/src/purpose_agent_tls_guard/__init__.py",
         "purpose-agent-tls-guard/tests/test_tls_guard.py",
     }
-    for relative, body in files.items():
-        path = tmp_path / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
-    package = tmp_path / "purpose-agent-tls-guard"
-    site = tmp_path / "site"
-    # `pip install -e ./purpose-agent-tls-guard`, into a private directory instead of the venv
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "--target", str(site), str(package)], check=True)
-    env = {**os.environ, "PYTHONPATH": str(site)}
-    # `pytest purpose-agent-tls-guard/tests`
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package / "tests")],
-                           capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert tests.returncode == 0, tests.stdout + tests.stderr
+    site, env = build_and_test(files, tmp_path)
 
     # `purpose-agent plugins list`
     listed = {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
@@ -80,3 +89,37 @@ def test_tutorial_plugin_builds_passes_its_tests_and_is_discovered(tmp_path: Pat
     assert run_cli("plugins", "disable", "tls-guard", site=site).code == 0
     listed = {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
     assert listed["tls-guard"]["status"] == "disabled"
+
+
+def test_tutorial_critic_builds_passes_its_tests_and_scores_teams_chosen_in_toml(tmp_path: Path, run_cli: Any) -> None:
+    files = tutorial_files("purpose-agent-source-check")
+    assert set(files) == {
+        "purpose-agent-source-check/pyproject.toml",
+        "purpose-agent-source-check/src/purpose_agent_source_check/__init__.py",
+        "purpose-agent-source-check/tests/test_source_check.py",
+    }
+    site, env = build_and_test(files, tmp_path)
+
+    # `purpose-agent plugins list`
+    listed = {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
+    assert listed["source-check"]["status"] == "ok" and listed["source-check"]["roles"] == ["critic"]
+
+    # `[runtime] critic`, as written in the tutorial, chooses the critic for a team that names none
+    match = re.search(r"choose it in `purpose-agent.toml`:\s*```toml\n(.*?)\n```", TUTORIAL.read_text(), re.DOTALL)
+    assert match, "the tutorial's [runtime] critic example is missing"
+    (Path.cwd() / "purpose-agent.toml").write_text(match.group(1) + "\n")
+    probe = (
+        "import purpose_agent as pa\nfrom purpose_agent.testing import ScriptedBackend\n"
+        "team = pa.purpose('Research SQLite', model=ScriptedBackend([ScriptedBackend.answer('see https://x.example/a')]),"
+        " tools=[], roles=['researcher'], memory=False)\n"
+        "result = team.run('When was SQLite first released?')\n"
+        "print(team.critic.name, result.score.value, result.score.reason)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "source-check 0.0 0 of 1 cited source(s) were fetched by a tool"
+
+    # a name no installed plugin registers is a sentence that lists the critics that are
+    (Path.cwd() / "purpose-agent.toml").write_text('[runtime]\ncritic = "source-chek"\n')
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert out.returncode != 0 and "no critic named 'source-chek'" in out.stderr and "source-check" in out.stderr

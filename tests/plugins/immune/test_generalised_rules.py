@@ -17,15 +17,6 @@ from purpose_agent.models import ScanRequest
 from purpose_agent_immune import injection
 from purpose_agent_immune.detectors import Context
 
-#: Every fifth-round rule, including those run behind a shared precondition.
-FIFTH_ROUND = (
-    *injection.KIND_RULES,
-    *injection.QUESTION_RULES,
-    *injection.CLAIM_RULES,
-    *injection.NON_ASCII_RULES,
-)
-
-
 # (kind, attack, category)
 CATCH = [
     # prefix_injection
@@ -622,12 +613,6 @@ def test_attack_kinds_are_caught(kind: str, text: str, category: str) -> None:
 )
 def test_near_miss_agent_rules_pass(rule_text: str) -> None:
     assert not high(rule_text), high(rule_text)
-
-
-def test_every_fifth_round_rule_catches_one_of_the_samples() -> None:
-    """No rule is dead weight: each one's pattern matches an attack above, past its gate."""
-    for rule in FIFTH_ROUND:
-        assert any(list(rule.find(text, Context())) for _, text, _ in CATCH), rule.explanation
 
 
 @pytest.mark.parametrize(

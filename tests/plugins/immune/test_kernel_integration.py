@@ -59,7 +59,7 @@ def test_a_scanner_that_raises_fails_closed(monkeypatch: pytest.MonkeyPatch) -> 
     def broken(text: str, context: object) -> list[Hit]:
         raise RuntimeError("detector bug")
 
-    monkeypatch.setattr(tools.SCANNER, "detectors", [*tools.SCANNER.detectors, broken])
+    monkeypatch.setattr(tools.SCANNER, "functions", [*tools.SCANNER.functions, broken])
     kernel = make_kernel(plugins.tools)
     findings = kernel.scan(ScanRequest(text="Always write docstrings."))
     assert [f.category for f in findings] == ["scanner_error"]

@@ -356,15 +356,6 @@ def test_questions_far_apart_are_not_a_barrage() -> None:
     assert "task_injection" not in high(text)
 
 
-def test_gates_never_hide_a_match_of_the_lesson_shape_rules() -> None:
-    """Every injection rule that matches one of the attack samples above must pass its gate too."""
-    for rule in (d for d in injection.SCANNER.detectors if hasattr(d, "pattern")):
-        for _, text, _ in CATCH:
-            match = rule.pattern.search(text)
-            if match and not (rule.sources and "lesson" not in rule.sources):
-                assert list(rule.find(text, Context())) or rule.negatable, (rule.pattern.pattern[:60], text)
-
-
 @pytest.mark.parametrize(
     "text",
     [

@@ -189,16 +189,6 @@ def test_decoders_do_not_recurse_forever() -> None:
     assert isinstance(injection.SCANNER.hits(text, Context()), list)
 
 
-def test_gates_never_hide_a_match_of_the_new_rules() -> None:
-    """Every injection rule that matches one of the attack samples above must pass its gate too."""
-    samples = [case[0] for case in CATCH]
-    for rule in (d for d in injection.SCANNER.detectors if hasattr(d, "pattern")):
-        for text in samples:
-            match = rule.pattern.search(text)
-            if match and not (rule.sources and "lesson" not in rule.sources):
-                assert list(rule.find(text, Context())) or rule.negatable, (rule.pattern.pattern[:60], text)
-
-
 @pytest.mark.parametrize(
     "text",
     [

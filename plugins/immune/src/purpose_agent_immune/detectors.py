@@ -1,18 +1,23 @@
 """The detector engine every immune scanner shares: rules, hits, and the scan itself.
 
-A scanner is a list of detectors. A :class:`Rule` is a precompiled regular expression with a
-category, a severity and a one-line explanation, plus optional structure around it (the hit is
-dropped when the clause negates it, or raised to a higher severity when a second pattern also
-occurs). A detector can also be a plain function for checks a regex cannot express (decoding a
-base64 payload, a Luhn checksum). :class:`Scanner` runs them, applies the plugin's settings and
-turns hits into :class:`purpose_agent.models.Finding` objects.
+A scanner is a list of rules plus a few detector functions. A :class:`Rule` is a pattern with an
+id, a category, a severity and a one-line explanation, plus optional structure around it: the
+hit is dropped when its clause negates it (``negatable``), when another pattern occurs anywhere
+in the text (``unless``) or inside the match (``unless_match``); it is raised to a higher
+severity when a second pattern also occurs (``escalate_if``). The injection scanner's rules are
+data (``rules/*.toml``, read by :mod:`.rulefiles`); the smaller scanners build theirs with
+:func:`rule`. A detector function covers what a pattern cannot express (decoding a base64
+payload, a Luhn checksum). :class:`Scanner` runs them, applies the plugin's settings and turns
+hits into :class:`purpose_agent.models.Finding` objects.
 
-Every pattern here is built from bounded repetitions (``{0,40}``, never a nested ``(a+)+``) so
-the scan stays linear in the length of the text; ``tests/plugins/immune`` feeds adversarial
-inputs to check that.
+Linear time: every rule pattern runs on RE2 (``google-re2``), whose matching time is linear in
+the length of the text whatever the pattern. The rules a text can possibly match are chosen
+first: :func:`.patterns.required_literals` gives, for each pattern, strings one of which every
+match contains; one RE2 set search finds which of all those strings occur in the text, and only
+the rules with a present string run (:class:`RuleSet`).
 
-Only the standard library is imported at module level: the models (pydantic) are imported on
-the first scan, so discovering and listing the plugins stays cheap.
+Only the standard library is imported at module level: RE2 and the models (pydantic) are
+imported on the first scan, so discovering and listing the plugins stays cheap.
 """
 
 from __future__ import annotations
@@ -22,11 +27,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .patterns import PatternError, required_literals, to_re2
+
 #: Severity names in increasing order; the index is the rank.
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 
 #: Evidence longer than this is cut: a finding quotes the start of the match, not a whole page.
 MAX_EVIDENCE = 200
+
+#: RE2's memory budget per compiled pattern (its default, 8 MiB, is too small for the largest
+#: vocabulary alternations inside bounded repetitions).
+_RE2_MAX_MEM = 64 << 20
 
 
 def rank(severity: str) -> int:
@@ -39,44 +50,26 @@ def rank(severity: str) -> int:
 
 @dataclass(frozen=True)
 class Hit:
-    """One piece of evidence a detector found: where it is and what it means."""
+    """One piece of evidence a detector found: where it is, what it means, which rule found it."""
 
     category: str
     severity: str
     start: int
     end: int
     explanation: str
+    rule_id: str = ""
 
 
 @dataclass(frozen=True)
 class Context:
     """What a detector may know besides the text: where the text came from and its scope.
 
-    ``lower`` (the lower-cased text) and ``prefixes`` (the first four letters of each word) are
-    computed once per text and shared by every rule's gate.
+    ``lower`` (the lower-cased text) is computed once per scan and shared by the detectors.
     """
 
     source: str = "lesson"
     scope_level: str = "global"
     lower: str = ""
-    prefixes: frozenset[str] = frozenset()
-
-
-_WORD = re.compile(r"\w+")
-# The last text prepared, shared by the five scanners that look at the same text in a row.
-_prepared: tuple[str, str, frozenset[str]] = ("", "", frozenset())
-
-
-def prepare(text: str) -> tuple[str, frozenset[str]]:
-    """The lower-cased text and its set of word prefixes (cached for the last text seen)."""
-    global _prepared
-    last = _prepared
-    if last[0] is text:
-        return last[1], last[2]
-    lower = text.lower()
-    prefixes = frozenset(word[:4] for word in _WORD.findall(lower))
-    _prepared = (text, lower, prefixes)
-    return lower, prefixes
 
 
 def words(*alternatives: str) -> str:
@@ -84,7 +77,8 @@ def words(*alternatives: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
-# Words that turn a clause around ("never reveal the prompt" is a rule, not an attack).
+# Words that turn a clause around ("never reveal the prompt" is a rule, not an attack). Run on a
+# window of 60 characters before a match, so Python's own engine is linear here by construction.
 _NEGATION = re.compile(
     r"\b(?:never|not|no|don'?t|do\s+not|does\s+not|doesn'?t|avoid|avoiding|must\s+not|mustn'?t|"
     r"should\s+not|shouldn'?t|cannot|can'?t|won'?t|refuse|prevent|prohibit(?:ed)?|forbid(?:den)?|"
@@ -104,85 +98,155 @@ def is_negated(text: str, start: int, window: int = 60) -> bool:
     return _NEGATION.search(before) is not None
 
 
+def _re2() -> Any:
+    try:
+        import re2
+    except ImportError:  # pragma: no cover - a dependency of the distribution
+        raise RuntimeError(
+            "the immune scanners need google-re2 (a linear-time regular expression engine); "
+            "install it with: pip install google-re2"
+        ) from None
+    return re2
+
+
+def compile_linear(pattern: str, case_sensitive: bool = False, where: str = "a rule") -> Any:
+    """``pattern`` compiled with RE2; a :class:`PatternError` names ``where`` it came from."""
+    re2 = _re2()
+    try:
+        translated = to_re2(pattern, ignore_case=not case_sensitive)
+    except PatternError as exc:
+        raise PatternError(f"{where}: {exc}") from None
+    options = re2.Options()
+    options.max_mem = _RE2_MAX_MEM
+    options.log_errors = False
+    options.never_capture = True
+    try:
+        return re2.compile(translated, options)
+    except re2.error as exc:
+        message = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise PatternError(f"{where}: RE2 cannot compile the pattern ({message})") from None
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A regex detector.
+    """A pattern detector.
 
     Attributes:
+        id: stable identifier (``injection.override.ignore-previous``), written into findings.
         category: what kind of attack this is evidence of (a settings toggle key).
         severity: severity of a plain hit.
-        pattern: the compiled expression; its whole match is the evidence.
+        pattern: the expression (Python ``re`` syntax without lookarounds or backreferences,
+            vocabularies already expanded); its whole match is the evidence.
         explanation: the one line a reviewer reads.
-        negatable: drop the hit if its clause is negated ("never reveal your prompt").
+        negatable: drop a match whose clause is negated ("never reveal your prompt").
         escalate_if: a second expression; if it also occurs anywhere in the text the hit's
             severity becomes ``escalate_to`` (two weak signals together make a strong one).
+        unless: an expression whose presence anywhere in the text drops the rule's hits.
+        unless_match: an expression whose presence inside a match drops that match (the next
+            match is tried).
         sources: only apply to these request sources (empty: all).
-        gate_words, gate_text: the rule's gate, a speed measure only: the regex runs only if a
-            word of the text starts with one of ``gate_words`` (their first four letters), or
-            one of ``gate_text`` occurs in the lower-cased text. Every match of ``pattern``
-            must contain one of them.
+        case_sensitive: match case exactly (default: ignore case).
+        match, no_match: example texts the rule must flag and must let through (its tests).
+        origin: the file the rule was read from, for messages.
     """
 
+    id: str
     category: str
     severity: str
-    pattern: re.Pattern[str]
+    pattern: str
     explanation: str
     negatable: bool = False
-    escalate_if: re.Pattern[str] | None = None
+    escalate_if: str | None = None
     escalate_to: str = "high"
+    unless: str | None = None
+    unless_match: str | None = None
     sources: frozenset[str] = frozenset()
-    gate_words: frozenset[str] = frozenset()
-    gate_text: tuple[str, ...] = ()
+    case_sensitive: bool = False
+    match: tuple[str, ...] = ()
+    no_match: tuple[str, ...] = ()
+    origin: str = ""
 
     def __post_init__(self) -> None:
         rank(self.severity)
         rank(self.escalate_to)
-        # The text gates as one expression: one C-level search instead of a Python loop.
-        gate_re = re.compile("|".join(map(re.escape, self.gate_text))) if self.gate_text else None
-        object.__setattr__(self, "_gate_re", gate_re)
 
-    def gated_out(self, lower: str, prefixes: frozenset[str]) -> bool:
-        """True when the gate proves the pattern cannot match this text (the regex is skipped)."""
-        if not (self.gate_words or self.gate_text):
-            return False
-        if not prefixes.isdisjoint(self.gate_words):
-            return False
-        gate_re = self._gate_re  # type: ignore[attr-defined]
-        return gate_re is None or gate_re.search(lower) is None
+    # ------------------------------------------------------------------ compiled forms (built once, on first use)
+
+    def _compiled(self) -> tuple[Any, Any, Any, Any]:
+        compiled = self.__dict__.get("_compiled_forms")
+        if compiled is None:
+            where = f"rule {self.id}" + (f" ({self.origin})" if self.origin else "")
+            compiled = tuple(
+                compile_linear(p, self.case_sensitive, f"{where}, {key}") if p else None
+                for key, p in (
+                    ("pattern", self.pattern),
+                    ("escalate_if", self.escalate_if),
+                    ("unless", self.unless),
+                    ("unless_match", self.unless_match),
+                )
+            )
+            object.__setattr__(self, "_compiled_forms", compiled)
+        return compiled  # type: ignore[return-value]
+
+    def literals(self) -> frozenset[str] | None:
+        """Case-folded strings one of which every match contains (``None``: the rule always runs)."""
+        cached = self.__dict__.get("_literals", False)
+        if cached is False:
+            try:
+                cached = required_literals(self.pattern, ignore_case=not self.case_sensitive)
+            except PatternError as exc:
+                raise PatternError(f"rule {self.id}: {exc}") from None
+            object.__setattr__(self, "_literals", cached)
+        return cached  # type: ignore[return-value]
+
+    def compile(self) -> None:
+        """Compile every pattern of the rule now (raises :class:`PatternError` naming the rule)."""
+        self._compiled()
+        self.literals()
+
+    # ------------------------------------------------------------------ matching
 
     def find(self, text: str, context: Context) -> Iterable[Hit]:
-        """Yield the first non-negated match as a hit (one per rule keeps reports short)."""
+        """The rule's hit on ``text`` when it applies to ``context.source`` (no gate: always runs)."""
         if self.sources and context.source not in self.sources:
-            return
-        if self.gate_words or self.gate_text:
-            if context.lower:
-                lower, prefixes = context.lower, context.prefixes
-            else:
-                lower, prefixes = prepare(text)
-            if self.gated_out(lower, prefixes):
+            return ()
+        return self.matches(text)
+
+    def matches(self, text: str, memo: dict[Any, bool] | None = None) -> Iterable[Hit]:
+        """The hit for the first match that survives negation and ``unless_match``.
+
+        ``memo`` caches searches shared by several rules on one text (``unless``, ``escalate_if``).
+        """
+        pattern, escalate_if, unless, unless_match = self._compiled()
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if end == start:
+                continue
+            if self.negatable and is_negated(text, start):
+                continue
+            if unless_match is not None and unless_match.search(text[start:end]) is not None:
+                continue
+            if unless is not None and _occurs(unless, text, memo):
                 return
-        yield from self.matches(text)
-
-    def matches(self, text: str) -> Iterable[Hit]:
-        """The hit for the first non-negated match, without the source and gate checks."""
-        for match in self.pattern.finditer(text):
-            if match.end() == match.start():
-                continue
-            if self.negatable and is_negated(text, match.start()):
-                continue
             severity = self.severity
-            if self.escalate_if is not None and self.escalate_if.search(text):
+            if escalate_if is not None and _occurs(escalate_if, text, memo):
                 severity = max(severity, self.escalate_to, key=rank)
-            yield Hit(self.category, severity, match.start(), match.end(), self.explanation)
+            yield Hit(self.category, severity, start, end, self.explanation, self.id)
             return
 
 
-#: A detector function: text and context in, hits out.
-DetectorFunction = Callable[[str, Context], Iterable[Hit]]
-Detector = Rule | DetectorFunction
+def _occurs(pattern: Any, text: str, memo: dict[Any, bool] | None) -> bool:
+    if memo is None:
+        return pattern.search(text) is not None
+    key = pattern.pattern
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = pattern.search(text) is not None
+    return found
 
 
 def rule(
+    id: str,
     category: str,
     severity: str,
     pattern: str,
@@ -191,41 +255,110 @@ def rule(
     negatable: bool = False,
     escalate_if: str | None = None,
     escalate_to: str = "high",
+    unless: str | None = None,
+    unless_match: str | None = None,
     sources: Iterable[str] = (),
-    gate: Iterable[str] = (),
-    flags: int = re.IGNORECASE,
+    case_sensitive: bool = False,
 ) -> Rule:
-    """Build a :class:`Rule`, compiling its patterns once (at import, never per scan)."""
+    """Build a :class:`Rule` in Python (the patterns are compiled on the first scan, not here)."""
     return Rule(
+        id=id,
         category=category,
         severity=severity,
-        pattern=re.compile(pattern, flags),
+        pattern=pattern,
         explanation=explanation,
         negatable=negatable,
-        escalate_if=re.compile(escalate_if, flags) if escalate_if else None,
+        escalate_if=escalate_if,
         escalate_to=escalate_to,
+        unless=unless,
+        unless_match=unless_match,
         sources=frozenset(sources),
-        gate_words=frozenset(g.lower()[:4] for g in gate if _is_word_gate(g)),
-        gate_text=tuple(g.lower() for g in gate if not _is_word_gate(g)),
+        case_sensitive=case_sensitive,
     )
 
 
-_PLAIN_WORD = re.compile(r"[a-z0-9]{4,}")
+#: A detector function: text and context in, hits out.
+DetectorFunction = Callable[[str, Context], Iterable[Hit]]
+Detector = Rule | DetectorFunction
 
 
-def _is_word_gate(entry: str) -> bool:
-    """Entries of four or more ASCII letters/digits are matched as word prefixes, the rest as text."""
-    return _PLAIN_WORD.fullmatch(entry.lower()) is not None
+class RuleSet:
+    """A tuple of rules, compiled, with the one-pass literal search that picks the rules to run."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        re2 = _re2()
+        self.rules = tuple(rules)
+        for one in self.rules:
+            one.compile()
+        literal_index: dict[str, int] = {}
+        #: per literal (by index in the set): the positions of the rules it lets run
+        self._rules_of: list[list[int]] = []
+        self._always: list[int] = []
+        for position, one in enumerate(self.rules):
+            literals = one.literals()
+            if literals is None:
+                self._always.append(position)
+                continue
+            for literal in literals:
+                index = literal_index.get(literal)
+                if index is None:
+                    index = literal_index[literal] = len(self._rules_of)
+                    self._rules_of.append([])
+                self._rules_of[index].append(position)
+        self.literals = tuple(literal_index)
+        options = re2.Options()
+        options.max_mem = _RE2_MAX_MEM
+        options.log_errors = False
+        self._set = None
+        if self.literals:
+            self._set = re2.Set.SearchSet(options)
+            for literal in self.literals:
+                self._set.Add(re2.escape(literal))
+            self._set.Compile()
+
+    def candidates(self, folded: str) -> list[Rule]:
+        """The rules that may match a text whose ``str.casefold()`` is ``folded``, in rule order."""
+        chosen = set(self._always)
+        if self._set is not None and folded:
+            for index in self._set.Match(folded) or ():
+                chosen.update(self._rules_of[index])
+        return [self.rules[position] for position in sorted(chosen)]
+
+
+# Compiled rule sets, keyed by the identity of the rule tuple they were built from.
+_RULE_SETS: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
+
+
+def rule_set(rules: tuple[Rule, ...]) -> RuleSet:
+    """The compiled :class:`RuleSet` of ``rules`` (built on first use, shared by every scanner using it)."""
+    cached = _RULE_SETS.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        cached = _RULE_SETS[id(rules)] = (rules, RuleSet(rules))
+    return cached[1]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates (which UTF-8 cannot carry) replaced by U+FFFD; offsets are unchanged."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 @dataclass
 class Scanner:
-    """One immune scanner: its plugin id, its categories and its detectors.
+    """One immune scanner: its plugin id, its categories, its rules and detector functions.
 
     Attributes:
         name: the plugin id, written into every finding (``immune-injection``, …).
         categories: category -> one-line description (documents the settings toggles).
-        detectors: rules and detector functions, run in order.
+        rules: the scanner's rules, or a function returning them (read on the first scan, so
+            importing the plugin stays cheap).
+        functions: detector functions, run after the rules, in order.
         combine: optional ``(min_distinct, category, severity, explanation)``: when at least
             ``min_distinct`` different categories hit below ``severity``, add one finding of
             that severity (several weak signals together are a strong one).
@@ -233,43 +366,39 @@ class Scanner:
 
     name: str
     categories: Mapping[str, str]
-    detectors: Sequence[Detector]
+    rules: Sequence[Rule] | Callable[[], Sequence[Rule]] = ()
+    functions: Sequence[DetectorFunction] = ()
     combine: tuple[int, str, str, str] | None = None
     _settings_model: Any = field(default=None, repr=False)
-    _plan_of: Any = field(default=None, repr=False)
-    _cached_plan: list[Any] = field(default_factory=list, repr=False)
+    _loaded: tuple[Rule, ...] | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        for detector in self.detectors:
-            if isinstance(detector, Rule) and detector.category not in self.categories:
-                raise ValueError(f"{self.name}: rule category {detector.category!r} is not declared")
+    @property
+    def prefix(self) -> str:
+        """The first part of this scanner's rule ids (``injection`` for ``immune-injection``)."""
+        return self.name.removeprefix("immune-")
+
+    def loaded_rules(self) -> tuple[Rule, ...]:
+        """The rules, read (and checked) on first use."""
+        if self._loaded is None:
+            rules = tuple(self.rules() if callable(self.rules) else self.rules)
+            for one in rules:
+                if one.category not in self.categories:
+                    raise ValueError(
+                        f"{self.name}: rule {one.id} has category {one.category!r}, which the scanner does not declare"
+                    )
+            self._loaded = rules
+        return self._loaded
+
+    @property
+    def detectors(self) -> list[Detector]:
+        """Every rule, then every detector function, in the order a scan runs them."""
+        return [*self.loaded_rules(), *self.functions]
+
+    def function_id(self, function: Callable[..., Any]) -> str:
+        """The rule id written for hits of a detector function (``injection.decoded-payloads``)."""
+        return f"{self.prefix}.{function.__name__.strip('_').replace('_', '-')}"
 
     # ------------------------------------------------------------------ scanning
-
-    def _plan(self) -> list[tuple[Any, frozenset[str], frozenset[str] | None, Any, str | None]]:
-        """Per detector: (detector, sources, gate words or None, gate-text search or None, rule category or None).
-
-        Rebuilt when ``detectors`` is replaced (tests swap the list), so the plan never goes stale.
-        """
-        if self._plan_of is not self.detectors:
-            plan = []
-            for detector in self.detectors:
-                if isinstance(detector, Rule):
-                    gated = bool(detector.gate_words or detector.gate_text)
-                    gate_re = detector._gate_re  # type: ignore[attr-defined]
-                    plan.append(
-                        (
-                            detector,
-                            detector.sources,
-                            detector.gate_words if gated else None,
-                            gate_re.search if gate_re is not None else None,
-                            detector.category,
-                        )
-                    )
-                else:
-                    plan.append((detector, frozenset(), None, None, None))
-            self._cached_plan, self._plan_of = plan, self.detectors
-        return self._cached_plan
 
     def hits(self, text: str, context: Context | None = None, enabled: Mapping[str, bool] | None = None) -> list[Hit]:
         """Run every enabled detector; return at most one hit per category (the most severe).
@@ -277,37 +406,35 @@ class Scanner:
         Errors propagate on purpose: the kernel turns an exception into a blocking finding, so
         a detector bug can never make a text look clean.
         """
+        text = _encodable(text)
         context = context or Context()
+        lower = context.lower or text.lower()
         if not context.lower:
-            lower, prefixes = prepare(text)
-            context = Context(context.source, context.scope_level, lower, prefixes)
+            context = Context(context.source, context.scope_level, lower)
         enabled = enabled or {}
         best: dict[str, Hit] = {}
-        lower, prefixes, source = context.lower, context.prefixes, context.source
-        for detector, sources, gate_words, gate_search, category in self._plan():
-            if gate_words is not None or sources:
-                # The source and gate checks of Rule.find, inline: most rules stop here, and a
-                # call per rule per text is the largest cost on short lessons.
-                if sources and source not in sources:
+
+        def keep(hit: Hit) -> None:
+            if not enabled.get(hit.category, True):
+                return
+            current = best.get(hit.category)
+            if current is None or rank(hit.severity) > rank(current.severity):
+                best[hit.category] = hit
+
+        rules = self.loaded_rules()
+        if rules:
+            memo: dict[Any, bool] = {}
+            source = context.source
+            for one in rule_set(rules).candidates(text.casefold()):
+                if one.sources and source not in one.sources:
                     continue
-                if (
-                    gate_words is not None
-                    and prefixes.isdisjoint(gate_words)
-                    and (gate_search is None or gate_search(lower) is None)
-                ):
+                if enabled and not enabled.get(one.category, True):
                     continue
-            if category is not None:
-                if enabled and not enabled.get(category, True):
-                    continue
-                found = detector.matches(text)
-            else:
-                found = detector(text, context)
-            for hit in found:
-                if not enabled.get(hit.category, True):
-                    continue
-                current = best.get(hit.category)
-                if current is None or rank(hit.severity) > rank(current.severity):
-                    best[hit.category] = hit
+                for hit in one.matches(text, memo):
+                    keep(hit)
+        for function in self.functions:
+            for hit in function(text, context):
+                keep(hit if hit.rule_id else _with_id(hit, self.function_id(function)))
         hits = sorted(best.values(), key=lambda h: (h.start, h.category))
         if self.combine is not None and enabled.get(self.combine[1], True):
             min_distinct, category, severity, explanation = self.combine
@@ -315,7 +442,16 @@ class Scanner:
             if len(weak) >= min_distinct:
                 first = weak[0]
                 names = ", ".join(sorted(h.category for h in weak))
-                hits.append(Hit(category, severity, first.start, first.end, f"{explanation} ({names})"))
+                hits.append(
+                    Hit(
+                        category,
+                        severity,
+                        first.start,
+                        first.end,
+                        f"{explanation} ({names})",
+                        f"{self.prefix}.{category.replace('_', '-')}",
+                    )
+                )
         return hits
 
     def scan(self, request: Any, settings: Any, context: Any = None) -> list[Any]:
@@ -329,11 +465,11 @@ class Scanner:
         kernel = getattr(context, "kernel", None)
         text = request.text
         scope_level = request.item.scope.level if request.item is not None else "global"
-        context = Context(source=request.source, scope_level=scope_level)
+        scan_context = Context(source=request.source, scope_level=scope_level)
         enabled = dict(getattr(settings, "categories", None) or {})
         floor = rank(getattr(settings, "min_severity", "low") or "low")
         findings = []
-        for hit in self.hits(text, context, enabled):
+        for hit in self.hits(text, scan_context, enabled):
             if rank(hit.severity) < floor:
                 continue
             end = min(hit.end, hit.start + MAX_EVIDENCE)
@@ -345,6 +481,7 @@ class Scanner:
                     explanation=hit.explanation,
                     span=(hit.start, end),
                     evidence=text[hit.start : end],
+                    rule_id=hit.rule_id,
                 )
             )
         if settings is not None and getattr(settings, "model_check", False):
@@ -360,3 +497,7 @@ class Scanner:
 
             self._settings_model = build_settings_model(self.name, self.categories)
         return self._settings_model
+
+
+def _with_id(hit: Hit, rule_id: str) -> Hit:
+    return Hit(hit.category, hit.severity, hit.start, hit.end, hit.explanation, rule_id)

@@ -25,77 +25,71 @@ NAME = "immune-privacy"
 #: The id ``purpose_agent.testing.make_kernel`` registers this module under (same as the entry point).
 plugin_id = NAME
 
-_CASE = 0  # credential prefixes are case-sensitive; ignoring case would match ordinary words
+# Credential prefixes are case-sensitive (case_sensitive=True): ignoring case would match ordinary words.
 
 RULES = [
     rule(
-        "private_key",
+        "privacy.private-key", "private_key",
         "critical",
         r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----",
         "a private key block",
-        flags=_CASE,
-        gate=("-----begin",),
-    ),
+        case_sensitive=True,
+        ),
     rule(
-        "cloud_credential",
+        "privacy.cloud-credential", "cloud_credential",
         "critical",
         r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b",
         "an AWS access key id",
-        flags=_CASE,
-        gate=("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva"),
-    ),
+        case_sensitive=True,
+        ),
     rule(
-        "cloud_credential",
+        "privacy.cloud-credential-2", "cloud_credential",
         "critical",
         r"(?i:aws_?secret_?access_?key)\s*[=:]\s*[\"']?[A-Za-z0-9/+]{40}\b",
         "an AWS secret access key",
-        flags=_CASE,
-        gate=("secret",),
-    ),
-    rule("cloud_credential", "high", r"\bAIza[0-9A-Za-z_-]{35}\b", "a Google API key", flags=_CASE, gate=("aiza",)),
+        case_sensitive=True,
+        ),
+    rule("privacy.cloud-credential-3", "cloud_credential", "high", r"\bAIza[0-9A-Za-z_-]{35}\b", "a Google API key", case_sensitive=True),
     rule(
-        "cloud_credential",
+        "privacy.cloud-credential-4", "cloud_credential",
         "high",
         r"\bAccountKey=[A-Za-z0-9+/]{80,}={0,2}",
         "an Azure storage account key",
-        flags=_CASE,
-        gate=("accountkey=",),
-    ),
+        case_sensitive=True,
+        ),
     rule(
-        "api_token",
+        "privacy.api-token", "api_token",
         "critical",
         r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255}|glpat-[A-Za-z0-9_-]{20,}"
         r"|xox[abposr]-[A-Za-z0-9-]{10,}|(?:sk|rk)_live_[A-Za-z0-9]{20,}|sk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}"
         r"|hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{36}|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}|SK[0-9a-f]{32}"
         r"|AC[0-9a-f]{32}|key-[0-9a-f]{32}|[0-9a-f]{32}-us\d{1,2})\b",
         "an API token with a known provider format",
-        flags=_CASE,
-        gate=("gh", "github_pat_", "glpat-", "xox", "_live_", "sk-", "hf_", "npm_", "sg.", "sk", "ac", "key-", "-us"),
-    ),
+        case_sensitive=True,
+        ),
     rule(
-        "api_token",
+        "privacy.api-token-2", "api_token",
         "high",
         r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
         "a JSON Web Token",
-        flags=_CASE,
-        gate=("eyj",),
-    ),
+        case_sensitive=True,
+        ),
     rule(
-        "api_token",
+        "privacy.api-token-3", "api_token",
         "high",
         r"https://hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+|https://discord(?:app)?\.com/api/webhooks/\d+/[\w-]+",
         "a chat webhook URL (anyone holding it can post)",
-        flags=_CASE,
-        gate=("hooks.slack.com", "discord"),
-    ),
+        case_sensitive=True,
+        ),
     rule(
-        "password",
+        "privacy.password", "password",
         "high",
-        r"\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@\"'<>]{1,64}:(?!\$\{|\{\{|<|\*+@|password@|pass@|secret@|PASSWORD)[^\s:/@\"'<>]{3,64}@[\w.-]{2,}",
+        r"\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@\"'<>]{1,64}:[^\s:/@\"'<>]{3,64}@[\w.-]{2,}",
         "a URL with a password in it",
-        flags=re.IGNORECASE,
-        gate=("@",),
-    ),
+        case_sensitive=True,
+        # a placeholder where the password goes is documentation, not a leak
+        unless_match=r"://[^\s:/@\"'<>]{1,64}:(?:\$\{|\{\{|\*+@|password@|pass@|secret@|PASSWORD)",
+        ),
 ]
 
 # Keyword assignments: `password = "hunter2"`, `api_key: 'abc…'`, `"token": "…"`. The value must
@@ -258,5 +252,6 @@ SCANNER = Scanner(
         "government_id": "US social security numbers",
         "contact": "personal e-mail addresses and phone numbers",
     },
-    detectors=[*RULES, _keyword_secrets, _payment_cards, _ibans, _ssns, _contact_details],
+    rules=RULES,
+    functions=[_keyword_secrets, _payment_cards, _ibans, _ssns, _contact_details],
 )

@@ -21,7 +21,7 @@ plugin_id = NAME
 
 RULES = [
     rule(
-        "precedence_claim",
+        "scope.precedence-claim", "precedence_claim",
         "high",
         r"\b(?:this|these|the\s+following|my)\s+(?:lesson|rule|instruction|directive|memory|note|guideline|policy)s?\s+"
         r"(?:\w+\s+){0,2}?(?:overrides?|supersedes?|replaces?|takes?\s+(?:precedence|priority)\s+over|outranks?|trumps?|beats?)\s+"
@@ -30,32 +30,18 @@ RULES = [
         r"|\b(?:ignore|disregard|override|discard)\s+(?:any|all|every|other|existing|conflicting)\s+(?:other\s+)?"
         r"(?:lessons?|rules?|memories|instructions|guidelines|policies)\s+(?:that|which)\s+(?:conflict|contradict|disagree)",
         "claims to outrank every other rule or instruction",
-        gate=(
-            "overrid",
-            "supersed",
-            "replace",
-            "precedence",
-            "priority",
-            "outrank",
-            "trump",
-            "beat",
-            "conflict",
-            "contradict",
-            "disagree",
-        ),
         negatable=True,
     ),
     rule(
-        "self_protection",
+        "scope.self-protection", "self_protection",
         "high",
         r"\b(?:never|do\s+not|don'?t|must\s+not)\s+(?:remove|delete|forget|question|override|edit|modify|archive|revoke|report|reveal|mention)\s+"
         r"(?:this|these)\s+(?:lesson|rule|instruction|memory|note|directive)s?\b"
         r"|\b(?:remember|keep|store|retain)\s+(?:this|these)\s+(?:\w+\s+)?(?:forever|permanently|for\s+(?:all|every)\s+(?:future\s+)?(?:tasks?|runs?|sessions?))",
         "tries to make itself permanent or hidden",
-        gate=("this ", "these "),
-    ),
+        ),
     rule(
-        "authority_grant",
+        "scope.authority-grant", "authority_grant",
         "high",
         r"\b(?:you|the\s+agent|agents?|assistants?|i|we)\s+(?:are|is|am|have\s+been|has\s+been)\s+(?:now\s+|hereby\s+|officially\s+)?"
         r"(?:authori[sz]ed|permitted|allowed|entitled|approved|cleared|empowered|granted\s+permission)\s+to\b"
@@ -64,28 +50,10 @@ RULES = [
         r"|\b(?:approved|authori[sz]ed|signed\s+off|sanctioned|mandated)\s+by\s+(?:the\s+)?(?:admin(?:istrator)?s?|CEO|CTO|owner|"
         r"security\s+team|management|operators?|developers?)\b",
         "grants authority or claims an approval no lesson can carry",
-        gate=(
-            "authori",
-            "permitted",
-            "allowed",
-            "entitled",
-            "approved",
-            "cleared",
-            "empowered",
-            "permission",
-            "access",
-            "privilege",
-            "rights",
-            "authority",
-            "control",
-            "signed off",
-            "sanctioned",
-            "mandated",
-        ),
         negatable=True,
     ),
     rule(
-        "universal_scope",
+        "scope.universal-scope", "universal_scope",
         "medium",
         r"\b(?:applies|apply|valid|holds?|use\s+(?:it|this))\s+(?:to|for|in)\s+(?:all|every|any)\s+(?:future\s+)?"
         r"(?:tasks?|agents?|users?|purposes?|runs?|sessions?|conversations?|situations|contexts?|domains?)\b"
@@ -95,7 +63,6 @@ RULES = [
         r"|\bno\s+matter\s+what\s+(?:the\s+)?(?:task|user|instructions?|anyone)\b"
         r"|\bfrom\s+now\s+on\b[^.!?\n]{0,30}?\b(?:always|every|all|never)\b",
         "claims to apply everywhere, beyond the scope it was learned in",
-        gate=("all ", "every", "any ", "regardless", "no matter", "from now on"),
         negatable=True,
     ),
 ]
@@ -127,5 +94,6 @@ SCANNER = Scanner(
         "universal_scope": "claims to apply to every task, agent or user",
         "scope_mismatch": "a universal claim in an item scoped narrower than global",
     },
-    detectors=[*RULES, _scope_mismatch],
+    rules=RULES,
+    functions=[_scope_mismatch],
 )

@@ -31,21 +31,6 @@ _GRADER = words(
     r"examiners?",
     r"markers?",
 )
-# The gate of the rules that name the critic (a speed measure: no such word, no regex run).
-_GRADER_WORDS = (
-    "evaluator",
-    "grader",
-    "judge",
-    "critic",
-    "scorer",
-    "reviewer",
-    "assessor",
-    "rater",
-    "reward model",
-    "examiner",
-    "marker",
-)
-
 _MAX_SCORE = words(
     r"10\s*/\s*10",
     r"10\s+out\s+of\s+10",
@@ -53,90 +38,72 @@ _MAX_SCORE = words(
     r"full\s+marks",
     r"(?:the\s+)?(?:maximum|max|highest|top|perfect)\s+(?:possible\s+)?(?:score|rating|grade|marks?|reward)",
     r"100\s*(?:%|percent)\s+(?:score|correct)",
-    r"an?\s+A\+?(?=\s|$|[.,!])",
+    r"an?\s+A\+?(?:\s|$|[.,!])",
     r"5\s+stars",
 )
 
 RULES = [
     rule(
-        "critic_address",
+        "score.critic-address", "critic_address",
         "high",
         rf"(?:^|[\s(\[{{>])(?:dear|hey|hi|hello|attention|note\s+(?:to|for)(?:\s+the)?|message\s+(?:to|for)(?:\s+the)?|to\s+the)\s+{_GRADER}\b"
         rf"|\b{_GRADER}\s*[,:]\s*(?:please\s+)?(?:give|assign|award|rate|score|mark|grade|consider|note|ignore|accept)\b",
         "speaks directly to the critic or grader",
-        gate=_GRADER_WORDS,
-    ),
+        ),
     rule(
-        "score_demand",
+        "score.score-demand", "score_demand",
         "high",
         rf"\b(?:give|assign|award|rate|score|mark|grade|deserves?|should\s+(?:get|receive|be\s+given)|must\s+(?:get|receive|be\s+given))\b"
         rf"[^.!?\n]{{0,40}}?{_MAX_SCORE}",
         "demands a top score",
-        gate=("10", "full marks", "max", "highest", "top", "perfect", "100", "a+", " a ", "5 stars", "ten"),
         negatable=True,
     ),
     rule(
-        "score_demand",
+        "score.score-demand-2", "score_demand",
         "high",
         rf"\b(?:the\s+)?{_GRADER}\s+(?:should|must|will|has\s+to|is\s+(?:required|instructed)\s+to)\s+(?:\w+\s+){{0,3}}?"
         r"(?:give|assign|award|rate|score|accept|approve|pass|ignore|overlook|disregard)\b",
         "tells the critic what to do",
-        gate=_GRADER_WORDS,
         negatable=True,
     ),
     rule(
-        "criteria_override",
+        "score.criteria-override", "criteria_override",
         "high",
         r"\b(?:ignore|disregard|skip|override|bypass|forget)\s+(?:the\s+|all\s+|any\s+)?(?:scoring|grading|evaluation|rubric|"
         r"marking|assessment|judging|review)(?:\s+(?:criteria|rubric|rules|guidelines|instructions|process))?\b",
         "tells the reader to set the evaluation criteria aside",
-        gate=("scoring", "grading", "evaluation", "rubric", "marking", "assessment", "judging", "review"),
         negatable=True,
     ),
     rule(
-        "unverified_success",
+        "score.unverified-success", "unverified_success",
         "high",
         r"\b(?:always|just|simply)\s+(?:say|claim|report|state|assert|mark|declare|answer|respond)\s+(?:\w+\s+){0,3}?"
         r"(?:success|successful|done|complete|completed|passed|passing|correct|solved|fixed|finished)\b"
         r"|\b(?:report|claim|declare|mark)\s+(?:\w+\s+){0,3}?(?:success|done|complete|passed|solved)\b[^.!?\n]{0,40}?"
         r"\b(?:even\s+if|regardless|whether\s+or\s+not|no\s+matter)\b",
         "teaches the agent to claim success regardless of the outcome",
-        gate=("always", "just", "simply", "report", "claim", "declare", "mark"),
         negatable=True,
     ),
     rule(
-        "unverified_success",
+        "score.unverified-success-2", "unverified_success",
         "high",
         r"\b(?:no\s+need|unnecessary|not\s+necessary|pointless)\s+to\s+(?:run|check|verify|test|validate|execute)\b"
         r"[^.!?\n]{0,40}?\b(?:tests?|results?|output|answer|solution|it)\b",
         "tells the reader to skip verification",
-        gate=("no need", "unnecessary", "not necessary", "pointless"),
         negatable=True,
     ),
     rule(
-        "success_claim",
+        "score.success-claim", "success_claim",
         "medium",
         r"\b(?:all\s+(?:the\s+)?tests\s+(?:have\s+)?(?:pass(?:ed)?|succeeded|are\s+(?:green|passing))|(?:task|solution|answer|work|job)\s+"
         r"(?:is|has\s+been|was)\s+(?:already\s+)?(?:complete(?:d)?|done|finished|solved|verified)"
         r"|(?:verified|guaranteed|proven)\s+(?:to\s+be\s+)?(?:100\s*%\s+)?correct|100\s*%\s+correct|(?:this|the)\s+(?:answer|solution|output)"
         r"\s+is\s+(?:definitely\s+|certainly\s+)?(?:correct|perfect|optimal|flawless))\b",
         "asserts success as a fact, without evidence",
-        gate=(
-            "tests",
-            "complete",
-            "done",
-            "finished",
-            "solved",
-            "verified",
-            "correct",
-            "perfect",
-            "optimal",
-            "flawless",
-        ),
         negatable=True,
     ),
     rule(
-        "check_gaming",
+        "score.check-gaming", "check_gaming",
         "high",
         r"\b(?:modify|edit|change|delete|remove|disable|skip|comment\s+out|weaken|loosen|rewrite|xfail|mark\s+as\s+skipped)\s+"
         r"(?:the\s+|any\s+|all\s+|failing\s+)?(?:unit\s+)?(?:tests?|test\s+cases?|assertions?|asserts?|checks?|validators?|specs?)\b"
@@ -145,7 +112,6 @@ RULES = [
         r"|\bhard-?cod(?:e|ing)\s+(?:the\s+)?(?:expected|test)\s+(?:outputs?|values?|results?|answers?)\b"
         r"|\bspecial-?case\s+(?:the\s+)?(?:test|grader|evaluator)\s+inputs?\b",
         "teaches the agent to game the checks instead of doing the task",
-        gate=("pass", "green", "hardcod", "hard-cod", "hard cod", "special"),
         negatable=True,
     ),
 ]
@@ -161,6 +127,6 @@ SCANNER = Scanner(
         "check_gaming": "edit the tests, hard-code expected outputs, special-case the grader",
         "combined_signals": "several weak signals in one text",
     },
-    detectors=RULES,
+    rules=RULES,
     combine=(2, "combined_signals", "high", "several weak score-manipulation signals together"),
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .detectors import Context, Hit, Scanner, prepare, rule, words
+from .detectors import Context, Hit, Scanner, rule, words
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -43,47 +43,34 @@ _POWERFUL_TOOL = words(
 
 RULES = [
     rule(
-        "tool_grant",
+        "tools.tool-grant", "tool_grant",
         "high",
         rf"\b(?:you|the\s+agent|agents?|assistants?)\s+(?:can|may|are\s+(?:now\s+)?(?:allowed|permitted|authori[sz]ed|free)\s+to|have\s+permission\s+to)\s+"
         rf"(?:\w+\s+){{0,2}}?(?:use|call|run|invoke|execute|access|open|reach)\s+{_POWERFUL_TOOL}\b"
         rf"|\bfeel\s+free\s+to\s+(?:use|call|run|invoke|execute|access)\s+{_POWERFUL_TOOL}\b",
         "grants the agent a powerful tool or unrestricted tool use",
-        gate=("can ", "may ", "allowed", "permitted", "authori", "free to", "permission"),
         negatable=True,
     ),
     rule(
-        "tool_grant",
+        "tools.tool-grant-2", "tool_grant",
         "high",
         r"\b(?:run|execute|call|invoke|install|delete|push|deploy|send|access|use)\b[^.!?\n]{0,50}?\bwithout\s+"
         r"(?:asking|confirmation|confirming|approval|permission|review|checking\s+with|telling|notifying)\b",
         "tells the agent to act without the approval it would otherwise need",
-        gate=("without",),
         negatable=True,
     ),
     rule(
-        "safety_bypass",
+        "tools.safety-bypass", "safety_bypass",
         "critical",
         r"\b(?:disable|turn\s+off|bypass|skip|circumvent|deactivate|switch\s+off|get\s+around|escape)\s+(?:the\s+)?"
         r"(?:sandbox(?:ing)?|safety\s+(?:checks?|filters?|rails)|guardrails?|content\s+filters?|security\s+(?:checks?|controls?|policy)|"
         r"immune\s+scanners?|scanners?|audit(?:ing)?\s+log(?:ging|s)?|approval\s+(?:step|prompts?|checks?)|permission\s+(?:checks?|prompts?)|"
         r"seccomp|landlock|firewall|antivirus|selinux|apparmor)\b",
         "tells the agent to switch off a safety control",
-        gate=(
-            "disable",
-            "turn off",
-            "bypass",
-            "skip",
-            "circumvent",
-            "deactivate",
-            "switch off",
-            "get around",
-            "escape",
-        ),
         negatable=True,
     ),
     rule(
-        "dangerous_shell",
+        "tools.dangerous-shell", "dangerous_shell",
         "critical",
         r"\b(?:curl|wget|iwr|Invoke-WebRequest)\b[^|\n;]{0,200}\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b"
         r"|\b(?:curl|wget)\b[^\n]{0,200}?&&\s*(?:chmod\s+\+x|sh|bash|\./)"
@@ -93,103 +80,43 @@ RULES = [
         r"|\bchmod\s+(?:-R\s+)?(?:777|a\+rwx)\s+/"
         r"|/dev/tcp/|\bnc\s+(?:-\w+\s+)*-e\s+/bin/|\bbash\s+-i\s+>&|\b(?:/bin/)?sh\s+-i\b",
         "a destructive, download-and-run or reverse-shell command",
-        gate=(
-            "curl",
-            "wget",
-            "iwr",
-            "invoke-webrequest",
-            "rm -",
-            "mkfs",
-            "dd if",
-            "(){",
-            "chmod",
-            "/dev/tcp",
-            "nc ",
-            "bash -i",
-            "sh -i",
         ),
-    ),
     rule(
-        "dangerous_shell",
+        "tools.dangerous-shell-2", "dangerous_shell",
         "high",
-        r"\bsudo\s+(?!apt(?:-get)?\s+(?:install|update)\b)\S+|\bsystemctl\s+(?:stop|disable|mask)\b|\bshutdown\s+(?:-h|-r|now)\b"
+        r"\bsudo\s+\S+(?:\s+\S+)?|\bsystemctl\s+(?:stop|disable|mask)\b|\bshutdown\s+(?:-h|-r|now)\b"
         r"|\bipconfig\s+/release\b|\biptables\s+-F\b|\bnetsh\s+\w+\s+set\b|\bkillall\b|\bkill\s+-9\s+-1\b"
         r"|\bcrontab\s+-r\b|\bhistory\s+-c\b|\bchattr\s+\+i\b",
         "a privileged or disruptive system command",
-        gate=(
-            "sudo",
-            "systemctl",
-            "shutdown",
-            "ipconfig",
-            "iptables",
-            "netsh",
-            "killall",
-            "kill -9",
-            "crontab",
-            "history -c",
-            "chattr",
-        ),
         negatable=True,
+        # installing or updating packages with sudo is ordinary setup advice
+        unless_match=r"\bsudo\s+apt(?:-get)?\s+(?:install|update)\b",
     ),
     rule(
-        "sensitive_path",
+        "tools.sensitive-path", "sensitive_path",
         "high",
         r"(?:~|\$HOME|/home/\w+|/root)/\.(?:ssh|aws|gnupg|kube|docker|netrc|git-credentials|pgpass|npmrc|pypirc)\b"
-        r"|\bid_(?:rsa|dsa|ecdsa|ed25519)\b(?!\.pub)|\bauthorized_keys\b|/etc/(?:shadow|sudoers|passwd)\b|/proc/(?:self|\d+)/(?:environ|mem)\b"
+        r"|\bid_(?:rsa|dsa|ecdsa|ed25519)\b(?:\.pub)?|\bauthorized_keys\b|/etc/(?:shadow|sudoers|passwd)\b|/proc/(?:self|\d+)/(?:environ|mem)\b"
         r"|\bopen\s*\(\s*[\"']/etc/hosts[\"']\s*,\s*[\"'][aw]|\b(?:cookies\.(?:txt|sqlite)|Login\s+Data|key[34]\.db|logins\.json|Keychains?)\b|\bwallet\.dat\b",
         "points the agent at credentials or other sensitive files",
-        gate=(
-            "/.",
-            "id_",
-            "authorized_keys",
-            "/etc/",
-            "/proc/",
-            "cookies.",
-            "login data",
-            "key3",
-            "key4",
-            "logins.json",
-            "keychain",
-            "wallet.dat",
-        ),
         negatable=True,
+        unless_match=r"\.pub$",  # a public key is not a secret
     ),
     rule(
-        "credential_dump",
+        "tools.credential-dump", "credential_dump",
         "high",
         r"\b(?:print|echo|dump|log|send|post|upload|export|cat|show|display|list|copy)\s+(?:out\s+)?(?:all\s+)?(?:the\s+)?"
         r"(?:environment(?:\s+variables)?|env\s+vars?|os\.environ|secrets|credentials|api\s+keys|access\s+tokens|tokens|passwords)\b"
         r"|\bprintenv\b|\benv\s*\|\s*(?:curl|nc|base64)\b",
         "tells the agent to reveal environment variables, secrets or credentials",
-        gate=("environ", "env", "secret", "credential", "key", "token", "password"),
         negatable=True,
     ),
     rule(
-        "network_target",
+        "tools.network-target", "network_target",
         "high",
         r"\b(?:send|post|upload|forward|exfiltrate|sync|push|stream|pipe|copy|rsync|scp)\b[^.!?\n]{0,80}?\bto\s+"
         r"(?:https?://|ftp://|s3://|\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?|[\w-]+@[\w.-]+:|[\w.-]+\.(?:ru|cn|xyz|top|tk|onion)\b)",
         "sends data to a host the lesson names",
-        gate=(
-            "://",
-            "@",
-            ".ru",
-            ".cn",
-            ".xyz",
-            ".top",
-            ".tk",
-            ".onion",
-            "0",
-            "1",
-            "2",
-            "3",
-            "4",
-            "5",
-            "6",
-            "7",
-            "8",
-            "9",
-        ),
         negatable=True,
     ),
 ]
@@ -223,7 +150,7 @@ _LOOP_FLOOD = re.compile(
 
 def _dangerous_code(text: str, context: Context) -> Iterator[Hit]:
     """Structural checks over code in the text: exfiltration, download-and-execute, wiping, mining."""
-    lower = context.lower or prepare(text)[0]
+    lower = context.lower or text.lower()
     if not any(marker in lower for marker in _CODE_MARKERS):
         return  # no call, import or shell tool anywhere: nothing here can run
     send = _NET_SEND.search(text)
@@ -285,5 +212,6 @@ SCANNER = Scanner(
         "remote_code_execution": "code that downloads and executes",
         "destructive_code": "code that wipes, encrypts, mines or floods",
     },
-    detectors=[*RULES, _dangerous_code],
+    rules=RULES,
+    functions=[_dangerous_code],
 )

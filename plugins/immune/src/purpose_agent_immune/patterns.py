@@ -1,0 +1,257 @@
+"""Rule patterns for a linear-time engine: RE2 syntax, and the literals every match must contain.
+
+Rules are written in the familiar Python ``re`` syntax minus the features a linear-time engine
+cannot run (lookarounds, backreferences, possessive and atomic groups). :func:`to_re2` parses a
+pattern with the standard library's own parser and writes it back in RE2 syntax, with the
+differences made explicit:
+
+* ``\\w``, ``\\W``, ``\\s``, ``\\S`` and ``\\d`` keep Python's Unicode meaning (RE2's are ASCII);
+* ``\\b`` is RE2's ASCII word boundary, dropped next to a literal that may start or end with a
+  non-ASCII letter (``\\bfür`` would never match in RE2, since ``ü`` is not an ASCII word
+  character); the rule reads a little wider there;
+* ``$`` without multi-line mode also matches before a final newline, as in Python;
+* every group becomes non-capturing (a rule's evidence is its whole match).
+
+:func:`required_literals` walks the same parse tree and returns strings one of which every match
+must contain (case-folded): a sequence needs its most selective required element, an
+alternation needs one of its branches' requirements, an optional element needs nothing. The
+engine finds all rules' literals in one pass and runs only the rules whose literal is present.
+"""
+
+from __future__ import annotations
+
+import re
+from re import _constants as sre  # the standard library's own parser: no second grammar to keep
+from re import _parser as sre_parse
+from typing import Any
+
+#: Python's ``\\w`` for ``str`` patterns (letters, digits of any script, underscore), as an RE2 class body.
+WORD = r"\p{L}\p{N}_"
+#: Python's ``\\s`` for ``str`` patterns (what ``str.isspace`` accepts), as an RE2 class body.
+SPACE = r"\t\n\x{0b}\f\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+#: Python's ``\\d`` for ``str`` patterns, as an RE2 class body.
+DIGIT = r"\p{Nd}"
+
+_CATEGORY = {
+    sre.CATEGORY_WORD: (WORD, False),
+    sre.CATEGORY_NOT_WORD: (WORD, True),
+    sre.CATEGORY_SPACE: (SPACE, False),
+    sre.CATEGORY_NOT_SPACE: (SPACE, True),
+    sre.CATEGORY_DIGIT: (DIGIT, False),
+    sre.CATEGORY_NOT_DIGIT: (DIGIT, True),
+}
+_SPECIAL = set(r"\.^$|?*+()[]{}")
+_CLASS_SPECIAL = set(r"\]^-[")
+
+
+class PatternError(ValueError):
+    """A pattern uses a feature a linear-time engine cannot run; the message says what to use instead."""
+
+
+def parse(pattern: str, ignore_case: bool = True) -> Any:
+    """The standard library's parse tree of ``pattern`` (raises :class:`PatternError` on bad syntax)."""
+    try:
+        return sre_parse.parse(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error as exc:
+        raise PatternError(f"not a valid regular expression ({exc})") from None
+
+
+def to_re2(pattern: str, ignore_case: bool = True) -> str:
+    """``pattern`` (Python ``re`` syntax without lookarounds or backreferences) in RE2 syntax."""
+    tree = parse(pattern, ignore_case)
+    flags = tree.state.flags
+    prefix = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)) if flags & bit)
+    body = _seq(list(tree), bool(flags & re.MULTILINE))
+    return f"(?{prefix}){body}" if prefix else body
+
+
+def _seq(items: list[tuple[Any, Any]], multiline: bool) -> str:
+    out = []
+    for index, (op, av) in enumerate(items):
+        if op is sre.AT and av is sre.AT_BOUNDARY:
+            before = items[index - 1] if index else None
+            after = items[index + 1] if index + 1 < len(items) else None
+            if _non_ascii_edge(after, first=True) or _non_ascii_edge(before, first=False):
+                continue
+        out.append(_item(op, av, multiline))
+    return "".join(out)
+
+
+def _item(op: Any, av: Any, multiline: bool) -> str:
+    if op is sre.LITERAL:
+        return _literal(av)
+    if op is sre.NOT_LITERAL:
+        return f"[^{_class_char(av)}]"
+    if op is sre.ANY:
+        return "."
+    if op is sre.IN:
+        return _class(av)
+    if op is sre.BRANCH:
+        return "(?:" + "|".join(_seq(list(branch), multiline) for branch in av[1]) + ")"
+    if op is sre.SUBPATTERN:
+        _group, add, remove, sub = av
+        flags = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)) if add & bit)
+        off = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)) if remove & bit)
+        spec = flags + (f"-{off}" if off else "")
+        return f"(?{spec}:{_seq(list(sub), multiline)})"
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+        low, high, sub = av
+        if high is not sre.MAXREPEAT and high > 1000:
+            raise PatternError(f"a repetition of at most {high} is longer than RE2 allows (1000); bound it by 1000")
+        body = _seq(list(sub), multiline)
+        if len(sub) != 1 or sub[0][0] not in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN, sre.SUBPATTERN):
+            body = f"(?:{body})"
+        if (low, high) == (0, sre.MAXREPEAT):
+            quantifier = "*"
+        elif (low, high) == (1, sre.MAXREPEAT):
+            quantifier = "+"
+        elif (low, high) == (0, 1):
+            quantifier = "?"
+        elif high is sre.MAXREPEAT:
+            quantifier = f"{{{low},}}"
+        elif low == high:
+            quantifier = f"{{{low}}}"
+        else:
+            quantifier = f"{{{low},{high}}}"
+        return body + quantifier + ("?" if op is sre.MIN_REPEAT else "")
+    if op is sre.AT:
+        if av in (sre.AT_BEGINNING, sre.AT_BEGINNING_LINE):
+            return "^"
+        if av is sre.AT_BEGINNING_STRING:
+            return r"\A"
+        if av in (sre.AT_END, sre.AT_END_LINE):
+            # Python's "$" also matches before a final newline; RE2's only at the very end
+            return "$" if multiline else r"(?:\n?\z)"
+        if av is sre.AT_END_STRING:
+            return r"\z"
+        if av is sre.AT_BOUNDARY:
+            return r"\b"
+        if av is sre.AT_NON_BOUNDARY:
+            return r"\B"
+    if op in (sre.ASSERT, sre.ASSERT_NOT):
+        raise PatternError(
+            "lookarounds ((?=…), (?!…), (?<=…), (?<!…)) cannot run in linear time; use the rule's "
+            "'unless' / 'unless_match' keys, match the context instead of looking at it, or write a detector function"
+        )
+    if op in (sre.GROUPREF, sre.GROUPREF_EXISTS):
+        raise PatternError("backreferences cannot run in linear time; write a detector function instead")
+    raise PatternError(f"the construct {op} is not supported by the rule engine")
+
+
+def _literal(code: int) -> str:
+    char = chr(code)
+    if char in _SPECIAL:
+        return "\\" + char
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{{{code:x}}}"
+    return char
+
+
+def _class_char(code: int) -> str:
+    char = chr(code)
+    if char in _CLASS_SPECIAL:
+        return "\\" + char
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{{{code:x}}}"
+    return char
+
+
+def _class(items: list[tuple[Any, Any]]) -> str:
+    negate = bool(items) and items[0][0] is sre.NEGATE
+    categories = {av for op, av in items if op is sre.CATEGORY}
+    if not negate and any(_CATEGORY[c][0] == _CATEGORY[d][0] and c is not d for c in categories for d in categories):
+        return "(?s:.)"  # [\s\S] and the like: any character, newlines included
+    parts = []
+    for op, av in items[1:] if negate else items:
+        if op is sre.LITERAL:
+            parts.append(_class_char(av))
+        elif op is sre.RANGE:
+            parts.append(f"{_class_char(av[0])}-{_class_char(av[1])}")
+        elif op is sre.CATEGORY:
+            body, negated = _CATEGORY[av]
+            if negated:
+                if len(items) == 1:
+                    return f"[^{body}]"
+                raise PatternError(r"a character class may not mix \W, \S or \D with other items; spell the class out")
+            parts.append(body)
+        else:
+            raise PatternError(f"the class item {op} is not supported by the rule engine")
+    return ("[^" if negate else "[") + "".join(parts) + "]"
+
+
+def _non_ascii_edge(item: tuple[Any, Any] | None, first: bool) -> bool:
+    """True if ``item`` may start (``first``) or end with a non-ASCII letter written as a literal."""
+    if item is None:
+        return False
+    return any(ord(char) > 127 and char.isalnum() for char in _edge_chars(item, first))
+
+
+def _edge_chars(item: tuple[Any, Any], first: bool) -> set[str]:
+    op, av = item
+    if op is sre.LITERAL:
+        return {chr(av)}
+    if op is sre.IN:
+        return {chr(v) for o, v in av if o is sre.LITERAL}
+    if op is sre.BRANCH:
+        chars: set[str] = set()
+        for branch in av[1]:
+            if branch:
+                chars |= _edge_chars(branch[0] if first else branch[-1], first)
+        return chars
+    if op is sre.SUBPATTERN and av[3]:
+        sub = list(av[3])
+        return _edge_chars(sub[0] if first else sub[-1], first)
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[2]:
+        sub = list(av[2])
+        return _edge_chars(sub[0] if first else sub[-1], first)
+    return set()
+
+
+# ------------------------------------------------------------------ required literals (gates)
+
+
+def required_literals(pattern: str, ignore_case: bool = True) -> frozenset[str] | None:
+    """Case-folded strings one of which every match of ``pattern`` contains; ``None`` if there are none.
+
+    A caller may skip the pattern on a text whose case-folded form contains none of them.
+    """
+    found = _required(list(parse(pattern, ignore_case)))
+    return frozenset(found) if found else None
+
+
+def _required(items: list[tuple[Any, Any]]) -> set[str] | None:
+    candidates: list[set[str]] = []
+    run: list[str] = []
+    for op, av in items:
+        if op is sre.LITERAL:
+            run.append(chr(av))
+            continue
+        if op is sre.AT:
+            continue  # zero-width: the literal run goes on across it
+        if run:
+            candidates.append({"".join(run).casefold()})
+            run = []
+        needed: set[str] | None = None
+        if op is sre.SUBPATTERN:
+            needed = _required(list(av[3]))
+        elif op is sre.BRANCH:
+            union: set[str] = set()
+            for branch in av[1]:
+                one = _required(list(branch))
+                if one is None:
+                    union = set()
+                    break
+                union |= one
+            needed = union or None
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            needed = _required(list(av[2]))
+        elif op is sre.IN and len(av) == 1 and av[0][0] is sre.LITERAL:
+            needed = {chr(av[0][1]).casefold()}
+        if needed:
+            candidates.append(needed)
+    if run:
+        candidates.append({"".join(run).casefold()})
+    if not candidates:
+        return None
+    # the most selective requirement: its shortest string is longest, then the fewest strings
+    return max(candidates, key=lambda strings: (min(len(s.strip()) for s in strings), -len(strings)))

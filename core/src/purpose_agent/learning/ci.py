@@ -135,6 +135,10 @@ class MemoryCI:
         """Carry every :meth:`unfinished` item on through screening and replay (called when a team
         opens its memory); return the items in their new state."""
         pending = self.unfinished()
+        if pending and not self.kernel.scanners():
+            # Nothing can screen a candidate now; leave those waiting (their reason says why)
+            # rather than rewrite each one at every open.
+            pending = [item for item in pending if item.status != MemoryStatus.CANDIDATE]
         return self.process(pending) if pending else []
 
     def replay(self, item: MemoryItem, promoted_texts: Sequence[str] = ()) -> MemoryItem:

@@ -15,7 +15,7 @@ import pytest
 from purpose_agent.models import ScanRequest
 from purpose_agent_immune import injection, privacy, rulefiles, scope, score, tools
 from purpose_agent_immune.detectors import Context, Rule, rule_set
-from purpose_agent_immune.patterns import PatternError, required_literals, to_re2
+from purpose_agent_immune.patterns import PatternError, gate, required_literals, to_re2
 
 RULES = injection.SCANNER.loaded_rules()
 ALL_SCANNERS = (injection, score, tools, privacy, scope)
@@ -117,6 +117,10 @@ def test_required_literals_follow_the_pattern_structure() -> None:
     assert required_literals(r"(?:ignore|skip)\s+it") == {"ignore", "skip"}
     assert required_literals(r"(?:please\s+)?x") == {"x"}
     assert required_literals(r"a?b?") is None
+    assert gate(r"\bignore\s+all\s+previous|forget\s+it") == (
+        (frozenset({"previous"}), frozenset({"ignore"})),
+        (frozenset({"forget"}), frozenset({"it"})),
+    )
 
 
 def test_gates_never_hide_a_match() -> None:

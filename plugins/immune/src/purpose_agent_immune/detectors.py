@@ -12,9 +12,10 @@ hits into :class:`purpose_agent.models.Finding` objects.
 
 Linear time: every rule pattern runs on RE2 (``google-re2``), whose matching time is linear in
 the length of the text whatever the pattern. The rules a text can possibly match are chosen
-first: :func:`.patterns.required_literals` gives, for each pattern, strings one of which every
-match contains; one RE2 set search finds which of all those strings occur in the text, and only
-the rules with a present string run (:class:`RuleSet`).
+first: :func:`.patterns.gate` gives, for each pattern, the literal strings a matching text must
+contain (per top-level alternative, one of each of its two most selective required elements);
+one RE2 set search finds which of all those strings occur in the text, and only the rules whose
+gate holds run (:class:`RuleSet`).
 
 Only the standard library is imported at module level: RE2 and the models (pydantic) are
 imported on the first scan, so discovering and listing the plugins stays cheap.
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .patterns import PatternError, required_literals, to_re2
+from .patterns import Gate, PatternError, gate, to_re2
 
 #: Severity names in increasing order; the index is the rank.
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
@@ -188,21 +189,28 @@ class Rule:
             object.__setattr__(self, "_compiled_forms", compiled)
         return compiled  # type: ignore[return-value]
 
-    def literals(self) -> frozenset[str] | None:
-        """Case-folded strings one of which every match contains (``None``: the rule always runs)."""
-        cached = self.__dict__.get("_literals", False)
+    def gate(self) -> Gate | None:
+        """The literals a text needs for this rule to match (:func:`.patterns.gate`; ``None``: always runs)."""
+        cached = self.__dict__.get("_gate", False)
         if cached is False:
             try:
-                cached = required_literals(self.pattern, ignore_case=not self.case_sensitive)
+                cached = gate(self.pattern, ignore_case=not self.case_sensitive)
             except PatternError as exc:
                 raise PatternError(f"rule {self.id}: {exc}") from None
-            object.__setattr__(self, "_literals", cached)
+            object.__setattr__(self, "_gate", cached)
         return cached  # type: ignore[return-value]
+
+    def literals(self) -> frozenset[str] | None:
+        """Every literal of the rule's gate (``None``: the rule always runs)."""
+        rule_gate = self.gate()
+        if rule_gate is None:
+            return None
+        return frozenset(literal for alternative in rule_gate for clause in alternative for literal in clause)
 
     def compile(self) -> None:
         """Compile every pattern of the rule now (raises :class:`PatternError` naming the rule)."""
         self._compiled()
-        self.literals()
+        self.gate()
 
     # ------------------------------------------------------------------ matching
 
@@ -290,22 +298,21 @@ class RuleSet:
         self.rules = tuple(rules)
         for one in self.rules:
             one.compile()
-        literal_index: dict[str, int] = {}
-        #: per literal (by index in the set): the positions of the rules it lets run
-        self._rules_of: list[list[int]] = []
+        #: per literal: the positions of the rules whose gate mentions it
+        self._rules_of: dict[str, list[int]] = {}
+        self._gates: list[Gate | None] = []
         self._always: list[int] = []
         for position, one in enumerate(self.rules):
-            literals = one.literals()
-            if literals is None:
+            rule_gate = one.gate()
+            self._gates.append(rule_gate)
+            if rule_gate is None:
                 self._always.append(position)
                 continue
-            for literal in literals:
-                index = literal_index.get(literal)
-                if index is None:
-                    index = literal_index[literal] = len(self._rules_of)
-                    self._rules_of.append([])
-                self._rules_of[index].append(position)
-        self.literals = tuple(literal_index)
+            for literal in sorted(one.literals() or ()):
+                positions = self._rules_of.setdefault(literal, [])
+                if not positions or positions[-1] != position:
+                    positions.append(position)
+        self.literals = tuple(self._rules_of)
         options = re2.Options()
         options.max_mem = _RE2_MAX_MEM
         options.log_errors = False
@@ -316,13 +323,26 @@ class RuleSet:
                 self._set.Add(re2.escape(literal))
             self._set.Compile()
 
+    def found(self, folded: str) -> set[str]:
+        """The literals of all gates that occur in ``folded`` (one RE2 pass)."""
+        if self._set is None or not folded:
+            return set()
+        return {self.literals[index] for index in self._set.Match(folded) or ()}
+
     def candidates(self, folded: str) -> list[Rule]:
-        """The rules that may match a text whose ``str.casefold()`` is ``folded``, in rule order."""
-        chosen = set(self._always)
-        if self._set is not None and folded:
-            for index in self._set.Match(folded) or ():
-                chosen.update(self._rules_of[index])
-        return [self.rules[position] for position in sorted(chosen)]
+        """The rules whose gate holds on a text whose ``str.casefold()`` is ``folded``, in rule order."""
+        found = self.found(folded)
+        touched = set(self._always)
+        for literal in found:
+            touched.update(self._rules_of[literal])
+        chosen = []
+        for position in sorted(touched):
+            rule_gate = self._gates[position]
+            if rule_gate is None or any(
+                all(not clause.isdisjoint(found) for clause in alternative) for alternative in rule_gate
+            ):
+                chosen.append(self.rules[position])
+        return chosen
 
 
 # Compiled rule sets, keyed by the identity of the rule tuple they were built from.

@@ -575,8 +575,6 @@ def _repeated_tokens(text: str, context: Context) -> Iterator[Hit]:
         )
 
 
-
-
 # ------------------------------------------------------------------ the scanner
 
 CATEGORIES = {

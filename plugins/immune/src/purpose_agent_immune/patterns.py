@@ -14,8 +14,9 @@ differences made explicit:
 
 :func:`required_literals` walks the same parse tree and returns strings one of which every match
 must contain (case-folded): a sequence needs its most selective required element, an
-alternation needs one of its branches' requirements, an optional element needs nothing. The
-engine finds all rules' literals in one pass and runs only the rules whose literal is present.
+alternation needs one of its branches' requirements, an optional element needs nothing.
+:func:`gate` keeps the top-level alternatives apart and two required elements of each. The
+engine finds all rules' literals in one pass and runs only the rules whose gate holds.
 """
 
 from __future__ import annotations
@@ -215,11 +216,51 @@ def required_literals(pattern: str, ignore_case: bool = True) -> frozenset[str] 
 
     A caller may skip the pattern on a text whose case-folded form contains none of them.
     """
-    found = _required(list(parse(pattern, ignore_case)))
+    found = _best(_clauses(list(parse(pattern, ignore_case))))
     return frozenset(found) if found else None
 
 
-def _required(items: list[tuple[Any, Any]]) -> set[str] | None:
+#: A gate: alternatives, each a conjunction of clauses, each clause a set of literals one of
+#: which must occur. ``None`` means the pattern may match any text.
+Gate = tuple[tuple[frozenset[str], ...], ...]
+
+#: How many clauses of one alternative a gate keeps (the most selective ones).
+CLAUSES_PER_ALTERNATIVE = 2
+
+
+def gate(pattern: str, ignore_case: bool = True) -> Gate | None:
+    """The literals a text needs for ``pattern`` to match it, as alternatives of conjunctions.
+
+    The top-level alternatives of the pattern are kept apart (``a…b|c…d`` needs a and b, or c
+    and d), and within each the :data:`CLAUSES_PER_ALTERNATIVE` most selective required elements
+    are kept: a rule then runs only on a text that holds a literal of every clause of one of its
+    alternatives, which is far rarer than holding one literal of one clause.
+    """
+    items = [item for item in parse(pattern, ignore_case) if item[0] is not sre.AT]
+    while len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+        items = [item for item in items[0][1][3] if item[0] is not sre.AT]
+    branches = items[0][1][1] if len(items) == 1 and items[0][0] is sre.BRANCH else [items]
+    alternatives = []
+    for branch in branches:
+        clauses = _clauses(list(branch))
+        if not clauses:
+            return None
+        ranked = sorted(clauses, key=_selectivity, reverse=True)[:CLAUSES_PER_ALTERNATIVE]
+        alternatives.append(tuple(frozenset(clause) for clause in ranked))
+    return tuple(alternatives)
+
+
+def _selectivity(strings: set[str]) -> tuple[int, int]:
+    """Longer shortest string first, then fewer strings."""
+    return (min(len(s.strip()) for s in strings), -len(strings))
+
+
+def _best(clauses: list[set[str]]) -> set[str] | None:
+    return max(clauses, key=_selectivity) if clauses else None
+
+
+def _clauses(items: list[tuple[Any, Any]]) -> list[set[str]]:
+    """Every required element of a sequence, as a set of literals one of which a match contains."""
     candidates: list[set[str]] = []
     run: list[str] = []
     for op, av in items:
@@ -233,25 +274,22 @@ def _required(items: list[tuple[Any, Any]]) -> set[str] | None:
             run = []
         needed: set[str] | None = None
         if op is sre.SUBPATTERN:
-            needed = _required(list(av[3]))
+            needed = _best(_clauses(list(av[3])))
         elif op is sre.BRANCH:
             union: set[str] = set()
             for branch in av[1]:
-                one = _required(list(branch))
+                one = _best(_clauses(list(branch)))
                 if one is None:
                     union = set()
                     break
                 union |= one
             needed = union or None
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-            needed = _required(list(av[2]))
+            needed = _best(_clauses(list(av[2])))
         elif op is sre.IN and len(av) == 1 and av[0][0] is sre.LITERAL:
             needed = {chr(av[0][1]).casefold()}
         if needed:
             candidates.append(needed)
     if run:
         candidates.append({"".join(run).casefold()})
-    if not candidates:
-        return None
-    # the most selective requirement: its shortest string is longest, then the fewest strings
-    return max(candidates, key=lambda strings: (min(len(s.strip()) for s in strings), -len(strings)))
+    return candidates

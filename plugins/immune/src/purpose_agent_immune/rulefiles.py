@@ -119,7 +119,9 @@ def expand(pattern: str, vocabulary: Mapping[str, str], where: str) -> str:
         name = match.group(1)
         if name not in vocabulary:
             known = ", ".join(sorted(vocabulary))
-            raise RuleFileError(f"{where}: {{{name}}} is not a vocabulary; define it in vocabulary.toml (known: {known})")
+            raise RuleFileError(
+                f"{where}: {{{name}}} is not a vocabulary; define it in vocabulary.toml (known: {known})"
+            )
         return vocabulary[name]
 
     return _REFERENCE.sub(substitute, pattern)
@@ -130,7 +132,9 @@ def load_family(path: Path, vocabulary: Mapping[str, str]) -> list[Rule]:
     data = _read(path)
     unknown_top = set(data) - {"family", "description", "rules"}
     if unknown_top:
-        raise RuleFileError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown_top))}; use family, description, rules")
+        raise RuleFileError(
+            f"{path}: unknown top-level key(s) {', '.join(sorted(unknown_top))}; use family, description, rules"
+        )
     entries = data.get("rules", [])
     if not isinstance(entries, list) or not entries:
         raise RuleFileError(f"{path}: no [[rules]] tables; a family file holds at least one rule")
@@ -139,7 +143,9 @@ def load_family(path: Path, vocabulary: Mapping[str, str]) -> list[Rule]:
         where = f"{path.name}, rule {entry.get('id', f'#{number}')!s}"
         unknown = set(entry) - set(_RULE_KEYS)
         if unknown:
-            raise RuleFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(_RULE_KEYS)}")
+            raise RuleFileError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(_RULE_KEYS)}"
+            )
         missing = [key for key in _REQUIRED if key not in entry]
         if missing:
             raise RuleFileError(f"{where}: missing {', '.join(missing)}")
@@ -153,7 +159,9 @@ def load_family(path: Path, vocabulary: Mapping[str, str]) -> list[Rule]:
                 raise RuleFileError(f"{where}: {key} must be one of {', '.join(SEVERITIES)}, got {entry[key]!r}")
         bad_sources = set(entry.get("sources", [])) - _SOURCES
         if bad_sources:
-            raise RuleFileError(f"{where}: unknown source(s) {', '.join(sorted(bad_sources))}; use {', '.join(sorted(_SOURCES))}")
+            raise RuleFileError(
+                f"{where}: unknown source(s) {', '.join(sorted(bad_sources))}; use {', '.join(sorted(_SOURCES))}"
+            )
         for key in ("match", "no_match"):
             if not all(isinstance(example, str) and example for example in entry.get(key, [])):
                 raise RuleFileError(f"{where}: {key} must be a list of non-empty strings")
@@ -195,7 +203,9 @@ def load_rules(scanner: str) -> tuple[Rule, ...]:
             continue
         for one in load_family(path, vocabulary):
             if one.id in seen:
-                raise RuleFileError(f"rule id {one.id} is used twice ({seen[one.id]} and {path.name}); ids must be unique")
+                raise RuleFileError(
+                    f"rule id {one.id} is used twice ({seen[one.id]} and {path.name}); ids must be unique"
+                )
             seen[one.id] = path.name
             rules.append(one)
     if not rules:

@@ -21,7 +21,8 @@ plugin_id = NAME
 
 RULES = [
     rule(
-        "scope.precedence-claim", "precedence_claim",
+        "scope.precedence-claim",
+        "precedence_claim",
         "high",
         r"\b(?:this|these|the\s+following|my)\s+(?:lesson|rule|instruction|directive|memory|note|guideline|policy)s?\s+"
         r"(?:\w+\s+){0,2}?(?:overrides?|supersedes?|replaces?|takes?\s+(?:precedence|priority)\s+over|outranks?|trumps?|beats?)\s+"
@@ -33,15 +34,17 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "scope.self-protection", "self_protection",
+        "scope.self-protection",
+        "self_protection",
         "high",
         r"\b(?:never|do\s+not|don'?t|must\s+not)\s+(?:remove|delete|forget|question|override|edit|modify|archive|revoke|report|reveal|mention)\s+"
         r"(?:this|these)\s+(?:lesson|rule|instruction|memory|note|directive)s?\b"
         r"|\b(?:remember|keep|store|retain)\s+(?:this|these)\s+(?:\w+\s+)?(?:forever|permanently|for\s+(?:all|every)\s+(?:future\s+)?(?:tasks?|runs?|sessions?))",
         "tries to make itself permanent or hidden",
-        ),
+    ),
     rule(
-        "scope.authority-grant", "authority_grant",
+        "scope.authority-grant",
+        "authority_grant",
         "high",
         r"\b(?:you|the\s+agent|agents?|assistants?|i|we)\s+(?:are|is|am|have\s+been|has\s+been)\s+(?:now\s+|hereby\s+|officially\s+)?"
         r"(?:authori[sz]ed|permitted|allowed|entitled|approved|cleared|empowered|granted\s+permission)\s+to\b"
@@ -53,7 +56,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "scope.universal-scope", "universal_scope",
+        "scope.universal-scope",
+        "universal_scope",
         "medium",
         r"\b(?:applies|apply|valid|holds?|use\s+(?:it|this))\s+(?:to|for|in)\s+(?:all|every|any)\s+(?:future\s+)?"
         r"(?:tasks?|agents?|users?|purposes?|runs?|sessions?|conversations?|situations|contexts?|domains?)\b"

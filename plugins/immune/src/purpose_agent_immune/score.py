@@ -44,14 +44,16 @@ _MAX_SCORE = words(
 
 RULES = [
     rule(
-        "score.critic-address", "critic_address",
+        "score.critic-address",
+        "critic_address",
         "high",
         rf"(?:^|[\s(\[{{>])(?:dear|hey|hi|hello|attention|note\s+(?:to|for)(?:\s+the)?|message\s+(?:to|for)(?:\s+the)?|to\s+the)\s+{_GRADER}\b"
         rf"|\b{_GRADER}\s*[,:]\s*(?:please\s+)?(?:give|assign|award|rate|score|mark|grade|consider|note|ignore|accept)\b",
         "speaks directly to the critic or grader",
-        ),
+    ),
     rule(
-        "score.score-demand", "score_demand",
+        "score.score-demand",
+        "score_demand",
         "high",
         rf"\b(?:give|assign|award|rate|score|mark|grade|deserves?|should\s+(?:get|receive|be\s+given)|must\s+(?:get|receive|be\s+given))\b"
         rf"[^.!?\n]{{0,40}}?{_MAX_SCORE}",
@@ -59,7 +61,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "score.score-demand-2", "score_demand",
+        "score.score-demand-2",
+        "score_demand",
         "high",
         rf"\b(?:the\s+)?{_GRADER}\s+(?:should|must|will|has\s+to|is\s+(?:required|instructed)\s+to)\s+(?:\w+\s+){{0,3}}?"
         r"(?:give|assign|award|rate|score|accept|approve|pass|ignore|overlook|disregard)\b",
@@ -67,7 +70,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "score.criteria-override", "criteria_override",
+        "score.criteria-override",
+        "criteria_override",
         "high",
         r"\b(?:ignore|disregard|skip|override|bypass|forget)\s+(?:the\s+|all\s+|any\s+)?(?:scoring|grading|evaluation|rubric|"
         r"marking|assessment|judging|review)(?:\s+(?:criteria|rubric|rules|guidelines|instructions|process))?\b",
@@ -75,7 +79,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "score.unverified-success", "unverified_success",
+        "score.unverified-success",
+        "unverified_success",
         "high",
         r"\b(?:always|just|simply)\s+(?:say|claim|report|state|assert|mark|declare|answer|respond)\s+(?:\w+\s+){0,3}?"
         r"(?:success|successful|done|complete|completed|passed|passing|correct|solved|fixed|finished)\b"
@@ -85,7 +90,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "score.unverified-success-2", "unverified_success",
+        "score.unverified-success-2",
+        "unverified_success",
         "high",
         r"\b(?:no\s+need|unnecessary|not\s+necessary|pointless)\s+to\s+(?:run|check|verify|test|validate|execute)\b"
         r"[^.!?\n]{0,40}?\b(?:tests?|results?|output|answer|solution|it)\b",
@@ -93,7 +99,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "score.success-claim", "success_claim",
+        "score.success-claim",
+        "success_claim",
         "medium",
         r"\b(?:all\s+(?:the\s+)?tests\s+(?:have\s+)?(?:pass(?:ed)?|succeeded|are\s+(?:green|passing))|(?:task|solution|answer|work|job)\s+"
         r"(?:is|has\s+been|was)\s+(?:already\s+)?(?:complete(?:d)?|done|finished|solved|verified)"
@@ -103,7 +110,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "score.check-gaming", "check_gaming",
+        "score.check-gaming",
+        "check_gaming",
         "high",
         r"\b(?:modify|edit|change|delete|remove|disable|skip|comment\s+out|weaken|loosen|rewrite|xfail|mark\s+as\s+skipped)\s+"
         r"(?:the\s+|any\s+|all\s+|failing\s+)?(?:unit\s+)?(?:tests?|test\s+cases?|assertions?|asserts?|checks?|validators?|specs?)\b"

@@ -43,7 +43,8 @@ _POWERFUL_TOOL = words(
 
 RULES = [
     rule(
-        "tools.tool-grant", "tool_grant",
+        "tools.tool-grant",
+        "tool_grant",
         "high",
         rf"\b(?:you|the\s+agent|agents?|assistants?)\s+(?:can|may|are\s+(?:now\s+)?(?:allowed|permitted|authori[sz]ed|free)\s+to|have\s+permission\s+to)\s+"
         rf"(?:\w+\s+){{0,2}}?(?:use|call|run|invoke|execute|access|open|reach)\s+{_POWERFUL_TOOL}\b"
@@ -52,7 +53,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "tools.tool-grant-2", "tool_grant",
+        "tools.tool-grant-2",
+        "tool_grant",
         "high",
         r"\b(?:run|execute|call|invoke|install|delete|push|deploy|send|access|use)\b[^.!?\n]{0,50}?\bwithout\s+"
         r"(?:asking|confirmation|confirming|approval|permission|review|checking\s+with|telling|notifying)\b",
@@ -60,7 +62,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "tools.safety-bypass", "safety_bypass",
+        "tools.safety-bypass",
+        "safety_bypass",
         "critical",
         r"\b(?:disable|turn\s+off|bypass|skip|circumvent|deactivate|switch\s+off|get\s+around|escape)\s+(?:the\s+)?"
         r"(?:sandbox(?:ing)?|safety\s+(?:checks?|filters?|rails)|guardrails?|content\s+filters?|security\s+(?:checks?|controls?|policy)|"
@@ -70,7 +73,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "tools.dangerous-shell", "dangerous_shell",
+        "tools.dangerous-shell",
+        "dangerous_shell",
         "critical",
         r"\b(?:curl|wget|iwr|Invoke-WebRequest)\b[^|\n;]{0,200}\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b"
         r"|\b(?:curl|wget)\b[^\n]{0,200}?&&\s*(?:chmod\s+\+x|sh|bash|\./)"
@@ -80,9 +84,10 @@ RULES = [
         r"|\bchmod\s+(?:-R\s+)?(?:777|a\+rwx)\s+/"
         r"|/dev/tcp/|\bnc\s+(?:-\w+\s+)*-e\s+/bin/|\bbash\s+-i\s+>&|\b(?:/bin/)?sh\s+-i\b",
         "a destructive, download-and-run or reverse-shell command",
-        ),
+    ),
     rule(
-        "tools.dangerous-shell-2", "dangerous_shell",
+        "tools.dangerous-shell-2",
+        "dangerous_shell",
         "high",
         r"\bsudo\s+\S+(?:\s+\S+)?|\bsystemctl\s+(?:stop|disable|mask)\b|\bshutdown\s+(?:-h|-r|now)\b"
         r"|\bipconfig\s+/release\b|\biptables\s+-F\b|\bnetsh\s+\w+\s+set\b|\bkillall\b|\bkill\s+-9\s+-1\b"
@@ -93,7 +98,8 @@ RULES = [
         unless_match=r"\bsudo\s+apt(?:-get)?\s+(?:install|update)\b",
     ),
     rule(
-        "tools.sensitive-path", "sensitive_path",
+        "tools.sensitive-path",
+        "sensitive_path",
         "high",
         r"(?:~|\$HOME|/home/\w+|/root)/\.(?:ssh|aws|gnupg|kube|docker|netrc|git-credentials|pgpass|npmrc|pypirc)\b"
         r"|\bid_(?:rsa|dsa|ecdsa|ed25519)\b(?:\.pub)?|\bauthorized_keys\b|/etc/(?:shadow|sudoers|passwd)\b|/proc/(?:self|\d+)/(?:environ|mem)\b"
@@ -103,7 +109,8 @@ RULES = [
         unless_match=r"\.pub$",  # a public key is not a secret
     ),
     rule(
-        "tools.credential-dump", "credential_dump",
+        "tools.credential-dump",
+        "credential_dump",
         "high",
         r"\b(?:print|echo|dump|log|send|post|upload|export|cat|show|display|list|copy)\s+(?:out\s+)?(?:all\s+)?(?:the\s+)?"
         r"(?:environment(?:\s+variables)?|env\s+vars?|os\.environ|secrets|credentials|api\s+keys|access\s+tokens|tokens|passwords)\b"
@@ -112,7 +119,8 @@ RULES = [
         negatable=True,
     ),
     rule(
-        "tools.network-target", "network_target",
+        "tools.network-target",
+        "network_target",
         "high",
         r"\b(?:send|post|upload|forward|exfiltrate|sync|push|stream|pipe|copy|rsync|scp)\b[^.!?\n]{0,80}?\bto\s+"
         r"(?:https?://|ftp://|s3://|\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?|[\w-]+@[\w.-]+:|[\w.-]+\.(?:ru|cn|xyz|top|tk|onion)\b)",

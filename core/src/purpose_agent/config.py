@@ -21,7 +21,7 @@ import copy
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,56 @@ DEFAULTS: dict[str, Any] = {
     "plugins": {},
 }
 
-_KERNEL_KEYS: dict[str, type | tuple[type, ...]] = {"strict": bool, "plugins": list}
+
+
+@dataclass(frozen=True)
+class KeyType:
+    """What a key the kernel owns accepts: a check, and the words an error uses for it."""
+
+    words: str
+    accepts: Callable[[Any], bool]
+
+
+def _is_text(value: Any) -> bool:
+    # NUL cannot reach a file name or most C APIs; other control characters are never intended.
+    return isinstance(value, str) and bool(value.strip()) and not any(c < " " or c == "\x7f" for c in value)
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_text(item) for item in value)
+
+
+BOOLEAN = KeyType("boolean (true or false)", lambda value: isinstance(value, bool))
+NAME = KeyType("non-empty string without control characters", _is_text)
+PATH = KeyType("non-empty path string without control characters", _is_text)
+NAME_LIST = KeyType("list of non-empty strings", _is_text_list)
+PLUGIN_IDS = KeyType("list of plugin ids (strings)", _is_text_list)
+# bool is an int in Python; ``true`` is never meant as a number. NaN fails the comparison.
+SECONDS = KeyType("number of seconds above 0 (e.g. 2 or 0.5)",
+                  lambda value: isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"))
+POSITIVE_COUNT = KeyType("whole number above 0 (e.g. 16000)",
+                         lambda value: isinstance(value, int) and not isinstance(value, bool) and value > 0)
+
+#: How long :meth:`purpose_agent.kernel.Kernel.scan` waits for the scanners (``[kernel] scan_timeout_s``).
+DEFAULT_SCAN_TIMEOUT_S = 2.0
+#: How long a scan may take when it calls a scanner for the first time in the process
+#: (``[kernel] scan_warmup_s``): room for one-time preparation such as compiling rules or loading a model.
+DEFAULT_SCAN_WARMUP_S = 30.0
+#: The longest lesson ``teach()`` and memory CI accept (``[memory] max_lesson_chars``): benign agent
+#: lessons in the dev data are 40-500 characters, so 16,000 is generous and still bounds the scan.
+DEFAULT_MAX_LESSON_CHARS = 16_000
+
+#: Every key the kernel itself reads, by section, with the type it must have. Files are checked
+#: against this when they are read, so a wrong value is an error naming the file and the key,
+#: not a traceback wherever the value is first used. A part of the kernel that reads a new key
+#: adds it here (and to docs/configuration.md). Only ``[kernel]`` rejects unknown keys; the
+#: other sections may hold keys for parts that read them without the kernel knowing them.
+KERNEL_KEYS: dict[str, dict[str, KeyType]] = {
+    "kernel": {"strict": BOOLEAN, "plugins": PLUGIN_IDS, "scan_timeout_s": SECONDS, "scan_warmup_s": SECONDS},
+    "memory": {"store": NAME, "path": PATH, "max_lesson_chars": POSITIVE_COUNT},
+    "model": {"default": NAME, "fallback": NAME_LIST, "routing": NAME},
+    "runtime": {"critic": NAME, "checkpoint_path": PATH},
+}
 
 # A key that would hold a credential. Its value must not be written to a file; configure the
 # name of an environment variable instead (e.g. ``api_key_env = "GROQ_API_KEY"``).
@@ -121,6 +170,21 @@ class Config:
         return bool(self.get("kernel.strict", False))
 
     @property
+    def scan_timeout_s(self) -> float:
+        """Seconds a scan may take before the scanners still running are blocking findings."""
+        return float(self.get("kernel.scan_timeout_s", DEFAULT_SCAN_TIMEOUT_S))
+
+    @property
+    def scan_warmup_s(self) -> float:
+        """Seconds a scan may take when it calls a scanner for the first time in the process."""
+        return float(self.get("kernel.scan_warmup_s", DEFAULT_SCAN_WARMUP_S))
+
+    @property
+    def max_lesson_chars(self) -> int:
+        """The longest lesson text ``teach()`` and memory CI accept, in characters."""
+        return int(self.get("memory.max_lesson_chars", DEFAULT_MAX_LESSON_CHARS))
+
+    @property
     def load_only(self) -> list[str] | None:
         """The allowlist of plugin ids, or ``None`` when every installed plugin may load."""
         value = self.get("kernel.plugins")
@@ -136,12 +200,34 @@ class Config:
         return {k: v for k, v in self.plugin_table(plugin_id).items() if k not in RESERVED_PLUGIN_KEYS}
 
     def source_of(self, dotted: str) -> str:
-        """Return where a value came from (``default``, ``user: PATH``, …)."""
-        if dotted in self.sources:
-            return self.sources[dotted]
+        """Return where a value came from (``default``, ``user: PATH``, …).
+
+        For a table, every layer that set one of its values is named: a table written in one
+        file and extended in another comes from both.
+        """
         prefix = dotted + "."
         found = {src for key, src in self.sources.items() if key.startswith(prefix)}
+        if dotted in self.sources and (not found or not isinstance(self.get(dotted), dict)):
+            return self.sources[dotted]
         return ", ".join(sorted(found)) or "default"
+
+    def explain_invalid_settings(self, plugin_id: str, errors: Sequence[Mapping[str, Any]]) -> str:
+        """One sentence for a plugin section its settings model rejected.
+
+        ``errors`` are pydantic's ``ValidationError.errors()``. Each bad key is named with the
+        file it came from (the layer that set *that* key, which may not be the layer that
+        started the section) and the value found there.
+        """
+        problems = []
+        for error in errors:
+            loc = [str(part) for part in error.get("loc", ())]
+            if loc:
+                where = self.source_of(f"plugins.{plugin_id}.{loc[0]}")
+                found = "" if error.get("type") == "missing" else f" = {_shown(error.get('input'))}"
+                problems.append(f"'{'.'.join(loc)}'{found} ({where}): {error.get('msg', 'invalid')}")
+            else:  # a check across keys (e.g. timeout_s above max_timeout_s)
+                problems.append(f"{error.get('msg', 'invalid')} ({self.source_of(f'plugins.{plugin_id}')})")
+        return f"invalid configuration in [plugins.{plugin_id}]: {'; '.join(problems)}"
 
     def activation(self, plugin_id: str) -> tuple[bool, str]:
         """Decide whether a plugin may load: ``(enabled, reason-if-not)``."""
@@ -195,9 +281,16 @@ def _merge(target: dict[str, Any], layer: Mapping[str, Any], label: str, sources
 def read_toml(path: Path, *, what: str) -> dict[str, Any]:
     """Read a TOML file; raise :class:`ConfigError` with the position and a fix if it is broken."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"the {what} {path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {exc.start} "
+            f"({exc.reason}). Save the file as UTF-8."
+        ) from exc
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -205,45 +298,47 @@ def read_toml(path: Path, *, what: str) -> dict[str, Any]:
             f"the {what} {path} is not valid TOML: {exc}. Fix that line, or move the file away "
             "to run with the other configuration layers only."
         ) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"the {what} {path} is not UTF-8 text: {exc}") from exc
 
 
 def _validate(data: Mapping[str, Any], label: str) -> None:
     """Check the keys the kernel owns; plugin sections are checked by each plugin's model."""
-    kernel = data.get("kernel", {})
-    if not isinstance(kernel, dict):
-        raise ConfigError(f"{label}: 'kernel' must be a table ([kernel]), not {type(kernel).__name__}")
-    for key, value in kernel.items():
-        expected = _KERNEL_KEYS.get(key)
-        if expected is None:
+    for section, keys in KERNEL_KEYS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
             raise ConfigError(
-                f"{label}: unknown key 'kernel.{key}'. Known keys: {', '.join(sorted(_KERNEL_KEYS))}."
+                f"{label}: '{section}' must be a table ([{section}]), not {_shown(table)}. Fix that line."
             )
-        if not isinstance(value, expected):
-            raise ConfigError(
-                f"{label}: 'kernel.{key}' must be a {_type_word(expected)}, not {value!r}"
-            )
-    if "plugins" in kernel and not all(isinstance(p, str) for p in kernel["plugins"]):
-        raise ConfigError(f"{label}: 'kernel.plugins' must be a list of plugin ids (strings)")
+        for key, value in table.items():
+            expected = keys.get(key)
+            if expected is None:
+                if section != "kernel":
+                    continue
+                raise ConfigError(
+                    f"{label}: unknown key 'kernel.{key}'. Known keys: {', '.join(sorted(keys))}."
+                )
+            if not expected.accepts(value):
+                raise ConfigError(
+                    f"{label}: '{section}.{key}' must be a {expected.words}, not {_shown(value)}. Fix that line."
+                )
     plugins = data.get("plugins", {})
     if not isinstance(plugins, dict):
-        raise ConfigError(f"{label}: 'plugins' must be a table of [plugins.<id>] sections")
+        raise ConfigError(f"{label}: 'plugins' must be a table of [plugins.<id>] sections, not {_shown(plugins)}")
     for plugin_id, table in plugins.items():
         if not isinstance(table, dict):
             raise ConfigError(
-                f"{label}: 'plugins.{plugin_id}' must be a table ([plugins.{plugin_id}]), not {table!r}"
+                f"{label}: 'plugins.{plugin_id}' must be a table ([plugins.{plugin_id}]), not {_shown(table)}"
             )
         for key in RESERVED_PLUGIN_KEYS & table.keys():
             if not isinstance(table[key], bool):
                 raise ConfigError(
-                    f"{label}: 'plugins.{plugin_id}.{key}' must be true or false, not {table[key]!r}"
+                    f"{label}: 'plugins.{plugin_id}.{key}' must be true or false, not {_shown(table[key])}"
                 )
 
 
-def _type_word(expected: type | tuple[type, ...]) -> str:
-    words: dict[object, str] = {bool: "boolean (true/false)", list: "list"}
-    return words.get(expected, str(expected))
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as it would be written in TOML-ish form, cut short; ``repr`` escapes control characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _env_plugins(raw: str) -> list[str]:
@@ -340,7 +435,11 @@ def set_value(path: Path, dotted: str, value: Any, *, table: str | None = None) 
     import tomli_w  # only the writing commands need it
 
     check_not_secret(dotted, value)
-    document = read_toml(path, what="config file") if path.is_file() else {}
+    try:
+        exists = path.is_file()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise ConfigError(f"cannot use {str(path)[:200]!r} as a config file: {exc.strerror or exc}") from exc
+    document = read_toml(path, what="config file") if exists else {}
     root = document
     if table is not None:
         root = document.setdefault("tool", {}).setdefault(table, {})
@@ -363,8 +462,11 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` via a synced temporary file and a rename."""
     import tempfile  # pulls in random and shutil; only writers pay for it
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise ConfigError(f"cannot write {str(path)[:200]!r}: {getattr(exc, 'strerror', None) or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)

@@ -339,13 +339,8 @@ class Kernel:
         try:
             record.settings = model.model_validate(section)
         except ValidationError as exc:
-            where = self.config.source_of(f"plugins.{record.id}")
-            details = "; ".join(
-                f"'{'.'.join(str(p) for p in err['loc']) or '(section)'}': {err['msg']}"
-                + (f" (got {err['input']!r})" if err.get("type") != "missing" else "")
-                for err in exc.errors()
-            )
-            self._fail(record, f"invalid configuration in [plugins.{record.id}] ({where}): {details}")
+            # each bad key is blamed on the layer that set it, not the one that began the section
+            self._fail(record, self.config.explain_invalid_settings(record.id, exc.errors()))
             return False
         return True
 

@@ -395,6 +395,14 @@ class SQLiteStore:
             ) from exc
         try:
             yield conn
+        except UnicodeEncodeError as exc:
+            conn.execute("ROLLBACK")
+            # a lone surrogate (e.g. from text decoded with surrogateescape) cannot be stored as UTF-8
+            raise MemoryStoreError(
+                f"nothing was written to {self.path}: the text holds {exc.object[exc.start:exc.end]!r} at "
+                f"character {exc.start}, which is not valid Unicode (a lone surrogate). Remove it, or decode "
+                "the source with errors='replace'."
+            ) from exc
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -8,12 +8,19 @@ are command plugins imported.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import PurposeAgentError
+from ..errors import PluginError, PurposeAgentError
+from ..terminal_text import printable
 from ..version import __version__
 from . import config_cmd, demo_cmd, doctor_cmd, hooks_cmd, memory_cmd, models_cmd, plugins_cmd, run_cmd
+
+#: ``PURPOSE_AGENT_DEBUG=1`` does what ``--debug`` does.
+ENV_DEBUG = "PURPOSE_AGENT_DEBUG"
+#: An unexpected exception (a bug), as ``EX_SOFTWARE`` in sysexits.h.
+EXIT_INTERNAL_ERROR = 70
 
 BUILTIN_COMMANDS = {
     "plugins": plugins_cmd,
@@ -38,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--strict", action="store_true", default=None, help="treat every plugin problem as an error (for CI)"
     )
+    parser.add_argument(
+        "--debug", action="store_true", help=f"show the traceback of an error (also {ENV_DEBUG}=1)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in BUILTIN_COMMANDS.items():
         module.add_parser(sub, name)
@@ -52,6 +62,13 @@ def _plugin_command(argv: Sequence[str], strict: bool | None) -> int | None:
     commands = kernel.components("command")
     registration = commands.get(argv[0])
     if registration is None:
+        record = kernel.records.get(argv[0])
+        if record is not None and "command" in record.roles and record.status != "ok":
+            # Say why the plugin's command is missing instead of argparse's "invalid choice".
+            raise PluginError(
+                f"the command '{argv[0]}' is not available: plugin '{record.id}' is {record.status}: "
+                f"{record.reason}. 'purpose-agent plugins info {record.id}' shows its configuration."
+            )
         return None
     command = kernel.create("command", argv[0])
     parser = argparse.ArgumentParser(prog=f"purpose-agent {argv[0]}", description=command.help)
@@ -62,11 +79,21 @@ def _plugin_command(argv: Sequence[str], strict: bool | None) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``purpose-agent`` and ``python -m purpose_agent``; returns the exit code."""
+    """Entry point of ``purpose-agent`` and ``python -m purpose_agent``; returns the exit code.
+
+    Exit codes: 0 success; 1 an error the user can fix (one sentence on stderr); 2 a usage error
+    (argparse); 70 an internal error, i.e. a bug (one sentence; ``--debug`` or
+    ``PURPOSE_AGENT_DEBUG=1`` adds the traceback); 130 interrupted. Commands may add their own
+    (``sandbox run`` exits 124 at its time limit).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     strict: bool | None = True if "--strict" in argv else None
+    debug = "--debug" in argv or os.environ.get(ENV_DEBUG, "").lower() not in ("", "0", "false", "no")
+    argv = [a for a in argv if a != "--debug"]
     rest = [a for a in argv if a != "--strict"]
+    _tolerate_unencodable_output()
     try:
+        _refuse_undecodable(argv)
         if rest and not rest[0].startswith("-") and rest[0] not in BUILTIN_COMMANDS:
             code = _plugin_command(rest, strict)
             if code is not None:
@@ -83,7 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args.run(args) or 0)
     except PurposeAgentError as exc:
-        print(f"purpose-agent: error: {exc}", file=sys.stderr)
+        if debug:
+            _print_traceback()
+        print(f"purpose-agent: error: {printable(str(exc), one_line=True)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -91,3 +120,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (e.g. `| head`); not an error worth a traceback
         sys.stderr.close()
         return 0
+    except OSError as exc:  # the system refused a file or resource the user named: not a bug
+        if debug:
+            _print_traceback()
+        name = f" {_cut(repr(exc.filename))}" if exc.filename is not None else ""
+        print(f"purpose-agent: error: cannot use{name}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one sentence, and the traceback only when asked for
+        if debug:
+            _print_traceback()
+        where = "" if debug else " (run with --debug for the traceback)"
+        print(
+            f"purpose-agent: internal error: {type(exc).__name__}: {_cut(printable(str(exc), one_line=True))}{where}. "
+            "This is a bug; please report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
+
+
+def _refuse_undecodable(argv: Sequence[str]) -> None:
+    """Refuse an argument that is not UTF-8: Python hands such bytes over as lone surrogates,
+    which no file, store or terminal downstream can encode."""
+    for position, argument in enumerate(argv, start=1):
+        if "\x00" in argument:  # only main() called from code can receive one; no file name holds it
+            raise PurposeAgentError(f"argument {position} ({_cut(argument)}) contains a NUL character")
+        for offset, char in enumerate(argument):
+            if "\ud800" <= char <= "\udfff":
+                byte = f"byte 0x{ord(char) - 0xDC00:02x}" if ord(char) >= 0xDC80 else "a lone surrogate"
+                raise PurposeAgentError(
+                    f"argument {position} ({printable(argument, one_line=True)}) is not UTF-8 text: {byte} at "
+                    f"offset {len(argument[:offset].encode('utf-8', 'surrogateescape'))}. Pass UTF-8 text."
+                )
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    """Shorten quoted input in an error, so a 5000-character argument does not fill the screen."""
+    return printable(text if len(text) <= limit else text[: limit - 1] + "…", one_line=True)
+
+
+def _print_traceback() -> None:
+    import traceback  # only when asked for: the CLI's start-up time matters
+
+    traceback.print_exc()
+
+
+def _tolerate_unencodable_output() -> None:
+    """Print characters the terminal's encoding lacks (lone surrogates from non-UTF-8 arguments,
+    say) as backslash escapes instead of ending the program with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "strict") == "strict":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or detached stream: nothing to protect
+                pass

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import PurposeAgentError
 from ..hookspecs import HOOK_API_VERSION
+from ..terminal_text import printable
 from ..version import __version__
 
 
@@ -86,13 +87,14 @@ def run(args: argparse.Namespace) -> int:
     print("\nplugins:")
     for plugin in report["plugins"]:
         reason = f" - {plugin['reason']}" if plugin["reason"] else ""
-        print(f"  {plugin['id']:20} {plugin['status']:9} {','.join(plugin['roles'])}{reason}")
+        # a plugin's reason quotes exception messages and settings: untrusted text
+        print(printable(f"  {plugin['id']:20} {plugin['status']:9} {','.join(plugin['roles'])}{reason}", one_line=True))
     print("\nmodels:")
     if not report["backends"]:
         print("  no backend plugin installed: pip install purpose-agent-llamacpp (local) or a provider package")
     for backend in report["backends"]:
         state = {True: "reachable", False: "NOT reachable", None: "unknown"}[backend["reachable"]]
-        print(f"  {backend['name']:20} {state} - {backend['detail']}")
+        print(printable(f"  {backend['name']:20} {state} - {backend['detail']}", one_line=True))
     print("\nsandboxes:")
     if not report["sandboxes"]:
         print("  no sandbox plugin installed: agent-written code cannot run (pip install purpose-agent-sandbox)")
@@ -100,13 +102,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {sandbox['name']}:")
         for layer in sandbox.get("layers", []):
             mark = "yes" if layer["available"] else "NO "
-            print(f"    [{mark}] {layer['name']:14} {layer['detail']}")
+            print(f"    [{mark}] {layer['name']:14} {printable(layer['detail'], one_line=True)}")
         if "error" in sandbox:
-            print(f"    error: {sandbox['error']}")
+            print(f"    error: {printable(sandbox['error'], one_line=True)}")
     if report["problems"]:
         print("\nproblems:")
         for problem in report["problems"]:
-            print(f"  - {problem}")
+            print(f"  - {printable(problem)}")
         return 1
     print("\nno problems found")
     return 0

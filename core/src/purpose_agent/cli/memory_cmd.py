@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PurposeAgentError
+from ..terminal_text import printable, printable_json
 
 STATUSES = ("candidate", "quarantined", "promoted", "rejected", "archived")
 KINDS = ("heuristic", "procedure", "fact", "episode", "preference", "warning", "tool_note")
@@ -37,7 +38,7 @@ def add_parser(sub: Any, name: str) -> None:
     lister = actions.add_parser("list", parents=[common], help="current items, newest first")
     lister.add_argument("--status", choices=STATUSES)
     lister.add_argument("--kind", choices=KINDS)
-    lister.add_argument("--limit", type=int, default=50, help="at most this many (default 50; 0 = all)")
+    lister.add_argument("--limit", type=count, default=50, help="at most this many (default 50; 0 = all)")
     lister.add_argument("--json", action="store_true", help="print JSON lines, one item each")
     lister.set_defaults(run=run_list)
 
@@ -61,7 +62,7 @@ def add_parser(sub: Any, name: str) -> None:
 
     rollback = actions.add_parser("rollback", parents=[common], help="write a new version equal to an old one")
     rollback.add_argument("id")
-    rollback.add_argument("version", type=int)
+    rollback.add_argument("version", type=count)
     rollback.add_argument("--reason", default="", help="why; recorded in the item's history")
     rollback.set_defaults(run=run_rollback)
 
@@ -79,6 +80,17 @@ def add_parser(sub: Any, name: str) -> None:
     stats = actions.add_parser("stats", parents=[common], help="counts by status and kind, file size")
     stats.set_defaults(run=run_stats)
     parser.set_defaults(run=lambda args: _usage(parser))
+
+
+def count(text: str) -> int:
+    """A whole number from 0 to 2**31 - 1 (limits and version numbers; the store keeps 64-bit integers)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if not 0 <= value < 2**31:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is out of range (0 to {2**31 - 1})")
+    return value
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -132,7 +144,8 @@ def _when(stamp: float) -> str:
 
 def _one_line(text: str, width: int) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    # escaped after cutting, so an escape is never cut in half
+    return printable(flat if len(flat) <= width else flat[: width - 1] + "…", one_line=True)
 
 
 def _actor() -> str:
@@ -160,14 +173,14 @@ def run_list(args: argparse.Namespace) -> int:
             items = items[: args.limit]
         if args.json:
             for item in items:
-                print(item.model_dump_json())
+                print(printable_json(item.model_dump_json()))
             return 0
         if not items:
             print("no memory items" + (f" with status {args.status}" if args.status else ""))
             return 0
         print(f"{'id':12}  {'status':11} {'kind':10} {'v':>3} {'uses':>4} {'useful':>6}  text")
         for item in items:
-            print(f"{item.id[:12]:12}  {item.status.value:11} {item.kind.value:10} {item.version:3d} "
+            print(f"{printable(item.id[:12], one_line=True):12}  {item.status.value:11} {item.kind.value:10} {item.version:3d} "
                   f"{item.counters.uses:4d} {item.usefulness:6.2f}  {_one_line(item.text, 60)}{_waits(item)}")
         return 0
 
@@ -209,13 +222,13 @@ def run_show(args: argparse.Namespace) -> int:
     def action(kernel: Any, store: Any) -> int:
         item = store.get(resolve_id(store, args.id))
         if args.json:
-            print(item.model_dump_json(indent=2))
+            print(printable_json(item.model_dump_json(indent=2)))
             return 0
-        print(item.id)
+        print(printable(item.id, one_line=True))
         for line in _describe(item):
-            print("  " + line)
+            print("  " + printable(line, one_line=True))
         print()
-        print(item.text)
+        print(printable(item.text))
         return 0
 
     return _with_store(args, action)
@@ -228,12 +241,12 @@ def run_history(args: argparse.Namespace) -> int:
         versions = store.history(resolve_id(store, args.id))
         if args.json:
             for version in versions:
-                print(version.model_dump_json())
+                print(printable_json(version.model_dump_json()))
             return 0
         previous = None
         for version in versions:
             print(f"v{version.version}  {_when(version.updated_at)}  {version.status.value}"
-                  + (f" — {version.status_reason}" if version.status_reason else ""))
+                  + (f" — {printable(version.status_reason, one_line=True)}" if version.status_reason else ""))
             if previous is None or version.text != previous.text:
                 print(f"    {_one_line(version.text, 100)}")
             previous = version
@@ -250,7 +263,7 @@ def run_status(args: argparse.Namespace) -> int:
         item_id = resolve_id(store, args.id)
         updated = change_status(store, item_id, args.target, reason=args.reason, operator=True,
                                 actor=f"{_actor()} via 'purpose-agent memory'", write=kernel.write_memory)
-        print(f"{item_id}: now {updated.status.value} (version {updated.version})")
+        print(f"{printable(item_id, one_line=True)}: now {updated.status.value} (version {updated.version})")
         return 0
 
     return _with_store(args, action)
@@ -263,7 +276,7 @@ def run_rollback(args: argparse.Namespace) -> int:
     def action(kernel: Any, store: Any) -> int:
         item_id = resolve_id(store, args.id)
         updated = rollback(store, item_id, args.version, reason=args.reason, write=kernel.write_memory)
-        print(f"{item_id}: version {updated.version} restores the content of version {args.version} "
+        print(f"{printable(item_id, one_line=True)}: version {updated.version} restores the content of version {args.version} "
               f"(status {updated.status.value})")
         return 0
 
@@ -304,7 +317,10 @@ def run_import(args: argparse.Namespace) -> int:
     from ..memory.transfer import import_records, read_jsonl
 
     if args.file == "-":
-        records = read_jsonl(sys.stdin, source="standard input")
+        try:
+            records = read_jsonl(sys.stdin, source="standard input")
+        except UnicodeDecodeError as exc:
+            raise PurposeAgentError(f"standard input is not UTF-8 text ({exc.reason}); is it a memory export?") from exc
     else:
         path = Path(args.file).expanduser()
         try:

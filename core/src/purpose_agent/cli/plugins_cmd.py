@@ -14,6 +14,7 @@ from typing import Any
 from ..config import set_value
 from ..errors import PurposeAgentError
 from ..scaffold import ROLES_WITH_TEMPLATES
+from ..terminal_text import printable
 from .config_cmd import add_target_arguments, target_file
 
 
@@ -58,10 +59,12 @@ def run_list(args: argparse.Namespace) -> int:
         rows += [(r.id, r.status, ",".join(r.roles), r.distribution, r.version, r.reason) for r in records]
         widths = [max(len(row[i]) for row in rows) for i in range(5)]
         for row in rows:
-            print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+            # the reason quotes exception messages and settings: untrusted text
+            print(printable("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5],
+                            one_line=True))
         for record in records:
             for warning in record.warnings:
-                print(f"warning: {record.id}: {warning}")
+                print(printable(f"warning: {record.id}: {warning}", one_line=True))
     failed = [r for r in records if r.status in ("failed", "missing")]
     return 1 if args.strict and (failed or any(r.warnings for r in records)) else 0
 
@@ -85,7 +88,7 @@ def run_info(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2, default=str))
         return 0
     for key, value in data.items():
-        print(f"{key:15} {value}")
+        print(printable(f"{key:15} {value}", one_line=True))
     return 0
 
 

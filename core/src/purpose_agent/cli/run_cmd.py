@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import PurposeAgentError
+from ..terminal_text import printable
 
 
 def add_parser(sub: Any, name: str) -> None:
@@ -43,7 +44,7 @@ class Progress:
             self._say(f"  finished: {data['stopped']} after {data['steps']} step(s)")
 
     def _say(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        print(printable(line, one_line=True), file=self.stream, flush=True)  # tool errors quote untrusted text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     team = Team(args.purpose or args.task, model=args.model, kernel=kernel, budget=Budget(max_steps=args.max_steps),
                 learn=bool(getattr(args, "learn", False)))
     # Naming the backend chooses it: a run needs a model, so a missing one is reported here.
-    print(f"team: {', '.join(team.roles)} on {team.backend.name}", flush=True)
+    print(printable(f"team: {', '.join(team.roles)} on {team.backend.name}", one_line=True), flush=True)
     progress = Progress()
     team.bus.listen(progress)
     trace = JsonlTrace(args.trace) if args.trace else None
@@ -67,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if trace is not None:
             trace.close()
-    print("\nanswer:\n" + (result.answer or "(no answer)"))
+    # the model's answer and the critic's reason are untrusted: no control sequences on the terminal
+    print("\nanswer:\n" + (printable(result.answer) if result.answer else "(no answer)"))
     if result.score is not None:
         reason = result.score.reason.strip().splitlines()[0][:200] if result.score.reason.strip() else ""
-        print(f"\nscore: {result.score.value:.1f}/10 ({result.score.critic}: {reason})")
+        print(f"\nscore: {result.score.value:.1f}/10 ({printable(f'{result.score.critic}: {reason}', one_line=True)})")
     print(f"tokens: {result.usage.prompt_tokens} prompt + {result.usage.completion_tokens} completion")
     if result.trajectory.memory_ids:
         print(f"lessons used: {len(result.trajectory.memory_ids)}")
@@ -79,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"learned: {result.learning.proposed} proposed, {len(promoted)} promoted")
     if result.no_answer_reason:
         # A run without an answer is a failure a script must notice: exit 1, and say why on stderr.
-        print(f"purpose-agent: {result.no_answer_reason}", file=sys.stderr)
+        print(f"purpose-agent: {printable(result.no_answer_reason)}", file=sys.stderr)
         return 1
     return 0
 
@@ -108,5 +110,5 @@ def wizard(stdin: Any = sys.stdin, stdout: Any = sys.stdout) -> int:
     try:
         return run(namespace)
     except PurposeAgentError as exc:
-        print(f"purpose-agent: error: {exc}", file=sys.stderr)
+        print(f"purpose-agent: error: {printable(str(exc))}", file=sys.stderr)
         return 1

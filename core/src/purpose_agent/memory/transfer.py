@@ -72,6 +72,14 @@ def read_jsonl(lines: Iterable[str], *, source: str = "input") -> list[ExportRec
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise MemoryImportError(f"{where} is not JSON ({exc.msg}); nothing was imported") from exc
+        try:
+            canonical_json(data).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            # JSON may spell a lone surrogate (\ud800) that no UTF-8 store can hold
+            raise MemoryImportError(
+                f"{where} holds {exc.object[exc.start:exc.end]!r}, a lone surrogate that is not valid Unicode "
+                "text; fix or remove that item. Nothing was imported."
+            ) from exc
         if not header_seen:
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise MemoryImportError(

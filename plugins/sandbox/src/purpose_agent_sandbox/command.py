@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from purpose_agent.terminal_text import printable
+
 #: Exit status when the code hit the wall-clock limit (as coreutils ``timeout`` does).
 EXIT_TIMED_OUT = 124
+
+
+def seconds(text: str) -> float:
+    """``--timeout``: a positive, finite number of seconds (``nan``, ``inf`` and ``-1`` are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive, finite number of seconds")
+    return value
 
 
 class SandboxCommand:
@@ -24,7 +38,7 @@ class SandboxCommand:
         sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
         run = sub.add_parser("run", help="run FILE.py in the sandbox and report exit status, output and layers")
         run.add_argument("file", metavar="FILE.py", type=Path, help="the Python file to run")
-        run.add_argument("--timeout", type=float, default=None, metavar="S", help="wall-clock limit in seconds")
+        run.add_argument("--timeout", type=seconds, default=None, metavar="S", help="wall-clock limit in seconds")
         run.add_argument("--json", action="store_true", help="print the result as JSON")
         layers = sub.add_parser("layers", help="list each isolation layer and whether it is available here")
         layers.add_argument("--json", action="store_true", help="print the layers as JSON")
@@ -67,8 +81,8 @@ class SandboxCommand:
     def _run(self, args: argparse.Namespace) -> int:
         try:
             code = args.file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"purpose-agent sandbox: cannot read {args.file}: {exc}", file=sys.stderr)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the name
+            print(f"purpose-agent sandbox: cannot read {printable(repr(str(args.file)))}: {exc}", file=sys.stderr)
             return 2
         sandbox = self._sandbox()
         timeout = args.timeout if args.timeout is not None else sandbox.settings.timeout_s
@@ -78,16 +92,18 @@ class SandboxCommand:
         else:
             active = [name for name, on in result.layers.items() if on]
             inactive = [name for name, on in result.layers.items() if not on]
-            print(f"{args.file}: {result.reason} after {result.duration_s:.2f} s")
+            print(f"{printable(str(args.file), one_line=True)}: {result.reason} after {result.duration_s:.2f} s")
             print(f"layers active: {', '.join(active)}" + (f"; not active: {', '.join(inactive)}" if inactive else ""))
+            print(f"jail bound: {sandbox.jail_bound_detail()}")
             if result.truncated:
                 print("output was truncated at max_output_bytes")
             if result.stdout:
                 print("--- stdout ---")
-                print(result.stdout, end="" if result.stdout.endswith("\n") else "\n")
+                # the jail's output is untrusted: its control sequences must not reach the terminal
+                print(printable(result.stdout), end="" if result.stdout.endswith("\n") else "\n")
             if result.stderr:
                 print("--- stderr ---")
-                print(result.stderr, end="" if result.stderr.endswith("\n") else "\n")
+                print(printable(result.stderr), end="" if result.stderr.endswith("\n") else "\n")
         if result.timed_out:
             return EXIT_TIMED_OUT
         if result.exit_code is None or result.exit_code < 0:

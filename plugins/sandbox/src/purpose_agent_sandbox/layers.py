@@ -34,6 +34,12 @@ INSTALL_HINTS: dict[str, str] = {
         "'pip install pyseccomp' and the libseccomp shared library ('apt-get install libseccomp2'; "
         "Fedora: 'dnf install libseccomp'), on a kernel built with CONFIG_SECCOMP_FILTER"
     ),
+    "jail_bound": (
+        "run purpose-agent as root on a host that mounts the cgroup v1 memory and pids hierarchies, or set "
+        "[plugins.sandbox] cgroup_parent to a cgroup v2 directory delegated to this user with the memory and "
+        "pids controllers enabled for its children (systemd: Delegate=yes); or accept the rlimit fallback "
+        'with jail_bound = "auto"'
+    ),
     "landlock": (
         "use Linux 5.13 or newer with Landlock enabled (CONFIG_SECURITY_LANDLOCK=y and 'landlock' in the "
         "lsm= boot parameter); in containers the runtime's seccomp profile must allow the landlock_* syscalls"
@@ -139,9 +145,18 @@ def bwrap_probe(bwrap: str, uid: int | None, gid: int | None, python: str) -> tu
 
 
 def probe_all(
-    bwrap_setting: str | None, run_as_uid: int, run_as_gid: int, python: str, disabled: frozenset[str] = frozenset()
+    bwrap_setting: str | None,
+    run_as_uid: int,
+    run_as_gid: int,
+    python: str,
+    disabled: frozenset[str] = frozenset(),
+    jail_bound: tuple[bool, str] = (False, "not probed"),
 ) -> dict[str, Probe]:
-    """Probe every layer; the keys are :data:`purpose_agent_sandbox.settings.LAYER_NAMES`."""
+    """Probe every layer; the keys are :data:`purpose_agent_sandbox.settings.LAYER_NAMES`.
+
+    ``jail_bound`` is the result of :func:`purpose_agent_sandbox.jail_bound.probe` (it needs the
+    whole settings, so the caller probes it).
+    """
     probes: dict[str, Probe] = {}
     probes["process"] = Probe("process", True, "separate process; the parent kills it at the wall-clock deadline")
     probes["env_scrub"] = Probe(
@@ -192,6 +207,8 @@ def probe_all(
         probes["landlock"] = Probe("landlock", True, f"Landlock ABI {abi}: {scope}")
     else:
         probes["landlock"] = Probe("landlock", False, "the kernel does not offer Landlock")
+
+    probes["jail_bound"] = Probe("jail_bound", *jail_bound)
 
     for name in disabled:
         probes[name] = Probe(name, False, "disabled by [plugins.sandbox] disable_layers")

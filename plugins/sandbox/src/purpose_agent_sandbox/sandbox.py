@@ -16,7 +16,9 @@ The layers, from the outside in (``docs/security.md`` says what each one protect
 - **seccomp**: a syscall denylist (see :mod:`purpose_agent_sandbox.seccomp_filter`);
 - **rlimits** and **landlock**: applied by the in-jail bootstrap before the code exists;
 - **output_cap**: stdout and stderr are read with a byte cap each; the run is killed when a
-  stream overflows, so an output bomb costs neither host memory nor the whole timeout.
+  stream overflows, so an output bomb costs neither host memory nor the whole timeout;
+- **jail_bound**: the whole jail's memory and task count are bounded together — by a cgroup the
+  jail is born in, or without one by fewer processes (see :mod:`purpose_agent_sandbox.jail_bound`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
+from . import jail_bound
 from .layers import INSTALL_HINTS, Probe, find_bwrap, probe_all
 from .settings import LAYER_NAMES, SandboxSettings
 
@@ -75,7 +78,13 @@ class BwrapSandbox:
 
     def _probes(self) -> dict[str, Probe]:
         s = self.settings
-        return probe_all(s.bwrap, s.run_as_uid, s.run_as_gid, s.python, frozenset(s.disable_layers))
+        return probe_all(
+            s.bwrap, s.run_as_uid, s.run_as_gid, s.python, frozenset(s.disable_layers), jail_bound.probe(s)
+        )
+
+    def jail_bound_detail(self) -> str:
+        """How the whole jail is bounded on this machine, in words (``sandbox run`` prints it)."""
+        return jail_bound.probe(self.settings)[1]
 
     def layers(self) -> list[Any]:
         """Each layer, whether this machine provides it, and how to get it when it does not."""
@@ -185,12 +194,12 @@ class BwrapSandbox:
         argv += ["--", s.python, "-I", "-c", self._bootstrap, str(status_fd)]
         return argv
 
-    def _limits(self, timeout: float) -> dict[str, int]:
+    def _limits(self, timeout: float, bound: jail_bound.JailBound) -> dict[str, int]:
         s = self.settings
         return {
-            "memory_bytes": s.memory_mb * 1024 * 1024,
+            "memory_bytes": bound.memory_per_process,
             "cpu_s": s.cpu_s or math.ceil(timeout) + 1,
-            "processes": s.max_processes,
+            "processes": bound.processes,
             "file_bytes": s.max_file_mb * 1024 * 1024,
             "open_files": s.max_open_files,
             "core_bytes": 0,
@@ -205,24 +214,49 @@ class BwrapSandbox:
         of running with a required layer missing, or when the jail fails to start.
         """
         from purpose_agent.errors import SandboxUnavailable
-        from purpose_agent.models import ExecResult
 
         probes = self._probes()
         self._check_required(probes)
         s = self.settings
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout):
+            raise ValueError(f"timeout must be a finite number of seconds, not {timeout!r}")
         timeout = min(max(float(timeout), 0.1), s.max_timeout_s)
         bwrap = find_bwrap(s.bwrap)
         assert bwrap is not None  # the bwrap layer is always required
         for name in files or {}:
             _check_file_name(name)
+        try:
+            bound = jail_bound.prepare(s)
+        except jail_bound.CgroupUnavailable as exc:
+            raise SandboxUnavailable(
+                f'the sandbox refuses to run code: jail_bound = "cgroup" but no cgroup can be created here '
+                f"({exc}); to enable it: {INSTALL_HINTS['jail_bound']}"
+            ) from exc
+        try:
+            return self._run_bounded(code, timeout, files or {}, probes, bound, bwrap)
+        finally:
+            bound.release()
 
+    def _run_bounded(
+        self,
+        code: str,
+        timeout: float,
+        files: dict[str, str],
+        probes: dict[str, Probe],
+        bound: jail_bound.JailBound,
+        bwrap: str,
+    ) -> Any:
+        from purpose_agent.errors import SandboxUnavailable
+        from purpose_agent.models import ExecResult
+
+        s = self.settings
         use_seccomp = probes["seccomp"].available
         use_landlock = probes["landlock"].available
         payload = json.dumps(
             {
                 "code": code,
-                "files": dict(files or {}),
-                "limits": self._limits(timeout),
+                "files": dict(files),
+                "limits": self._limits(timeout, bound),
                 "landlock": {
                     "wanted": use_landlock,
                     "required": "landlock" in s.required(),
@@ -242,12 +276,17 @@ class BwrapSandbox:
         status_r, status_w = os.pipe()
         pass_fds = (status_w,) if seccomp_fd is None else (status_w, seccomp_fd)
         popen_kwargs: dict[str, Any] = {}
-        if os.geteuid() == 0:
-            popen_kwargs.update(user=s.run_as_uid, group=s.run_as_gid, extra_groups=[])
+        argv = self._bwrap_argv(bwrap, seccomp_fd=seccomp_fd, status_fd=status_w)
+        drop = (s.run_as_uid, s.run_as_gid) if os.geteuid() == 0 else (None, None)
+        if bound.cgroup is not None:
+            # joins the cgroup, then drops to the jail's uid: every jail process is born bounded
+            argv = jail_bound.trampoline_argv(bound, drop[0], drop[1], argv)
+        elif drop[0] is not None:
+            popen_kwargs.update(user=drop[0], group=drop[1], extra_groups=[])
         start = time.monotonic()
         try:
             proc = subprocess.Popen(
-                self._bwrap_argv(bwrap, seccomp_fd=seccomp_fd, status_fd=status_w),
+                argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -292,6 +331,7 @@ class BwrapSandbox:
         layers["seccomp"] = use_seccomp
         layers["rlimits"] = bool(status and status.get("rlimits"))
         layers["landlock"] = bool(status and status.get("landlock"))
+        layers["jail_bound"] = True  # a cgroup or the rlimit fallback; prepare() refused otherwise
         exit_code = proc.returncode
         if outcome.timed_out:
             reason = f"killed at the wall-clock limit of {timeout:g} s"
@@ -301,6 +341,9 @@ class BwrapSandbox:
             reason = f"exit status {exit_code}: the code was killed by {_SIGNAL_NAMES[exit_code - 128]}"
         else:
             reason = f"exit status {exit_code}"
+        hit = bound.outcome()
+        if hit:
+            reason += f"; {hit}"
         return ExecResult(
             exit_code=exit_code,
             stdout=outcome.stdout.decode("utf-8", "replace"),

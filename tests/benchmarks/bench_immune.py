@@ -1,6 +1,6 @@
-"""Throughput of the five immune scanners on one core: 10,000 lessons.
+"""Throughput of the five immune scanners on one core, their time on adversarial inputs, and quality.
 
-Run: ``.venv/bin/python tests/benchmarks/bench_immune.py [--lessons N] [--data FILE.jsonl]``
+Run: ``.venv/bin/python tests/benchmarks/bench_immune.py [--lessons N] [--data FILE.jsonl] [--holdout]``
 
 Lessons are the benign agent rules of ``../shared/eval/benign_lessons_dev.jsonl`` (cycled to N),
 or a built-in synthetic set when that file is absent. Three figures:
@@ -12,7 +12,14 @@ or a built-in synthetic set when that file is absent. Three figures:
 * ``installed``: the same through ``Kernel.load()`` (entry points, layered config), when the
   distribution is installed.
 
-The last line is JSON with the kernel-path figure: ``{"lessons": …, "seconds": …, "lessons_per_s": …}``.
+Then the worst time of all five scanners together on adversarial inputs of 10 KB, 100 KB and 1 MB
+(long runs of gate words, role labels and newlines, URL-like text, separators, encodings; the
+target is any 1 MB input in at most 1 s), and the quality on ``../shared/eval/``: attack recall and
+benign false-positive rate of ``injection_dev.jsonl`` on the tune split (``--holdout`` adds the
+held-out fifth, which should be looked at rarely) and the false-positive rate on the benign lessons.
+
+The last line is JSON: ``{"lessons": …, "seconds": …, "lessons_per_s": …, "adversarial_s": {size: …},
+"tune_recall": …, "tune_benign_fpr": …, "lessons_fpr": …}``.
 """
 
 from __future__ import annotations
@@ -31,7 +38,28 @@ from purpose_agent_immune import injection, plugins, privacy, scope, score, tool
 MODULES = (injection, score, tools, privacy, scope)
 PLUGINS = (plugins.injection, plugins.score, plugins.tools, plugins.privacy, plugins.scope)
 IDS = ("immune-injection", "immune-score", "immune-tools", "immune-privacy", "immune-scope")
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "eval" / "benign_lessons_dev.jsonl"
+EVAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "eval"
+DEFAULT_DATA = EVAL_DIR / "benign_lessons_dev.jsonl"
+#: Repeated to the input size: gate words, role labels and newlines, URL-like runs, separators,
+#: encodings, questions and dialogue turns (the shapes that made the old rules quadratic).
+ADVERSARIAL = (
+    "system:\n",
+    "ignore all previous ",
+    "http://a.b/x/",
+    " \n\t",
+    "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ= ",
+    ".- ",
+    "you are now what do you think ",
+    "Q: x A: y ",
+    "41 ",
+    "%41",
+    "1gn0r3 ",
+    "reply in french ",
+    "Alice: hi\n",
+    "why? ",
+    "\\n ",
+    "password = '",
+)
 SYNTHETIC = [
     "Always run the unit tests before committing and keep functions small.",
     "Use pathlib instead of os.path for file paths; never hard-code absolute paths.",
@@ -63,10 +91,54 @@ def timed(label: str, texts: list[str], scan_one) -> float:
     return seconds
 
 
+def adversarial(kernel, sizes: tuple[int, ...]) -> dict[str, float]:
+    """The worst seconds per input size over :data:`ADVERSARIAL`, all five scanners together."""
+    worst: dict[str, float] = {}
+    for size in sizes:
+        for piece in ADVERSARIAL:
+            text = (piece * (size // len(piece) + 1))[:size]
+            started = time.perf_counter()
+            findings = kernel.scan(ScanRequest(text=text))
+            seconds = time.perf_counter() - started
+            errors = [f.explanation for f in findings if f.category.startswith("scanner_")]
+            label = f"{size // 1000} KB" if size < 1_000_000 else f"{size // 1_000_000} MB"
+            worst[label] = max(worst.get(label, 0.0), seconds)
+            print(
+                f"adversarial {label:>7} {piece[:14]!r:<18} {seconds:6.3f} s{'  ERROR ' + errors[0] if errors else ''}"
+            )
+    return worst
+
+
+def quality(kernel, holdout: bool) -> dict[str, float]:
+    """Attack recall and benign FPR on the eval data's tune split (and held-out fifth), FPR on benign lessons."""
+    from purpose_agent_immune.evaluation import evaluate, load_rows, select
+
+    figures: dict[str, float] = {}
+    injection_file, lessons_file = EVAL_DIR / "injection_dev.jsonl", EVAL_DIR / "benign_lessons_dev.jsonl"
+    if not injection_file.exists():
+        print(f"quality: skipped ({injection_file} is absent)")
+        return figures
+    rows = load_rows(injection_file)
+    for split in ("tune", "holdout") if holdout else ("tune",):
+        report = evaluate(kernel, select(rows, split))
+        figures[f"{split}_recall"] = round(report.attack_recall or 0.0, 4)
+        figures[f"{split}_benign_fpr"] = round(report.benign_fpr or 0.0, 4)
+        print(f"quality {split:<8} attack recall {report.attack_recall:.1%}  benign FPR {report.benign_fpr:.1%}")
+    if lessons_file.exists():
+        report = evaluate(kernel, load_rows(lessons_file))
+        figures["lessons_fpr"] = round(report.benign_fpr or 0.0, 4)
+        print(
+            f"quality benign lessons FPR {report.benign_fpr:.2%} ({sum(r.flagged for r in report.families.values())} flagged)"
+        )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", type=int, default=10_000)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--holdout", action="store_true", help="also report the held-out fifth of the eval data")
+    parser.add_argument("--no-adversarial", action="store_true", help="skip the 10 KB / 100 KB / 1 MB inputs")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
@@ -96,12 +168,16 @@ def main() -> None:
             timed("installed", texts, lambda _t: installed.scan(next(iterator)))
     except Exception as exc:  # the installed path is informative only
         print(f"installed: skipped ({type(exc).__name__}: {exc})")
+    worst = {} if args.no_adversarial else adversarial(kernel, (10_000, 100_000, 1_000_000))
+    figures = quality(kernel, args.holdout)
     print(
         json.dumps(
             {
                 "lessons": len(texts),
                 "seconds": round(kernel_seconds, 3),
                 "lessons_per_s": round(len(texts) / kernel_seconds),
+                "adversarial_s": {size: round(seconds, 3) for size, seconds in worst.items()},
+                **figures,
             }
         )
     )

@@ -291,28 +291,35 @@ Detector = Rule | DetectorFunction
 
 
 class RuleSet:
-    """A tuple of rules, compiled, with the one-pass literal search that picks the rules to run."""
+    """A tuple of rules, compiled, with the one-pass literal search that picks the rules to run.
+
+    Each alternative of a rule's gate is filed under the literals of its most selective clause;
+    its other clauses become bit masks over the literal numbers, checked only when one of those
+    literals occurs (most texts touch a few alternatives, and each check is one AND of two ints).
+    """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         re2 = _re2()
         self.rules = tuple(rules)
         for one in self.rules:
             one.compile()
-        #: per literal: the positions of the rules whose gate mentions it
-        self._rules_of: dict[str, list[int]] = {}
-        self._gates: list[Gate | None] = []
+        number: dict[str, int] = {}
+        for one in self.rules:
+            for literal in sorted(one.literals() or ()):
+                number.setdefault(literal, len(number))
+        self.literals = tuple(number)
+        #: per literal number: (rule position, masks of the alternative's other clauses)
+        self._alternatives: list[list[tuple[int, tuple[int, ...]]]] = [[] for _ in self.literals]
         self._always: list[int] = []
         for position, one in enumerate(self.rules):
             rule_gate = one.gate()
-            self._gates.append(rule_gate)
             if rule_gate is None:
                 self._always.append(position)
                 continue
-            for literal in sorted(one.literals() or ()):
-                positions = self._rules_of.setdefault(literal, [])
-                if not positions or positions[-1] != position:
-                    positions.append(position)
-        self.literals = tuple(self._rules_of)
+            for key, *others in rule_gate:
+                masks = tuple(sum(1 << number[literal] for literal in clause) for clause in others)
+                for literal in key:
+                    self._alternatives[number[literal]].append((position, masks))
         options = re2.Options()
         options.max_mem = _RE2_MAX_MEM
         options.log_errors = False
@@ -323,26 +330,24 @@ class RuleSet:
                 self._set.Add(re2.escape(literal))
             self._set.Compile()
 
-    def found(self, folded: str) -> set[str]:
-        """The literals of all gates that occur in ``folded`` (one RE2 pass)."""
+    def found(self, folded: str) -> list[int]:
+        """The numbers of the gate literals that occur in ``folded`` (one RE2 pass)."""
         if self._set is None or not folded:
-            return set()
-        return {self.literals[index] for index in self._set.Match(folded) or ()}
+            return []
+        return self._set.Match(folded) or []
 
     def candidates(self, folded: str) -> list[Rule]:
         """The rules whose gate holds on a text whose ``str.casefold()`` is ``folded``, in rule order."""
         found = self.found(folded)
-        touched = set(self._always)
-        for literal in found:
-            touched.update(self._rules_of[literal])
-        chosen = []
-        for position in sorted(touched):
-            rule_gate = self._gates[position]
-            if rule_gate is None or any(
-                all(not clause.isdisjoint(found) for clause in alternative) for alternative in rule_gate
-            ):
-                chosen.append(self.rules[position])
-        return chosen
+        present = 0
+        for index in found:
+            present |= 1 << index
+        chosen = set(self._always)
+        for index in found:
+            for position, masks in self._alternatives[index]:
+                if position not in chosen and all(mask & present for mask in masks):
+                    chosen.add(position)
+        return [self.rules[position] for position in sorted(chosen)]
 
 
 # Compiled rule sets, keyed by the identity of the rule tuple they were built from.

@@ -15,7 +15,7 @@ reason and the plugin is skipped. A plugin marked ``required`` turns that into a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from .version import __version__
 
 if TYPE_CHECKING:
     from .models import Event, Finding, MemoryItem, ScanRequest
+    from .scan_workers import ScanWorkers
 
 #: The register hook behind each registry role.
 REGISTER_HOOKS: dict[str, str] = {
@@ -69,6 +70,14 @@ STATUS_FAILED = "failed"
 STATUS_AVAILABLE = "available"  # enabled, not imported yet because none of its roles was needed
 STATUS_MISSING = "missing"  # named in configuration, not installed
 
+# Finding categories of the kernel's own fail-closed findings (critical, in the scanner's name).
+SCANNER_ERROR = "scanner_error"  # the scanner raised or returned something other than findings
+SCANNER_TIMEOUT = "scanner_timeout"  # it did not answer within [kernel] scan_timeout_s
+SCANNER_UNAVAILABLE = "scanner_unavailable"  # the configuration enables it but it cannot run
+
+#: The harmless sentence :meth:`Kernel.check_scanners` scans: an ordinary agent rule.
+SELF_CHECK_TEXT = "Run the unit tests before committing."
+
 
 @dataclass
 class PluginRecord:
@@ -87,6 +96,8 @@ class PluginRecord:
     settings: Any = field(default=None, repr=False)
     settings_checked: bool = False
     warnings: list[str] = field(default_factory=list)
+    scan_failures: int = 0  # scans it raised in or did not finish in time (each one blocked its text)
+    last_scan_failure: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of ``plugins list --json``."""
@@ -101,6 +112,7 @@ class PluginRecord:
             "required": self.required,
             "target": self.target,
             "warnings": self.warnings,
+            "scan_failures": self.scan_failures,
         }
 
 
@@ -138,6 +150,7 @@ class Kernel:
         self._registered_with: dict[str, set[str]] = {role: set() for role in REGISTER_HOOKS}
         self._impl_cache: dict[str, list[tuple[PluginRecord, Any]]] = {}
         self._observers_loaded = False
+        self._scan_workers: ScanWorkers | None = None  # threads for scans under the deadline, made on first scan
         self._embedders: dict[str, Any] = {}  # name -> cached embedder: weights load once per kernel
         self.pm.hook.configure.call_historic(kwargs={"config": config.data})
 
@@ -238,6 +251,7 @@ class Kernel:
         """Every failure and warning, one sentence each, for reports."""
         out = [f"{r.id}: {r.reason}" for r in self.records.values() if r.status in (STATUS_FAILED, STATUS_MISSING)]
         out += [f"{r.id}: {w}" for r in self.records.values() for w in r.warnings]
+        out += [f"{r.id}: {r.reason}" for r in self.records.values() if r.status == STATUS_OK and r.scan_failures]
         return out
 
     # ------------------------------------------------------------------ loading
@@ -250,6 +264,9 @@ class Kernel:
             self._fail(record, f"could not be imported from '{candidate.target}': {type(exc).__name__}: {exc}")
             return
         record.obj = obj
+        if candidate.source == "in-memory" and not record.roles:
+            # before any check that can fail it: a failed scanner must still be known as a scanner
+            record.roles = sorted(role for role, hooks in ROLE_HOOKS.items() if hooks & self.hook_names_of(obj))
         api = getattr(obj, "PURPOSE_AGENT_HOOK_API", None)
         if api is not None:
             try:
@@ -282,8 +299,6 @@ class Kernel:
             return
         self._impl_cache.clear()
         record.status, record.reason = STATUS_OK, ""
-        if candidate.source == "in-memory" and not record.roles:
-            record.roles = sorted(role for role, hooks in ROLE_HOOKS.items() if hooks & implemented)
         if not implemented:
             self._warn(record, "implements no purpose-agent hooks (were they marked with purpose_agent.hookimpl?)")
         for role in record.roles:
@@ -582,42 +597,169 @@ class Kernel:
         self.ensure_role("scanner")
         return [record.id for record, _ in self._impls("scan") if record.status == STATUS_OK]
 
-    def scan(self, request: ScanRequest) -> list[Finding]:
-        """Run every active scanner on ``request``; fail closed.
+    def unavailable_scanners(self) -> dict[str, str]:
+        """Scanners the configuration enables that cannot run: ``{plugin id: why}``.
 
-        A scanner that raises, or returns something other than a list of findings, yields a
-        critical finding in its name, so an error can never let an item through.
+        A scanner is enabled unless the operator turned it off (``[plugins.<id>] enabled = false``,
+        or an allowlist — ``PURPOSE_AGENT_PLUGINS``, ``[kernel] plugins`` — without it). One that
+        is enabled but failed (import error, incompatible hook API, invalid settings, raised in a
+        hook) is listed here, and screening refuses while this is not empty: a scanner must never
+        silently drop out of screening.
         """
+        self.ensure_role("scanner")
+        return self._broken_scanners()
+
+    def _broken_scanners(self) -> dict[str, str]:
+        return {
+            record.id: record.reason
+            for record in self.records.values()
+            if record.status == STATUS_FAILED
+            and ("scanner" in record.roles or (record.obj is not None and "scan" in self.hook_names_of(record.obj)))
+        }
+
+    def screening_refusal(self) -> str:
+        """``""`` when every enabled scanner can run; otherwise the sentence that screening
+        (``teach()``, memory CI, ``immune eval``) refuses with: each broken scanner, why, and the fix."""
+        broken = self.unavailable_scanners()
+        if not broken:
+            return ""
+        which = "; ".join(f"'{plugin_id}' failed: {reason}" for plugin_id, reason in broken.items())
+        first = next(iter(broken))
+        return (
+            f"screening refused: the configuration enables scanner(s) that cannot run ({which}). Fix that, "
+            f"or disable the scanner explicitly to screen without it ([plugins.{first}] enabled = false, or "
+            "leave it out of PURPOSE_AGENT_PLUGINS / [kernel] plugins)"
+        )
+
+    def check_scanners(self) -> dict[str, str]:
+        """Scan one harmless sentence with every active scanner, so one that cannot scan at all
+        (raises, returns garbage, passes the deadline) is marked failed with the reason instead of
+        staying ``ok``. Returns ``{plugin id: reason}`` for each scanner it failed. ``doctor`` and
+        ``plugins list --check`` run this; it imports every scanner.
+        """
+        from .models import ScanRequest
+
+        before = {record.id: record.scan_failures for record in self.records.values()}
+        self.scan(ScanRequest(text=SELF_CHECK_TEXT, source="lesson"))
+        failed: dict[str, str] = {}
+        for record in self.plugins():
+            if record.status == STATUS_OK and record.scan_failures > before.get(record.id, 0):
+                try:
+                    self._fail(record, f"failed a self-check scan of a harmless sentence: {record.last_scan_failure}")
+                except PluginError:
+                    pass  # required or strict: the record says failed either way, and that is the report
+                failed[record.id] = record.reason
+        return failed
+
+    def scan(self, request: ScanRequest) -> list[Finding]:
+        """Run every active scanner on ``request`` within the scan deadline; fail closed.
+
+        Each of these yields a critical finding in the scanner's name, so it can never let a
+        text through: a scanner the configuration enables that cannot run
+        (``scanner_unavailable``, see :meth:`unavailable_scanners`); one that raises or returns
+        something other than a list of findings (``scanner_error``); one that has not answered
+        when ``[kernel] scan_timeout_s`` has passed since the first scanner started, and the
+        scanners after it that therefore did not run (``scanner_timeout``). Scanners run in order
+        on a worker thread (:mod:`purpose_agent.scan_workers`); the call returns at the deadline
+        unless a scanner is inside C code that holds the interpreter lock. A text that is the
+        first to call a scanner in this process may take up to ``[kernel] scan_warmup_s``
+        instead (one-time preparation: compiling rules, loading a model).
+        """
+        return self.scan_many([request])[0]
+
+    def scan_many(self, requests: Sequence[ScanRequest]) -> list[list[Finding]]:
+        """:meth:`scan` each request, with one hand-off to the worker thread for the whole batch
+        instead of one per request (a hand-off costs about as much CPU as the five rule scanners
+        spend on a short lesson); each request still has its own deadline. For bulk screening."""
         from .models import Finding, Severity
 
+        def block(findings: list[Finding], plugin_id: str, category: str, explanation: str) -> None:
+            findings.append(Finding(scanner=plugin_id, category=category, severity=Severity.CRITICAL,
+                                    explanation=explanation))
+
         self.ensure_role("scanner")
-        findings: list[Finding] = []
+        workers = self._scan_workers if self._scan_workers is not None else self._start_scan_workers()
+        deadline = self.config.scan_timeout_s
+        shared: list[Finding] = []  # what every request gets: scanners that are stuck or broken
+        scanners: list[tuple[str, Callable[..., Any], list[Any], int | None]] = []
         for record, impl in list(self._impls("scan")):
             if record.status != STATUS_OK:
                 continue
+            busy = workers.busy_for(record.id)
+            if busy is not None:
+                block(shared, record.id, SCANNER_TIMEOUT,
+                      f"scanner '{record.id}' is still running on an earlier text ({busy:.1f} s, past the scan deadline "
+                      f"of {deadline:g} s) and is not called again until it returns; blocking to stay safe")
+                continue
             try:
                 settings = self._settings(record) if "settings" in impl.argnames else None
-                if record.status != STATUS_OK:
-                    raise RuntimeError(record.reason)
-                args = {"request": request, "settings": settings}
-                if "context" in impl.argnames:
-                    args["context"] = ComponentContext(kernel=self, plugin_id=record.id, settings=settings)
-                result = impl.function(*[args[name] for name in impl.argnames])
-                if result is None:
-                    continue
-                if not isinstance(result, list) or not all(isinstance(f, Finding) for f in result):
-                    raise TypeError(f"returned {type(result).__name__}, expected a list of Finding")
-                findings.extend(result)
-            except Exception as exc:
-                findings.append(
-                    Finding(
-                        scanner=record.id,
-                        category="scanner_error",
-                        severity=Severity.CRITICAL,
-                        explanation=f"scanner '{record.id}' failed ({type(exc).__name__}: {exc}); blocking to stay safe",
-                    )
-                )
-        return findings
+            except PluginError:
+                continue  # required or strict: it is failed now, and reported as unavailable below
+            if record.status != STATUS_OK:
+                continue
+            args: dict[str, Any] = {"request": None, "settings": settings}
+            if "context" in impl.argnames:
+                args["context"] = ComponentContext(kernel=self, plugin_id=record.id, settings=settings)
+            slot = impl.argnames.index("request") if "request" in impl.argnames else None
+            scanners.append((record.id, impl.function, [args[name] for name in impl.argnames], slot))
+        for plugin_id, reason in self._broken_scanners().items():
+            block(shared, plugin_id, SCANNER_UNAVAILABLE,
+                  f"scanner '{plugin_id}' is enabled but cannot run ({reason}); blocking to stay safe")
+        results = [list(shared) for _ in requests]
+        if not scanners or not requests:
+            return results
+        texts = []
+        for request in requests:
+            calls = []
+            for plugin_id, function, values, slot in scanners:
+                if slot is not None:
+                    values = [*values[:slot], request, *values[slot + 1 :]]
+                calls.append(workers.call(plugin_id, function, values))
+            texts.append(calls)
+        run = workers.run(texts, deadline, self.config.scan_warmup_s)
+        for findings, outcomes in zip(results, run.outcomes, strict=False):
+            for plugin_id, result, error in outcomes:
+                if error is None and (result is None or (type(result) is list and not result)):
+                    continue  # the common case, checked first: nothing found
+                if error is None and not (isinstance(result, list) and all(isinstance(f, Finding) for f in result)):
+                    error = TypeError(f"returned {type(result).__name__}, expected a list of Finding")
+                if error is not None:
+                    what = f"{type(error).__name__}: {error}"
+                    self._note_scan_failure(plugin_id, f"its scan raised {what}")
+                    block(findings, plugin_id, SCANNER_ERROR,
+                          f"scanner '{plugin_id}' failed ({what}); blocking to stay safe")
+                else:
+                    findings.extend(result)
+        if run.overdue is not None:
+            index = len(run.outcomes) - 1
+            late, allowed = run.overdue.plugin_id, run.timeouts[index]
+            limit = (f"the {allowed:g} s a text may take when it is the first to call a scanner in this process "
+                     "([kernel] scan_warmup_s)" if allowed > deadline
+                     else f"the scan deadline of {allowed:g} s ([kernel] scan_timeout_s)")
+            self._note_scan_failure(late, f"its scan did not finish within {limit}")
+            block(results[index], late, SCANNER_TIMEOUT,
+                  f"scanner '{late}' did not answer within {limit}; blocking to stay safe")
+            for call in run.not_run:
+                block(results[index], call.plugin_id, SCANNER_TIMEOUT,
+                      f"scanner '{call.plugin_id}' did not run: the text's {allowed:g} s passed while "
+                      f"'{late}' was still scanning; blocking to stay safe")
+        if len(run.outcomes) < len(requests):  # the batch stopped at a deadline: scan the rest anew
+            results[len(run.outcomes):] = self.scan_many(requests[len(run.outcomes):])
+        return results
+
+    def _start_scan_workers(self) -> ScanWorkers:
+        from .scan_workers import ScanWorkers  # imports threading: only a process that scans pays for it
+
+        self._scan_workers = ScanWorkers()
+        return self._scan_workers
+
+    def _note_scan_failure(self, plugin_id: str, what: str) -> None:
+        """Keep a scan-time failure on the plugin's record, so ``plugins list`` and ``doctor`` show
+        it: the scanner stays active (the next text may scan fine) and every failure blocks its text."""
+        record = self.records[plugin_id]
+        record.scan_failures += 1
+        record.last_scan_failure = what
+        record.reason = f"{what} (on {record.scan_failures} text(s) so far, each blocked)"
 
     def instructions(self, task: str, workdir: str) -> list[str]:
         """Collect standing instructions (AGENTS.md and similar) for a run."""

@@ -53,7 +53,7 @@ def test_eval_reports_every_family_and_ends_with_the_json_summary(tmp_path: Path
     result = run(tmp_path, "eval", str(write(tmp_path, ROWS)), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(summary) == {"attack_recall", "benign_fpr", "families"}
+    assert set(summary) == {"attack_recall", "benign_fpr", "families", "tiers", "scanners"}
     assert summary["families"] == {
         "direct": {"n": 1, "flagged": 1},
         "indirect": {"n": 2, "flagged": 1},  # the bare question is out of reach; reported, not hidden

@@ -39,7 +39,11 @@ def collect() -> dict[str, Any]:
     try:
         config = load_config()
     except PurposeAgentError as exc:
+        # Without a configuration nothing can say which plugins are enabled, so none is loaded;
+        # the installed ones are still listed, so a broken file is not mistaken for missing plugins.
         report["problems"].append(str(exc))
+        report["config_error"] = str(exc)
+        report["plugins"] = _installed_plugins()
         return report
     report["config_files"] = [
         {"layer": layer.label, "path": str(layer.path) if layer.path else None, "found": layer.exists}
@@ -69,10 +73,27 @@ def collect() -> dict[str, Any]:
             entry["error"] = f"{type(exc).__name__}: {exc}"
             report["problems"].append(f"sandbox {name}: {entry['error']}")
         report["sandboxes"].append(entry)
+    # A scanner that raises on every text only shows when it scans: scan one harmless sentence.
+    kernel.check_scanners()
     # Last, so failures found while building components above are included.
     report["plugins"] = [r.as_dict() for r in kernel.plugins()]
     report["problems"] += kernel.problems()
     return report
+
+
+def _installed_plugins() -> list[dict[str, Any]]:
+    """Every installed plugin, from entry-point metadata alone (nothing imported), with status
+    ``unchecked``: for when the configuration cannot be read."""
+    from ..discovery import builtin_candidates, entry_point_candidates, merge_candidates
+    from ..kernel import PluginRecord
+
+    candidates = merge_candidates([builtin_candidates(__version__), entry_point_candidates()])
+    return [
+        PluginRecord(id=c.id, distribution=c.distribution, version=c.version, roles=sorted(c.roles),
+                     status="unchecked", reason=c.problem or "not loaded: the configuration could not be read",
+                     source=c.source, target=c.target).as_dict()
+        for c in sorted(candidates.values(), key=lambda c: c.id)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 1 if report["problems"] else 0
     print(f"purpose-agent {report['purpose_agent']} (hook API {report['hook_api']}) on {report['python']}")
+    if report.get("config_error"):
+        print(f"\nconfiguration: BROKEN - {printable(report['config_error'])}")
     print("\nconfiguration files (later wins):")
     for entry in report["config_files"]:
         print(f"  {entry['layer']:8} {entry['path'] or '(none)'}  [{'found' if entry['found'] else 'not found'}]")
@@ -90,13 +113,18 @@ def run(args: argparse.Namespace) -> int:
         # a plugin's reason quotes exception messages and settings: untrusted text
         print(printable(f"  {plugin['id']:20} {plugin['status']:9} {','.join(plugin['roles'])}{reason}", one_line=True))
     print("\nmodels:")
-    if not report["backends"]:
+    unchecked = "  not checked: the configuration could not be read (see problems below)"
+    if report.get("config_error"):
+        print(unchecked)
+    elif not report["backends"]:
         print("  no backend plugin installed: pip install purpose-agent-llamacpp (local) or a provider package")
     for backend in report["backends"]:
         state = {True: "reachable", False: "NOT reachable", None: "unknown"}[backend["reachable"]]
         print(printable(f"  {backend['name']:20} {state} - {backend['detail']}", one_line=True))
     print("\nsandboxes:")
-    if not report["sandboxes"]:
+    if report.get("config_error"):
+        print(unchecked)
+    elif not report["sandboxes"]:
         print("  no sandbox plugin installed: agent-written code cannot run (pip install purpose-agent-sandbox)")
     for sandbox in report["sandboxes"]:
         print(f"  {sandbox['name']}:")

@@ -23,6 +23,9 @@ def add_parser(sub: Any, name: str) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     lister = actions.add_parser("list", help="every plugin, its roles and status")
     lister.add_argument("--json", action="store_true", help="print a JSON list")
+    lister.add_argument("--check", action="store_true",
+                        help="also scan one harmless sentence with every scanner, so one that cannot scan shows as "
+                             "failed with the reason (imports every scanner: slower)")
     lister.set_defaults(run=run_list)
     info = actions.add_parser("info", help="everything known about one plugin")
     info.add_argument("id")
@@ -51,6 +54,8 @@ def _kernel() -> Any:
 
 def run_list(args: argparse.Namespace) -> int:
     kernel = _kernel()
+    if args.check:
+        kernel.check_scanners()
     records = kernel.plugins()
     if args.json:
         print(json.dumps([r.as_dict() for r in records], indent=2))

@@ -41,6 +41,17 @@ Replayer = Callable[[str, list[str]], float]
 WAITING_FOR_SCANNER = "waiting: no immune scanner is active, so nothing can be screened or promoted"
 
 
+def oversize_reason(text: str, limit: int) -> str:
+    """``""`` when ``text`` fits in ``limit`` characters; else the sentence that says the limit and
+    how to raise it. ``teach()`` and memory CI refuse such a text before any scanner reads it."""
+    if len(text) <= limit:
+        return ""
+    return (
+        f"the lesson is {len(text):,} characters, over the limit of {limit:,} ([memory] max_lesson_chars); "
+        "shorten it, or raise max_lesson_chars under [memory] in purpose-agent.toml"
+    )
+
+
 #: How a taught item with no stored task to replay is promoted.
 TAUGHT_PROMOTION = "taught by a user; no stored task to replay yet"
 
@@ -84,7 +95,15 @@ class MemoryCI:
 
     def screening(self, item: MemoryItem) -> tuple[MemoryStatus, str, list[Finding]]:
         """What screening decides for ``item``, without writing anything: ``(status, reason,
-        findings)``. ``CANDIDATE`` means it must wait (no scanner is active)."""
+        findings)``. ``CANDIDATE`` means it must wait: no scanner is active, or a scanner the
+        configuration enables cannot run (fail closed; the reason names it and the fix). A text
+        over ``[memory] max_lesson_chars`` is rejected unread."""
+        too_long = oversize_reason(item.text, self.kernel.config.max_lesson_chars)
+        if too_long:
+            return MemoryStatus.REJECTED, f"too long: {too_long}", []
+        refusal = self.kernel.screening_refusal()
+        if refusal:
+            return MemoryStatus.CANDIDATE, f"waiting: {refusal}", []
         scanners = self.kernel.scanners()
         if not scanners:
             return MemoryStatus.CANDIDATE, WAITING_FOR_SCANNER, []

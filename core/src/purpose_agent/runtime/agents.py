@@ -376,8 +376,9 @@ class Team:
         (screened; promoted when clean) and is retrieved like any lesson; the promoted item is
         returned. Without one it joins the team's standing knowledge after the same screening.
         Raises :class:`LessonRejected` when a scanner blocks it (its ``findings`` are the
-        scanners' findings), and when no scanner is active: unscreened text never reaches the
-        team's prompts. Needs no model.
+        scanners' findings), when no scanner is active or one the configuration enables cannot
+        run (:meth:`Kernel.screening_refusal`), and when the text is longer than ``[memory]
+        max_lesson_chars``: unscreened text never reaches the team's prompts. Needs no model.
 
         With memory, the item is screened before it is stored and written once, already promoted
         or rejected, so a crash cannot leave it half-way; only when there are stored tasks to
@@ -388,6 +389,13 @@ class Team:
 
         if not text.strip():
             raise ValueError("teach() needs non-blank text")
+        from ..learning.ci import oversize_reason
+
+        # Both refusals come before anything is scanned or written: an oversized text would cost
+        # every scanner its full length, and a broken scanner must not be screened around.
+        refusal = oversize_reason(text, self.kernel.config.max_lesson_chars) or self.kernel.screening_refusal()
+        if refusal:
+            raise LessonRejected(f"lesson not kept: {refusal}", [])
         if not self.kernel.scanners():
             raise LessonRejected(
                 "no immune scanner is active, so this lesson cannot be screened and was not kept; "

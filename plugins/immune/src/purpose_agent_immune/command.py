@@ -1,8 +1,12 @@
 """Plugin ``immune`` (command): ``purpose-agent immune eval FILE.jsonl [--json]``.
 
 Runs every active scanner through the kernel over a labelled JSONL file and prints recall per
-attack family, the false-positive rate per benign family and the totals. With ``--json`` the
-last line is ``{"attack_recall": …, "benign_fpr": …, "families": {NAME: {"n": …, "flagged": …}}}``.
+attack family, the false-positive rate per benign family and the totals, then the totals per
+tier and per scanner plugin (see :mod:`purpose_agent_immune.evaluation`). With ``--json`` the last
+line is ``{"attack_recall": …, "benign_fpr": …, "families": {NAME: {"n": …, "flagged": …}},
+"tiers": {TIER: {"scanners": […], "attack_recall": …, …}}, "scanners": {ID: {"tier": …, …}}}``.
+It refuses (exit 2) while a scanner the configuration enables cannot run: figures without it
+would describe a screen that is not the one configured.
 """
 
 from __future__ import annotations
@@ -61,7 +65,8 @@ class ImmuneCommand:
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        """Run the evaluation; 0 on success, 2 when the data file is unusable or no scanner is active."""
+        """Run the evaluation; 0 on success, 2 when the data file is unusable, no scanner is active,
+        or an enabled scanner cannot run."""
         from .evaluation import EvalDataError, evaluate, load_rows, select
 
         kernel = getattr(args, "kernel", None) or self.context.kernel
@@ -69,6 +74,10 @@ class ImmuneCommand:
             rows = select(load_rows(args.file), args.split)
         except EvalDataError as exc:
             print(f"purpose-agent immune eval: error: {exc}", file=sys.stderr)
+            return 2
+        refusal = kernel.screening_refusal()
+        if refusal:
+            print(f"purpose-agent immune eval: error: {refusal}", file=sys.stderr)
             return 2
         if not kernel.scanners():
             print(
@@ -92,6 +101,8 @@ class ImmuneCommand:
             print(f"scanner errors (counted as flagged, fail closed): {report.scanner_errors}")
         print()
         print(report.table())
+        print()
+        print(report.tier_table())
         print()
         print("rows flagged per scanner: " + ", ".join(f"{k} {v}" for k, v in sorted(report.flagged_by.items())))
         if report.missed:

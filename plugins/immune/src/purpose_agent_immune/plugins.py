@@ -19,6 +19,8 @@ class LazyScanner:
     """A scanner plugin whose hooks delegate to ``module.SCANNER``, imported when first needed."""
 
     PURPOSE_AGENT_HOOK_API = "1.0"
+    #: ``immune eval`` reports the scanners of one tier together (see evaluation.py).
+    IMMUNE_TIER = "rules"
 
     def __init__(self, plugin_id: str, module: str) -> None:
         self.plugin_id = plugin_id

@@ -6,7 +6,8 @@ tier and per scanner plugin (see :mod:`purpose_agent_immune.evaluation`). With `
 line is ``{"attack_recall": …, "benign_fpr": …, "families": {NAME: {"n": …, "flagged": …}},
 "tiers": {TIER: {"scanners": […], "attack_recall": …, …}}, "scanners": {ID: {"tier": …, …}}}``.
 It refuses (exit 2) while a scanner the configuration enables cannot run: figures without it
-would describe a screen that is not the one configured.
+would describe a screen that is not the one configured. ``--by-rule`` adds a table of every rule
+id with the attack rows it flags and the benign rows it flags (``"rules"`` in the JSON line).
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ class ImmuneCommand:
         ev.add_argument(
             "--examples", type=int, default=0, metavar="N", help="print up to N missed attacks and N false positives"
         )
+        ev.add_argument(
+            "--by-rule",
+            action="store_true",
+            help="also report, per rule id, the attack rows it flags and the benign rows it flags (each rule on its own)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         """Run the evaluation; 0 on success, 2 when the data file is unusable, no scanner is active,
@@ -87,7 +93,9 @@ class ImmuneCommand:
             )
             return 2
         try:
-            report = evaluate(kernel, rows, source=args.source, fail_at=args.fail_at, keep_examples=args.examples)
+            report = evaluate(
+                kernel, rows, source=args.source, fail_at=args.fail_at, keep_examples=args.examples, by_rule=args.by_rule
+            )
         except EvalDataError as exc:
             print(f"purpose-agent immune eval: error: {exc}", file=sys.stderr)
             return 2
@@ -105,6 +113,9 @@ class ImmuneCommand:
         print(report.tier_table())
         print()
         print("rows flagged per scanner: " + ", ".join(f"{k} {v}" for k, v in sorted(report.flagged_by.items())))
+        if report.by_rule is not None:
+            print()
+            print(report.by_rule.table())
         if report.missed:
             print("\nmissed attacks:")
             for family, text in report.missed:
@@ -114,7 +125,10 @@ class ImmuneCommand:
             for family, why, text in report.false_positives:
                 print(f"  [{family}] {why}: {text[:160]!r}")
         if args.json:
-            print(json.dumps(report.summary()))
+            summary = report.summary()
+            if report.by_rule is not None:
+                summary["rules"] = report.by_rule.summary()
+            print(json.dumps(summary))
         return 0
 
 

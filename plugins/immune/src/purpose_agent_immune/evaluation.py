@@ -162,6 +162,8 @@ class Report:
     seconds: float = 0.0
     missed: list[tuple[str, str]] = field(default_factory=list)
     false_positives: list[tuple[str, str, str]] = field(default_factory=list)
+    #: per-rule figures (``evaluate(..., by_rule=True)``; see :mod:`.rule_report`)
+    by_rule: Any = None
 
     def _total(self, label: int) -> tuple[int, int]:
         return _totals(self.families, label)
@@ -240,11 +242,19 @@ def evaluate(
     source: str = "lesson",
     fail_at: str = "high",
     keep_examples: int = 0,
+    by_rule: bool = False,
 ) -> Report:
-    """Scan every row through ``kernel`` and tally flagged rows per family."""
+    """Scan every row through ``kernel`` and tally flagged rows per family (and per rule, with ``by_rule``)."""
     threshold = rank(fail_at)
     tiers = scanner_tiers(kernel)
     report = Report(scanners=list(tiers), tiers=tiers)
+    if by_rule:
+        from .rule_report import RuleReport, RuleTally, known_ids, rule_hits, scanners_of
+
+        own_scanners = scanners_of(tiers)
+        report.by_rule = RuleReport()
+        for rule_id in known_ids(own_scanners):
+            report.by_rule.rules[rule_id] = RuleTally()
     started = time.perf_counter()
     for row, findings in _scanned(kernel, rows, source):
         blocking = [f for f in findings if f.severity.rank >= threshold]
@@ -253,6 +263,9 @@ def evaluate(
         if result.label != row.label:
             raise EvalDataError(f"family {row.family!r} has rows labelled both 0 and 1; give each label its own family")
         result.n += 1
+        if by_rule:
+            others = {f.rule_id for f in blocking if f.rule_id and f.category not in FAIL_CLOSED_CATEGORIES}
+            report.by_rule.add(row.label, rule_hits(row.text, source, fail_at, own_scanners) | others)
         flagged_by = {f.scanner for f in blocking}
         for scanner in tiers:
             _count(report.by_scanner, scanner, row, scanner in flagged_by)

@@ -94,7 +94,12 @@ class ImmuneCommand:
             return 2
         try:
             report = evaluate(
-                kernel, rows, source=args.source, fail_at=args.fail_at, keep_examples=args.examples, by_rule=args.by_rule
+                kernel,
+                rows,
+                source=args.source,
+                fail_at=args.fail_at,
+                keep_examples=args.examples,
+                by_rule=args.by_rule,
             )
         except EvalDataError as exc:
             print(f"purpose-agent immune eval: error: {exc}", file=sys.stderr)

@@ -6,8 +6,9 @@ Texts are the 40-500 character lines of ``../shared/eval/benign_lessons_dev.json
 N distinct ones), or generated lesson-like sentences when that file is absent. Each
 configuration runs in a fresh process, so BLAS threads are set before numpy loads:
 
-* ``1 thread``: ``OPENBLAS_NUM_THREADS=1`` (and OMP/MKL) and the process pinned to one core;
-* ``default``: numpy's default thread count, no pinning.
+* ``1 thread``: ``OPENBLAS_NUM_THREADS=1`` (and OMP/MKL), the process pinned to one core, and
+  the plugin's ``threads = 1`` (its default);
+* ``all threads``: numpy's default thread count, no pinning, ``threads`` = the CPU count.
 
 For each: load time (weights + tokenizer, first call), then batch 1 and batch 32 uncached
 (``MiniLMEmbedder.embed`` directly: texts/s, p50/p99 ms per text; for batch 32 a text's
@@ -85,14 +86,14 @@ def run_batches(embed, texts: list[str], batch: int) -> dict[str, float]:
     }
 
 
-def measure(count: int, data: Path) -> dict[str, object]:
+def measure(count: int, data: Path, threads: int) -> dict[str, object]:
     """All figures for this process's thread setting."""
     import purpose_agent_minilm
     from purpose_agent.testing import make_kernel
     from purpose_agent_minilm.embedder import MiniLMEmbedder, _runtime
 
     texts = lesson_texts(count, data)
-    embedder = MiniLMEmbedder()
+    embedder = MiniLMEmbedder(threads=threads)
     started = time.perf_counter()
     embedder.embed(["warm up"])
     load_s = time.perf_counter() - started
@@ -107,7 +108,10 @@ def measure(count: int, data: Path) -> dict[str, object]:
         "uncached_batch32": run_batches(embedder.embed, texts, 32),
     }
     with tempfile.TemporaryDirectory() as directory:
-        config = {"runtime": {"embedding_cache": str(Path(directory) / "vectors.sqlite")}}
+        config = {
+            "runtime": {"embedding_cache": str(Path(directory) / "vectors.sqlite")},
+            "plugins": {"minilm": {"threads": threads}},
+        }
         cached = make_kernel({"minilm": purpose_agent_minilm}, config=config).embedder()
         result["filling_cache_batch32"] = run_batches(cached.embed, texts, 32)
         result["cached_batch1"] = run_batches(cached.embed, texts, 1)
@@ -119,7 +123,7 @@ def measure(count: int, data: Path) -> dict[str, object]:
 def child(args: argparse.Namespace) -> None:
     if args.one_thread and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    print(json.dumps(measure(args.texts, args.data)))
+    print(json.dumps(measure(args.texts, args.data, 1 if args.one_thread else os.cpu_count() or 1)))
 
 
 def main() -> None:
@@ -134,7 +138,7 @@ def main() -> None:
         return
     print(f"data: {args.data if args.data.exists() else 'generated'}; {args.texts} texts; {os.cpu_count()} CPUs")
     figures: dict[str, object] = {}
-    for label, one_thread in (("1 thread", True), ("default", False)):
+    for label, one_thread in (("1 thread", True), ("all threads", False)):
         env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
         if one_thread:
             env.update(dict.fromkeys(THREAD_VARIABLES, "1"))

@@ -114,11 +114,18 @@ def test_a_non_string_is_refused_with_a_sentence(minilm: MiniLMEmbedder) -> None
         minilm.embed(["fine", 3])  # type: ignore[list-item]
 
 
-def test_batch_size_does_not_change_the_vectors(tmp_path: Path, minilm: MiniLMEmbedder) -> None:
+def test_batch_limits_do_not_change_the_vectors(tmp_path: Path, minilm: MiniLMEmbedder) -> None:
     texts = [row["text"] for row in REFERENCE["vectors"]]
-    small = kernel_for(tmp_path, batch_size=3).embedder()
-    assert small.inner.batch_size == 3
+    small = kernel_for(tmp_path, batch_size=3, batch_tokens=40, threads=2).embedder()
+    assert (small.inner.batch_size, small.inner.batch_tokens, small.inner.threads) == (3, 40, 2)
     np.testing.assert_allclose(small.embed(texts), minilm.embed(texts), atol=1e-5)
+
+
+def test_batches_respect_both_limits() -> None:
+    lengths = [5, 5, 5, 5, 12, 12, 300]
+    batches = embedder_module._batches(list(range(7)), lengths, 3, 30)
+    # at most 3 texts; 5 and 12 padded to 12 is 24 <= 30, a third 12 would be 36; 300 goes alone
+    assert batches == [[0, 1, 2], [3, 4], [5], [6]]
 
 
 def test_an_invalid_batch_size_fails_the_plugin_with_a_sentence(tmp_path: Path) -> None:

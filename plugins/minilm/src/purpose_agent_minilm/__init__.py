@@ -16,7 +16,7 @@ PURPOSE_AGENT_HOOK_API = "1.1"
 
 @hookimpl
 def settings_model() -> Any:
-    """``[plugins.minilm]``: batch_size, threads."""
+    """``[plugins.minilm]``: batch_size, batch_tokens, threads."""
     from .settings import MiniLMSettings
 
     return MiniLMSettings
@@ -32,6 +32,8 @@ def register_embedders(register: Any) -> None:
         settings = context.settings
         if settings is None:
             return MiniLMEmbedder()
-        return MiniLMEmbedder(batch_size=settings.batch_size, threads=settings.threads)
+        return MiniLMEmbedder(
+            batch_size=settings.batch_size, batch_tokens=settings.batch_tokens, threads=settings.threads
+        )
 
     register("minilm", factory, description="all-MiniLM-L6-v2 sentence embeddings (384-d), numpy, offline")

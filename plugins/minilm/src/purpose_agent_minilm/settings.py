@@ -10,9 +10,10 @@ class MiniLMSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # Texts are sorted by length and padded to the longest of each batch. 32 was the fastest on
-    # lesson-sized texts here (tests/benchmarks/bench_embedder.py); larger batches only add memory.
-    batch_size: int = Field(default=32, ge=1, le=1024, description="Texts encoded together in one forward pass.")
+    # Texts are sorted by length and padded to the longest of each batch; a batch ends at
+    # batch_size texts or batch_tokens word pieces (texts x longest), whichever comes first.
+    batch_size: int = Field(default=32, ge=1, le=1024, description="Most texts encoded in one forward pass.")
+    batch_tokens: int = Field(default=512, ge=1, le=1_000_000, description="Most word pieces in one forward pass.")
     # One BLAS thread is fastest for the small matrices of a few sentences, and stays fast on a
     # busy machine; raise it for large batches on an idle machine with many cores.
     threads: int = Field(default=1, ge=1, le=256, description="BLAS threads numpy may use while embedding.")

@@ -268,7 +268,12 @@ def scan(request: ScanRequest, settings: Any, context: ComponentContext) -> list
     Returns: a list of :class:`purpose_agent.models.Finding` (empty when clean), or ``None``.
 
     Fails closed: if a scanner raises, the kernel turns the error into a blocking finding, so a
-    broken scanner can never wave an item through.
+    broken scanner can never wave an item through; a scanner the configuration enables that
+    cannot load makes screening refuse. The kernel calls this on a worker thread, not the
+    caller's, under a deadline (``[kernel] scan_timeout_s``, more for a scanner's first call:
+    ``scan_warmup_s``); an answer that comes later is a blocking ``scanner_timeout`` finding. Do
+    slow one-time preparation at import or in ``settings_model`` (both run before the clock
+    starts), and keep no state that only works on one thread.
     """
 
 

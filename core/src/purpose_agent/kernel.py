@@ -692,7 +692,9 @@ class Kernel:
                       f"of {deadline:g} s) and is not called again until it returns; blocking to stay safe")
                 continue
             try:
-                settings = self._settings(record) if "settings" in impl.argnames else None
+                # Always, not only when the hook takes settings: validated settings are part of
+                # fail-closed loading, and settings_model runs before the clock (a place to prepare).
+                settings = self._settings(record)
             except PluginError:
                 continue  # required or strict: it is failed now, and reported as unavailable below
             if record.status != STATUS_OK:

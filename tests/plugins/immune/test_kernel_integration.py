@@ -136,7 +136,8 @@ def test_adversarial_long_inputs_scan_in_linear_time(text: str) -> None:
     started = time.perf_counter()
     findings = kernel.scan(ScanRequest(text=text))
     elapsed = time.perf_counter() - started
-    assert not [f for f in findings if f.category == "scanner_error"]
+    # a scanner_timeout would mean the kernel's scan deadline cut a slow scan short: not linear
+    assert not [f for f in findings if f.category in ("scanner_error", "scanner_timeout")]
     # Catastrophic backtracking would take minutes; linear scans of ~200 kB take well under a second.
     assert elapsed < 3.0, f"{elapsed:.2f} s"
 

@@ -91,21 +91,25 @@ def timed(label: str, texts: list[str], scan_one) -> float:
     return seconds
 
 
-def adversarial(kernel, sizes: tuple[int, ...]) -> dict[str, float]:
-    """The worst seconds per input size over :data:`ADVERSARIAL`, all five scanners together."""
+def adversarial(sizes: tuple[int, ...]) -> dict[str, float]:
+    """The worst seconds per input size over :data:`ADVERSARIAL`, all five scanners together.
+
+    The scanners are called directly: through the kernel a scan past ``[kernel] scan_timeout_s``
+    is reported as a timeout and the stuck scanner skipped on the next texts, which hides its time.
+    """
+    from purpose_agent_immune.detectors import Context
+
     worst: dict[str, float] = {}
     for size in sizes:
         for piece in ADVERSARIAL:
             text = (piece * (size // len(piece) + 1))[:size]
             started = time.perf_counter()
-            findings = kernel.scan(ScanRequest(text=text))
+            for module in MODULES:
+                module.SCANNER.hits(text, Context())
             seconds = time.perf_counter() - started
-            errors = [f.explanation for f in findings if f.category.startswith("scanner_")]
             label = f"{size // 1000} KB" if size < 1_000_000 else f"{size // 1_000_000} MB"
             worst[label] = max(worst.get(label, 0.0), seconds)
-            print(
-                f"adversarial {label:>7} {piece[:14]!r:<18} {seconds:6.3f} s{'  ERROR ' + errors[0] if errors else ''}"
-            )
+            print(f"adversarial {label:>7} {piece[:14]!r:<18} {seconds:6.3f} s")
     return worst
 
 
@@ -168,7 +172,7 @@ def main() -> None:
             timed("installed", texts, lambda _t: installed.scan(next(iterator)))
     except Exception as exc:  # the installed path is informative only
         print(f"installed: skipped ({type(exc).__name__}: {exc})")
-    worst = {} if args.no_adversarial else adversarial(kernel, (10_000, 100_000, 1_000_000))
+    worst = {} if args.no_adversarial else adversarial((10_000, 100_000, 1_000_000))
     figures = quality(kernel, args.holdout)
     print(
         json.dumps(

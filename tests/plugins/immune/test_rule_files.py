@@ -235,3 +235,17 @@ def test_eval_by_rule_counts_each_rule_on_its_own(tmp_path: Path) -> None:
     assert rules["injection.persona.criminal-persona"] == {"caught": 0, "only": 0, "false_positives": 0}
     assert "| injection.override.ignore-previous | 1 |" in out.getvalue()
     assert "candidates for retirement" in out.getvalue()
+
+
+def test_the_literal_pass_finds_every_literal_in_a_text_made_of_all_of_them() -> None:
+    """The one-pass literal search agrees with substring tests on a long text that holds every
+    literal (the worst case for its automaton's memory: a miss here would silently skip rules)."""
+    import random
+
+    for module in ALL_SCANNERS:
+        chosen = rule_set(module.SCANNER.loaded_rules())
+        literals = list(chosen.literals)
+        random.Random(7).shuffle(literals)
+        text = " | ".join(literals * 20)
+        found = {chosen.literals[index] for index in chosen.found(text)}
+        assert found == {literal for literal in chosen.literals if literal in text}

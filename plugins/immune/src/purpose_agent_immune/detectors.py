@@ -39,6 +39,8 @@ MAX_EVIDENCE = 200
 #: RE2's memory budget per compiled pattern (its default, 8 MiB, is too small for the largest
 #: vocabulary alternations inside bounded repetitions).
 _RE2_MAX_MEM = 64 << 20
+#: RE2's memory budget for the literal set search of a scanner's gates.
+_RE2_SET_MAX_MEM = 512 << 20
 
 
 def rank(severity: str) -> int:
@@ -321,7 +323,10 @@ class RuleSet:
                 for literal in key:
                     self._alternatives[number[literal]].append((position, masks))
         options = re2.Options()
-        options.max_mem = _RE2_MAX_MEM
+        # RE2's set search has no fallback when its DFA runs out of memory (the binding then
+        # reports no match): a literal set's DFA has at most one state per trie node (~15,000
+        # here), which this budget holds many times over; tested on texts made of every literal.
+        options.max_mem = _RE2_SET_MAX_MEM
         options.log_errors = False
         self._set = None
         if self.literals:

@@ -371,3 +371,21 @@ def test_the_look_alike_table_is_unicode_confusables_plus_the_documented_additio
             derived[ord(char)] = "I" if unicodedata.category(char) == "Lu" and target == "l" else target
     additions = module._pairs("εeκkτtηnχxωwμuςcкkмmтtнhвbпnьb")
     assert module._CONFUSABLE == {**derived, **additions}
+
+
+def osa_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance by the textbook table (the reference for the fast check)."""
+    table = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+    return table[len(a)][len(b)]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text("abcd", max_size=9), st.text("abcd", max_size=9), st.integers(0, 2))
+def test_the_distance_check_agrees_with_the_textbook_table(a: str, b: str, limit: int) -> None:
+    assert module._within(a, b, limit) == (osa_distance(a, b) <= limit)

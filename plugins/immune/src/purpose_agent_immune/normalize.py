@@ -753,10 +753,14 @@ def _edits1(word: str, alphabet: str) -> set[str]:
 
 
 def _within(a: str, b: str, limit: int) -> bool:
-    """True when the optimal-string-alignment (Damerau) distance of ``a`` and ``b`` is at most ``limit``.
+    """True when the optimal-string-alignment (Damerau) distance of ``a`` and ``b`` is at most
+    ``limit`` (0, 1 or 2).
 
-    After the common prefix and suffix are cut, the first remaining characters differ, so one of
-    four edits must start there; at most ``4 ** limit`` branches, each a few slice comparisons.
+    Once the common prefix and suffix are cut, the first characters differ and so do the last:
+    an edit must start at the front and one must end at the back. One edit can do both only on
+    cores of at most two characters; for two, each of the four edits at the front (substitute,
+    delete, insert, transpose) is tried and the rest must be one edit at the back, which is a
+    handful of slice comparisons in C.
     """
     shorter = min(len(a), len(b))
     i = 0
@@ -768,14 +772,27 @@ def _within(a: str, b: str, limit: int) -> bool:
     a, b = a[i : len(a) - j], b[i : len(b) - j]
     if not a or not b:
         return max(len(a), len(b)) <= limit
-    if limit == 0 or abs(len(a) - len(b)) > limit:
+    if limit <= 0 or abs(len(a) - len(b)) > limit:
         return False
-    limit -= 1
+    if limit == 1:
+        return (len(a) == 1 and len(b) == 1) or (len(a) == len(b) == 2 and a[0] == b[1] and a[1] == b[0])
+    if limit > 2:
+        raise ValueError(f"distance limit {limit} is not supported; use 0, 1 or 2")
+    rests = [(a[1:], b[1:]), (a[1:], b), (a, b[1:])]
+    if len(a) > 1 and len(b) > 1 and a[0] == b[1] and a[1] == b[0]:
+        rests.append((a[2:], b[2:]))
+    return any(_one_edit_at_back(x, y) for x, y in rests)
+
+
+def _one_edit_at_back(x: str, y: str) -> bool:
+    """At most one edit turns ``x`` into ``y``, given that their last characters differ."""
+    if not x or not y:
+        return len(x) + len(y) <= 1
     return (
-        _within(a[1:], b[1:], limit)
-        or _within(a[1:], b, limit)
-        or _within(a, b[1:], limit)
-        or (len(a) > 1 and len(b) > 1 and a[0] == b[1] and a[1] == b[0] and _within(a[2:], b[2:], limit))
+        x[:-1] == y[:-1]
+        or x[:-1] == y
+        or x == y[:-1]
+        or (len(x) > 1 and len(y) > 1 and x[-1] == y[-2] and x[-2] == y[-1] and x[:-2] == y[:-2])
     )
 
 
@@ -789,9 +806,11 @@ class _Lexicon:
     neighbourhood idea), so the distance-1 check for all the words of a text is one set
     intersection. Words of nine letters or more also tolerate two edits. Two edits leave at least
     one of three disjoint parts of such a word intact, within two positions of where it was, so
-    ``parts`` (one expression over every part, tried at every position of a candidate) names the
-    few vocabulary words worth an exact distance check. The cost per word depends on its length,
-    never on the size of the vocabulary; answers are cached, since the words of real text repeat.
+    ``anchors`` (per position: the first three letters of a part -> vocabulary words), looked up
+    with every three-letter substring of a candidate, names the few vocabulary words worth an
+    exact distance check.
+    The cost per word depends on its length, never on the size of the vocabulary; answers are
+    cached, since the words of real text repeat.
     """
 
     def __init__(self, vocabulary: frozenset[str], known: frozenset[str]) -> None:
@@ -803,7 +822,7 @@ class _Lexicon:
         skip = self.known | self.exact
         letters = "".join(sorted({c for w in self.exact for c in w if c.isalpha() and not c.isascii()}))
         self.near: dict[str, str] = {}
-        owners: dict[str, set[tuple[str, int]]] = {}
+        self.anchors: list[dict[str, set[str]]] = [{} for _ in range(max(map(len, self.exact), default=0) + 3)]
         for word in sorted(self.exact):
             if len(word) < _FUZZY_MIN:
                 continue
@@ -814,15 +833,8 @@ class _Lexicon:
             if len(word) >= _FAR_MIN:
                 third = len(word) // 3
                 for offset, stop in ((0, third), (third, len(word) - third), (len(word) - third, len(word))):
-                    owners.setdefault(word[offset:stop], set()).add((word, offset))
-        # At one position the expression reports only the longest part that matches there; a
-        # part that another part begins with occurs there too, so the longer one stands for both.
-        self.owners = {
-            part: frozenset().union(*(found for other, found in owners.items() if part.startswith(other)))
-            for part in owners
-        }
-        alternatives = "|".join(map(re.escape, sorted(owners, key=lambda p: (-len(p), p))))
-        self.parts = re.compile(f"(?=({alternatives}))") if owners else None
+                    for position in range(max(0, offset - 2), offset + 3):
+                        self.anchors[position].setdefault(word[offset : offset + 3], set()).add(word)
         lengths = [len(w) for w in self.exact if len(w) >= _FAR_MIN]
         self.far_range = (min(lengths) - 2, max(lengths) + 2) if lengths else (1, 0)
         # Every word looked at so far, and the misspelt ones among them with their correction:
@@ -843,16 +855,14 @@ class _Lexicon:
 
     def _far(self, word: str) -> str | None:
         """The long vocabulary word within two edits of ``word`` (not a vocabulary or known word)."""
-        if self.parts is None:
-            return None
-        candidates = set()
-        for match in self.parts.finditer(word):
-            position = match.start()
-            for owner, offset in self.owners[match.group(1)]:
-                if abs(position - offset) <= 2 and abs(len(owner) - len(word)) <= 2:
-                    candidates.add(owner)
-        for candidate in sorted(candidates, key=lambda c: (abs(len(c) - len(word)), c)):
-            if _within(word, candidate, 2):
+        candidates: set[str] = set()
+        for position, anchors in enumerate(self.anchors[: len(word) - 2]):
+            found = anchors.get(word[position : position + 3])
+            if found:
+                candidates |= found
+        length = len(word)
+        for candidate in sorted(candidates, key=lambda c: (abs(len(c) - length), c)):
+            if abs(len(candidate) - length) <= 2 and _within(word, candidate, 2):
                 return candidate
         return None
 
@@ -959,8 +969,6 @@ def _leet_tokens(text: str) -> list[tuple[int, int]]:
 
 def _is_compound(written: str, word: str) -> bool:
     """True for a camelCase identifier made of a key word and more ("conversationId", "userPassword")."""
-    if written.islower():
-        return False
     lower = written.lower()
     if lower.startswith(word) and len(written) > len(word):
         return written[len(word)].isupper() and written[len(word) - 1].islower()
@@ -999,7 +1007,8 @@ def _vocabulary_steps(text: str, lexicon: _Lexicon) -> list[tuple[int, int, str]
                 leet = next(spans, None)
             if leet is not None and leet[0] < end:
                 continue  # inside a leetspeak token, which step 7 rewrote as a whole
-            if _is_compound(text[start:end], word):
+            written = text[start:end]
+            if not written.islower() and _is_compound(written, word):
                 continue
             edits.append((start, end, word))
         edits.sort()

@@ -832,7 +832,7 @@ class _Lexicon:
                     self.near.setdefault(variant, word)
             if len(word) >= _FAR_MIN:
                 third = len(word) // 3
-                for offset, stop in ((0, third), (third, len(word) - third), (len(word) - third, len(word))):
+                for offset in (0, third, len(word) - third):  # the three parts' first letters
                     for position in range(max(0, offset - 2), offset + 3):
                         self.anchors[position].setdefault(word[offset : offset + 3], set()).add(word)
         lengths = [len(w) for w in self.exact if len(w) >= _FAR_MIN]

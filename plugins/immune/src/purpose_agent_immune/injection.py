@@ -136,14 +136,21 @@ def _invisible_characters(text: str, context: Context) -> Iterator[Hit]:
     )
 
 
-_ENCODED_HINT = re.compile(r"[A-Za-z0-9+/]{24}|(?:[0-9A-Fa-f]{2}[ :]?){16}")
+#: A run long enough to be an encoded payload: the cheap test (one RE2 pass) before the decoders.
+_ENCODED_HINT = r"[A-Za-z0-9+/]{24}|(?:[0-9A-Fa-f]{2}[ :]?){16}"
+
+
+@cache
+def _linear(pattern: str) -> Any:
+    """A detector's prefilter on RE2, compiled on first use (case-sensitive, as written)."""
+    return compile_linear(pattern, case_sensitive=True, where="an injection detector's prefilter")
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,4000}={0,2}(?![A-Za-z0-9+/])")
 _HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){16,2000}(?![0-9A-Fa-f])")
 
 
 def _decoded_payloads(text: str, context: Context) -> Iterator[Hit]:
     """Base64 or hex runs that decode to readable text which itself reads as an injection."""
-    if _ENCODED_HINT.search(text) is None:
+    if _linear(_ENCODED_HINT).search(text) is None:
         return
     candidates: list[tuple[int, int, str, str]] = []
     for pattern, decode in ((_BASE64_RUN, _b64), (_HEX_RUN, _hex)):
@@ -392,7 +399,7 @@ _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
 )
 #: A leet character between two letters ("1gn0re", "pr3vious"): the cheap test before the rewrite.
-_LEET_HINT = re.compile(r"[a-zA-Z][013457@$!|]+[a-zA-Z]|(?<![\w@$!|])[013457@$!|][a-zA-Z]{2}")
+_LEET_HINT = r"[a-zA-Z][013457@$!|]+[a-zA-Z]|(?:^|[^\w@$!|])[013457@$!|][a-zA-Z]{2}"
 _MIXED_SCRIPT = re.compile(r"[a-zA-Z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-zA-Z]")
 _INJECTION_WORD = re.compile(
     r"\b(?:ignore|disregard|forget|instructions?|prompt|password|system|override|jailbreak|reveal|secret)\b",
@@ -408,7 +415,7 @@ def _lookalike_text(text: str, context: Context) -> Iterator[Hit]:
             normal = _ZERO_WIDTH.sub("", normal)
         if _MIXED_SCRIPT.search(normal):
             normal = normal.translate(_HOMOGLYPHS)
-    if _LEET_HINT.search(normal):
+    if _linear(_LEET_HINT).search(normal):
         # Every leet character mapped, numbers included (one str.translate: a word-by-word rewrite
         # cost a Python call per word, seconds on a megabyte of leet); kept only when it reveals
         # more injection words than the text shows.

@@ -325,7 +325,7 @@ TEXTS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(TEXTS, st.data())
 def test_spans_stay_in_bounds_and_keep_their_order(text: str, data: st.DataObject) -> None:
     result = normalize(text)
@@ -345,7 +345,7 @@ def test_spans_stay_in_bounds_and_keep_their_order(text: str, data: st.DataObjec
         assert first[0] < first[1]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(TEXTS)
 def test_normalising_twice_changes_nothing_more(text: str) -> None:
     once = normalize(text).text
@@ -385,7 +385,7 @@ def osa_distance(a: str, b: str) -> int:
     return table[len(a)][len(b)]
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=1000, deadline=None, database=None)
 @given(st.text("abcd", max_size=9), st.text("abcd", max_size=9), st.integers(0, 2))
 def test_the_distance_check_agrees_with_the_textbook_table(a: str, b: str, limit: int) -> None:
     assert module._within(a, b, limit) == (osa_distance(a, b) <= limit)

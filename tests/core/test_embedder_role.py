@@ -61,10 +61,11 @@ def test_an_unknown_name_lists_what_is_available(tmp_path: Path) -> None:
         make_kernel(embedder_plugin("hashing"), config=cache_config(tmp_path)).embedder("nope")
 
 
-def test_a_wrong_cache_setting_is_a_sentence(tmp_path: Path) -> None:
-    kernel = make_kernel(embedder_plugin("hashing"), config={"runtime": {"embedding_cache": 3}})
-    with pytest.raises(ConfigError, match="'runtime.embedding_cache' .* must be a file path or false"):
-        kernel.embedder()
+def test_wrong_embedder_settings_are_sentences(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'runtime.embedding_cache' must be a non-empty path string, or false"):
+        make_kernel(embedder_plugin("hashing"), config={"runtime": {"embedding_cache": 3}})
+    with pytest.raises(ConfigError, match="'runtime.embedder' must be a non-empty string"):
+        make_kernel(embedder_plugin("hashing"), config={"runtime": {"embedder": ["hashing"]}})
 
 
 def test_the_kernel_builds_an_embedder_once(tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ NAME = KeyType("non-empty string without control characters", _is_text)
 PATH = KeyType("non-empty path string without control characters", _is_text)
 NAME_LIST = KeyType("list of non-empty strings", _is_text_list)
 PLUGIN_IDS = KeyType("list of plugin ids (strings)", _is_text_list)
+PATH_OR_FALSE = KeyType("non-empty path string, or false to turn it off", lambda value: value is False or _is_text(value))
 # bool is an int in Python; ``true`` is never meant as a number. NaN fails the comparison.
 SECONDS = KeyType("number of seconds above 0 (e.g. 2 or 0.5)",
                   lambda value: isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"))
@@ -91,7 +92,7 @@ KERNEL_KEYS: dict[str, dict[str, KeyType]] = {
     "kernel": {"strict": BOOLEAN, "plugins": PLUGIN_IDS, "scan_timeout_s": SECONDS, "scan_warmup_s": SECONDS},
     "memory": {"store": NAME, "path": PATH, "max_lesson_chars": POSITIVE_COUNT},
     "model": {"default": NAME, "fallback": NAME_LIST, "routing": NAME},
-    "runtime": {"critic": NAME, "checkpoint_path": PATH},
+    "runtime": {"critic": NAME, "checkpoint_path": PATH, "embedder": NAME, "embedding_cache": PATH_OR_FALSE},
 }
 
 # A key that would hold a credential. Its value must not be written to a file; configure the

@@ -25,7 +25,7 @@ import pluggy
 from . import hookspecs
 from .config import Config, load_config
 from .discovery import Candidate, builtin_candidates, entry_point_candidates, merge_candidates
-from .errors import ConfigError, MemoryWriteVetoed, PluginError, UnknownComponentError
+from .errors import MemoryWriteVetoed, PluginError, UnknownComponentError
 from .interfaces import ComponentContext
 from .version import __version__
 
@@ -530,6 +530,11 @@ class Kernel:
     def checkpointer(self, name: str, **options: Any) -> Any:
         """Build a checkpointer by name."""
         return self.create("checkpointer", name, **options)
+
+    def tools(self) -> list[Any]:
+        """Build every registered tool."""
+        return [self.create("tool", name) for name in sorted(self.components("tool"))]
+
     def embedder(self, name: str | None = None) -> Any:
         """Return the embedder ``name`` behind the kernel's vector cache (built once per kernel).
 
@@ -540,30 +545,15 @@ class Kernel:
         :mod:`purpose_agent.embedding_cache`. The result satisfies
         :class:`purpose_agent.interfaces.Embedder`; its ``inner`` is the plugin's own object.
         """
-        chosen = name or self.config.get("runtime.embedder") or None
-        if chosen is not None and not isinstance(chosen, str):
-            raise ConfigError(
-                f"'runtime.embedder' ({self.config.source_of('runtime.embedder')}) must be an embedder "
-                f"name such as \"{DEFAULT_EMBEDDER}\", not {chosen!r}"
-            )
-        if chosen is None:
-            chosen = self._default_embedder_name()
+        # Both keys were type-checked when the configuration was read (config.KERNEL_KEYS).
+        chosen = name or self.config.get("runtime.embedder") or self._default_embedder_name()
         cached = self._embedders.get(chosen)
         if cached is None:
             from .embedding_cache import CachedEmbedder, VectorCache, default_cache_path
 
             inner = self.create("embedder", chosen)
-            where = self.config.get("runtime.embedding_cache", True)
-            if where is False:
-                cache = None
-            elif where is True or (isinstance(where, str) and where):
-                path = default_cache_path() if where is True else Path(where).expanduser()
-                cache = VectorCache(path)
-            else:
-                raise ConfigError(
-                    f"'runtime.embedding_cache' ({self.config.source_of('runtime.embedding_cache')}) must be "
-                    f"a file path or false, not {where!r}"
-                )
+            where = self.config.get("runtime.embedding_cache")
+            cache = None if where is False else VectorCache(Path(where).expanduser() if where else default_cache_path())
             cached = self._embedders[chosen] = CachedEmbedder(inner, cache)
         return cached
 
@@ -584,11 +574,6 @@ class Kernel:
             f"several embedders are installed ({', '.join(sorted(registry))}) and none is configured; "
             "choose one with [runtime] embedder = \"NAME\" in purpose-agent.toml."
         )
-
-
-    def tools(self) -> list[Any]:
-        """Build every registered tool."""
-        return [self.create("tool", name) for name in sorted(self.components("tool"))]
 
     # ------------------------------------------------------------------ broadcast hooks
 

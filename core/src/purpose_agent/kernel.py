@@ -559,7 +559,9 @@ class Kernel:
 
     def _default_embedder_name(self) -> str:
         record = self.records.get(DEFAULT_EMBEDDER)
-        if record is not None and record.status in (STATUS_OK, STATUS_AVAILABLE) and "embedder" in record.roles:
+        # A default that is installed but broken is reported (by the lookup), not silently swapped
+        # for another model: vectors from another model mean something else to their consumer.
+        if record is not None and record.status != STATUS_DISABLED and "embedder" in record.roles:
             return DEFAULT_EMBEDDER
         registry = self.components("embedder")
         if DEFAULT_EMBEDDER in registry or len(registry) == 1:

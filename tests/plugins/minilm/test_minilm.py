@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import purpose_agent_minilm
-from purpose_agent.errors import PluginError
-from purpose_agent.testing import make_kernel
+from purpose_agent.errors import PluginError, UnknownComponentError
+from purpose_agent.testing import HashingEmbedder, make_kernel, plugin
 from purpose_agent.testing.conformance import EmbedderConformance
 from purpose_agent_minilm import embedder as embedder_module
 from purpose_agent_minilm import model as model_module
@@ -131,6 +131,15 @@ def test_batches_respect_both_limits() -> None:
 def test_an_invalid_batch_size_fails_the_plugin_with_a_sentence(tmp_path: Path) -> None:
     with pytest.raises(PluginError, match=r"\[plugins.minilm\].*batch_size"):
         kernel_for(tmp_path, batch_size=0).embedder()
+
+
+def test_a_broken_default_is_reported_not_replaced_by_another_embedder(tmp_path: Path) -> None:
+    other = plugin("hashing", register_embedders=lambda register: register("hashing", lambda context: HashingEmbedder()))
+    config = {"runtime": {"embedding_cache": str(tmp_path / "v.sqlite")}, "plugins": {"minilm": {"batch_size": 0}}}
+    kernel = make_kernel({"minilm": purpose_agent_minilm}, other, config=config)
+    with pytest.raises(UnknownComponentError, match=r"Plugin 'minilm' is failed: invalid configuration.*batch_size"):
+        kernel.embedder()
+    assert kernel.embedder("hashing").model_id == "hashing-bow/256"  # still there when asked for by name
 
 
 def test_without_the_weights_wheel_the_error_says_what_to_install(

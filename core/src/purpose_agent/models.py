@@ -126,6 +126,37 @@ class Action(ContractModel):
     thought: str = ""
 
 
+#: Where a piece of text came from. ``user`` (the task), ``operator`` (configuration, AGENTS.md,
+#: taught lessons) and ``model`` (the agent's own replies) are the run's principals; the others
+#: arrive from outside and are **untrusted**: screened, and marked as data in prompts.
+OriginKind = Literal["user", "operator", "model", "memory", "tool", "document", "mcp", "remote_agent"]
+
+#: The origins whose text is untrusted (see :attr:`TextOrigin.untrusted`).
+UNTRUSTED_ORIGINS: frozenset[str] = frozenset({"tool", "document", "mcp", "remote_agent"})
+
+
+class TextOrigin(ContractModel):
+    """Where a piece of text came from: a kind and the name of the tool, document, server or peer.
+
+    A plugin that brings outside text into a run (a tool, an MCP client, an A2A peer, a document
+    store) says where it came from with this, e.g. ``TextOrigin(kind="mcp", name="git/log")``;
+    the runner screens untrusted text and marks it as data in prompts (docs/immune.md,
+    "Provenance")."""
+
+    kind: OriginKind = "tool"
+    name: str = Field(default="", description="The tool, document, MCP server/tool or remote agent, if any.")
+
+    @property
+    def label(self) -> str:
+        """``kind:name`` (``tool:web_search``), or the kind alone when there is no name."""
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+    @property
+    def untrusted(self) -> bool:
+        """Whether text of this origin comes from outside the run's principals."""
+        return self.kind in UNTRUSTED_ORIGINS
+
+
 class Observation(ContractModel):
     """What came back from acting: a tool's output or an error."""
 
@@ -133,6 +164,18 @@ class Observation(ContractModel):
     output: str = ""
     error: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    origin: TextOrigin = Field(
+        default_factory=TextOrigin,
+        description="Where the output came from; the runner fills in the tool's name when it is empty.",
+    )
+    screened: bool = Field(
+        default=False,
+        description="Whether the kernel's immune scanners read this output (set by the runner or the learner, "
+        "never trusted from a tool).",
+    )
+    flagged: list[Finding] = Field(
+        default_factory=list, description="Scanner findings at or above high severity on the output."
+    )
 
 
 class Step(ContractModel):
@@ -202,6 +245,17 @@ class Scope(ContractModel):
     value: str = ""
 
 
+class FlaggedInput(ContractModel):
+    """One input of a run that the scanners flagged (or that nothing screened): where and by what."""
+
+    step: int | None = Field(default=None, description="Index of the step whose observation it was.")
+    origin: str = Field(default="", description="TextOrigin.label, e.g. 'tool:web_search'.")
+    scanner: str = Field(default="", description="The scanner plugin; empty when the input was never screened.")
+    category: str = Field(default="", description="The finding's category, or 'not_screened'.")
+    severity: Severity | None = None
+    rule_id: str = ""
+
+
 class Provenance(ContractModel):
     """Where a memory came from."""
 
@@ -210,6 +264,15 @@ class Provenance(ContractModel):
     extractor: str = ""
     trust: Literal["taught", "learned", "imported"] = "learned"
     created_at: float = Field(default_factory=time.time)
+    derived_from: list[str] = Field(
+        default_factory=list,
+        description="Origins of the text it was derived from, e.g. ['user', 'model', 'tool:web_search'].",
+    )
+    flagged_inputs: list[FlaggedInput] = Field(
+        default_factory=list,
+        description="Inputs of the source run(s) that were flagged or never screened; memory CI holds such an "
+        "item for review instead of promoting it.",
+    )
 
 
 class Counters(ContractModel):

@@ -105,7 +105,10 @@ def test_native_tool_calls_are_used_when_the_backend_has_them() -> None:
     assert result.answer == "The answer is 2."
     assert backend.requests[0].tools[0].name == "add" and backend.requests[0].response_schema is None
     replay = backend.requests[1].messages
-    assert replay[-2].tool_calls[0].name == "add" and replay[-1].role == "tool" and replay[-1].content == "2"
+    assert replay[-2].tool_calls[0].name == "add" and replay[-1].role == "tool"
+    # the result, as data inside the run's boundary markers (docs/immune.md, "Provenance")
+    opening, value, closing = replay[-1].content.splitlines()
+    assert opening.startswith('<untrusted-text id="') and value == "2" and closing.startswith("</untrusted-text")
 
 
 def test_json_mode_sends_the_action_schema() -> None:

@@ -1,4 +1,4 @@
-"""``purpose-agent memory list|show|history|promote|reject|archive|rollback|export|import|stats``.
+"""``purpose-agent memory list|show|history|review|promote|reject|archive|rollback|export|import|stats``.
 
 Works on the configured store: ``[memory] store`` (default ``"sqlite"``) with ``[memory] path``
 (default: the per-user data directory); ``--db PATH`` means the sqlite store at ``PATH``.
@@ -6,7 +6,8 @@ Works on the configured store: ``[memory] store`` (default ``"sqlite"``) with ``
 Every change goes through the kernel's ``memory_write`` hooks (a plugin may veto it) and is a
 new version: nothing is deleted, and ``rollback`` undoes any change. Status changes made here
 are operator decisions: they need ``--reason`` and are recorded as overrides in
-``status_reason`` (``promote`` bypasses the promotion gate, so it says so).
+``status_reason`` (``promote`` bypasses the promotion gate, so it says so). ``review`` lists the
+items memory CI holds for review (derived from a run with flagged inputs) and why.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def add_parser(sub: Any, name: str) -> None:
     history.add_argument("id")
     history.add_argument("--json", action="store_true", help="print JSON lines, one version each")
     history.set_defaults(run=run_history)
+
+    review = actions.add_parser("review", parents=[common],
+                                help="items held for review (from runs with flagged tool outputs) and why")
+    review.add_argument("--json", action="store_true", help="print JSON lines, one item each")
+    review.set_defaults(run=run_review)
 
     for verb, target, what in (("promote", "promoted", "make retrievable (an operator override of the gate)"),
                                ("reject", "rejected", "mark as wrong or unsafe"),
@@ -211,9 +217,48 @@ def _describe(item: Any) -> list[str]:
         f"scope:       {scope}",
         f"version:     {item.version} (updated {_when(item.updated_at)})",
         f"provenance:  {origin}",
+        *([f"derived from: {', '.join(prov.derived_from)}"] if prov.derived_from else []),
+        *(f"flagged:     {_flagged_input(flagged)}" for flagged in prov.flagged_inputs),
         f"counters:    {c.uses} uses, {c.helpful} helpful, {c.harmful} harmful; usefulness {item.usefulness:.3f}",
         f"tags:        {', '.join(item.tags) or '-'}",
     ]
+
+
+def _flagged_input(flagged: Any) -> str:
+    """One flagged input of an item's source run, in words."""
+    where = f"step {flagged.step}, " if flagged.step is not None else ""
+    if flagged.category == "not_screened":
+        return f"{where}{flagged.origin}: never screened"
+    severity = f" ({flagged.severity.value})" if flagged.severity is not None else ""
+    rule = f" [{flagged.rule_id}]" if flagged.rule_id else ""
+    return f"{where}{flagged.origin}: {flagged.scanner}/{flagged.category}{severity}{rule}"
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """``memory review``: the items held for review, with what was flagged and how to decide."""
+
+    def action(kernel: Any, store: Any) -> int:
+        from ..learning.ci import is_held
+        from ..models import MemoryStatus
+
+        held = [item for item in store.list(status=MemoryStatus.QUARANTINED) if is_held(item)]
+        if args.json:
+            for item in held:
+                print(printable_json(item.model_dump_json()))
+            return 0
+        if not held:
+            print("no memory items are held for review")
+            return 0
+        for item in held:
+            print(f"{printable(item.id[:12], one_line=True)}  {item.kind.value:10} {_one_line(item.text, 90)}")
+            print(f"    {printable(item.status_reason, one_line=True)}")
+            for flagged in item.provenance.flagged_inputs:
+                print(f"    flagged: {printable(_flagged_input(flagged), one_line=True)}")
+        print(f"\n{len(held)} item(s) held. Read each ('memory show ID'), then decide: "
+              "'memory promote ID --reason ...' or 'memory reject ID --reason ...'.")
+        return 0
+
+    return _with_store(args, action)
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -13,6 +13,11 @@
   rejected with the figures.
   Items taught by a user that have no stored task to replay are promoted on the screen alone, and
   the reason says so.
+* **Hold for review**: an item derived from a run whose tool outputs or documents the scanners
+  flagged (or that nothing screened: ``Provenance.flagged_inputs``) is screened like any other,
+  then quarantined with a ``held for review: …`` reason and never replayed or promoted
+  automatically; an operator decides (``purpose-agent memory review``, then ``memory promote`` or
+  ``memory reject``). Replay cannot clear it: poison that helps the task passes a replay.
 * Every transition is a new version of the item with ``status_reason``, so the history shows who
   decided what, and why.
 * **Resume**: screening and replay are separate writes, so a process that dies between them leaves
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Finding, MemoryItem, MemoryStatus, ScanRequest, Severity
+from .extraction import NOT_SCREENED
 
 #: Tag on a new item naming an item it contradicts: ``supersedes:<id>``.
 SUPERSEDES_TAG = "supersedes:"
@@ -57,6 +63,32 @@ TAUGHT_PROMOTION = "taught by a user; no stored task to replay yet"
 
 #: How :func:`purpose_agent.memory.lifecycle.change_status` marks an operator's (or an import's) decision.
 OPERATOR_PREFIX = "operator override"
+
+#: How memory CI marks an item it will not decide: derived from a run with flagged inputs.
+HELD_PREFIX = "held for review: "
+
+
+def is_held(item: MemoryItem) -> bool:
+    """Whether memory CI holds ``item`` for an operator's review (it is never promoted automatically)."""
+    return item.status == MemoryStatus.QUARANTINED and item.status_reason.startswith(HELD_PREFIX)
+
+
+def hold_reason(item: MemoryItem) -> str:
+    """``""`` when nothing in the item's source run(s) was flagged; otherwise the ``held for review``
+    reason, naming the first flagged input (step, origin, scanner/category) and how many more."""
+    flagged = item.provenance.flagged_inputs
+    if not flagged:
+        return ""
+    first = flagged[0]
+    kind, _, name = first.origin.partition(":")
+    where = (f"{kind} output at step {first.step}" if first.step is not None else f"{kind} output") + (
+        f" ({kind} {name})" if name else "")
+    if first.category == NOT_SCREENED:
+        what = "was never screened (no immune scanner was active)"
+    else:
+        what = f"was flagged by {first.scanner}/{first.category}"
+    more = f"; {len(flagged) - 1} more flagged input(s)" if len(flagged) > 1 else ""
+    return f"{HELD_PREFIX}derived from a run whose {where} {what}{more}"
 
 
 @dataclass
@@ -113,6 +145,9 @@ class MemoryCI:
             reasons = "; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:3])
             return MemoryStatus.REJECTED, f"blocked by scanners: {reasons}", findings
         note = f" ({len(findings)} low-severity finding(s))" if findings else ""
+        held = hold_reason(item)
+        if held:
+            return MemoryStatus.QUARANTINED, f"{held} (its own text passed {len(scanners)} scanner(s){note})", findings
         return MemoryStatus.QUARANTINED, f"passed {len(scanners)} scanner(s){note}", findings
 
     def screen(self, item: MemoryItem) -> MemoryItem:
@@ -135,7 +170,7 @@ class MemoryCI:
         :meth:`replay` (or :meth:`resume`, after a crash) finishes it.
         """
         status, reason, findings = self.screening(item)
-        if status == MemoryStatus.QUARANTINED and not self._can_replay():
+        if status == MemoryStatus.QUARANTINED and not self._can_replay() and not reason.startswith(HELD_PREFIX):
             status, reason = MemoryStatus.PROMOTED, f"{TAUGHT_PROMOTION}; {reason}"
         return item.model_copy(update={"status": status, "status_reason": reason}), findings
 
@@ -145,10 +180,10 @@ class MemoryCI:
     def unfinished(self) -> list[MemoryItem]:
         """Items the pipeline started and did not finish (a process died between its steps):
         candidates, and quarantined items whose last decision was the pipeline's own. Items an
-        operator or an import moved there stay where they were put."""
+        operator or an import moved there, and items held for review, stay where they are."""
         return [item for status in (MemoryStatus.CANDIDATE, MemoryStatus.QUARANTINED)
                 for item in self.store.list(status=status)
-                if not item.status_reason.startswith(OPERATOR_PREFIX)]
+                if not item.status_reason.startswith((OPERATOR_PREFIX, HELD_PREFIX))]
 
     def resume(self) -> list[MemoryItem]:
         """Carry every :meth:`unfinished` item on through screening and replay (called when a team
@@ -161,8 +196,9 @@ class MemoryCI:
         return self.process(pending) if pending else []
 
     def replay(self, item: MemoryItem, promoted_texts: Sequence[str] = ()) -> MemoryItem:
-        """Replay stored tasks with and without a quarantined item; promote or reject it."""
-        if item.status != MemoryStatus.QUARANTINED:
+        """Replay stored tasks with and without a quarantined item; promote or reject it. An item
+        held for review is left alone: a replay gain would not clear it."""
+        if item.status != MemoryStatus.QUARANTINED or is_held(item):
             return item
         tasks = list(self.replay_tasks)[: self.max_replays]
         if self.replayer is None or not tasks:
@@ -211,11 +247,12 @@ class MemoryCI:
                 self._move(old, MemoryStatus.ARCHIVED, f"superseded by {item.id}, which contradicts it and was promoted")
 
     def status(self) -> dict[str, Any]:
-        """Counts per status, and why anything is waiting."""
+        """Counts per status, why anything is waiting, and how many items are held for review."""
         counts = {s.value: len(self.store.list(status=s)) for s in MemoryStatus}
         waiting = sorted({i.status_reason for s in (MemoryStatus.CANDIDATE, MemoryStatus.QUARANTINED)
                           for i in self.store.list(status=s) if i.status_reason.startswith("waiting")})
-        return {"counts": counts, "scanners": self.kernel.scanners(), "waiting": waiting}
+        held = sum(1 for i in self.store.list(status=MemoryStatus.QUARANTINED) if is_held(i))
+        return {"counts": counts, "scanners": self.kernel.scanners(), "waiting": waiting, "held_for_review": held}
 
 
 def waiting_reason(item: MemoryItem) -> str:
@@ -225,6 +262,10 @@ def waiting_reason(item: MemoryItem) -> str:
         return reason[len("waiting: "):]
     if reason.startswith(OPERATOR_PREFIX):
         return reason  # an operator (or an import) put it here; it stays until someone moves it
+    if is_held(item):
+        # The decision first: 'memory list' cuts this to one line.
+        return (f"held for review, an operator decides ('purpose-agent memory review', then 'memory promote' or "
+                f"'memory reject' {item.id[:12]} --reason ...): {reason[len(HELD_PREFIX):]}")
     if item.status == MemoryStatus.CANDIDATE:
         return ("not screened yet (interrupted before screening?); the next team that opens this memory "
                 "screens it")

@@ -11,6 +11,11 @@ New lessons are planned against what memory already holds:
    old one is archived with a reason naming its successor — never deleted, and never before the
    new one has passed the scanners and the replay;
 4. anything else is **added** as a new candidate.
+
+A merge keeps a decision already recorded on the existing item (an operator's override, a hold
+for review), except that an item held for review is **released** when a run with no flagged
+input proposes exactly the same text: the lesson is then derivable from clean inputs, and it goes
+on to replay like any other.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..models import MemoryItem, MemoryStatus
+from .ci import HELD_PREFIX, OPERATOR_PREFIX, is_held
 
 _WORD = re.compile(r"[a-z0-9_]+")
 _NEGATIONS = frozenset({"never", "not", "no", "don't", "dont", "avoid", "without", "stop", "nor"})
@@ -103,6 +109,18 @@ def plan_edits(proposals: Iterable[MemoryItem], existing: Sequence[MemoryItem], 
     return edits
 
 
+def merge_reason(target: MemoryItem, edit: MemoryEdit) -> str:
+    """The ``status_reason`` of ``target`` after ``edit`` merged into it (see the module docstring)."""
+    clean = not edit.item.provenance.flagged_inputs
+    if is_held(target) and clean and edit.item.content_hash == target.content_hash:
+        source = f" (run {edit.item.provenance.run_id})" if edit.item.provenance.run_id else ""
+        return (f"released from review: a run with no flagged input{source} proposed exactly this lesson; "
+                f"it was {target.status_reason}")
+    if target.status_reason.startswith((OPERATOR_PREFIX, HELD_PREFIX)):
+        return target.status_reason
+    return f"merged a {edit.reason}"
+
+
 def apply_edits(edits: Iterable[MemoryEdit], store: Any, kernel: Any = None) -> list[MemoryItem]:
     """Apply planned edits to a store; return the items that are new candidates.
 
@@ -121,7 +139,7 @@ def apply_edits(edits: Iterable[MemoryEdit], store: Any, kernel: Any = None) -> 
             merged_tags = sorted(set(target.tags) | set(edit.item.tags) | {"merged"})
             counters = target.counters.model_copy(update={"uses": target.counters.uses})
             store.update(target.model_copy(update={"tags": merged_tags, "counters": counters,
-                                                   "status_reason": f"merged a {edit.reason}"}))
+                                                   "status_reason": merge_reason(target, edit)}))
         elif edit.op == "supersede" and edit.target is not None:
             # The old item is archived by memory CI only if the new one is promoted: an unscreened
             # contradiction (perhaps a poisoned one) must not retire a trusted lesson.

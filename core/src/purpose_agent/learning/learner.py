@@ -5,9 +5,11 @@
     report = learner.after_run(RunRecord(...), used=lessons)
 
 ``after_run`` credits the lessons that were used (helpful on success, harmful on failure — only
-items actually injected are touched), extracts new candidates by contrasting the run with a
-recent run of the same family that went the other way, plans small edits against memory, and
-sends the new candidates through memory CI (screen, then replay on stored tasks).
+items actually injected are touched), screens the run's tool outputs that were not screened yet
+(a run not made by the runner, or with no scanner active then), extracts new candidates by
+contrasting the run with a recent run of the same family that went the other way, plans small
+edits against memory, and sends the new candidates through memory CI (screen, then replay on
+stored tasks; candidates from a run with flagged inputs are held for review).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import MemoryItem, MemoryStatus
+from ..models import MemoryItem, MemoryStatus, Observation
 from .ci import MemoryCI, Replayer
 from .edits import apply_edits, plan_edits
 from .extraction import LessonExtractor, RunRecord, hindsight
@@ -56,7 +58,10 @@ class Learner:
         self.success_at = success_at
         self.retrieval_limit = retrieval_limit
         self.retrieval_token_budget = retrieval_token_budget
-        self.extractor = LessonExtractor(backend, purpose=purpose, success_at=success_at)
+        from ..runtime.untrusted import UntrustedTextSettings
+
+        spotlight = UntrustedTextSettings.from_config(kernel.config).spotlight
+        self.extractor = LessonExtractor(backend, purpose=purpose, success_at=success_at, spotlight=spotlight)
         self.ci = MemoryCI(kernel, store, replayer=replayer, success_at=success_at, max_replays=max_replays)
         self.runs: list[RunRecord] = []
 
@@ -90,9 +95,29 @@ class Learner:
                 return other
         return None
 
+    def screened(self, record: RunRecord) -> RunRecord:
+        """``record`` with every untrusted observation screened (those the runner screened are kept
+        as they are): the provenance of its lessons then says what was flagged."""
+        from dataclasses import replace
+
+        from ..runtime.untrusted import screen_observations
+
+        steps = record.trajectory.steps
+        pending = [i for i, s in enumerate(steps) if s.observation is not None and s.observation.origin.untrusted
+                   and not s.observation.screened]
+        if not pending:
+            return record
+        observations: list[Observation] = [o for i in pending if (o := steps[i].observation) is not None]
+        checked = screen_observations(self.kernel, observations)
+        new_steps = list(steps)
+        for i, observation in zip(pending, checked, strict=True):
+            new_steps[i] = steps[i].model_copy(update={"observation": observation})
+        return replace(record, trajectory=record.trajectory.model_copy(update={"steps": new_steps}))
+
     def after_run(self, record: RunRecord, used: Sequence[MemoryItem] = ()) -> LearnReport:
-        """Credit, extract, edit, and run memory CI for one finished run."""
+        """Credit, screen, extract, edit, and run memory CI for one finished run."""
         self.credit(used, record.value)
+        record = self.screened(record)
         proposals = self.extractor.extract(record, self.contrast_for(record))
         episode = hindsight(record, success_at=self.success_at)
         if episode is not None:

@@ -172,7 +172,10 @@ class Spark:
         self.bus = self.bus or EventBus(kernel=self.kernel)
 
     def runner(self, *, lessons: Sequence[str] | None = None, extra_instructions: Sequence[str] = ()) -> Runner:
-        """The loop for one run of this agent."""
+        """The loop for one run of this agent (tool outputs screened by the kernel's scanners)."""
+        from .untrusted import UntrustedTextSettings
+
+        untrusted = UntrustedTextSettings.from_config(self.kernel.config)
         actor = Actor(
             backend=self.backend,
             tools=list(self.tools or ()),
@@ -180,9 +183,11 @@ class Spark:
             purpose=self.purpose,
             instructions=[*self.instructions, *extra_instructions],
             lessons=list(self.lessons if lessons is None else lessons),
+            flagged_tool_output=untrusted.flagged_tool_output,
+            spotlight=untrusted.spotlight,
         )
         return Runner(actor=actor, bus=self.bus or EventBus(), critic=self.critic,
-                      checkpointer=self.checkpointer, budget=self.budget)
+                      checkpointer=self.checkpointer, budget=self.budget, kernel=self.kernel)
 
     async def arun(self, task: str, **kwargs: Any) -> RunResult:
         """Run one task (async), with the standing instructions plugins give for it (AGENTS.md …)."""

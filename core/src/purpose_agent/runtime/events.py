@@ -34,6 +34,7 @@ MODEL_REPAIR = "model.repair"
 TOOL_CALLED = "tool.called"
 TOOL_FINISHED = "tool.finished"
 TOOL_SKIPPED = "tool.skipped"  # already completed before a resume; not run twice
+TOOL_FLAGGED = "tool.flagged"  # the immune scanners flagged a tool's output (after tool.finished)
 CRITIC_SCORED = "critic.scored"
 MEMORY_RETRIEVED = "memory.retrieved"
 MEMORY_CHANGED = "memory.changed"
@@ -42,7 +43,7 @@ BUS_DROPPED = "bus.dropped"
 
 EVENT_TYPES = (
     RUN_STARTED, RUN_FINISHED, RUN_RESUMED, STEP_STARTED, STEP_FINISHED, MODEL_CALLED, MODEL_FINISHED,
-    MODEL_REPAIR, TOOL_CALLED, TOOL_FINISHED, TOOL_SKIPPED, CRITIC_SCORED, MEMORY_RETRIEVED, MEMORY_CHANGED,
+    MODEL_REPAIR, TOOL_CALLED, TOOL_FINISHED, TOOL_SKIPPED, TOOL_FLAGGED, CRITIC_SCORED, MEMORY_RETRIEVED, MEMORY_CHANGED,
     ERROR, BUS_DROPPED,
 )
 

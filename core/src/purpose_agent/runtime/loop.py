@@ -5,6 +5,12 @@ checkpointer is given) *with the tool call it completed*, so a run killed at any
 from its last completed step and a tool call whose result was checkpointed never runs again.
 A tool call that was in flight when the process died had no recorded result; on resume the
 actor decides that step afresh.
+
+With a kernel, every tool output is screened by the immune scanners (``source="tool_output"``)
+before the actor reads it; findings at or above ``high`` are kept on the observation
+(``flagged``) and reported in a ``tool.flagged`` event. The actor still sees a flagged output, as
+data with a warning (or not at all: ``[runtime] flagged_tool_output = "withhold"``), and lessons
+learned from the run are held for review (docs/learning.md).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from ..models import Action, Checkpoint, Event, Observation, Score, Step, Trajec
 from . import events as ev
 from .actor import Actor
 from .events import EventBus
+from .untrusted import can_screen, flag_summary, screen_observations
 
 
 @dataclass
@@ -109,6 +116,7 @@ class Runner:
     budget: Budget = field(default_factory=Budget)
     tool_retries: int = 1
     score_each_step: bool = False
+    kernel: Any = None
     _cancel: threading.Event = field(default_factory=threading.Event, init=False)
 
     def cancel(self) -> None:
@@ -230,12 +238,34 @@ class Runner:
             except Exception as exc:  # a tool that raises is retried, then reported
                 observation = Observation(ok=False, error=f"tool '{tool.name}' raised {type(exc).__name__}: {exc}",
                                           data={"retryable": True})
-            self._emit(ev.TOOL_FINISHED, run_id, index, {"tool": tool.name, "ok": observation.ok, "attempt": attempt,
-                                                          "error": observation.error})
+            observation = await self._screen(observation, tool.name)
+            self._emit(ev.TOOL_FINISHED, run_id, index, {
+                "tool": tool.name, "ok": observation.ok, "attempt": attempt, "error": observation.error,
+                "origin": observation.origin.label, "screened": observation.screened,
+                "flagged": [f"{f.scanner}/{f.category}" for f in observation.flagged]})
+            if observation.flagged:
+                self._emit(ev.TOOL_FLAGGED, run_id, index, {
+                    "tool": tool.name, "origin": observation.origin.label, "attempt": attempt,
+                    "shown": "withheld" if self.actor.flagged_tool_output == "withhold" else "as data, with a warning",
+                    "reason": flag_summary(observation.flagged),
+                    "findings": [{"scanner": f.scanner, "category": f.category, "severity": f.severity.value,
+                                  "rule_id": f.rule_id} for f in observation.flagged]})
             if observation.ok or not observation.data.get("retryable"):
                 break
             await asyncio.sleep(min(0.05 * 2 ** (attempt - 1), 1.0))
         return observation
+
+    async def _screen(self, observation: Observation, tool_name: str) -> Observation:
+        """The observation with its origin named and, with a kernel, its screening result.
+
+        Whatever a tool says about its own screening is discarded: only the kernel's scanners decide."""
+        origin = observation.origin if observation.origin.name else observation.origin.model_copy(update={"name": tool_name})
+        observation = observation.model_copy(update={"origin": origin, "screened": False, "flagged": []})
+        if self.kernel is None or not can_screen(self.kernel):
+            return observation
+        # The scan waits on the kernel's scan worker (under its deadline): keep the event loop free.
+        [screened] = await asyncio.to_thread(screen_observations, self.kernel, [observation])
+        return screened
 
     def _checkpoint(self, trajectory: Trajectory, completed: list[str]) -> None:
         if self.checkpointer is None:

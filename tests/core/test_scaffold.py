@@ -46,6 +46,35 @@ def test_generated_scanner_is_discovered_and_scans_once_installed(run_cli: Any, 
     assert out.stdout.strip() == "['pipe_to_shell']"
 
 
+def test_protocol_and_sandbox_have_scaffolds() -> None:
+    assert {"protocol", "sandbox"} <= set(ROLES_WITH_TEMPLATES)
+
+
+@pytest.mark.parametrize("role", ["protocol", "sandbox"])
+def test_generated_protocol_and_sandbox_are_discovered_and_work_once_installed(role: str, run_cli: Any,
+                                                                              tmp_path: Path) -> None:
+    name = f"my-{role}"
+    run_cli("plugins", "new", name, "--role", role, "--dir", str(tmp_path))
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--disable-pip-version-check", "--target", str(site), str(tmp_path / f"purpose-agent-{name}")],
+                   check=True)
+    listed = {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
+    assert listed[name]["status"] == "ok" and listed[name]["roles"] == [role], listed[name]
+    (tmp_path / "CONVENTIONS.md").write_text("Use tabs.")
+    probe = {
+        "protocol": f"print([t for t in k.instructions('t', {str(tmp_path)!r}) if 'CONVENTIONS' in t])",
+        "sandbox": ("from purpose_agent.errors import SandboxUnavailable\n"
+                    f"try:\n    print(k.sandbox({name!r}).run('print(6 * 7)').stdout)\n"
+                    "except SandboxUnavailable as exc:\n    print('unavailable:', exc)"),
+    }[role]
+    out = subprocess.run([sys.executable, "-c", "from purpose_agent.kernel import Kernel\nk = Kernel.load()\n" + probe],
+                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(site)})
+    if out.stdout.startswith("unavailable:"):
+        pytest.skip(out.stdout.strip())
+    assert out.stdout.strip() == {"protocol": "['From CONVENTIONS.md:\\nUse tabs.']", "sandbox": "42"}[role]
+
+
 def test_bad_names_and_existing_directories_are_refused(run_cli: Any, tmp_path: Path) -> None:
     bad = run_cli("plugins", "new", "Bad_Name", "--role", "tool", "--dir", str(tmp_path))
     assert bad.code == 1 and "not valid" in bad.stderr

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     )
     from .hookspecs import HOOK_API_VERSION, hookimpl
     from .kernel import Kernel
+    from .llm.resolve import resolve_backend
     from .runtime.agents import LessonRejected, Spark, Team, purpose
     from .runtime.events import EventBus
     from .runtime.flow import BEGIN, DONE_SIGNAL, Council, Flow, aswarm, swarm
@@ -59,6 +60,7 @@ _LAZY: dict[str, str] = {
     "Budget": "purpose_agent.runtime.loop",
     "Runner": "purpose_agent.runtime.loop",
     "EventBus": "purpose_agent.runtime.events",
+    "resolve_backend": "purpose_agent.llm.resolve",
 }
 
 __all__ = ["__version__", *_LAZY]

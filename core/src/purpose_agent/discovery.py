@@ -21,7 +21,19 @@ from typing import Any, Literal
 from .hookspecs import ROLES
 
 GROUP_PREFIX = "purpose_agent."
-_VALID_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+# The one definition of a plugin id's form (entry-point name = TOML key = CLI argument): every id
+# our plugins use fits it, it needs no quoting as a TOML key, and it has no '.' that would split a
+# dotted config key. Discovery, `plugins enable|disable|info` and `plugins new` all check it here.
+_VALID_ID = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+PLUGIN_ID_RULE = "lower-case letters, digits, '-' and '_', starting with a letter, at most 64 characters"
+
+
+def plugin_id_problem(plugin_id: str) -> str:
+    """Why ``plugin_id`` is not a valid plugin id (a sentence), or ``""`` if it is valid."""
+    if _VALID_ID.fullmatch(plugin_id):  # fullmatch: a `$` anchor would accept a trailing newline
+        return ""
+    return f"plugin id {plugin_id!r} is not valid: use {PLUGIN_ID_RULE}"
+
 
 #: The kernel's built-in plugins, registered through the same hooks as everything else.
 #: id -> (module, roles). They can be disabled or excluded like any other plugin.
@@ -125,11 +137,7 @@ def entry_point_candidates() -> list[Candidate]:
                 f"its entry points point at different objects ({candidate.target!r} and {value!r}); "
                 "one plugin id must name one object in every role group"
             )
-        if not _VALID_ID.match(name):
-            candidate.problem = (
-                f"plugin id {name!r} is not valid: use lower-case letters, digits, '-' and '_', "
-                "starting with a letter"
-            )
+        candidate.problem = plugin_id_problem(name) or candidate.problem
     return list(found.values())
 
 

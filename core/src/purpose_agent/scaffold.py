@@ -6,10 +6,10 @@ the role, and tests that run the role's conformance suite — they pass before y
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from string import Template
 
+from .discovery import plugin_id_problem
 from .errors import PurposeAgentError
 from .version import __version__
 
@@ -297,6 +297,196 @@ class HelloCommand:
 def register_commands(register: Any) -> None:
     register("$name", lambda context: HelloCommand(), description="say hello")
 ''',
+    "protocol": '''
+from pathlib import Path
+
+# A protocol plugin brings something from outside the agent into its runs, in two shapes:
+# standing instructions for every run (the `instructions` hook, as AGENTS.md files do) and an
+# adapter whose tools bridge to an outside system (`register_protocols`, as an MCP or A2A bridge
+# does). This one offers a project's CONVENTIONS.md both ways; put your protocol in its place.
+FILE_NAME = "CONVENTIONS.md"
+MAX_BYTES = 16 * 1024  # instructions go into every prompt: a huge file must not crowd out the task
+
+
+def read_conventions(workdir: str) -> str | None:
+    """The CONVENTIONS.md in ``workdir``, cut at MAX_BYTES; ``None`` if there is none."""
+    path = Path(workdir) / FILE_NAME
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    text = data[:MAX_BYTES].decode("utf-8", errors="replace")
+    return text + (f"\\n[cut at {MAX_BYTES} of {len(data)} bytes]" if len(data) > MAX_BYTES else "")
+
+
+@hookimpl
+def instructions(task: str, workdir: str) -> list[str]:
+    text = read_conventions(workdir)
+    return [f"From {FILE_NAME}:\\n{text}"] if text else []
+
+
+class ReadConventionsTool:
+    """A tool the adapter bridges in; an MCP bridge would forward ``run`` to the remote server."""
+
+    description = f"Read the project's {FILE_NAME}."
+    parameters = {"type": "object", "properties": {}, "additionalProperties": False}
+
+    def __init__(self, name: str, workdir: str) -> None:
+        self.name = name
+        self.workdir = workdir
+
+    def run(self, arguments: dict[str, Any]) -> Any:
+        from purpose_agent.models import Observation
+
+        if arguments:
+            return Observation(ok=False, error=f"this tool takes no arguments, got {', '.join(map(str, arguments))}")
+        text = read_conventions(self.workdir)
+        if text is None:
+            return Observation(ok=False, error=f"no {FILE_NAME} in {self.workdir}")
+        return Observation(ok=True, output=text)
+
+
+class ConventionsAdapter:
+    """The protocol adapter: what this protocol contributes, as tools."""
+
+    def __init__(self, name: str, workdir: str) -> None:
+        self.name = name
+        self.workdir = workdir
+
+    def tools(self) -> list[Any]:
+        # function-calling APIs accept [a-zA-Z0-9_-] in tool names; '_' is the safe separator
+        return [ReadConventionsTool(self.name.replace("-", "_") + "_read_conventions", self.workdir)]
+
+
+@hookimpl
+def register_protocols(register: Any) -> None:
+    register("$name", lambda context: ConventionsAdapter("$name", context.options.get("workdir", ".")),
+             description="CONVENTIONS.md as instructions and as a tool")
+''',
+    "sandbox": '''
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
+
+# What the jail runs first: say it started, apply the limits, write the files, run the code.
+# The job arrives on stdin, so none of it shows in the process list.
+_BOOTSTRAP = """
+import json, os, resource, sys
+os.write(int(sys.argv[1]), b"1")
+os.close(int(sys.argv[1]))
+job = json.loads(sys.stdin.read())
+for limit, value in job["limits"].items():
+    resource.setrlimit(getattr(resource, limit), (value, value))
+for name, text in job["files"].items():
+    with open(name, "w") as handle:
+        handle.write(text)
+sys.argv = ["<sandbox>"]
+exec(compile(job["code"], "<sandbox>", "exec"), {"__name__": "__main__"})
+"""
+
+
+class BwrapJail:
+    """Runs Python code in a bubblewrap jail: no network, a read-only system, an empty private
+    work directory, an empty environment, memory and file-size limits, and a wall-clock kill.
+
+    A starting point, not the whole boundary: purpose-agent-sandbox adds seccomp, Landlock, a
+    size-capped work directory and a non-root uid outside the jail (see docs/security.md).
+    Without bubblewrap it refuses to run anything: a sandbox must fail closed.
+    """
+
+    name = "$name"
+    MEMORY_BYTES = 512 * 1024 * 1024
+    FILE_BYTES = 16 * 1024 * 1024
+    MAX_OUTPUT_BYTES = 1024 * 1024
+    MAX_TIMEOUT_S = 600.0
+
+    def layers(self) -> list[Any]:
+        from purpose_agent.models import LayerStatus
+
+        bwrap = shutil.which("bwrap")
+        return [
+            LayerStatus(name="bwrap", available=bwrap is not None,
+                        detail=f"namespaces: no network, read-only system ({bwrap})" if bwrap else INSTALL_HINT),
+            LayerStatus(name="rlimits", available=True,
+                        detail=f"memory {self.MEMORY_BYTES >> 20} MiB, files {self.FILE_BYTES >> 20} MiB"),
+        ]
+
+    def _argv(self, bwrap: str, status_fd: int) -> list[str]:
+        argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--uid", "65534", "--gid", "65534"]
+        for path in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+            if os.path.islink(path):
+                argv += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path):
+                argv += ["--ro-bind", path, path]
+        if sys.base_prefix != "/usr" and not sys.base_prefix.startswith("/usr/"):  # e.g. a pyenv interpreter
+            argv += ["--ro-bind", sys.base_prefix, sys.base_prefix]
+        python = os.path.join(sys.base_prefix, "bin", f"python{sys.version_info.major}.{sys.version_info.minor}")
+        return [*argv, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/work", "--chdir", "/work", "--clearenv",
+                "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/work",
+                "--", python, "-I", "-c", _BOOTSTRAP, str(status_fd)]
+
+    def run(self, code: str, *, timeout: float = 10.0, files: dict[str, str] | None = None) -> Any:
+        from purpose_agent.errors import SandboxUnavailable
+        from purpose_agent.models import ExecResult
+
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise SandboxUnavailable(f"sandbox '$name' refuses to run code without bubblewrap: {INSTALL_HINT}")
+        if not 0 < timeout <= self.MAX_TIMEOUT_S:
+            raise ValueError(f"timeout must be more than 0 and at most {self.MAX_TIMEOUT_S:g} seconds, not {timeout!r}")
+        for name in files or {}:
+            if not name or "/" in name or name in (".", ".."):
+                raise ValueError(f"file name {name!r} must be a plain name inside the work directory")
+        limits = {"RLIMIT_AS": self.MEMORY_BYTES, "RLIMIT_FSIZE": self.FILE_BYTES, "RLIMIT_CORE": 0}
+        job = json.dumps({"code": code, "files": dict(files or {}), "limits": limits}).encode()
+        status_r, status_w = os.pipe()
+        start = time.monotonic()
+        try:
+            # env={}: bwrap's own first process keeps the environment it is started with
+            proc = subprocess.Popen(self._argv(bwrap, status_w), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env={}, cwd="/", pass_fds=(status_w,),
+                                    start_new_session=True)
+        finally:
+            os.close(status_w)
+        timed_out = False
+        try:
+            out, err = proc.communicate(job, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)  # bwrap dies, and the jail with it (--die-with-parent)
+            out, err = proc.communicate()
+        os.set_blocking(status_r, False)
+        try:
+            started = os.read(status_r, 1) == b"1"
+        except BlockingIOError:
+            started = False
+        finally:
+            os.close(status_r)
+        if not started and not timed_out:
+            reason = err.decode("utf-8", errors="replace").strip()[:300]
+            raise SandboxUnavailable(f"sandbox '$name' could not start its jail: {reason or 'no reason given'}")
+        truncated = len(out) > self.MAX_OUTPUT_BYTES or len(err) > self.MAX_OUTPUT_BYTES
+        return ExecResult(
+            exit_code=proc.returncode,
+            stdout=out[: self.MAX_OUTPUT_BYTES].decode("utf-8", errors="replace"),
+            stderr=err[: self.MAX_OUTPUT_BYTES].decode("utf-8", errors="replace"),
+            timed_out=timed_out,
+            truncated=truncated,
+            duration_s=time.monotonic() - start,
+            layers={"bwrap": True, "rlimits": True},
+            reason=f"killed at the {timeout:g} s time limit" if timed_out else "",
+        )
+
+
+@hookimpl
+def register_sandboxes(register: Any) -> None:
+    register("$name", lambda context: BwrapJail(), description="bubblewrap jail for Python code")
+''',
 }
 
 _TESTS: dict[str, str] = {
@@ -414,18 +604,87 @@ def test_command_runs(capsys):
     assert command.run(parser.parse_args(["tester"])) == 0
     assert capsys.readouterr().out == "hello, tester\\n"
 ''',
+    "protocol": '''from purpose_agent.models import Observation
+from purpose_agent.testing import make_kernel
+
+import $module
+
+
+def test_the_file_becomes_standing_instructions(tmp_path):
+    (tmp_path / "CONVENTIONS.md").write_text("Use tabs.")
+    kernel = make_kernel($module, strict=True)
+    assert kernel.instructions("any task", str(tmp_path)) == ["From CONVENTIONS.md:\\nUse tabs."]
+
+
+def test_no_file_means_no_instructions(tmp_path):
+    assert make_kernel($module, strict=True).instructions("any task", str(tmp_path)) == []
+
+
+def test_a_huge_file_is_cut(tmp_path):
+    (tmp_path / "CONVENTIONS.md").write_text("x" * ($module.MAX_BYTES * 4))
+    [text] = make_kernel($module, strict=True).instructions("any task", str(tmp_path))
+    assert len(text) < $module.MAX_BYTES + 200 and "cut at" in text
+
+
+def test_the_adapter_bridges_tools_that_honour_the_tool_contract(tmp_path):
+    (tmp_path / "CONVENTIONS.md").write_text("Use tabs.")
+    adapter = make_kernel($module, strict=True).create("protocol", "$name", workdir=str(tmp_path))
+    tools = list(adapter.tools())
+    assert tools
+    for tool in tools:
+        assert tool.name and tool.description.strip() and tool.parameters["type"] == "object"
+        result = tool.run({})
+        assert isinstance(result, Observation) and result.ok and result.output == "Use tabs."
+        refused = tool.run({"unexpected": 1})
+        assert isinstance(refused, Observation) and not refused.ok and refused.error
+''',
+    "sandbox": '''import pytest
+from purpose_agent.errors import SandboxUnavailable
+from purpose_agent.testing import make_kernel
+from purpose_agent.testing.conformance import SandboxConformance
+
+import $module
+
+
+class TestConformance(SandboxConformance):
+    plugin = $module
+    sandbox_name = "$name"
+
+
+def test_the_network_is_unreachable():
+    sandbox = make_kernel($module, strict=True).sandbox("$name")
+    code = ("import socket\\n"
+            "try:\\n"
+            "    socket.create_connection(('1.1.1.1', 53), timeout=3)\\n"
+            "    print('connected')\\n"
+            "except OSError:\\n"
+            "    print('blocked')\\n")
+    try:
+        result = sandbox.run(code)
+    except SandboxUnavailable as exc:
+        pytest.skip(f"sandbox unavailable here: {exc}")
+    assert result.stdout.strip() == "blocked"
+
+
+def test_memory_is_capped():
+    sandbox = make_kernel($module, strict=True).sandbox("$name")
+    try:
+        result = sandbox.run("x = bytearray(2 * 1024 ** 3)\\nprint('allocated')")
+    except SandboxUnavailable as exc:
+        pytest.skip(f"sandbox unavailable here: {exc}")
+    assert "allocated" not in result.stdout and "MemoryError" in result.stderr
+''',
 }
 
 ROLES_WITH_TEMPLATES = tuple(_CODE)
-_NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 
 
 def create_plugin_package(name: str, role: str, directory: Path) -> Path:
     """Write ``purpose-agent-NAME/`` under ``directory`` and return its path."""
-    if not _NAME.match(name):
-        raise PurposeAgentError(
-            f"plugin name {name!r} is not valid: use lower-case letters, digits and '-', starting with a letter"
-        )
+    # The name becomes the plugin id (entry-point name, TOML key), so it follows the id rule.
+    problem = plugin_id_problem(name)
+    if problem:
+        raise PurposeAgentError(problem)
     if role not in _CODE:
         raise PurposeAgentError(f"no template for role {role!r}; choose one of {', '.join(ROLES_WITH_TEMPLATES)}")
     root = directory / f"purpose-agent-{name}"

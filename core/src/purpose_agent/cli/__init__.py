@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..errors import PluginError, PurposeAgentError
 from ..terminal_text import printable
@@ -34,8 +34,9 @@ BUILTIN_COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of the built-in commands."""
+def build_parser(plugin_commands: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The parser of the built-in commands; ``plugin_commands`` (name -> one-line help) are
+    listed too, for the top-level help (they are run by :func:`_plugin_command`, not parsed here)."""
     parser = argparse.ArgumentParser(
         prog="purpose-agent",
         description="A self-improving agent framework built from plugins.",
@@ -51,7 +52,37 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in BUILTIN_COMMANDS.items():
         module.add_parser(sub, name)
+    for name, text in (plugin_commands or {}).items():
+        sub.add_parser(name, help=text, add_help=False)
     return parser
+
+
+def _plugin_command_help() -> dict[str, str]:
+    """Name -> one-line help of each command plugins add, for ``--help``.
+
+    Loads the command plugins only (listing their commands needs them); never fails: help must
+    print even when the configuration or a plugin is broken (the next real command says why).
+    """
+    from ..kernel import Kernel
+
+    try:
+        kernel = Kernel.load(strict=False)
+        commands = kernel.components("command")
+    except PurposeAgentError:
+        return {}
+    listed: dict[str, str] = {}
+    for name, registration in sorted(commands.items()):
+        if name in BUILTIN_COMMANDS:
+            continue
+        text = registration.description
+        if not text:
+            try:  # the command object's own `help`, when registration gave no description
+                text = str(getattr(kernel.create("command", name), "help", "") or "")
+            except Exception:  # a plugin's broken factory must not break --help
+                text = ""
+        origin = "" if registration.plugin_id == name else f"plugin '{registration.plugin_id}'"
+        listed[name] = f"{text} ({origin})" if text and origin else text or origin
+    return listed
 
 
 def _plugin_command(argv: Sequence[str], strict: bool | None) -> int | None:
@@ -98,12 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = _plugin_command(rest, strict)
             if code is not None:
                 return code
-        parser = build_parser()
         if not rest:
             if sys.stdin.isatty() and sys.stdout.isatty():
                 return run_cmd.wizard()
-            parser.print_help()
+            build_parser(_plugin_command_help()).print_help()
             return 0
+        parser = build_parser(_plugin_command_help() if rest[0] in ("-h", "--help") else None)
         args = parser.parse_args(argv)
         if getattr(args, "run", None) is None:
             parser.parse_args([*rest, "--help"])

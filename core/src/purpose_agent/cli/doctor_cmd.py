@@ -11,6 +11,8 @@ from ..errors import PurposeAgentError
 from ..hookspecs import HOOK_API_VERSION
 from ..terminal_text import printable
 from ..version import __version__
+from .models_cmd import advice, key_action, missing_key, status_cell
+from .tables import colour_wanted, render_table
 
 
 def add_parser(sub: Any, name: str) -> None:
@@ -52,20 +54,9 @@ def collect() -> dict[str, Any]:
     kernel = Kernel.load(config=config, strict=False)
     kernel.load_all()
     for name, registration in sorted(kernel.components("backend").items()):
-        entry: dict[str, Any] = {"name": name, "plugin": registration.plugin_id}
-        try:
-            backend = kernel.backend(f"{name}:")
-            health = getattr(backend, "health", None)
-            if health is None:
-                entry.update(reachable=None, detail="backend offers no health check")
-            else:
-                ok, detail = health()
-                entry.update(reachable=bool(ok), detail=detail)
-        except Exception as exc:
-            entry.update(reachable=False, detail=f"{type(exc).__name__}: {exc}")
-        report["backends"].append(entry)
+        report["backends"].append(_backend_entry(kernel, name, registration.plugin_id))
     for name, registration in sorted(kernel.components("sandbox").items()):
-        entry = {"name": name, "plugin": registration.plugin_id}
+        entry: dict[str, Any] = {"name": name, "plugin": registration.plugin_id}
         try:
             sandbox = kernel.sandbox(name)
             entry["layers"] = [layer.model_dump() for layer in sandbox.layers()]
@@ -96,6 +87,29 @@ def _installed_plugins() -> list[dict[str, Any]]:
     ]
 
 
+def _backend_entry(kernel: Any, name: str, plugin_id: str) -> dict[str, Any]:
+    """One provider's health with the stable keys ``name``, ``plugin``, ``status`` (see
+    :data:`models_cmd.STATUS_LABELS`), ``reachable``, ``detail`` and ``action``."""
+    entry: dict[str, Any] = {"name": name, "plugin": plugin_id, "status": "ok", "reachable": True, "detail": "",
+                             "action": None}
+    try:
+        backend = kernel.backend(f"{name}:")
+        env_var = missing_key(backend)
+        health = getattr(backend, "health", None)
+        if env_var is not None:
+            # No request is sent without a key; saying so needs no network round trip.
+            entry.update(status="no_api_key", reachable=False, detail=f"{env_var} is not set",
+                         action=key_action(env_var))
+        elif health is None:
+            entry.update(status="unchecked", reachable=None, detail="backend offers no health check")
+        else:
+            ok, detail = health()
+            entry.update(status="ok" if ok else "unreachable", reachable=bool(ok), detail=detail)
+    except Exception as exc:
+        entry.update(status="failed", reachable=False, detail=f"{type(exc).__name__}: {exc}")
+    return entry
+
+
 def run(args: argparse.Namespace) -> int:
     report = collect()
     if args.json:
@@ -118,9 +132,13 @@ def run(args: argparse.Namespace) -> int:
         print(unchecked)
     elif not report["backends"]:
         print("  no backend plugin installed: pip install purpose-agent-llamacpp (local) or a provider package")
-    for backend in report["backends"]:
-        state = {True: "reachable", False: "NOT reachable", None: "unknown"}[backend["reachable"]]
-        print(printable(f"  {backend['name']:20} {state} - {backend['detail']}", one_line=True))
+    else:
+        rows = [[b["name"], status_cell(b["status"]), b["action"] or b["detail"]] for b in report["backends"]]
+        for line in render_table(("PROVIDER", "STATUS", "DETAIL / WHAT TO DO"), rows, indent="  ",
+                                 colour=colour_wanted(sys.stdout)):
+            print(line)
+        for sentence in advice([b["status"] for b in report["backends"]]):
+            print(f"\n  {sentence}")
     print("\nsandboxes:")
     if report.get("config_error"):
         print(unchecked)

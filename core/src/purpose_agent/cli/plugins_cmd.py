@@ -1,21 +1,30 @@
 """``purpose-agent plugins list|info|enable|disable|new``.
 
 These commands must work while a broken plugin is installed, so they never run in strict mode
-while collecting; ``--strict`` only changes the exit code of ``list``.
+while collecting; strict mode (``--strict``, ``PURPOSE_AGENT_STRICT=1`` or ``[kernel] strict``)
+only changes the exit code of ``list``.
+
+``enable``, ``disable`` and ``info`` accept only installed plugin ids (``--force`` configures an id
+that will be installed later), and never an id of invalid form: a typo must not be written to a
+config file as if it had switched something.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from ..config import set_value
+from ..config import read_toml, set_value
+from ..discovery import builtin_candidates, entry_point_candidates, plugin_id_problem
 from ..errors import PurposeAgentError
 from ..scaffold import ROLES_WITH_TEMPLATES
 from ..terminal_text import printable
+from ..version import __version__
 from .config_cmd import add_target_arguments, target_file
+from .tables import GREEN, RED, YELLOW, Styled, colour_wanted, render_table
 
 
 def add_parser(sub: Any, name: str) -> None:
@@ -34,6 +43,8 @@ def add_parser(sub: Any, name: str) -> None:
     for verb in ("enable", "disable"):
         p = actions.add_parser(verb, help=f"{verb} a plugin in a config file")
         p.add_argument("id")
+        p.add_argument("--force", action="store_true",
+                       help="accept an id that is not installed (to configure a plugin before installing it)")
         add_target_arguments(p)
         p.set_defaults(run=run_toggle, enabled=verb == "enable")
     new = actions.add_parser("new", help="create a plugin package from the template")
@@ -41,7 +52,6 @@ def add_parser(sub: Any, name: str) -> None:
     new.add_argument("--role", required=True, choices=sorted(ROLES_WITH_TEMPLATES))
     new.add_argument("--dir", type=Path, default=Path.cwd(), help="where to create it (default: here)")
     new.set_defaults(run=run_new)
-
 
 
 def _kernel() -> Any:
@@ -52,7 +62,11 @@ def _kernel() -> Any:
     return kernel
 
 
+_STATUS_COLOURS = {"ok": GREEN, "available": GREEN, "disabled": YELLOW, "failed": RED, "missing": RED}
+
+
 def run_list(args: argparse.Namespace) -> int:
+    """Print every plugin; in strict mode, exit 1 with the problems on stderr if there are any."""
     kernel = _kernel()
     if args.check:
         kernel.check_scanners()
@@ -60,26 +74,67 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.as_dict() for r in records], indent=2))
     else:
-        rows = [("ID", "STATUS", "ROLES", "DISTRIBUTION", "VERSION", "REASON")]
-        rows += [(r.id, r.status, ",".join(r.roles), r.distribution, r.version, r.reason) for r in records]
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
-        for row in rows:
-            # the reason quotes exception messages and settings: untrusted text
-            print(printable("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5],
-                            one_line=True))
+        rows = [[r.id, Styled(r.status, _STATUS_COLOURS.get(r.status, "")), ",".join(r.roles), r.distribution,
+                 r.version, r.reason] for r in records]
+        header = ("ID", "STATUS", "ROLES", "DISTRIBUTION", "VERSION", "REASON")
+        for line in render_table(header, rows, colour=colour_wanted(sys.stdout)):
+            print(line)
         for record in records:
             for warning in record.warnings:
                 print(printable(f"warning: {record.id}: {warning}", one_line=True))
-    failed = [r for r in records if r.status in ("failed", "missing")]
-    return 1 if args.strict and (failed or any(r.warnings for r in records)) else 0
+    # --strict on the command line wins; otherwise the configured mode (environment or TOML).
+    strict = kernel.config.strict if args.strict is None else args.strict
+    problems = kernel.problems()
+    if not (strict and problems):
+        return 0
+    where = "--strict" if args.strict else kernel.config.source_of("kernel.strict")
+    print(f"purpose-agent: error: strict mode (set by {where}) makes these {len(problems)} plugin problem(s) "
+          "errors:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {printable(problem, one_line=True)}", file=sys.stderr)
+    return 1
+
+
+def installed_ids() -> set[str]:
+    """The ids of every installed plugin (built in or by entry point), read without imports."""
+    return {c.id for c in builtin_candidates(__version__)} | {c.id for c in entry_point_candidates()}
+
+
+def _nearest(plugin_id: str, known: set[str]) -> str:
+    """`` (did you mean 'x'?)`` for the installed id closest to ``plugin_id``, or ``""``."""
+    import difflib  # only a refused id needs it
+
+    # Compare in the id's own form, so 'Bad_Name' finds 'bad-name' as readily as a typo does.
+    folded = {k.lower().replace("_", "-"): k for k in known}
+    matches = difflib.get_close_matches(plugin_id.lower().replace("_", "-"), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean '{folded[matches[0]]}'?)" if matches else ""
+
+
+def id_refusal(plugin_id: str, known: set[str], *, force: bool = False, offer_force: bool = True) -> str:
+    """Why a command must not act on ``plugin_id`` (one sentence), or ``""`` if it may.
+
+    An id in ``known`` is accepted as it is, so even a plugin installed under a badly formed id
+    can be disabled. Any other id must have the valid form, and be forced (``force``) if it is
+    not installed.
+    """
+    if plugin_id in known:
+        return ""
+    problem = plugin_id_problem(plugin_id)
+    if problem:
+        return f"{problem}{_nearest(plugin_id, known)}"
+    if force:
+        return ""
+    later = ", and --force configures one you will install later" if offer_force else ""
+    return (f"no plugin with id '{plugin_id}' is installed{_nearest(plugin_id, known)}; "
+            f"'purpose-agent plugins list' shows the installed ids{later}")
 
 
 def run_info(args: argparse.Namespace) -> int:
+    """Print everything known about one plugin (installed, or named in configuration)."""
     kernel = _kernel()
     record = kernel.records.get(args.id)
     if record is None:
-        known = ", ".join(sorted(kernel.records)) or "none"
-        raise PurposeAgentError(f"no plugin with id '{args.id}' (installed: {known})")
+        raise PurposeAgentError(id_refusal(args.id, set(kernel.records), offer_force=False))
     data = record.as_dict()
     data["config_section"] = kernel.config.plugin_table(args.id)
     data["config_source"] = kernel.config.source_of(f"plugins.{args.id}")
@@ -98,8 +153,14 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_toggle(args: argparse.Namespace) -> int:
+    """Write ``[plugins.<id>] enabled`` to the target file, for an installed (or --force) id."""
     # Deliberately no plugin import: this must work when the plugin is broken.
     path = target_file(args)
+    if path.is_file():
+        read_toml(path, what="config file")  # a broken file is the first thing to report
+    refusal = id_refusal(args.id, installed_ids(), force=args.force)
+    if refusal:
+        raise PurposeAgentError(refusal)
     set_value(path, f"plugins.{args.id}.enabled", args.enabled)
     print(f"{'enabled' if args.enabled else 'disabled'} plugin '{args.id}' in {path}")
     return 0

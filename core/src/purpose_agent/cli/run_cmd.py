@@ -15,6 +15,9 @@ def add_parser(sub: Any, name: str) -> None:
     parser.add_argument("task", help="what to do, in words")
     parser.add_argument("--purpose", default="", help="the team's purpose (default: the task itself)")
     parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
+    parser.add_argument("--critic", default=None, metavar="NAME",
+                        help="the critic that scores the run, e.g. standard, delta, falsification "
+                             "(default: [runtime] critic, else standard when installed)")
     parser.add_argument("--max-steps", type=int, default=6, help="steps per team member (default 6)")
     parser.add_argument("--trace", default=None, help="write every event to this JSONL file")
     parser.add_argument("--learn", action="store_true",
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     kernel = Kernel.load(strict=args.strict)
     team = Team(args.purpose or args.task, model=args.model, kernel=kernel, budget=Budget(max_steps=args.max_steps),
-                learn=bool(getattr(args, "learn", False)))
+                learn=bool(getattr(args, "learn", False)), critic=getattr(args, "critic", None))
     # Naming the backend chooses it: a run needs a model, so a missing one is reported here.
     print(printable(f"team: {', '.join(team.roles)} on {team.backend.name}", one_line=True), flush=True)
     progress = Progress()

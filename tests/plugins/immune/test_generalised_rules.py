@@ -15,7 +15,6 @@ from immune_scan import high, seconds_to_scan
 
 from purpose_agent.models import ScanRequest
 from purpose_agent_immune import injection
-from purpose_agent_immune.detectors import Context
 
 # (kind, attack, category)
 CATCH = [

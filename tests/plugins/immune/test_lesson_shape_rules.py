@@ -14,9 +14,6 @@ from __future__ import annotations
 import pytest
 from immune_scan import high, seconds_to_scan
 
-from purpose_agent_immune import injection
-from purpose_agent_immune.detectors import Context
-
 # (rule name, attack, category)
 CATCH = [
     # one_off_task: a task about one topic where a lesson belongs

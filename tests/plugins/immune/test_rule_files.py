@@ -14,7 +14,7 @@ import pytest
 
 from purpose_agent.models import ScanRequest
 from purpose_agent_immune import injection, privacy, rulefiles, scope, score, tools
-from purpose_agent_immune.detectors import Context, Rule, rule_set
+from purpose_agent_immune.detectors import Context, Rule, normalized_view, rule_set
 from purpose_agent_immune.patterns import PatternError, gate, required_literals, to_re2
 
 RULES = injection.SCANNER.loaded_rules()
@@ -140,7 +140,8 @@ def test_gates_never_hide_a_match() -> None:
         rules = module.SCANNER.loaded_rules()
         chosen = rule_set(rules)
         for text in samples:
-            candidates = set(map(id, chosen.candidates(text.casefold())))
+            read = normalized_view(text).text if module.SCANNER.normalize else text
+            candidates = set(map(id, chosen.candidates(read.casefold())))
             for rule in rules:
                 if list(rule.find(text, _context(rule))):
                     assert id(rule) in candidates, (rule.id, text)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .patterns import Gate, PatternError, gate, to_re2
+from .patterns import Fold, Gate, PatternError, gate, to_re2
 
 #: Severity names in increasing order; the index is the rank.
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
@@ -73,6 +73,8 @@ class Context:
     source: str = "lesson"
     scope_level: str = "global"
     lower: str = ""
+    #: the normalised text the rules read (:mod:`.normalize`), when the scanner normalises
+    normalized: str = ""
 
 
 def words(*alternatives: str) -> str:
@@ -112,11 +114,14 @@ def _re2() -> Any:
     return re2
 
 
-def compile_linear(pattern: str, case_sensitive: bool = False, where: str = "a rule") -> Any:
-    """``pattern`` compiled with RE2; a :class:`PatternError` names ``where`` it came from."""
+def compile_linear(pattern: str, case_sensitive: bool = False, where: str = "a rule", fold: Fold = None) -> Any:
+    """``pattern`` compiled with RE2; a :class:`PatternError` names ``where`` it came from.
+
+    ``fold`` folds the pattern's literal characters as normalised text is folded.
+    """
     re2 = _re2()
     try:
-        translated = to_re2(pattern, ignore_case=not case_sensitive)
+        translated = to_re2(pattern, ignore_case=not case_sensitive, fold=fold)
     except PatternError as exc:
         raise PatternError(f"{where}: {exc}") from None
     options = re2.Options()
@@ -151,6 +156,8 @@ class Rule:
         case_sensitive: match case exactly (default: ignore case).
         match, no_match: example texts the rule must flag and must let through (its tests).
         origin: the file the rule was read from, for messages.
+        normalized: the rule reads normalised text (:func:`.normalize.normalize`): its literal
+            characters are folded the same way, and :meth:`find` normalises the text first.
     """
 
     id: str
@@ -168,6 +175,7 @@ class Rule:
     match: tuple[str, ...] = ()
     no_match: tuple[str, ...] = ()
     origin: str = ""
+    normalized: bool = False
 
     def __post_init__(self) -> None:
         rank(self.severity)
@@ -179,8 +187,9 @@ class Rule:
         compiled = self.__dict__.get("_compiled_forms")
         if compiled is None:
             where = f"rule {self.id}" + (f" ({self.origin})" if self.origin else "")
+            fold = _fold() if self.normalized else None
             compiled = tuple(
-                compile_linear(p, self.case_sensitive, f"{where}, {key}") if p else None
+                compile_linear(p, self.case_sensitive, f"{where}, {key}", fold) if p else None
                 for key, p in (
                     ("pattern", self.pattern),
                     ("escalate_if", self.escalate_if),
@@ -196,7 +205,9 @@ class Rule:
         cached = self.__dict__.get("_gate", False)
         if cached is False:
             try:
-                cached = gate(self.pattern, ignore_case=not self.case_sensitive)
+                cached = gate(
+                    self.pattern, ignore_case=not self.case_sensitive, fold=_fold() if self.normalized else None
+                )
             except PatternError as exc:
                 raise PatternError(f"rule {self.id}: {exc}") from None
             object.__setattr__(self, "_gate", cached)
@@ -217,10 +228,16 @@ class Rule:
     # ------------------------------------------------------------------ matching
 
     def find(self, text: str, context: Context) -> Iterable[Hit]:
-        """The rule's hit on ``text`` when it applies to ``context.source`` (no gate: always runs)."""
+        """The rule's hit on ``text`` when it applies to ``context.source`` (no gate: always runs).
+
+        A normalised rule reads the normalised text; its hit's span points into ``text``.
+        """
         if self.sources and context.source not in self.sources:
             return ()
-        return self.matches(text)
+        if not self.normalized:
+            return self.matches(text)
+        view = normalized_view(text)
+        return [_moved(hit, view.span) for hit in self.matches(view.text)]
 
     def matches(self, text: str, memo: dict[Any, bool] | None = None) -> Iterable[Hit]:
         """The hit for the first match that survives negation and ``unless_match``.
@@ -243,6 +260,32 @@ class Rule:
                 severity = max(severity, self.escalate_to, key=rank)
             yield Hit(self.category, severity, start, end, self.explanation, self.id)
             return
+
+
+def _fold() -> Fold:
+    from .normalize import fold
+
+    return fold
+
+
+# The last text normalised and its view: the scanners that normalise look at the same text in a row.
+_last_view: tuple[str, Any] = ("", None)
+
+
+def normalized_view(text: str) -> Any:
+    """:func:`.normalize.normalize` of ``text`` with the default vocabulary (cached for the last text)."""
+    global _last_view
+    if _last_view[0] is not text or _last_view[1] is None:
+        from .normalize import DEFAULT_VOCABULARY, normalize
+
+        _last_view = (text, normalize(text, vocabulary=DEFAULT_VOCABULARY))
+    return _last_view[1]
+
+
+def _moved(hit: Hit, span: Callable[[int, int], tuple[int, int]]) -> Hit:
+    """``hit`` with its span mapped through ``span`` (normalised text -> original text)."""
+    start, end = span(hit.start, hit.end)
+    return Hit(hit.category, hit.severity, start, end, hit.explanation, hit.rule_id)
 
 
 def _occurs(pattern: Any, text: str, memo: dict[Any, bool] | None) -> bool:
@@ -392,6 +435,10 @@ class Scanner:
         combine: optional ``(min_distinct, category, severity, explanation)``: when at least
             ``min_distinct`` different categories hit below ``severity``, add one finding of
             that severity (several weak signals together are a strong one).
+        normalize: the rules read the normalised text (:mod:`.normalize`: invisible characters
+            removed, look-alikes and marks folded, misspelt and leetspeak key words spelt out);
+            their findings' spans point into the original text. Detector functions get the
+            original text and the normalised one as ``context.normalized``.
     """
 
     name: str
@@ -399,6 +446,7 @@ class Scanner:
     rules: Sequence[Rule] | Callable[[], Sequence[Rule]] = ()
     functions: Sequence[DetectorFunction] = ()
     combine: tuple[int, str, str, str] | None = None
+    normalize: bool = False
     _settings_model: Any = field(default=None, repr=False)
     _loaded: tuple[Rule, ...] | None = field(default=None, repr=False)
 
@@ -439,8 +487,10 @@ class Scanner:
         text = _encodable(text)
         context = context or Context()
         lower = context.lower or text.lower()
-        if not context.lower:
-            context = Context(context.source, context.scope_level, lower)
+        view = normalized_view(text) if self.normalize else None
+        rule_text = view.text if view is not None else text
+        back = view.span if view is not None and view.changed else None
+        context = Context(context.source, context.scope_level, lower, rule_text if view is not None else "")
         enabled = enabled or {}
         best: dict[str, Hit] = {}
 
@@ -455,13 +505,13 @@ class Scanner:
         if rules:
             memo: dict[Any, bool] = {}
             source = context.source
-            for one in rule_set(rules).candidates(text.casefold()):
+            for one in rule_set(rules).candidates(rule_text.casefold()):
                 if one.sources and source not in one.sources:
                     continue
                 if enabled and not enabled.get(one.category, True):
                     continue
-                for hit in one.matches(text, memo):
-                    keep(hit)
+                for hit in one.matches(rule_text, memo):
+                    keep(_moved(hit, back) if back is not None else hit)
         for function in self.functions:
             for hit in function(text, context):
                 keep(hit if hit.rule_id else _with_id(hit, self.function_id(function)))

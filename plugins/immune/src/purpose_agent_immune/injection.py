@@ -54,7 +54,7 @@ from functools import cache
 from itertools import islice, pairwise
 from typing import Any
 
-from .detectors import Context, Hit, Scanner, compile_linear
+from .detectors import Context, Hit, Scanner, compile_linear, normalized_view
 from .rulefiles import load_rules
 
 PURPOSE_AGENT_HOOK_API = "1.0"
@@ -66,7 +66,7 @@ plugin_id = NAME
 
 def rules() -> tuple:
     """The injection rules (``rules/injection/*.toml``), read on the first scan."""
-    return load_rules("injection")
+    return load_rules("injection", normalized=True)
 
 
 # ------------------------------------------------------------------ detector functions
@@ -353,58 +353,8 @@ def _unwrapped_payloads(text: str, context: Context) -> Iterator[Hit]:
         yield Hit("encoded_payload", "high", start, end, f"{how} text decodes to an injection: {plain[:80]!r}")
 
 
-# Look-alike characters: Cyrillic / Greek letters that look Latin, and leetspeak digits inside words.
-_HOMOGLYPHS = str.maketrans(
-    {
-        "а": "a",
-        "е": "e",
-        "о": "o",
-        "р": "p",
-        "с": "c",
-        "х": "x",
-        "у": "y",
-        "і": "i",
-        "ј": "j",
-        "ѕ": "s",
-        "А": "A",
-        "В": "B",
-        "Е": "E",
-        "К": "K",
-        "М": "M",
-        "Н": "H",
-        "О": "O",
-        "Р": "P",
-        "С": "C",
-        "Т": "T",
-        "Х": "X",
-        "ο": "o",
-        "α": "a",
-        "ε": "e",
-        "ι": "i",
-        "κ": "k",
-        "ν": "v",
-        "ρ": "p",
-        "τ": "t",
-        "υ": "u",
-        "Α": "A",
-        "Β": "B",
-        "Ε": "E",
-        "Ι": "I",
-        "Κ": "K",
-        "Μ": "M",
-        "Ν": "N",
-        "Ο": "O",
-        "Ρ": "P",
-        "Τ": "T",
-        "Χ": "X",
-    }
-)
-_LEET = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
-)
-#: A leet character between two letters ("1gn0re", "pr3vious"): the cheap test before the rewrite.
-_LEET_HINT = r"[a-zA-Z][013457@$!|]+[a-zA-Z]|(?:^|[^\w@$!|])[013457@$!|][a-zA-Z]{2}"
-_MIXED_SCRIPT = re.compile(r"[a-zA-Z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-zA-Z]")
+# Look-alike letters, leetspeak, invisible characters and misspelt key words are undone by
+# normalisation (.normalize) before the rules run; this check only names the disguise.
 _INJECTION_WORD = re.compile(
     r"\b(?:ignore|disregard|forget|instructions?|prompt|password|system|override|jailbreak|reveal|secret)\b",
     re.IGNORECASE,
@@ -412,27 +362,16 @@ _INJECTION_WORD = re.compile(
 
 
 def _lookalike_text(text: str, context: Context) -> Iterator[Hit]:
-    """Injection words written with look-alike letters, leetspeak or invisible characters in between."""
-    normal = text
-    if not text.isascii():
-        if _ZERO_WIDTH.search(normal):
-            normal = _ZERO_WIDTH.sub("", normal)
-        if _MIXED_SCRIPT.search(normal):
-            normal = normal.translate(_HOMOGLYPHS)
-    if _linear(_LEET_HINT).search(normal):
-        # Every leet character mapped, numbers included (one str.translate: a word-by-word rewrite
-        # cost a Python call per word, seconds on a megabyte of leet); kept only when it reveals
-        # more injection words than the text shows.
-        unleeted = normal.translate(_LEET)
-        if len(_INJECTION_WORD.findall(unleeted)) > len(_INJECTION_WORD.findall(normal)):
-            normal = unleeted
+    """An injection that only the normalised text shows: look-alike letters, leetspeak, invisible
+    characters or misspellings hid its key words from a plain reading."""
+    normal = context.normalized or normalized_view(text).text
     if normal == text:
         return
     # sets of strings built in C (findall, set): no Python call per word on a long text
     if set(_INJECTION_WORD.findall(normal.lower())) <= set(_INJECTION_WORD.findall(text.lower())):
-        return  # disguising changed no injection word: nothing is hidden
+        return  # normalising revealed no injection word: nothing is hidden
     inner = Context(source=context.source, scope_level=context.scope_level)
-    hits = [hit for hit in _RESCAN.hits(normal, inner) if hit.severity in ("high", "critical")]
+    hits = [hit for hit in _RESCAN_NORMALIZED.hits(normal, inner) if hit.severity in ("high", "critical")]
     if hits:
         yield Hit(
             "obfuscated_request",
@@ -633,6 +572,7 @@ SCANNER = Scanner(
         _open_question_transcript,
     ],
     combine=(2, "combined_signals", "high", "several weak injection signals together"),
+    normalize=True,
 )
 
 #: What decoded or normalised text is scanned with: every rule, but none of the decoders, so a
@@ -644,4 +584,8 @@ _RESCAN = Scanner(
     rules=rules,
     functions=[_invisible_characters, _spaced_letters],
     combine=SCANNER.combine,
+    normalize=True,
 )
+
+#: The rules alone, for a text that is already normalised (the look-alike check's rescan).
+_RESCAN_NORMALIZED = Scanner(name=NAME, categories=CATEGORIES, rules=rules, combine=SCANNER.combine)

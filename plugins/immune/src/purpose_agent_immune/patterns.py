@@ -22,9 +22,13 @@ engine finds all rules' literals in one pass and runs only the rules whose gate 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from re import _constants as sre  # the standard library's own parser: no second grammar to keep
 from re import _parser as sre_parse
 from typing import Any
+
+#: A function that folds one character the way the text is normalised (``normalize.fold``), or None.
+Fold = Callable[[str], str] | None
 
 #: Python's ``\\w`` for ``str`` patterns (letters, digits of any script, underscore), as an RE2 class body.
 WORD = r"\p{L}\p{N}_"
@@ -57,49 +61,55 @@ def parse(pattern: str, ignore_case: bool = True) -> Any:
         raise PatternError(f"not a valid regular expression ({exc})") from None
 
 
-def to_re2(pattern: str, ignore_case: bool = True) -> str:
-    """``pattern`` (Python ``re`` syntax without lookarounds or backreferences) in RE2 syntax."""
+def to_re2(pattern: str, ignore_case: bool = True, fold: Fold = None) -> str:
+    """``pattern`` (Python ``re`` syntax without lookarounds or backreferences) in RE2 syntax.
+
+    With ``fold``, every literal character is folded as the text will be (a rule run on
+    normalised text: "über" in a rule must match "uber", what the text becomes).
+    """
     tree = parse(pattern, ignore_case)
     flags = tree.state.flags
     prefix = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)) if flags & bit)
-    body = _seq(list(tree), bool(flags & re.MULTILINE))
+    body = _seq(list(tree), bool(flags & re.MULTILINE), fold)
     return f"(?{prefix}){body}" if prefix else body
 
 
-def _seq(items: list[tuple[Any, Any]], multiline: bool) -> str:
+def _seq(items: list[tuple[Any, Any]], multiline: bool, fold: Fold = None) -> str:
     out = []
     for index, (op, av) in enumerate(items):
         if op is sre.AT and av is sre.AT_BOUNDARY:
             before = items[index - 1] if index else None
             after = items[index + 1] if index + 1 < len(items) else None
-            if _non_ascii_edge(after, first=True) or _non_ascii_edge(before, first=False):
+            if _non_ascii_edge(after, True, fold) or _non_ascii_edge(before, False, fold):
                 continue
-        out.append(_item(op, av, multiline))
+        out.append(_item(op, av, multiline, fold))
     return "".join(out)
 
 
-def _item(op: Any, av: Any, multiline: bool) -> str:
+def _item(op: Any, av: Any, multiline: bool, fold: Fold = None) -> str:
     if op is sre.LITERAL:
+        if fold is not None:
+            return "".join(_literal(ord(char)) for char in fold(chr(av)))
         return _literal(av)
     if op is sre.NOT_LITERAL:
         return f"[^{_class_char(av)}]"
     if op is sre.ANY:
         return "."
     if op is sre.IN:
-        return _class(av)
+        return _class(av, fold)
     if op is sre.BRANCH:
-        return "(?:" + "|".join(_seq(list(branch), multiline) for branch in av[1]) + ")"
+        return "(?:" + "|".join(_seq(list(branch), multiline, fold) for branch in av[1]) + ")"
     if op is sre.SUBPATTERN:
         _group, add, remove, sub = av
         flags = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)) if add & bit)
         off = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)) if remove & bit)
         spec = flags + (f"-{off}" if off else "")
-        return f"(?{spec}:{_seq(list(sub), multiline)})"
+        return f"(?{spec}:{_seq(list(sub), multiline, fold)})"
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
         low, high, sub = av
         if high is not sre.MAXREPEAT and high > 1000:
             raise PatternError(f"a repetition of at most {high} is longer than RE2 allows (1000); bound it by 1000")
-        body = _seq(list(sub), multiline)
+        body = _seq(list(sub), multiline, fold)
         if len(sub) != 1 or sub[0][0] not in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN, sre.SUBPATTERN):
             body = f"(?:{body})"
         if (low, high) == (0, sre.MAXREPEAT):
@@ -157,7 +167,7 @@ def _class_char(code: int) -> str:
     return char
 
 
-def _class(items: list[tuple[Any, Any]]) -> str:
+def _class(items: list[tuple[Any, Any]], fold: Fold = None) -> str:
     negate = bool(items) and items[0][0] is sre.NEGATE
     categories = {av for op, av in items if op is sre.CATEGORY}
     if not negate and any(_CATEGORY[c][0] == _CATEGORY[d][0] and c is not d for c in categories for d in categories):
@@ -165,7 +175,8 @@ def _class(items: list[tuple[Any, Any]]) -> str:
     parts = []
     for op, av in items[1:] if negate else items:
         if op is sre.LITERAL:
-            parts.append(_class_char(av))
+            folded = fold(chr(av)) if fold is not None else chr(av)
+            parts.append(_class_char(ord(folded) if len(folded) == 1 else av))
         elif op is sre.RANGE:
             parts.append(f"{_class_char(av[0])}-{_class_char(av[1])}")
         elif op is sre.CATEGORY:
@@ -180,11 +191,14 @@ def _class(items: list[tuple[Any, Any]]) -> str:
     return ("[^" if negate else "[") + "".join(parts) + "]"
 
 
-def _non_ascii_edge(item: tuple[Any, Any] | None, first: bool) -> bool:
+def _non_ascii_edge(item: tuple[Any, Any] | None, first: bool, fold: Fold = None) -> bool:
     """True if ``item`` may start (``first``) or end with a non-ASCII letter written as a literal."""
     if item is None:
         return False
-    return any(ord(char) > 127 and char.isalnum() for char in _edge_chars(item, first))
+    chars = _edge_chars(item, first)
+    if fold is not None:
+        chars = {folded[0 if first else -1] for folded in map(fold, chars) if folded}
+    return any(ord(char) > 127 and char.isalnum() for char in chars)
 
 
 def _edge_chars(item: tuple[Any, Any], first: bool) -> set[str]:
@@ -211,12 +225,12 @@ def _edge_chars(item: tuple[Any, Any], first: bool) -> set[str]:
 # ------------------------------------------------------------------ required literals (gates)
 
 
-def required_literals(pattern: str, ignore_case: bool = True) -> frozenset[str] | None:
+def required_literals(pattern: str, ignore_case: bool = True, fold: Fold = None) -> frozenset[str] | None:
     """Case-folded strings one of which every match of ``pattern`` contains; ``None`` if there are none.
 
     A caller may skip the pattern on a text whose case-folded form contains none of them.
     """
-    found = _best(_clauses(list(parse(pattern, ignore_case))))
+    found = _best(_clauses(list(parse(pattern, ignore_case)), fold))
     return frozenset(found) if found else None
 
 
@@ -228,7 +242,7 @@ Gate = tuple[tuple[frozenset[str], ...], ...]
 CLAUSES_PER_ALTERNATIVE = 2
 
 
-def gate(pattern: str, ignore_case: bool = True) -> Gate | None:
+def gate(pattern: str, ignore_case: bool = True, fold: Fold = None) -> Gate | None:
     """The literals a text needs for ``pattern`` to match it, as alternatives of conjunctions.
 
     The top-level alternatives of the pattern are kept apart (``a…b|c…d`` needs a and b, or c
@@ -242,7 +256,7 @@ def gate(pattern: str, ignore_case: bool = True) -> Gate | None:
     branches = items[0][1][1] if len(items) == 1 and items[0][0] is sre.BRANCH else [items]
     alternatives = []
     for branch in branches:
-        clauses = _clauses(list(branch))
+        clauses = _clauses(list(branch), fold)
         if not clauses:
             return None
         ranked = sorted(clauses, key=_selectivity, reverse=True)[:CLAUSES_PER_ALTERNATIVE]
@@ -259,37 +273,38 @@ def _best(clauses: list[set[str]]) -> set[str] | None:
     return max(clauses, key=_selectivity) if clauses else None
 
 
-def _clauses(items: list[tuple[Any, Any]]) -> list[set[str]]:
+def _clauses(items: list[tuple[Any, Any]], fold: Fold = None) -> list[set[str]]:
     """Every required element of a sequence, as a set of literals one of which a match contains."""
     candidates: list[set[str]] = []
     run: list[str] = []
     for op, av in items:
         if op is sre.LITERAL:
-            run.append(chr(av))
+            run.append(fold(chr(av)) if fold is not None else chr(av))
             continue
         if op is sre.AT:
             continue  # zero-width: the literal run goes on across it
-        if run:
+        if "".join(run):
             candidates.append({"".join(run).casefold()})
-            run = []
+        run = []
         needed: set[str] | None = None
         if op is sre.SUBPATTERN:
-            needed = _best(_clauses(list(av[3])))
+            needed = _best(_clauses(list(av[3]), fold))
         elif op is sre.BRANCH:
             union: set[str] = set()
             for branch in av[1]:
-                one = _best(_clauses(list(branch)))
+                one = _best(_clauses(list(branch), fold))
                 if one is None:
                     union = set()
                     break
                 union |= one
             needed = union or None
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-            needed = _best(_clauses(list(av[2])))
+            needed = _best(_clauses(list(av[2]), fold))
         elif op is sre.IN and len(av) == 1 and av[0][0] is sre.LITERAL:
-            needed = {chr(av[0][1]).casefold()}
+            char = chr(av[0][1])
+            needed = {(fold(char) if fold is not None else char).casefold()} - {""}
         if needed:
             candidates.append(needed)
-    if run:
+    if "".join(run):
         candidates.append({"".join(run).casefold()})
     return candidates

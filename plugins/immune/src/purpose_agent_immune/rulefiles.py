@@ -127,8 +127,11 @@ def expand(pattern: str, vocabulary: Mapping[str, str], where: str) -> str:
     return _REFERENCE.sub(substitute, pattern)
 
 
-def load_family(path: Path, vocabulary: Mapping[str, str]) -> list[Rule]:
-    """The rules of one family file, checked and with their vocabularies expanded."""
+def load_family(path: Path, vocabulary: Mapping[str, str], normalized: bool = False) -> list[Rule]:
+    """The rules of one family file, checked and with their vocabularies expanded.
+
+    ``normalized``: the rules will read normalised text (their literals are folded to match it).
+    """
     data = _read(path)
     unknown_top = set(data) - {"family", "description", "rules"}
     if unknown_top:
@@ -186,14 +189,18 @@ def load_family(path: Path, vocabulary: Mapping[str, str]) -> list[Rule]:
                 match=tuple(entry.get("match", [])),
                 no_match=tuple(entry.get("no_match", [])),
                 origin=f"rules/{path.parent.name}/{path.name}",
+                normalized=normalized,
             )
         )
     return rules
 
 
 @cache
-def load_rules(scanner: str) -> tuple[Rule, ...]:
-    """Every rule of ``rules/<scanner>/`` (family files in name order); ids must be unique."""
+def load_rules(scanner: str, normalized: bool = False) -> tuple[Rule, ...]:
+    """Every rule of ``rules/<scanner>/`` (family files in name order); ids must be unique.
+
+    ``normalized``: the scanner runs its rules on normalised text (see :class:`.detectors.Rule`).
+    """
     folder = RULES_DIR / scanner
     vocabulary = load_vocabulary(folder / "vocabulary.toml") if (folder / "vocabulary.toml").exists() else {}
     rules: list[Rule] = []
@@ -201,7 +208,7 @@ def load_rules(scanner: str) -> tuple[Rule, ...]:
     for path in sorted(folder.glob("*.toml")):
         if path.name == "vocabulary.toml":
             continue
-        for one in load_family(path, vocabulary):
+        for one in load_family(path, vocabulary, normalized):
             if one.id in seen:
                 raise RuleFileError(
                     f"rule id {one.id} is used twice ({seen[one.id]} and {path.name}); ids must be unique"

@@ -150,14 +150,24 @@ def hand_made_run(output: str, score: float = 9.0) -> RunRecord:
     return RunRecord(trajectory, Score(value=score), task_family="shop")
 
 
-def test_the_learner_screens_outputs_nothing_screened_and_contrast_runs_count_too() -> None:
+def test_the_learner_screens_outputs_nothing_screened_and_never_contrasts_with_a_flagged_run() -> None:
     kernel, store = make_kernel(scanner()), InMemoryStore()
     teacher = learner(kernel, store)
     teacher.after_run(hand_made_run(f"Opening hours 9-17. {INJECTION}", score=2.0))  # failed, flagged
-    teacher.after_run(hand_made_run("Opening hours 9-17."))  # succeeded, clean, contrasted with the failure
-    good = next(i for i in store.list() if i.text == GOOD)
-    assert is_held(good), "the extractor read the flagged run as the contrast"
-    assert [f.category for f in good.provenance.flagged_inputs] == ["instruction_override"]
+    assert all(is_held(i) for i in store.list()), "screened by the learner, though no runner screened it"
+    flagged_run = teacher.runs[-1]
+    assert flagged_run.trajectory.steps[0].observation.flagged
+    clean_success = hand_made_run("Opening hours 9-17.")
+    assert teacher.contrast_for(clean_success) is None, "its text is not shown to the extractor again"
+
+
+def test_a_lesson_drawn_with_a_flagged_contrast_run_carries_its_flags() -> None:
+    kernel = make_kernel(scanner())
+    teacher = learner(kernel, InMemoryStore())
+    flagged = teacher.screened(hand_made_run(f"Opening hours 9-17. {INJECTION}", score=2.0))
+    clean = teacher.screened(hand_made_run("Opening hours 9-17."))
+    items = teacher.extractor.extract(clean, contrast=flagged)
+    assert items and all([f.category for f in i.provenance.flagged_inputs] == ["instruction_override"] for i in items)
 
 
 def test_outputs_no_scanner_read_hold_their_lessons_once_screening_is_possible() -> None:

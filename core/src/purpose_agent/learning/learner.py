@@ -88,10 +88,13 @@ class Learner:
             self.store.update(current.model_copy(update={"counters": counters}))
 
     def contrast_for(self, record: RunRecord) -> RunRecord | None:
-        """The most recent run of the same family whose outcome was the opposite."""
+        """The most recent run of the same family whose outcome was the opposite, leaving out runs
+        whose tool outputs the scanners flagged: their text is not shown to the extractor again
+        (and every lesson of a run contrasted with one would be held for review too)."""
         succeeded = record.value >= self.success_at
         for other in reversed(self.runs):
-            if other.task_family == record.task_family and (other.value >= self.success_at) != succeeded:
+            if (other.task_family == record.task_family and (other.value >= self.success_at) != succeeded
+                    and not any(s.observation is not None and s.observation.flagged for s in other.trajectory.steps)):
                 return other
         return None
 

@@ -73,6 +73,8 @@ SECONDS = KeyType("number of seconds above 0 (e.g. 2 or 0.5)",
                   lambda value: isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"))
 POSITIVE_COUNT = KeyType("whole number above 0 (e.g. 16000)",
                          lambda value: isinstance(value, int) and not isinstance(value, bool) and value > 0)
+FLAGGED_OUTPUT_MODE = KeyType('choice of "mark" or "withhold"', lambda value: value in ("mark", "withhold"))
+SPOTLIGHT_MODE = KeyType('choice of "delimit" or "datamark"', lambda value: value in ("delimit", "datamark"))
 
 #: How long :meth:`purpose_agent.kernel.Kernel.scan` waits for the scanners (``[kernel] scan_timeout_s``).
 DEFAULT_SCAN_TIMEOUT_S = 2.0
@@ -92,7 +94,8 @@ KERNEL_KEYS: dict[str, dict[str, KeyType]] = {
     "kernel": {"strict": BOOLEAN, "plugins": PLUGIN_IDS, "scan_timeout_s": SECONDS, "scan_warmup_s": SECONDS},
     "memory": {"store": NAME, "path": PATH, "max_lesson_chars": POSITIVE_COUNT},
     "model": {"default": NAME, "fallback": NAME_LIST, "routing": NAME},
-    "runtime": {"critic": NAME, "checkpoint_path": PATH, "embedder": NAME, "embedding_cache": PATH_OR_FALSE},
+    "runtime": {"critic": NAME, "checkpoint_path": PATH, "embedder": NAME, "embedding_cache": PATH_OR_FALSE,
+                "flagged_tool_output": FLAGGED_OUTPUT_MODE, "spotlight": SPOTLIGHT_MODE},
 }
 
 # A key that would hold a credential. Its value must not be written to a file; configure the

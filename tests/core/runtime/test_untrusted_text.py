@@ -199,8 +199,11 @@ def test_settings_come_from_runtime_config_and_a_wrong_value_is_a_sentence() -> 
     assert runner.kernel is kernel
     assert (runner.actor.flagged_tool_output, runner.actor.spotlight) == ("withhold", "datamark")
 
-    with pytest.raises(ConfigError, match=r"'runtime.flagged_tool_output' must be \"mark\" or \"withhold\", not 'hide'"):
-        UntrustedTextSettings.from_config(make_kernel(config={"runtime": {"flagged_tool_output": "hide"}}).config)
+    assert UntrustedTextSettings.from_config(make_kernel().config) == UntrustedTextSettings("mark", "delimit")
+    with pytest.raises(ConfigError, match=r"'runtime.flagged_tool_output' must be a choice of \"mark\" or \"withhold\", not 'hide'"):
+        make_kernel(config={"runtime": {"flagged_tool_output": "hide"}})
+    with pytest.raises(ConfigError, match=r"'runtime.spotlight' must be a choice of \"delimit\" or \"datamark\""):
+        make_kernel(config={"runtime": {"spotlight": "base64"}})
 
 
 def test_a_spark_run_screens_its_tool_outputs() -> None:

@@ -26,16 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..errors import ConfigError
 from ..models import Finding, Observation, ScanRequest, Severity, TextOrigin
 
 #: Findings at or above this severity flag a text (the same bar at which memory CI blocks a lesson).
 FLAG_SEVERITY = Severity.HIGH
-
-#: ``[runtime] flagged_tool_output``: show a flagged output as data with a warning, or withhold it.
-FLAGGED_TOOL_OUTPUT_MODES = ("mark", "withhold")
-#: ``[runtime] spotlight``: boundary markers only, or markers plus datamarking.
-SPOTLIGHT_MODES = ("delimit", "datamark")
 
 #: The tag of the boundary markers: ``<untrusted-text id="…" origin="…">`` … ``</untrusted-text id="…">``.
 BOUNDARY_TAG = "untrusted-text"
@@ -194,17 +188,7 @@ class UntrustedTextSettings:
 
     @classmethod
     def from_config(cls, config: Any) -> UntrustedTextSettings:
-        """Read and check both settings; a wrong value is a :class:`ConfigError` naming the key and its file."""
-        values: dict[str, Any] = {}
-        for key, allowed in (("flagged_tool_output", FLAGGED_TOOL_OUTPUT_MODES), ("spotlight", SPOTLIGHT_MODES)):
-            value = config.get(f"runtime.{key}")
-            if value is None:
-                continue
-            if value not in allowed:
-                choices = " or ".join(f'"{a}"' for a in allowed)
-                raise ConfigError(
-                    f"{config.source_of(f'runtime.{key}')}: 'runtime.{key}' must be {choices}, not {value!r}. "
-                    "Fix that line (docs/configuration.md)."
-                )
-            values[key] = value
-        return cls(**values)
+        """Both settings from ``[runtime]`` (their values are checked when the file is read:
+        ``purpose_agent.config.KERNEL_KEYS``), defaults where unset."""
+        return cls(flagged_tool_output=config.get("runtime.flagged_tool_output", "mark"),
+                   spotlight=config.get("runtime.spotlight", "delimit"))

@@ -68,9 +68,25 @@ def _folded_view(text: str) -> tuple[str, Sequence[int]]:
     return "".join(view), index
 
 
+def _folded(text: str) -> str:
+    """The whole text case-folded and NFKC-normalised without format characters, at C speed: enough
+    to tell whether there is anything to replace (the per-character :func:`_folded_view`, which
+    maps back to offsets, differs only where NFKC composes a character with a combining mark,
+    and a combining mark inside a marker breaks it in both)."""
+    if text.isascii():
+        return text.lower()
+    invisible = [c for c in set(text) if not c.isascii() and unicodedata.category(c) == "Cf"]
+    if invisible:
+        text = re.sub("[" + re.escape("".join(invisible)) + "]", "", text)
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def neutralise(text: str, token: str) -> str:
     """``text`` with every boundary marker and every occurrence of ``token`` replaced by
     :data:`NEUTRALISED`, so it cannot open or close a boundary, whatever its spelling."""
+    folded = _folded(text)
+    if not _MARKER.search(folded) and token.lower() not in folded:
+        return text  # the usual case; only text that holds a marker pays for the index below
     view, index = _folded_view(text)
     spans = [(m.start(), m.end()) for m in _MARKER.finditer(view)]
     needle = token.lower()

@@ -134,7 +134,9 @@ def test_an_invalid_batch_size_fails_the_plugin_with_a_sentence(tmp_path: Path) 
 
 
 def test_a_broken_default_is_reported_not_replaced_by_another_embedder(tmp_path: Path) -> None:
-    other = plugin("hashing", register_embedders=lambda register: register("hashing", lambda context: HashingEmbedder()))
+    other = plugin(
+        "hashing", register_embedders=lambda register: register("hashing", lambda context: HashingEmbedder())
+    )
     config = {"runtime": {"embedding_cache": str(tmp_path / "v.sqlite")}, "plugins": {"minilm": {"batch_size": 0}}}
     kernel = make_kernel({"minilm": purpose_agent_minilm}, other, config=config)
     with pytest.raises(UnknownComponentError, match=r"Plugin 'minilm' is failed: invalid configuration.*batch_size"):
@@ -209,3 +211,17 @@ def test_a_corrupt_cache_file_is_rebuilt(tmp_path: Path, minilm: MiniLMEmbedder)
     rebuilt = kernel_for(tmp_path).embedder()
     rebuilt.embed(["lesson one"])
     assert rebuilt.hits == 1  # the rebuilt file holds what was written after the rebuild
+
+
+def test_concurrent_calls_agree_and_blas_is_held_to_the_configured_threads(minilm: MiniLMEmbedder) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    texts = [row["text"] for row in REFERENCE["vectors"]]
+    expected = minilm.embed(texts)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: minilm.embed(texts), range(8)))
+    for vectors in results:
+        np.testing.assert_allclose(vectors, expected, atol=1e-5)
+    assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {minilm.threads}

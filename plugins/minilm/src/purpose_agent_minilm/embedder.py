@@ -12,7 +12,6 @@ instruction hidden at the end) splits it into windows itself and embeds each.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -42,10 +41,13 @@ class MiniLMEmbedder:
     Cheap to construct: the weights (90 MB) and tokenizer load on the first :meth:`embed`, once
     per process (shared by every instance). Texts are sorted by length and encoded in batches of
     at most ``batch_size`` texts and ``batch_tokens`` word pieces, each padded to its longest
-    member only. The BLAS library numpy uses is held
-    to ``threads`` threads during :meth:`embed` (threadpoolctl; process-wide while it runs): the
-    matrices of a few sentences are too small to share out, and on a busy machine OpenBLAS's
-    default of one thread per core made a single text 10 times slower here.
+    member only.
+
+    ``threads``: the first :meth:`embed` sets the BLAS library numpy uses to this many threads
+    **for the whole process** (threadpoolctl; 0 leaves it alone). The matrices of a few sentences
+    are too small to share out: on this busy 2-core machine OpenBLAS's default of one thread per
+    core made embedding 7 times slower, and switching the count back and forth around each call
+    made concurrent callers 10 times slower.
     """
 
     dimension = HIDDEN
@@ -57,7 +59,7 @@ class MiniLMEmbedder:
         *,
         batch_size: int = 32,
         batch_tokens: int = BATCH_TOKENS,
-        threads: int | None = 1,
+        threads: int = 1,
     ) -> None:
         self.archive = archive or find_archive()
         self.batch_size = batch_size
@@ -77,9 +79,9 @@ class MiniLMEmbedder:
         tokenizer, encoder = _runtime(self.archive)
         ids = _token_ids(tokenizer, texts)
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
-        with _blas_threads(self.threads):
-            for chunk in _batches(order, [len(i) for i in ids], self.batch_size, self.batch_tokens):
-                out[chunk] = _encode_batch(encoder, [ids[i] for i in chunk])
+        _set_blas_threads(self.threads)
+        for chunk in _batches(order, [len(i) for i in ids], self.batch_size, self.batch_tokens):
+            out[chunk] = _encode_batch(encoder, [ids[i] for i in chunk])
         return out
 
 
@@ -98,16 +100,18 @@ def _batches(order: list[int], lengths: list[int], batch_size: int, batch_tokens
     return batches
 
 
-def _blas_threads(threads: int | None) -> Any:
-    """A context holding numpy's BLAS to ``threads`` threads (``None``: leave it as it is)."""
-    global _controller
-    if threads is None:
-        return contextlib.nullcontext()
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
+def _set_blas_threads(threads: int) -> None:
+    """Set numpy's BLAS to ``threads`` threads for the rest of the process (0: leave it alone).
 
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=threads, user_api="blas")
+    Set once, not around each call: switching OpenBLAS between thread counts while several
+    Python threads were embedding made them 10 times slower here than the same calls in turn.
+    """
+    global _blas_threads
+    if threads and _blas_threads != threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
+        _blas_threads = threads
 
 
 def _encode_batch(encoder: BertEncoder, batch_ids: list[list[int]]) -> np.ndarray:
@@ -162,7 +166,7 @@ def _printable(text: str) -> str:
 
 _lock = threading.Lock()
 _loaded: dict[str, tuple[Any, BertEncoder]] = {}
-_controller: Any = None  # threadpoolctl's view of the loaded BLAS libraries, found once
+_blas_threads = 0  # the BLAS thread count this module last set (0: never set)
 
 
 def _runtime(archive: ModelArchive) -> tuple[Any, BertEncoder]:

@@ -15,5 +15,8 @@ class MiniLMSettings(BaseModel):
     batch_size: int = Field(default=32, ge=1, le=1024, description="Most texts encoded in one forward pass.")
     batch_tokens: int = Field(default=512, ge=1, le=1_000_000, description="Most word pieces in one forward pass.")
     # One BLAS thread is fastest for the small matrices of a few sentences, and stays fast on a
-    # busy machine; raise it for large batches on an idle machine with many cores.
-    threads: int = Field(default=1, ge=1, le=256, description="BLAS threads numpy may use while embedding.")
+    # busy machine; raise it for large batches on an idle machine with many cores. It is set for
+    # the whole process on first use (numpy has one BLAS); 0 leaves numpy's setting alone.
+    threads: int = Field(
+        default=1, ge=0, le=256, description="BLAS threads for numpy in this process (0: leave as is)."
+    )

@@ -1,0 +1,39 @@
+"""Plugin ``immune-semantic``: the semantic tier of the immune system.
+
+It reads meaning instead of surface forms. The text is cut into overlapping windows of about three
+sentences (:mod:`.windows`), each window is embedded by the kernel's embedder (all-MiniLM-L6-v2
+from ``purpose-agent-minilm``) and scored by a small trained head (:mod:`.head`); the worst window
+decides. A probability at or above the head's threshold is a ``high`` finding (which blocks
+promotion), one in the band below it a ``medium`` finding, with the span of that window.
+
+Importing this module is cheap: numpy, the head and the model load on the first scan.
+Errors propagate (the kernel turns them into a blocking finding): a missing head, an embedder
+whose model does not match the head, or a failing model never let a text through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from purpose_agent.hookspecs import hookimpl
+
+PURPOSE_AGENT_HOOK_API = "1.1"
+
+#: The id ``purpose_agent.testing.make_kernel`` registers this module under (same as the entry point).
+plugin_id = "immune-semantic"
+
+
+@hookimpl
+def settings_model() -> Any:
+    """The ``[plugins.immune-semantic]`` model: threshold override, warning band, windows, size cap."""
+    from .settings import SemanticSettings
+
+    return SemanticSettings
+
+
+@hookimpl
+def scan(request: Any, settings: Any, context: Any) -> list[Any]:
+    """Score ``request.text`` window by window; one finding for the worst window, or none."""
+    from .scanner import SCANNER
+
+    return SCANNER.scan(request, settings, context)

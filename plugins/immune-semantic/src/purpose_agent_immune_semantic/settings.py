@@ -1,0 +1,60 @@
+"""The settings of ``[plugins.immune-semantic]``.
+
+::
+
+    [plugins.immune-semantic]
+    threshold = 0.9        # probability for a high (blocking) finding; default: the trained one
+    medium_band = 0.2      # report medium from threshold - medium_band up to the threshold
+    window_sentences = 3   # sentences per window in long texts (default: what the head was trained on)
+    window_stride = 2      # a new window starts every this many sentences
+    max_chars = 200000     # a longer text is not embedded: one high finding says so
+
+Window settings default to those the shipped head was trained with; changing them changes what
+the head sees, so measure with ``tests/benchmarks/bench_immune_semantic.py`` before relying on it.
+This module imports pydantic, so it is only imported from inside the ``settings_model`` hook.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SemanticSettings(BaseModel):
+    """Threshold, warning band, windowing and size cap of the semantic scanner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="Attack probability at or above which the finding is high (blocks promotion); "
+        "default: the threshold chosen in training for at most 1% false positives on benign lessons.",
+    )
+    medium_band: float = Field(
+        default=0.2,
+        ge=0.0,
+        lt=1.0,
+        description="Probabilities within this distance below the threshold give a medium finding (reported, not blocking).",
+    )
+    window_sentences: int | None = Field(
+        default=None, ge=1, le=20, description="Sentences per window in long texts; default: as trained."
+    )
+    window_stride: int | None = Field(
+        default=None, ge=1, le=20, description="A new window starts every this many sentences; default: as trained."
+    )
+    max_chars: int = Field(
+        default=200_000,
+        gt=0,
+        description="Texts longer than this are not embedded (time grows with length); such a text gets one "
+        "high finding that says so. Raise it to screen longer texts.",
+    )
+
+    @model_validator(mode="after")
+    def _stride_within_window(self) -> SemanticSettings:
+        if self.window_sentences is not None and self.window_stride is not None and self.window_stride > self.window_sentences:
+            raise ValueError(
+                f"window_stride ({self.window_stride}) must not exceed window_sentences ({self.window_sentences}), "
+                "or some sentences would never be scored"
+            )
+        return self

@@ -15,21 +15,73 @@ if TYPE_CHECKING:
 
     import numpy
 
-    from .kernel import Kernel
+    from .kernel import PluginRecord
     from .models import (
         ChatRequest,
         ChatResponse,
         Checkpoint,
         ExecResult,
+        Finding,
         LayerStatus,
         MemoryItem,
         MemoryStatus,
         Observation,
+        ScanRequest,
         Score,
         ScoredItem,
         StreamChunk,
         Trajectory,
     )
+
+
+class KernelServices(Protocol):
+    """What a plugin may ask of the kernel: the part of :class:`purpose_agent.kernel.Kernel` that is
+    public contract. Plugins type against this, never against ``Kernel`` or its private attributes.
+    """
+
+    def backend(self, spec: str) -> Backend:
+        """The backend serving ``provider:model`` ``spec``."""
+        ...
+
+    def critic(self, name: str, **options: Any) -> Critic:
+        """The critic registered as ``name``, built with ``options``."""
+        ...
+
+    def memory_store(self, name: str, **options: Any) -> MemoryStore:
+        """The memory store registered as ``name``, built with ``options``."""
+        ...
+
+    def sandbox(self, name: str, **options: Any) -> Sandbox:
+        """The sandbox registered as ``name``, built with ``options``."""
+        ...
+
+    def tools(self) -> list[Tool]:
+        """Every tool the enabled plugins register."""
+        ...
+
+    def embedder(self, name: str | None = None) -> Embedder:
+        """The embedder ``name`` (the configured default when ``None``)."""
+        ...
+
+    def scanners(self) -> list[str]:
+        """Names of the enabled immune scanners."""
+        ...
+
+    def scan(self, request: ScanRequest) -> list[Finding]:
+        """Findings of every enabled scanner on one text."""
+        ...
+
+    def scan_many(self, requests: Sequence[ScanRequest]) -> list[list[Finding]]:
+        """Findings per request, in order, batched where scanners support it."""
+        ...
+
+    def screening_refusal(self) -> str:
+        """``""`` when every enabled scanner can run, else the sentence screening refuses with."""
+        ...
+
+    def plugins(self) -> list[PluginRecord]:
+        """All known plugins, sorted by id."""
+        ...
 
 
 @dataclass
@@ -40,7 +92,7 @@ class ComponentContext:
     ``context.kernel.backend(...)``); ``settings`` is the plugin's validated section or ``None``.
     """
 
-    kernel: Kernel
+    kernel: KernelServices
     plugin_id: str
     settings: Any = None
     options: dict[str, Any] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""House rules checked on every run: ruff over the repository, mypy over the kernel."""
+"""House rules checked on every run: ruff over the repository, mypy over the kernel and every plugin."""
 
 from __future__ import annotations
 
@@ -23,6 +23,18 @@ def tool(name: str) -> str:
 def test_ruff_is_clean() -> None:
     result = subprocess.run([tool("ruff"), "check", "."], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+#: Distributions mypy does not check yet, each with why. Issue #18 items 1-2 move the provider
+#: packages onto plugins/http; ollama's `model` attribute is typed there, then this empties.
+MYPY_NOT_YET = ["plugins/ollama/"]
+
+
+def test_mypy_is_clean_on_every_plugin_and_contrib_distribution() -> None:
+    every = sorted(str(p.relative_to(REPO)) for p in [*REPO.glob("plugins/*/src"), *REPO.glob("contrib/*/src")])
+    sources = [source for source in every if not source.startswith(tuple(MYPY_NOT_YET))]
+    result = subprocess.run([tool("mypy"), *sources], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
 
 def test_mypy_is_clean_on_the_kernel() -> None:

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from re import _constants as sre  # the standard library's own parser: no second grammar to keep
-from re import _parser as sre_parse
+
+# The standard library's own parser: no second grammar to keep. typeshed has no stubs for these
+# private modules, hence the ignores.
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 #: A function that folds one character the way the text is normalised (``normalize.fold``), or None.

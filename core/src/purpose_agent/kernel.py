@@ -30,6 +30,7 @@ from .interfaces import ComponentContext
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .interfaces import Backend, Critic, MemoryStore, Sandbox, Tool
     from .models import Event, Finding, MemoryItem, ScanRequest
     from .scan_workers import ScanWorkers
 
@@ -507,7 +508,7 @@ class Kernel:
 
     # ------------------------------------------------------------------ typed accessors
 
-    def backend(self, spec: str) -> Any:
+    def backend(self, spec: str) -> Backend:
         """Build the backend for ``"provider:model"`` (split on the first colon)."""
         provider, _, model = spec.partition(":")
         registration = self._lookup("backend", provider)
@@ -515,15 +516,15 @@ class Kernel:
         context = ComponentContext(kernel=self, plugin_id=record.id, settings=self._settings(record))
         return registration.factory(model, context)
 
-    def critic(self, name: str, **options: Any) -> Any:
+    def critic(self, name: str, **options: Any) -> Critic:
         """Build a critic by name."""
         return self.create("critic", name, **options)
 
-    def memory_store(self, name: str, **options: Any) -> Any:
+    def memory_store(self, name: str, **options: Any) -> MemoryStore:
         """Build a memory store by name."""
         return self.create("memory_store", name, **options)
 
-    def sandbox(self, name: str, **options: Any) -> Any:
+    def sandbox(self, name: str, **options: Any) -> Sandbox:
         """Build a sandbox by name."""
         return self.create("sandbox", name, **options)
 
@@ -531,7 +532,7 @@ class Kernel:
         """Build a checkpointer by name."""
         return self.create("checkpointer", name, **options)
 
-    def tools(self) -> list[Any]:
+    def tools(self) -> list[Tool]:
         """Build every registered tool."""
         return [self.create("tool", name) for name in sorted(self.components("tool"))]
 

@@ -36,7 +36,7 @@ VARIANTS_PER_TEMPLATE = 14
 #: Carriers per multilingual template.
 CARRIERS_PER_MULTILINGUAL = 5
 #: Benign documents per carrier (with and without a hard-negative sentence planted).
-BENIGN_PER_CARRIER = 70
+BENIGN_PER_CARRIER = 100
 #: Share of attacks delivered directly (as the lesson text itself) rather than inside a carrier.
 DIRECT_SHARE = 0.3
 
@@ -188,16 +188,22 @@ def _held_out(items: list[str]) -> set[int]:
 def benign_rows(rng: random.Random) -> Iterator[dict]:
     """Benign documents in every carrier (some with a hard-negative sentence planted), and the
     written lessons, prompts, texts about AI and other-language texts on their own."""
-    planted = benign.ABOUT_AI + benign.LESSONS + benign.USER_PROMPTS + benign.MULTILINGUAL
-    test_planted = {planted[i] for i in _held_out(planted)}
+    planted = benign.ABOUT_AI + benign.LESSONS + benign.USER_PROMPTS
+    foreign = benign.MULTILINGUAL
+    test_planted = {planted[i] for i in _held_out(planted)} | {foreign[i] for i in _held_out(foreign)}
     for name, carrier in CARRIERS.items():
         if name == "direct":
             continue
         for index in range(BENIGN_PER_CARRIER):
             split = "test" if index % 5 == 4 else "train"
             payload = None
-            if rng.random() < 0.5:
-                pool = [p for p in planted if (p in test_planted) == (split == "test")]
+            draw = rng.random()
+            if draw < 0.6:
+                # A third of the planted sentences are German, French or Spanish: attacks in those
+                # languages are planted in English carriers too, and a language switch alone must
+                # not read as an attack.
+                source = foreign if draw < 0.2 else planted
+                pool = [p for p in source if (p in test_planted) == (split == "test")]
                 payload = rng.choice(pool)
             text, start = carrier(rng, payload)
             yield _row(text, 0, "benign_document", name, split)

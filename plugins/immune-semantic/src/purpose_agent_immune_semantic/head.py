@@ -1,14 +1,17 @@
 """The trained classifier head: reading, applying and writing ``head.json``.
 
-The head maps a sentence embedding to the probability that the text asks the AI reading it to do
-something other than its task. It is a small feed-forward network (zero or more ReLU layers, then
-one logistic output), stored as JSON so that the same training data gives a byte-identical file
-(weights are rounded to 7 significant digits). ``train.py`` writes it with :func:`write_head`; the
-scanner reads it with :func:`load_head`.
+The head maps a window to the probability that it asks the AI reading it to do something other
+than its task. Its input is the window's sentence embedding followed by its hashed character
+n-grams (:mod:`.features`); it is a small feed-forward network (ReLU layers, then one logistic
+output). The file is JSON; each weight matrix is its float32 bytes in base64 (exact, and about a
+third of the size of decimal text), so the same training run gives a byte-identical file.
+``train.py`` writes it with :func:`write_head`; the scanner reads it with :func:`load_head`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +37,26 @@ class Head:
     model_id: str
     dimension: int
     window: dict[str, int]
+    ngrams: dict[str, Any] = field(default_factory=dict)  # {"buckets", "sizes", "scale"}; empty: none
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def probabilities(self, vectors: Any) -> Any:
-        """The attack probability of each row of ``vectors`` (an ``(n, dimension)`` array)."""
+    def inputs(self, vectors: Any, texts: list[str]) -> Any:
+        """The head's input rows: each embedding followed by its window's hashed n-grams."""
         import numpy as np
 
-        hidden = np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if not self.ngrams:
+            return vectors
+        from .features import char_ngrams
+
+        grams = char_ngrams(texts, buckets=self.ngrams["buckets"], sizes=self.ngrams["sizes"], scale=self.ngrams["scale"])
+        return np.hstack([vectors, grams])
+
+    def probabilities(self, inputs: Any) -> Any:
+        """The attack probability of each row of ``inputs`` (from :meth:`inputs`)."""
+        import numpy as np
+
+        hidden = np.asarray(inputs, dtype=np.float32)
         for weight, bias in self.layers[:-1]:
             hidden = np.maximum(hidden @ weight + bias, 0.0)
         weight, bias = self.layers[-1]
@@ -48,29 +64,35 @@ class Head:
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
 
 
-def _rounded(values: Any) -> Any:
-    """Nested lists of floats at 7 significant digits (stable text, float32 precision)."""
+def _packed(array: Any) -> dict[str, Any]:
+    """A float32 array as ``{"shape": [...], "float32": base64 of its little-endian bytes}``."""
     import numpy as np
 
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim == 0:
-        return float(f"{float(array):.7g}")
-    return [_rounded(row) for row in array]
+    data = np.ascontiguousarray(array, dtype="<f4")
+    return {"shape": list(data.shape), "float32": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def _unpacked(packed: dict[str, Any]) -> Any:
+    import numpy as np
+
+    raw = base64.b64decode(packed["float32"], validate=True)
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(packed["shape"])
 
 
 def write_head(head: Head, path: Path = HEAD_PATH) -> None:
-    """Write ``head`` as JSON with sorted keys and rounded weights (same head, same bytes)."""
+    """Write ``head`` as JSON with sorted keys (the same head gives the same bytes)."""
     data = {
         "format": FORMAT,
         "embedder": head.embedder,
         "model_id": head.model_id,
         "dimension": head.dimension,
-        "threshold": float(f"{head.threshold:.7g}"),
+        "threshold": head.threshold,
         "window": head.window,
-        "layers": [{"weight": _rounded(w), "bias": _rounded(b)} for w, b in head.layers],
+        "ngrams": head.ngrams,
+        "layers": [{"weight": _packed(w), "bias": _packed(b)} for w, b in head.layers],
         "meta": head.meta,
     }
-    path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, sort_keys=True, indent=1) + "\n", encoding="utf-8")
 
 
 def load_head(path: Path = HEAD_PATH) -> Head:
@@ -92,10 +114,7 @@ def load_head(path: Path = HEAD_PATH) -> Head:
             f"this scanner reads format {FORMAT}; install matching versions or retrain with train.py"
         )
     try:
-        layers = [
-            (np.asarray(layer["weight"], dtype=np.float32), np.asarray(layer["bias"], dtype=np.float32))
-            for layer in data["layers"]
-        ]
+        layers = [(_unpacked(layer["weight"]), _unpacked(layer["bias"])) for layer in data["layers"]]
         head = Head(
             layers=layers,
             threshold=float(data["threshold"]),
@@ -103,10 +122,12 @@ def load_head(path: Path = HEAD_PATH) -> Head:
             model_id=str(data["model_id"]),
             dimension=int(data["dimension"]),
             window={k: int(v) for k, v in data["window"].items()},
+            ngrams=dict(data.get("ngrams") or {}),
             meta=dict(data.get("meta", {})),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise HeadError(f"the semantic head {path} is incomplete ({exc}); retrain it with train.py") from exc
-    if not layers or layers[0][0].shape[0] != head.dimension or layers[-1][0].reshape(len(layers[-1][0]), -1).shape[1] != 1:
-        raise HeadError(f"the semantic head {path} has layers that do not fit dimension {head.dimension}; retrain it")
+    width = head.dimension + int(head.ngrams.get("buckets", 0))
+    if not layers or layers[0][0].shape[0] != width or layers[-1][0].shape[-1] != 1:
+        raise HeadError(f"the semantic head {path} has layers that do not fit its {width} inputs; retrain it")
     return head

@@ -53,8 +53,8 @@ class SemanticScanner:
                 "the head was trained with, or retrain with plugins/immune-semantic/training/train.py"
             )
         spans = self.windows_of(text, settings)
-        vectors = embedder.embed([normalise(text[w.start : w.end]) for w in spans])
-        probabilities = head.probabilities(vectors)
+        texts = [normalise(text[w.start : w.end]) for w in spans]
+        probabilities = head.probabilities(head.inputs(embedder.embed(texts), texts))
         worst = int(probabilities.argmax())
         return float(probabilities[worst]), spans[worst]
 

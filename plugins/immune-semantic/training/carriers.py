@@ -102,7 +102,7 @@ def _place(rng: random.Random, parts: list[str], payload: str | None, *, first: 
     if payload is None:
         return parts
     index = rng.randint(first, len(parts))
-    return parts[:index] + [payload] + parts[index:]
+    return [*parts[:index], payload, *parts[index:]]
 
 
 def _start(text: str, payload: str | None) -> int:

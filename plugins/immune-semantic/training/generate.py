@@ -170,7 +170,7 @@ def attacks(rng: random.Random) -> Iterator[dict]:
                     carrier, text, start, length = _carry(rng, disguised)
                     yield _row(text, 1, "obfuscation", carrier, split, start, length)
     for language, entries in kinds.MULTILINGUAL.items():
-        for index, (kind, template) in enumerate(entries):
+        for index, (_kind, template) in enumerate(entries):
             split = "test" if index == len(entries) - 1 else "train"
             for _ in range(CARRIERS_PER_MULTILINGUAL):
                 payload = template.format(email=rng.choice(kinds.EMAILS), url=rng.choice(kinds.URLS), iban=rng.choice(kinds.IBANS))
@@ -205,7 +205,7 @@ def benign_rows(rng: random.Random) -> Iterator[dict]:
                 source = foreign if draw < 0.2 else planted
                 pool = [p for p in source if (p in test_planted) == (split == "test")]
                 payload = rng.choice(pool)
-            text, start = carrier(rng, payload)
+            text, _start = carrier(rng, payload)
             yield _row(text, 0, "benign_document", name, split)
     for family, items in (
         ("benign_lesson", benign.LESSONS),

@@ -135,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_parser(_plugin_command_help()).print_help()
             return 0
         parser = build_parser(_plugin_command_help() if rest[0] in ("-h", "--help") else None)
-        args = parser.parse_args(argv)
+        # --strict is global wherever it was written ("doctor --strict" too): give it to the
+        # top-level parser, before the subcommand.
+        args = parser.parse_args(["--strict", *rest] if strict else rest)
         if getattr(args, "run", None) is None:
             parser.parse_args([*rest, "--help"])
             return 2

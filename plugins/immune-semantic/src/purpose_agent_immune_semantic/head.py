@@ -97,7 +97,6 @@ def write_head(head: Head, path: Path = HEAD_PATH) -> None:
 
 def load_head(path: Path = HEAD_PATH) -> Head:
     """Read a head file; raise :class:`HeadError` naming the file and the problem."""
-    import numpy as np
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -73,9 +73,9 @@ def load_rows(path: Path) -> list[Row]:
     try:
         lines = jsonl_lines(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise EvalDataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise EvalDataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise EvalDataError(f"{path} is not UTF-8 text (byte offset {exc.start}: {exc.reason}); save it as UTF-8") from exc
+        raise EvalDataError(f"{str(path)!r} is not UTF-8 text (byte offset {exc.start}: {exc.reason}); save it as UTF-8") from exc
     rows: list[Row] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -7,14 +7,28 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_judges import BASE_SETTINGS, NAMESPACES_ONLY, Canaries, Listeners, build_sandbox
+from sandbox_judges import BASE_SETTINGS, NAMESPACES_ONLY, Canaries, Listeners, build_sandbox, jail_pids
 
 from purpose_agent.errors import SandboxUnavailable
+
+
+@pytest.fixture(autouse=True)
+def no_jail_process_left_from_an_earlier_test() -> Iterator[None]:
+    """The host-side judges count every process of the jail uid: let an earlier test's killed
+    jail finish exiting first (an OOM-killed process can take a moment), and fail if one lives on."""
+    deadline = time.monotonic() + 10
+    while jail_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = jail_pids()
+    if left:
+        pytest.fail(f"jail processes outlived their run by 10 s: host pids {left}")
+    yield
 
 
 def _usable(settings: dict[str, Any]) -> Any:

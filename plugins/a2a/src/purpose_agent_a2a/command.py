@@ -1,0 +1,103 @@
+"""``purpose-agent a2a``: ``serve`` a team as an A2A agent, ``call`` a configured remote agent."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from purpose_agent.terminal_text import printable
+
+
+class A2ACommand:
+    """The ``a2a`` subcommand with ``serve`` and ``call``."""
+
+    help = "Serve this agent over A2A (Agent Card, send/stream, get/cancel), or call a configured remote agent."
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    def _settings(self) -> Any:
+        from .settings import A2ASettings
+
+        return self.context.settings if self.context.settings is not None else A2ASettings()
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        server = self._settings().server
+        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        serve = sub.add_parser("serve", help="publish a team over A2A on HOST:PORT (loopback by default)")
+        serve.add_argument("--host", default=server.host, help=f"address to bind (default {server.host})")
+        serve.add_argument("--port", type=int, default=server.port, help=f"port (default {server.port})")
+        serve.add_argument("--purpose", default="", help="the team's purpose (default: a general assistant)")
+        serve.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
+        serve.add_argument("--max-steps", type=int, default=6, help="steps per team member (default 6)")
+        serve.add_argument("--learn", action="store_true", help="learn from served tasks into the team's memory")
+        call = sub.add_parser("call", help="send one message to a remote agent from [plugins.a2a.agents.NAME]")
+        call.add_argument("name", help="the remote agent's name in the configuration")
+        call.add_argument("message", help="what to ask it")
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.action == "call":
+            return self._call(args)
+        return self._serve(args)
+
+    def _call(self, args: argparse.Namespace) -> int:
+        from .client import RemoteAgentTool
+
+        agents = self._settings().agents
+        if args.name not in agents:
+            known = ", ".join(sorted(agents)) or "none configured"
+            print(f"purpose-agent: no remote agent '{printable(args.name, one_line=True)}' in [plugins.a2a.agents] "
+                  f"(known: {known}); add [plugins.a2a.agents.{printable(args.name, one_line=True)}] url = \"...\"",
+                  file=sys.stderr)
+            return 2
+        observation = RemoteAgentTool(args.name, agents[args.name]).run({"message": args.message})
+        if not observation.ok:
+            print(f"purpose-agent: {printable(observation.error or 'failed')}", file=sys.stderr)
+            return 1
+        print(printable(observation.output))  # another agent's words: no control sequences on the terminal
+        return 0
+
+    def _serve(self, args: argparse.Namespace) -> int:
+        import purpose_agent as pa
+
+        from .server import is_loopback
+
+        server = self._settings().server
+        token = os.environ.get(server.token_env) or None
+        if not is_loopback(args.host) and token is None:
+            print(f"purpose-agent: refusing to serve on {printable(args.host, one_line=True)} without authentication: "
+                  f"set {server.token_env} to a bearer token (clients send 'Authorization: Bearer <token>'), "
+                  "or bind 127.0.0.1", file=sys.stderr)
+            return 2
+        if not 0 < args.port < 65536:
+            print(f"purpose-agent: --port {args.port} is not a TCP port (1-65535)", file=sys.stderr)
+            return 2
+        team = pa.Team(args.purpose or "A general assistant that answers tasks sent by other agents",
+                       model=args.model, kernel=self.context.kernel, budget=pa.Budget(max_steps=args.max_steps),
+                       learn=args.learn)
+        url = server.public_url or f"http://{_url_host(args.host)}:{args.port}"
+        return serve(team, host=args.host, port=args.port, url=url, token=token,
+                     max_request_bytes=server.max_request_bytes, max_task_chars=server.max_task_chars)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def serve(team: Any, *, host: str, port: int, url: str, token: str | None, max_request_bytes: int,
+          max_task_chars: int) -> int:
+    """Run the A2A server until interrupted; print where it listens."""
+    import uvicorn
+
+    from purpose_agent import __version__
+
+    from .server import build_app
+
+    app = build_app(team, url=url, token=token, max_request_bytes=max_request_bytes, max_task_chars=max_task_chars,
+                    version=__version__)
+    auth = "bearer token required" if token else "no authentication (loopback only)"
+    print(f"A2A agent card: {url}/.well-known/agent-card.json  ({auth})", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0

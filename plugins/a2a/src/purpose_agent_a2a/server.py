@@ -1,0 +1,277 @@
+"""Serve a team as an A2A 1.0 agent, on the official ``a2a-sdk`` server classes.
+
+The SDK does the protocol (JSON-RPC ``SendMessage``, ``SendStreamingMessage`` over SSE,
+``GetTask``, ``CancelTask``, the agent card, error codes); this module supplies what is ours:
+
+- :class:`TeamExecutor`, the ``AgentExecutor`` that runs the team on a message's text and
+  reports progress (one ``working`` status per step, tool call and score) and the answer (an
+  artifact named ``answer``, then ``completed``; ``failed`` with the reason when there is none);
+- :func:`agent_card`, the card built from the team (purpose, roles, tools);
+- two ASGI guards in front of the JSON-RPC endpoint: a bearer token (required for any bind that
+  is not loopback) and a request size limit, both answering with JSON-RPC errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hmac
+import ipaddress
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+#: JSON-RPC 2.0 "Invalid Request": what an oversized body is answered with (the SDK does the same).
+INVALID_REQUEST = -32600
+#: Server error range, used for a missing or wrong bearer token.
+UNAUTHENTICATED = -32001
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Which A2A task the code running now belongs to: the team's bus is shared by every request, and
+# each event is routed to the task whose coroutine emitted it.
+_current_task: contextvars.ContextVar[str | None] = contextvars.ContextVar("a2a_task", default=None)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def describe_event(event: Any) -> str | None:
+    """One line of progress for a kernel event, or ``None`` for events not worth a status update."""
+    data = event.data
+    if event.type == "run.started":
+        return "member started"
+    if event.type == "model.finished":
+        action = data.get("action")
+        return f"step {event.step}: calling tool {data.get('tool')}" if action == "tool" else f"step {event.step}: {action}"
+    if event.type == "tool.finished":
+        return f"tool {data.get('tool')}: {'ok' if data.get('ok') else 'failed'}"
+    if event.type == "tool.flagged":
+        return f"tool {data.get('tool')} output flagged by the immune scanners"
+    if event.type == "critic.scored":
+        return f"scored {data.get('score')}/10 by {data.get('critic')}"
+    if event.type == "run.finished":
+        return f"member finished: {data.get('stopped')}"
+    return None
+
+
+def agent_card(team: Any, url: str, *, version: str, token_required: bool) -> Any:
+    """The team's Agent Card: one skill for its purpose, tagged with its roles and tools."""
+    from a2a.types import (
+        AgentCapabilities,
+        AgentCard,
+        AgentInterface,
+        AgentSkill,
+        HTTPAuthSecurityScheme,
+        SecurityRequirement,
+        SecurityScheme,
+        StringList,
+    )
+
+    purpose = str(team.purpose)
+    tools = [str(getattr(t, "name", t)) for t in getattr(team, "tools", [])]
+    skill = AgentSkill(
+        id="task",
+        name=purpose[:80],
+        description=f"A team ({', '.join(team.roles)}) whose purpose is: {purpose}. Send a task in words; "
+        "the answer comes back as a text artifact named 'answer'.",
+        tags=["purpose-agent", *team.roles, *tools],
+        examples=[],
+        input_modes=["text/plain"],
+        output_modes=["text/plain"],
+    )
+    card = AgentCard(
+        name=f"purpose-agent: {purpose[:60]}",
+        description=f"A purpose-agent team. Purpose: {purpose}",
+        version=version,
+        supported_interfaces=[AgentInterface(protocol_binding="JSONRPC", url=url, protocol_version="1.0")],
+        capabilities=AgentCapabilities(streaming=True),
+        default_input_modes=["text/plain"],
+        default_output_modes=["text/plain"],
+        skills=[skill],
+    )
+    if token_required:
+        card.security_schemes["bearer"].CopyFrom(
+            SecurityScheme(http_auth_security_scheme=HTTPAuthSecurityScheme(scheme="Bearer")))
+        card.security_requirements.append(SecurityRequirement(schemes={"bearer": StringList()}))
+    return card
+
+
+class TeamExecutor:
+    """Runs the team for each A2A task; progress becomes ``working`` status updates."""
+
+    def __init__(self, team: Any, *, max_task_chars: int = 50_000) -> None:
+        self.team = team
+        self.max_task_chars = max_task_chars
+        self._progress: dict[str, Callable[[Any], None]] = {}
+        team.bus.listen(self._route)
+
+    def _route(self, event: Any) -> None:
+        task_id = _current_task.get()
+        if task_id is not None and task_id in self._progress:
+            self._progress[task_id](event)
+
+    async def execute(self, context: Any, event_queue: Any) -> None:
+        from a2a.helpers import new_task, new_text_part
+        from a2a.server.tasks import TaskUpdater
+        from a2a.types import TaskState
+
+        task = context.current_task
+        if task is None:  # a new task; an empty message still gets one, to be rejected with a reason
+            history = [context.message] if context.message is not None else []
+            task = new_task(context.task_id, context.context_id, TaskState.TASK_STATE_SUBMITTED, history=history)
+            await event_queue.enqueue_event(task)
+        updater = TaskUpdater(event_queue, task.id, task.context_id)
+        text = context.get_user_input().strip()
+        if not text:
+            await updater.reject(updater.new_agent_message([new_text_part("send the task as a non-empty text part")]))
+            return
+        if len(text) > self.max_task_chars:
+            await updater.reject(updater.new_agent_message([new_text_part(
+                f"the task is {len(text)} characters; this agent takes at most {self.max_task_chars}")]))
+            return
+        await updater.start_work()
+        loop = asyncio.get_running_loop()
+        updates: asyncio.Queue[Any] = asyncio.Queue()
+
+        def progress(event: Any) -> None:
+            line = describe_event(event)
+            if line is not None:  # events may come from worker threads (tools); hop to the loop
+                loop.call_soon_threadsafe(updates.put_nowait, (line, event))
+
+        async def pump() -> None:
+            while True:
+                line, event = await updates.get()
+                metadata = {"event": event.type, "step": event.step}
+                await updater.update_status(
+                    _working(), updater.new_agent_message([new_text_part(line)], metadata=metadata))
+
+        self._progress[task.id] = progress
+        pumping = asyncio.create_task(pump())
+        token = _current_task.set(task.id)
+        try:
+            result = await self.team.arun(text)
+        except Exception as exc:  # the team failed: the task fails with the reason, never a traceback
+            await _drain(updates, pumping)
+            await updater.failed(updater.new_agent_message([new_text_part(f"the team failed: {type(exc).__name__}: {exc}")]))
+            return
+        finally:
+            _current_task.reset(token)
+            self._progress.pop(task.id, None)
+        await _drain(updates, pumping)
+        if result.answer:
+            await updater.add_artifact([new_text_part(result.answer)], name="answer",
+                                       metadata={"score": result.score.value if result.score is not None else None})
+            await updater.complete()
+        else:
+            await updater.failed(updater.new_agent_message([new_text_part(result.no_answer_reason or "no answer")]))
+
+    async def cancel(self, context: Any, event_queue: Any) -> None:
+        from a2a.server.tasks import TaskUpdater
+
+        # The SDK cancels the coroutine running execute() right after this returns.
+        await TaskUpdater(event_queue, context.task_id, context.context_id or "").cancel()
+
+
+def _working() -> Any:
+    from a2a.types import TaskState
+
+    return TaskState.TASK_STATE_WORKING
+
+
+async def _drain(updates: asyncio.Queue[Any], pumping: asyncio.Task[None]) -> None:
+    """Let queued progress go out, then stop the pump (so the final status comes last)."""
+    await asyncio.sleep(0)  # callbacks scheduled with call_soon_threadsafe land first
+    while not updates.empty():
+        await asyncio.sleep(0.001)
+    pumping.cancel()
+    try:
+        await pumping
+    except asyncio.CancelledError:
+        pass
+
+
+def _jsonrpc_error(code: int, message: str) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}).encode()
+
+
+async def _reply(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guard:
+    """ASGI middleware: bearer-token check (except on the public card) and a request size limit."""
+
+    def __init__(self, app: ASGIApp, *, token: str | None, max_request_bytes: int, public_paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.token = token
+        self.max_request_bytes = max_request_bytes
+        self.public_paths = public_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if self.token is not None and scope.get("path") not in self.public_paths:
+            given = headers.get("authorization", "")
+            scheme, _, credential = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip().encode(), self.token.encode()):
+                await _reply(send, 401, _jsonrpc_error(
+                    UNAUTHENTICATED, "missing or wrong bearer token: send 'Authorization: Bearer <token>'"),
+                    [(b"www-authenticate", b"Bearer")])
+                return
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_request_bytes:
+            await _reply(send, 413, _jsonrpc_error(
+                INVALID_REQUEST, f"request body is {declared} bytes; this server takes at most {self.max_request_bytes}"))
+            return
+        await self.app(scope, self._limited(receive, send), send)
+
+    def _limited(self, receive: Receive, send: Send) -> Receive:
+        """A receive that stops a body (chunked, or lying about its length) past the limit."""
+        seen = 0
+        limit = self.max_request_bytes
+
+        async def limited() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    from starlette.exceptions import HTTPException
+
+                    raise HTTPException(413, f"request body over {limit} bytes")  # the SDK answers -32600
+            return message
+
+        return limited
+
+
+def build_app(team: Any, *, url: str, token: str | None, max_request_bytes: int = 1_000_000,
+              max_task_chars: int = 50_000, version: str = "0.1.0") -> Any:
+    """The ASGI app: the card at ``/.well-known/agent-card.json`` and JSON-RPC at ``/``."""
+    from a2a.server.request_handlers import DefaultRequestHandler
+    from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+    from a2a.server.tasks import InMemoryTaskStore
+    from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
+    from starlette.applications import Starlette
+
+    card = agent_card(team, url, version=version, token_required=token is not None)
+    handler = DefaultRequestHandler(agent_executor=TeamExecutor(team, max_task_chars=max_task_chars),
+                                    task_store=InMemoryTaskStore(), agent_card=card)
+    routes = [*create_agent_card_routes(card), *create_jsonrpc_routes(handler, "/")]
+    return Guard(Starlette(routes=routes), token=token, max_request_bytes=max_request_bytes,
+                 public_paths=(AGENT_CARD_WELL_KNOWN_PATH,))

@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 import purpose_agent as pa
-from purpose_agent.builtins.memory_store import InMemoryStore
+from purpose_agent.builtins.sqlite_store import InMemoryStore
 from purpose_agent.config import load_config
 from purpose_agent.discovery import Candidate
 from purpose_agent.errors import ConfigError

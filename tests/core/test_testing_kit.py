@@ -50,6 +50,9 @@ class TestBuiltinMemoryStore(MemoryStoreConformance):
     plugin_id = "memory"
     store_name = "memory"
 
+    def store_options_for(self, tmp_path: Path) -> dict[str, Any]:
+        return {}  # nothing is persisted, so it takes no path (and refuses one)
+
 
 class TestScriptedBackendConformance(BackendConformance):
     plugin = plugin("scripted", register_backends=lambda register: register(

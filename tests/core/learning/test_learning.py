@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from purpose_agent.builtins.memory_store import InMemoryStore
+from purpose_agent.builtins.sqlite_store import InMemoryStore
 from purpose_agent.learning.ci import MemoryCI, maintain
 from purpose_agent.learning.edits import apply_edits, contradicts, plan_edits, similarity
 from purpose_agent.learning.extraction import LessonExtractor, RunRecord, describe, hindsight

@@ -39,6 +39,7 @@ Only the standard library and :mod:`purpose_agent.hookspecs` are imported at mod
 from __future__ import annotations
 
 import builtins
+import itertools
 import json
 import os
 import re
@@ -294,8 +295,19 @@ class Candidate:
 # --------------------------------------------------------------------------- the store
 
 
+#: The path that asks for a database in this process's memory instead of a file.
+IN_MEMORY = ":memory:"
+_in_memory_databases = itertools.count(1)  # names the in-memory databases apart
+
+
 class SQLiteStore:
-    """A versioned memory store in one SQLite file; safe across threads and processes."""
+    """A versioned memory store in one SQLite file; safe across threads and processes.
+
+    ``path=":memory:"`` keeps the database in this process's memory instead (nothing persists;
+    it is gone when the store is closed): the same schema, writes and search, so it ranks exactly
+    as a file does. Its connections (one per thread, as for a file) share one database through
+    SQLite's ``memdb`` VFS; without WAL, a reader waits for a writer's transaction to end.
+    """
 
     #: ``search`` accepts ``scopes=[(level, value), ...]`` and filters in SQL.
     supports_scope_filter = True
@@ -305,7 +317,11 @@ class SQLiteStore:
         from purpose_agent.memory.errors import MemoryStoreError
 
         require_fts5()
+        self.in_memory = os.fspath(path) == IN_MEMORY
         self.path = Path(path).expanduser()
+        # memdb: a name that starts with '/' is one database shared by every connection of the process
+        self._target = (f"file:/purpose-agent-memory-{os.getpid()}-{next(_in_memory_databases)}?vfs=memdb"
+                        if self.in_memory else os.fspath(self.path))
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise MemoryStoreError(
                 f"synchronous = {synchronous!r} is not a SQLite synchronous mode; use NORMAL or FULL"
@@ -313,7 +329,8 @@ class SQLiteStore:
         self.busy_timeout_ms = int(busy_timeout_ms)
         self.synchronous = synchronous.upper()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.in_memory:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise MemoryStoreError(
                 f"cannot create the directory {self.path.parent} for the memory database: {exc.strerror}. "
@@ -351,14 +368,14 @@ class SQLiteStore:
         from purpose_agent.memory.errors import MemoryStoreError
 
         try:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(self._target, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
+                                   check_same_thread=False, uri=self.in_memory)
         except sqlite3.Error as exc:
             raise MemoryStoreError(f"cannot open the memory database {self.path}: {exc}") from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
+            if str(mode).lower() != "wal" and not self.in_memory:  # memory has no WAL: it needs none
                 raise MemoryStoreError(
                     f"the memory database {self.path} cannot use write-ahead logging (journal mode stays {mode!r}); "
                     "it may be on a network file system. Put it on a local disk ([memory] path or --db)."
@@ -692,8 +709,8 @@ class SQLiteStore:
             "versions": versions,
             "by_status": by_status,
             "by_kind": by_kind,
-            "file_bytes": self.path.stat().st_size if self.path.exists() else 0,
-            "wal_bytes": wal.stat().st_size if wal.exists() else 0,
+            "file_bytes": self.path.stat().st_size if not self.in_memory and self.path.exists() else 0,
+            "wal_bytes": wal.stat().st_size if not self.in_memory and wal.exists() else 0,
         }
 
     def integrity_check(self) -> str:
@@ -713,6 +730,15 @@ class SQLiteStore:
         with self._write() as conn:
             conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
             return sqlite_search.rebuild(conn)
+
+
+class InMemoryStore(SQLiteStore):
+    """``SQLiteStore(":memory:")``: nothing persists, and it ranks exactly as the persistent store
+    does (same schema, same search), so tests on it behave as production. The built-in plugin
+    ``memory`` serves it."""
+
+    def __init__(self, *, busy_timeout_ms: int = 10_000) -> None:
+        super().__init__(IN_MEMORY, busy_timeout_ms=busy_timeout_ms)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -1,0 +1,41 @@
+"""Plugin ``agui``: stream a team's runs to a frontend as AG-UI 1.0 events, with a live web page.
+
+Command ``ui``: ``purpose-agent ui [--port P]`` serves an AG-UI endpoint (``POST /agent``,
+``RunAgentInput`` in, Server-Sent Events out), a stream of every run (``GET /events``), and a
+small page at ``/`` that shows runs live (members, steps, tool calls, critic scores, lessons
+proposed, scanner findings, memory CI decisions) and browses memory. Events are the official
+``ag-ui-protocol`` models; the mapping from the runtime's events is in
+:mod:`purpose_agent_agui.mapping`.
+
+This module imports only the hook markers, so discovery stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from purpose_agent.hookspecs import hookimpl
+
+PURPOSE_AGENT_HOOK_API = "1.0"
+
+#: The plugin id (= entry-point name = TOML key).
+plugin_id = "agui"
+
+
+@hookimpl
+def settings_model() -> Any:
+    from .settings import AguiSettings
+
+    return AguiSettings
+
+
+def _command_factory(context: Any) -> Any:
+    from .command import UiCommand
+
+    return UiCommand(context)
+
+
+@hookimpl
+def register_commands(register: Callable[..., None]) -> None:
+    register("ui", _command_factory, description="serve an AG-UI event stream of runs and a live web view")

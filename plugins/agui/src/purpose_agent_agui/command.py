@@ -1,0 +1,70 @@
+"""``purpose-agent ui``: serve the AG-UI endpoint and the live web view for a team."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from typing import Any
+
+from purpose_agent.terminal_text import printable
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class UiCommand:
+    """The ``ui`` subcommand."""
+
+    help = "Serve an AG-UI event stream of a team's runs and a live web page (loopback by default)."
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    def _settings(self) -> Any:
+        from .settings import AguiSettings
+
+        return self.context.settings if self.context.settings is not None else AguiSettings()
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        settings = self._settings()
+        parser.add_argument("--host", default=settings.host, help=f"address to bind (default {settings.host})")
+        parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
+        parser.add_argument("--purpose", default="", help="the team's purpose (default: a general assistant)")
+        parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
+        parser.add_argument("--max-steps", type=int, default=6, help="steps per team member (default 6)")
+        parser.add_argument("--learn", action="store_true", help="learn from runs into the team's memory")
+
+    def run(self, args: argparse.Namespace) -> int:
+        import uvicorn
+
+        import purpose_agent as pa
+
+        from .server import build_app
+
+        settings = self._settings()
+        token = os.environ.get(settings.token_env) or None
+        if not is_loopback(args.host) and token is None:
+            print(f"purpose-agent: refusing to serve on {printable(args.host, one_line=True)} without authentication: "
+                  f"set {settings.token_env} to a token (the page takes it as ?token=...), or bind 127.0.0.1",
+                  file=sys.stderr)
+            return 2
+        if not 0 < args.port < 65536:
+            print(f"purpose-agent: --port {args.port} is not a TCP port (1-65535)", file=sys.stderr)
+            return 2
+        team = pa.Team(args.purpose or "A general assistant", model=args.model, kernel=self.context.kernel,
+                       budget=pa.Budget(max_steps=args.max_steps), learn=args.learn)
+        app = build_app(team, token=token, max_request_bytes=settings.max_request_bytes,
+                        max_task_chars=settings.max_task_chars, queue_size=settings.queue_size)
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"AG-UI: POST http://{host}:{args.port}/agent   live view: http://{host}:{args.port}/", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0

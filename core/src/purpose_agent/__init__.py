@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .hookspecs import HOOK_API_VERSION, hookimpl
     from .kernel import Kernel
     from .llm.resolve import resolve_backend
-    from .runtime.agents import LessonRejected, Spark, Team, purpose
+    from .runtime.agents import LessonRejected, Spark, Team, add_team_arguments, purpose, team_from_arguments
     from .runtime.events import EventBus
     from .runtime.flow import BEGIN, DONE_SIGNAL, Council, Flow, aswarm, swarm
     from .runtime.loop import Budget, Runner
@@ -50,6 +50,8 @@ _LAZY: dict[str, str] = {
     "Team": "purpose_agent.runtime.agents",
     "Spark": "purpose_agent.runtime.agents",
     "LessonRejected": "purpose_agent.runtime.agents",
+    "add_team_arguments": "purpose_agent.runtime.agents",
+    "team_from_arguments": "purpose_agent.runtime.agents",
     "Flow": "purpose_agent.runtime.flow",
     "BEGIN": "purpose_agent.runtime.flow",
     "DONE_SIGNAL": "purpose_agent.runtime.flow",

@@ -37,14 +37,16 @@ import pluggy
 if TYPE_CHECKING:  # the models import pydantic; keep this module cheap to import
     from collections.abc import Callable
 
-    from .interfaces import ComponentContext
+    from .interfaces import ComponentContext, RunHandle
     from .models import Event, Finding, MemoryItem, ScanRequest
 
 PROJECT_NAME = "purpose_agent"
 
 #: The version of this contract. Minor bumps add hooks or arguments; major bumps break.
 #: 1.1 added the ``embedder`` role (:func:`register_embedders`).
-HOOK_API_VERSION = "1.1"
+#: 1.3 added the protocol capabilities (adapters that serve a team, close, report problems) and
+#: :func:`watch_run`, a run's events live from its start to its finish.
+HOOK_API_VERSION = "1.3"
 
 #: The roles a plugin can play, each an entry-point group ``purpose_agent.<role>``.
 ROLES: tuple[str, ...] = (
@@ -173,11 +175,32 @@ def register_tools(register: Callable[..., None], settings: Any) -> None:
 def register_protocols(register: Callable[..., None], settings: Any) -> None:
     """Register protocol adapters (MCP, A2A, AG-UI, AGENTS.md, …).
 
-    Called: per plugin, the first time protocols are needed.
+    Called: per plugin, the first time protocols are needed. The kernel builds each adapter once
+    and keeps it (``kernel.protocols()``), so an adapter may hold connections between runs.
+
+    An adapter (:class:`purpose_agent.interfaces.ProtocolAdapter`) has up to three capabilities,
+    each optional except ``tools``:
+
+    * **client** — ``tools()`` returns tools that reach the outside (an MCP server's tools, a
+      remote A2A agent). A team built without ``tools=`` asks every adapter at the start of each
+      run; ``problems()`` names the parts that are unavailable (a server that did not start), each
+      reported as a ``protocol.unavailable`` event while the run goes on without it. ``close()``
+      is called when the last run using the tools ends; the next call to a tool opens anew.
+      Text a tool brings back carries its provenance (``Observation.origin``, e.g.
+      ``TextOrigin(kind="mcp", name="git/git_log")``) and is screened as tool output.
+    * **server** — ``async serve(team, *, ready=None, **options)`` serves a
+      :class:`purpose_agent.interfaces.ServedTeam` (``purpose_agent.Team`` is one) to outside
+      clients until cancelled, calling ``ready(address)`` once it accepts requests. The plugin
+      exposes it as a CLI subcommand through :func:`register_commands` (``purpose-agent mcp
+      serve``), building the team with ``purpose_agent.team_from_arguments``.
+    * **observer** — a run's events live, through the run handle: a server that starts a run
+      with ``team.start(task)`` reads ``handle.events()``; a plugin that watches runs it did not
+      start implements :func:`watch_run`.
 
     Args:
         register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.ProtocolAdapter`.
+            a :class:`purpose_agent.interfaces.ProtocolAdapter`. It should not connect anywhere
+            yet: connect on first use.
         settings: this plugin's validated settings, or ``None``.
 
     Returns: nothing.
@@ -246,11 +269,6 @@ def register_commands(register: Callable[..., None], settings: Any) -> None:
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Run phase: broadcast hooks; every active plugin that implements one takes part.
-# ---------------------------------------------------------------------------------------------
-
-
 @hookspec
 def scan(request: ScanRequest, settings: Any, context: ComponentContext) -> list[Finding] | None:
     """Screen a piece of text (usually a memory candidate) for attacks; immune scanners.
@@ -304,6 +322,31 @@ def on_event(event: Event) -> None:
         event: a :class:`purpose_agent.models.Event`.
 
     Returns: nothing.
+    """
+
+
+@hookspec
+def watch_run(run: RunHandle, settings: Any) -> None:
+    """Watch one team run's events live, from ``team.started`` to ``team.finished``.
+
+    Called: per plugin (observer role), when a team run starts, before its first event, in the
+    thread that starts it. Return at once; subscribe to what you want:
+
+    * ``run.listen(callback)`` calls ``callback(event)`` for each event in the run's own thread
+      (keep it fast: the run waits);
+    * ``run.events()`` returns an async iterator over the events, read from any event loop in
+      any thread, through a bounded queue: a reader that falls more than ``queue_size`` events
+      behind loses events (counted in ``run.dropped``), never the run's final ``team.finished``.
+
+    Every event of the run comes through, member runs included (their ``parent_run_id`` is the
+    team run's ``run_id``). :func:`on_event` still sees every event of every run, one at a time.
+
+    Args:
+        run: a :class:`purpose_agent.interfaces.RunHandle`: ``run_id``, ``task``, ``listen``,
+            ``events``, ``cancel``, ``result``.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing. A plugin that raises is disabled and reported; the run goes on.
     """
 
 

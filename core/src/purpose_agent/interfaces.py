@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         ChatRequest,
         ChatResponse,
         Checkpoint,
+        Event,
         ExecResult,
         Finding,
         LayerStatus,
@@ -222,12 +223,121 @@ class Checkpointer(Protocol):
 
 @runtime_checkable
 class ProtocolAdapter(Protocol):
-    """A bridge to an outside protocol (MCP, A2A, AG-UI, AGENTS.md)."""
+    """A bridge to an outside protocol (MCP, A2A, AG-UI, AGENTS.md).
+
+    The kernel builds each adapter once (``kernel.protocols()``). Besides :meth:`tools`, an
+    adapter may offer, and the kernel uses when present:
+
+    * ``problems() -> Sequence[str]``: one sentence per part that is unavailable right now (an MCP
+      server that did not start, a remote agent whose circuit is open), asked after
+      :meth:`tools`; each becomes a ``protocol.unavailable`` event and the run goes on without it;
+    * ``close() -> None``: release connections and processes; called when the last run using the
+      adapter's tools ends. Must be idempotent, and a tool used after it opens anew;
+    * ``async serve(team, *, ready=None, **options) -> None``: the server side, see
+      :class:`ProtocolServer`.
+
+    :class:`purpose_agent.testing.conformance.ProtocolAdapterConformance` and
+    ``ProtocolServerConformance`` check these.
+    """
 
     name: str
 
     def tools(self) -> Sequence[Tool]:
-        """Tools this protocol contributes (an MCP server's tools, a remote A2A agent, …)."""
+        """Tools this protocol contributes (an MCP server's tools, a remote A2A agent, …).
+
+        Called at the start of every team run that uses the kernel's tools (so it may connect,
+        start a process or list a server's tools, within its own timeouts); may return ``[]``.
+        Raise only when the whole protocol is unusable: the run then goes on without it. Each
+        tool's observations carry an untrusted origin (``kind="mcp"`` or ``"remote_agent"``).
+        """
+        ...
+
+
+@runtime_checkable
+class ProtocolServer(Protocol):
+    """The server side of a protocol adapter: serves one team to outside clients."""
+
+    name: str
+
+    async def serve(self, team: ServedTeam, *, ready: Callable[[str], None] | None = None, **options: Any) -> None:
+        """Serve ``team`` until cancelled; then stop accepting, end open streams and return.
+
+        ``ready(address)`` is called once the server accepts requests, with where it listens
+        (``"http://127.0.0.1:8765/mcp"``, ``"stdio"``). ``options`` are the protocol's own
+        (``host``, ``port``, …); an option the server does not know is a ``TypeError``.
+        A bind beyond loopback must be refused unless the options carry authentication.
+        """
+        ...
+
+
+@runtime_checkable
+class RunHandle(Protocol):
+    """One team run, seen from outside while it happens (``team.start(task)``, :func:`watch_run`).
+
+    Its events go from ``team.started`` to ``team.finished`` (always the last one, also after an
+    error or a cancel), member runs' events in between (their ``parent_run_id`` is ``run_id``).
+    """
+
+    run_id: str
+    task: str
+
+    @property
+    def done(self) -> bool:
+        """Whether ``team.finished`` has been emitted."""
+        ...
+
+    @property
+    def dropped(self) -> int:
+        """Events lost by :meth:`events` readers that fell more than their queue behind."""
+        ...
+
+    def listen(self, callback: Callable[[Event], None]) -> None:
+        """Call ``callback(event)`` for every later event, synchronously in the run's thread."""
+        ...
+
+    def events(self, *, replay: bool = True, queue_size: int = 1000) -> AsyncIterator[Event]:
+        """Iterate the run's events from any event loop; ends after ``team.finished``.
+
+        ``replay`` first yields the events emitted before the call (a reader that attaches late
+        sees the whole run). Events beyond ``queue_size`` unread are dropped for this reader and
+        counted in :attr:`dropped`; ``team.finished`` is never dropped.
+        """
+        ...
+
+    def cancel(self) -> None:
+        """Ask the run to stop after the step in progress (thread-safe); it still finishes cleanly."""
+        ...
+
+    async def result(self) -> Any:
+        """Wait for the run and return its ``TeamResult`` (or raise what the run raised)."""
+        ...
+
+
+@runtime_checkable
+class ServedTeam(Protocol):
+    """What a protocol server serves: one team. ``purpose_agent.Team`` satisfies it."""
+
+    purpose: str
+    roles: tuple[str, ...]
+
+    def start(self, task: str) -> RunHandle:
+        """Start a run of ``task`` on the running event loop and return its handle at once."""
+        ...
+
+    def ask(self, question: str) -> str:
+        """Answer from the team's purpose and knowledge with one model call, no tools."""
+        ...
+
+    def teach(self, text: str) -> Any:
+        """Screen a lesson and keep it; raises ``LessonRejected`` (with a sentence) if it is not kept."""
+        ...
+
+    def search_memory(self, query: str, *, limit: int = 5) -> Sequence[ScoredItem]:
+        """The promoted lessons most relevant to ``query``, best first (empty without memory)."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """Purpose, roles, model, tools, critic, runs and memory counts, as plain data."""
         ...
 
 

@@ -15,6 +15,7 @@ reason and the plugin is skipped. A plugin marked ``required`` turns that into a
 
 from __future__ import annotations
 
+import _thread
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from .interfaces import ComponentContext
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .interfaces import Backend, Critic, MemoryStore, Sandbox, Tool
+    from .interfaces import Backend, Critic, MemoryStore, ProtocolAdapter, Sandbox, Tool
     from .models import Event, Finding, MemoryItem, ScanRequest
     from .scan_workers import ScanWorkers
 
@@ -56,7 +57,7 @@ DEFAULT_EMBEDDER_DISTRIBUTION = "purpose-agent-minilm"
 ROLE_HOOKS: dict[str, frozenset[str]] = {
     **{role: frozenset({hook}) for role, hook in REGISTER_HOOKS.items()},
     "scanner": frozenset({"scan"}),
-    "observer": frozenset({"on_event"}),
+    "observer": frozenset({"on_event", "watch_run"}),
 }
 ROLE_HOOKS["protocol"] = frozenset({"register_protocols", "instructions"})
 ROLE_HOOKS["memory_store"] = frozenset({"register_memory_stores", "memory_write"})
@@ -153,6 +154,10 @@ class Kernel:
         self._observers_loaded = False
         self._scan_workers: ScanWorkers | None = None  # threads for scans under the deadline, made on first scan
         self._embedders: dict[str, Any] = {}  # name -> cached embedder: weights load once per kernel
+        self._protocols: list[Any] | None = None  # adapters, built once per kernel: they hold connections
+        self._protocol_users = 0  # runs holding the adapters' tools; at 0 the adapters are closed
+        # _thread, not threading: the kernel is imported by every CLI start, threading only by runs.
+        self._protocol_lock = _thread.allocate_lock()
         self.pm.hook.configure.call_historic(kwargs={"config": config.data})
 
         for candidate in candidates:
@@ -771,6 +776,84 @@ class Kernel:
                 impl.function(*[{"event": event}[name] for name in impl.argnames])
             except Exception as exc:
                 self._fail(record, f"raised in hook on_event: {type(exc).__name__}: {exc}")
+
+    # ------------------------------------------------------------------ protocols
+
+    def protocols(self) -> list[ProtocolAdapter]:
+        """Every registered protocol adapter, built once per kernel, in name order.
+
+        An adapter whose factory raises is left out and its plugin reported as failed."""
+        with self._protocol_lock:
+            if self._protocols is None:
+                adapters = []
+                for name, registration in sorted(self.components("protocol").items()):
+                    record = self.records[registration.plugin_id]
+                    try:
+                        adapters.append(self.create("protocol", name))
+                    except Exception as exc:
+                        try:
+                            self._fail(record, f"could not build protocol '{name}': {type(exc).__name__}: {exc}")
+                        except PluginError:
+                            raise
+                self._protocols = adapters
+            return list(self._protocols)
+
+    def acquire_protocol_tools(self) -> tuple[list[Tool], list[tuple[str, str]]]:
+        """The tools every protocol adapter offers for a run that starts now, and what is unavailable.
+
+        Returns ``(tools, problems)``; each problem is ``(protocol name, sentence)``: an adapter
+        whose ``tools()`` raised, the sentences of its ``problems()``, a tool whose name another
+        tool already has. Every call must be paired with :meth:`release_protocol_tools` when the
+        run ends; the adapters are closed when the last run using them has released them.
+        """
+        adapters = self.protocols()
+        with self._protocol_lock:
+            self._protocol_users += 1
+        tools: list[Tool] = []
+        problems: list[tuple[str, str]] = []
+        names: set[str] = set()
+        for adapter in adapters:
+            name = str(getattr(adapter, "name", type(adapter).__name__))
+            try:
+                offered = list(adapter.tools())
+            except Exception as exc:  # one broken protocol must not stop the run: it goes on without it
+                problems.append((name, f"protocol '{name}' offers no tools for this run: {type(exc).__name__}: {exc}"))
+                offered = []
+            report = getattr(adapter, "problems", None)
+            if callable(report):
+                try:
+                    problems.extend((name, str(sentence)) for sentence in report())
+                except Exception as exc:
+                    problems.append((name, f"protocol '{name}' could not report its problems: {type(exc).__name__}: {exc}"))
+            for tool in offered:
+                if tool.name in names:
+                    problems.append((name, f"protocol '{name}' offers a second tool named '{tool.name}'; it is left out"))
+                    continue
+                names.add(tool.name)
+                tools.append(tool)
+        return tools, problems
+
+    def release_protocol_tools(self) -> None:
+        """End one run's use of the protocol tools; the last one out closes every adapter."""
+        with self._protocol_lock:
+            self._protocol_users = max(self._protocol_users - 1, 0)
+            if self._protocol_users or self._protocols is None:
+                return
+            adapters = list(self._protocols)
+        for adapter in adapters:
+            close = getattr(adapter, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # nothing left to do with an adapter that cannot close; the run is over
+                    pass
+
+    def watch_run(self, run: Any) -> None:
+        """Offer a starting team run to every ``watch_run`` hook (observers); a failing one is disabled."""
+        if not self._observers_loaded:
+            self.ensure_role("observer")
+            self._observers_loaded = True
+        self.call_each("watch_run", run=run)
 
     def write_memory(self, item: MemoryItem) -> MemoryItem:
         """Pass an item through the ``memory_write`` hooks; return what should be written.

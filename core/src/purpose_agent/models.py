@@ -395,6 +395,9 @@ class Event(ContractModel):
     step: int | None = None
     time: float = Field(default_factory=time.time)
     data: dict[str, Any] = Field(default_factory=dict)
+    parent_run_id: str = Field(
+        default="", description="The team run this (member) run belongs to; empty for a run on its own."
+    )
 
 
 class Checkpoint(ContractModel):

@@ -16,17 +16,23 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LessonRejected
-from ..models import ChatRequest, ChatResponse, Message, Score, StreamChunk, Trajectory, Usage
+from ..models import ChatRequest, ChatResponse, Event, Message, Score, StreamChunk, Trajectory, Usage
+from . import events as ev
 from .actor import Actor
 from .events import EventBus
 from .loop import Budget, Runner, RunResult, reply_shape_hint, run_sync, why_no_answer
+from .runs import TeamRun
 
-__all__ = ["DeferredBackend", "LessonRejected", "Spark", "Team", "TeamResult", "compose_roles", "purpose"]
+__all__ = [
+    "DeferredBackend", "LessonRejected", "Spark", "Team", "TeamResult", "add_team_arguments", "compose_roles", "purpose",
+    "team_from_arguments",
+]
 
 ROLE_BRIEFS: dict[str, str] = {
     "architect": "a software architect: you plan the solution — functions, signatures, edge cases — briefly, without writing the full code",
@@ -155,10 +161,15 @@ class Spark:
     lessons: Sequence[str] = ()
     instructions: Sequence[str] = ()
     bus: EventBus | None = None
+    #: The team run this agent works for: its events carry it as ``parent_run_id``, and its
+    #: ``stop_signal`` stops the run (see :class:`purpose_agent.runtime.runs.TeamRun`).
+    team_run: Any = None
 
     def __post_init__(self) -> None:
         self.kernel = _kernel(self.kernel)
         self.backend = resolve_model(self.model, self.kernel)
+        # Without tools=, each run also gets the protocol adapters' tools (see Team).
+        self.protocol_tools = self.tools is None
         if self.tools is None:
             self.tools = self.kernel.tools()
         if isinstance(self.critic, str):
@@ -171,14 +182,15 @@ class Spark:
             self.checkpointer = self.kernel.checkpointer(self.checkpointer, path=path)
         self.bus = self.bus or EventBus(kernel=self.kernel)
 
-    def runner(self, *, lessons: Sequence[str] | None = None, extra_instructions: Sequence[str] = ()) -> Runner:
+    def runner(self, *, lessons: Sequence[str] | None = None, extra_instructions: Sequence[str] = (),
+               extra_tools: Sequence[Any] = ()) -> Runner:
         """The loop for one run of this agent (tool outputs screened by the kernel's scanners)."""
         from .untrusted import UntrustedTextSettings
 
         untrusted = UntrustedTextSettings.from_config(self.kernel.config)
         actor = Actor(
             backend=self.backend,
-            tools=list(self.tools or ()),
+            tools=[*(self.tools or ()), *extra_tools],
             role=ROLE_BRIEFS.get(self.role, self.role),
             purpose=self.purpose,
             instructions=[*self.instructions, *extra_instructions],
@@ -186,15 +198,28 @@ class Spark:
             flagged_tool_output=untrusted.flagged_tool_output,
             spotlight=untrusted.spotlight,
         )
+        team_run = self.team_run
         return Runner(actor=actor, bus=self.bus or EventBus(), critic=self.critic,
-                      checkpointer=self.checkpointer, budget=self.budget, kernel=self.kernel)
+                      checkpointer=self.checkpointer, budget=self.budget, kernel=self.kernel,
+                      parent_run_id=team_run.run_id if team_run is not None else "",
+                      stop=team_run.stop_signal if team_run is not None else None)
 
     async def arun(self, task: str, **kwargs: Any) -> RunResult:
         """Run one task (async), with the standing instructions plugins give for it (AGENTS.md …)."""
         import os
 
         extra = self.kernel.instructions(task, os.getcwd())
-        return await self.runner(extra_instructions=extra).arun(task, **kwargs)
+        if not self.protocol_tools:
+            return await self.runner(extra_instructions=extra).arun(task, **kwargs)
+        offered, problems = await asyncio.to_thread(self.kernel.acquire_protocol_tools)
+        own = {tool.name for tool in self.tools or ()}
+        try:
+            runner = self.runner(extra_instructions=extra, extra_tools=[t for t in offered if t.name not in own])
+            for protocol, reason in problems:
+                runner.bus.emit(Event(type=ev.PROTOCOL_UNAVAILABLE, data={"protocol": protocol, "reason": reason}))
+            return await runner.arun(task, **kwargs)
+        finally:
+            await asyncio.to_thread(self.kernel.release_protocol_tools)
 
     def run(self, task: str, **kwargs: Any) -> RunResult:
         """Run one task."""
@@ -259,6 +284,9 @@ class Team:
         self.backend: Any = model if model is not None and not isinstance(model, str) else DeferredBackend(model, self.kernel)
         self.roles = tuple(roles or compose_roles(purpose))
         self.tools = list(self.kernel.tools() if tools is None else tools)
+        # Without tools=, each run also gets the protocol adapters' tools (MCP servers, remote
+        # agents), asked for at the run's start and closed when the last run using them ends.
+        self.protocol_tools = tools is None
         self.knowledge = [knowledge] if isinstance(knowledge, str) else list(knowledge or [])
         self.bus = EventBus(kernel=self.kernel)
         self.budget = budget or Budget(max_steps=6)
@@ -268,6 +296,7 @@ class Team:
             critic = self.kernel.critic(critic, backend=self.backend, sandbox=first_sandbox(self.kernel))
         self.critic = critic
         self.history: list[TeamResult] = []
+        self._run_tools: list[Any] | None = None
         self.store = self._open_memory(memory)
         self.learn = learn
         self.learner = None
@@ -305,10 +334,33 @@ class Team:
             return None
         return self.kernel.critic(name, backend=self.backend, sandbox=first_sandbox(self.kernel))
 
-    def member(self, role: str, lessons: Sequence[str] = ()) -> Spark:
+    def member(self, role: str, lessons: Sequence[str] = (), *, tools: Sequence[Any] | None = None,
+               bus: EventBus | None = None, team_run: Any = None) -> Spark:
         """The agent that plays ``role`` in this team (with ``lessons`` injected)."""
-        return Spark(role=role, purpose=self.purpose, model=self.backend, tools=self.tools, kernel=self.kernel,
-                     budget=self.budget, instructions=self.knowledge, bus=self.bus, lessons=lessons)
+        return Spark(role=role, purpose=self.purpose, model=self.backend,
+                     tools=list(self.tools if tools is None else tools), kernel=self.kernel, budget=self.budget,
+                     instructions=self.knowledge, bus=bus or self.bus, lessons=lessons, team_run=team_run)
+
+    def start(self, task: str, *, lessons: Sequence[str] | None = None, run_id: str | None = None) -> TeamRun:
+        """Start a run of ``task`` on the running event loop; return its handle at once.
+
+        The handle (:class:`purpose_agent.runtime.runs.TeamRun`) streams the run's events live
+        (``handle.events()``), cancels it (``handle.cancel()``) and gives its result
+        (``await handle.result()``). Protocol servers start runs this way. Must be called from
+        a coroutine (there must be a running event loop).
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("team.start() needs a running event loop; call it from a coroutine, "
+                               "or use team.run() from synchronous code") from None
+        handle = TeamRun(task, run_id=run_id)
+        self.kernel.watch_run(handle)  # before the first event, so watchers see the whole run
+        task_ = loop.create_task(self._arun(task, lessons, handle), name=f"team run {handle.run_id}")
+        # The outcome is kept on the handle; retrieving it here stops asyncio's "never retrieved" warning.
+        task_.add_done_callback(lambda done: done.cancelled() or done.exception())
+        handle.attach(task_)
+        return handle
 
     async def arun(self, task: str, *, lessons: Sequence[str] | None = None) -> TeamResult:
         """Run the members in order on ``task``, score the result, and learn from it.
@@ -317,30 +369,74 @@ class Team:
         to the task (at most 10, within a token budget); they are injected into every member's
         prompt. After a scored run, the learner extracts lessons and sends them through memory CI.
         """
-        if isinstance(self.backend, DeferredBackend):
-            self.backend.resolve()  # a run needs a model: say so before anything starts
-        retrieved: list[Any] = []
-        if lessons is None and self.learner is not None:
-            retrieved = self.learner.retrieve(task, family=self.task_family)
-        texts = list(lessons) if lessons is not None else [item.text for item in retrieved]
-        team_result = await self._run_members(task, texts)
-        team_result.trajectory.memory_ids = [item.id for item in retrieved]
-        if self.learn and self.learner is not None and team_result.score is not None:
-            from ..learning.extraction import RunRecord
+        handle = TeamRun(task)
+        self.kernel.watch_run(handle)
+        result: TeamResult = await self._arun(task, lessons, handle)
+        return result
 
-            record = RunRecord(team_result.trajectory, team_result.score, task_family=self.task_family, retrieved=texts)
-            team_result.learning = await asyncio.to_thread(self.learner.after_run, record, retrieved)
-        self.history.append(team_result)
-        return team_result
+    async def _arun(self, task: str, lessons: Sequence[str] | None, handle: TeamRun) -> TeamResult:
+        """One team run, its events delivered to the team's bus and to ``handle``."""
+        bus = EventBus()  # this run's own bus: everything on it belongs to the handle
+        bus.listen(self.bus.emit)  # the team's bus: kernel observers (on_event) and team listeners
+        bus.listen(handle.emit)
+        started = time.monotonic()
 
-    async def _run_members(self, task: str, lessons: Sequence[str]) -> TeamResult:
+        def emit(type_: str, **data: Any) -> None:
+            bus.emit(Event(type=type_, run_id=handle.run_id, data=data))
+
+        emit(ev.TEAM_STARTED, task=task, purpose=self.purpose, roles=list(self.roles))
+        team_result: TeamResult | None = None
+        error: BaseException | None = None
+        acquired = False
+        try:
+            if isinstance(self.backend, DeferredBackend):
+                self.backend.resolve()  # a run needs a model: say so before anything starts
+            retrieved: list[Any] = []
+            if lessons is None and self.learner is not None:
+                retrieved = self.learner.retrieve(task, family=self.task_family)
+            texts = list(lessons) if lessons is not None else [item.text for item in retrieved]
+            tools = list(self.tools)
+            if self.protocol_tools:
+                offered, problems = await asyncio.to_thread(self.kernel.acquire_protocol_tools)
+                acquired = True
+                tools.extend(tool for tool in offered if tool.name not in {t.name for t in tools})
+                for protocol, reason in problems:
+                    emit(ev.PROTOCOL_UNAVAILABLE, protocol=protocol, reason=reason)
+            team_result = await self._run_members(task, texts, tools=tools, bus=bus, team_run=handle)
+            team_result.trajectory.memory_ids = [item.id for item in retrieved]
+            if self.learn and self.learner is not None and team_result.score is not None:
+                from ..learning.extraction import RunRecord
+
+                record = RunRecord(team_result.trajectory, team_result.score, task_family=self.task_family,
+                                   retrieved=texts)
+                self._run_tools = tools  # replays during learning use this run's tools
+                try:
+                    team_result.learning = await asyncio.to_thread(self.learner.after_run, record, retrieved)
+                finally:
+                    self._run_tools = None
+            self.history.append(team_result)
+            return team_result
+        except BaseException as exc:
+            error = exc
+            emit(ev.ERROR, error=f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            if acquired:
+                await asyncio.to_thread(self.kernel.release_protocol_tools)
+            emit(ev.TEAM_FINISHED, **_finished_data(team_result, error, handle, time.monotonic() - started))
+            handle.finish(team_result, error)
+
+    async def _run_members(self, task: str, lessons: Sequence[str], *, tools: Sequence[Any] | None = None,
+                           bus: EventBus | None = None, team_run: TeamRun | None = None) -> TeamResult:
         results: dict[str, RunResult] = {}
         notes: list[str] = []
         usage = Usage()
         combined = Trajectory(task=task, purpose=self.purpose)
         for role in self.roles:
+            if team_run is not None and team_run.cancelled:
+                break
             brief = task if not notes else task + "\n\nWork so far from your team:\n" + "\n\n".join(notes)
-            result = await self.member(role, lessons).arun(brief)
+            result = await self.member(role, lessons, tools=tools, bus=bus, team_run=team_run).arun(brief)
             results[role] = result
             usage = usage + result.usage
             offset = len(combined.steps)
@@ -359,7 +455,7 @@ class Team:
 
     def _replay(self, task: str, lessons: list[str]) -> float:
         """Memory CI's replay: run a stored task with exactly these lessons, no learning."""
-        result = run_sync(self._run_members(task, lessons))
+        result = run_sync(self._run_members(task, lessons, tools=self._run_tools))
         return result.score.value if result.score is not None else 0.0
 
     def run(self, task: str, *, lessons: Sequence[str] | None = None) -> TeamResult:
@@ -423,6 +519,15 @@ class Team:
             raise LessonRejected(f"lesson not kept ({decided.status.value}): {decided.status_reason}", findings)
         return decided
 
+    def search_memory(self, query: str, *, limit: int = 5) -> list[Any]:
+        """The promoted lessons most relevant to ``query``, best first (``ScoredItem`` list;
+        empty when the team has no memory). What runs would retrieve, without the token budget."""
+        if self.store is None:
+            return []
+        from ..models import MemoryStatus
+
+        return list(self.store.search(query, limit=limit, status=MemoryStatus.PROMOTED))
+
     def status(self) -> dict[str, Any]:
         """What the team is: purpose, roles, model, tools, critic, and how its runs went."""
         return {
@@ -453,6 +558,49 @@ class Team:
         else:
             status["learning"] = "on"
         return status
+
+
+def _finished_data(result: TeamResult | None, error: BaseException | None, handle: TeamRun,
+                   duration_s: float) -> dict[str, Any]:
+    """What ``team.finished`` says: the answer, or why there is none, and what was learned."""
+    data: dict[str, Any] = {"duration_s": round(duration_s, 3), "cancelled": handle.cancelled}
+    if error is not None:
+        data.update(answer=None, score=None, error=f"{type(error).__name__}: {error}")
+        return data
+    assert result is not None
+    data.update(answer=result.answer, score=result.score.value if result.score is not None else None,
+                no_answer_reason=result.no_answer_reason, members=list(result.members),
+                prompt_tokens=result.usage.prompt_tokens, completion_tokens=result.usage.completion_tokens)
+    learning = result.learning
+    if learning is not None:
+        data["learning"] = {"proposed": learning.proposed, "edits": dict(learning.edits),
+                            "decisions": [{"id": item.id, "status": item.status.value, "reason": item.status_reason}
+                                          for item in learning.decisions]}
+    return data
+
+
+#: The purpose a served team has when the command line names none.
+DEFAULT_SERVED_PURPOSE = "Help with the task you are given"
+
+
+def add_team_arguments(parser: Any) -> None:
+    """Add the options that choose the team a protocol server serves (``purpose-agent mcp serve``,
+    ``a2a serve``, ``ui``): ``--purpose``, ``--model``, ``--roles``, ``--no-memory``, ``--no-learn``."""
+    parser.add_argument("--purpose", default=None,
+                        help=f"what the served team is for (default: {DEFAULT_SERVED_PURPOSE!r})")
+    parser.add_argument("--model", default=None, help="provider:model for the team (default: the configured chain)")
+    parser.add_argument("--roles", default=None, help="comma-separated member roles (default: from the purpose)")
+    parser.add_argument("--no-memory", action="store_true", help="serve without a memory store")
+    parser.add_argument("--no-learn", action="store_true", help="do not learn from served runs")
+
+
+def team_from_arguments(args: Any, kernel: Any) -> Team:
+    """The team :func:`add_team_arguments`' options describe, on ``kernel`` (a command's
+    ``context.kernel``). The model is resolved at the first run, so serving starts without one."""
+    purpose_text = args.purpose or DEFAULT_SERVED_PURPOSE
+    roles = [role.strip() for role in args.roles.split(",") if role.strip()] if args.roles else None
+    return Team(purpose_text, model=args.model, roles=roles, kernel=kernel,
+                memory=False if args.no_memory else None, learn=not args.no_learn)
 
 
 def purpose(description: str, *, model: Any = None, knowledge: Sequence[str] | str | None = None, **kwargs: Any) -> Team:

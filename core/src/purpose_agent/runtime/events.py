@@ -40,11 +40,14 @@ MEMORY_RETRIEVED = "memory.retrieved"
 MEMORY_CHANGED = "memory.changed"
 ERROR = "error"
 BUS_DROPPED = "bus.dropped"
+TEAM_STARTED = "team.started"  # a team run began: the first event of a run handle
+TEAM_FINISHED = "team.finished"  # a team run ended (answer, error or cancel): always the last
+PROTOCOL_UNAVAILABLE = "protocol.unavailable"  # a protocol adapter could not offer (part of) its tools
 
 EVENT_TYPES = (
     RUN_STARTED, RUN_FINISHED, RUN_RESUMED, STEP_STARTED, STEP_FINISHED, MODEL_CALLED, MODEL_FINISHED,
     MODEL_REPAIR, TOOL_CALLED, TOOL_FINISHED, TOOL_SKIPPED, TOOL_FLAGGED, CRITIC_SCORED, MEMORY_RETRIEVED, MEMORY_CHANGED,
-    ERROR, BUS_DROPPED,
+    ERROR, BUS_DROPPED, TEAM_STARTED, TEAM_FINISHED, PROTOCOL_UNAVAILABLE,
 )
 
 AsyncSubscriber = Callable[["Event"], Awaitable[None]]

@@ -117,11 +117,18 @@ class Runner:
     tool_retries: int = 1
     score_each_step: bool = False
     kernel: Any = None
+    parent_run_id: str = ""
+    #: Set from outside (a team run's handle) to stop this run after the step in progress; unlike
+    #: :meth:`cancel` it is not cleared when a run starts, so a cancel that comes first still counts.
+    stop: threading.Event | None = None
     _cancel: threading.Event = field(default_factory=threading.Event, init=False)
 
     def cancel(self) -> None:
         """Ask the current run to stop after the step in progress (thread-safe)."""
         self._cancel.set()
+
+    def _cancelled(self) -> bool:
+        return self._cancel.is_set() or (self.stop is not None and self.stop.is_set())
 
     def run(self, task: str, *, run_id: str | None = None, resume: bool = False) -> RunResult:
         """Synchronous twin of :meth:`arun`."""
@@ -178,7 +185,7 @@ class Runner:
                 self._emit(ev.STEP_FINISHED, run_id, index, {"action": action.kind})
                 if self.score_each_step and self.critic is not None:
                     self._score(trajectory)
-                if self._cancel.is_set() and not stopped:
+                if self._cancelled() and not stopped:
                     stopped = "cancelled"
         except Cancelled:
             stopped = "cancelled"
@@ -209,7 +216,7 @@ class Runner:
 
     def _budget_exceeded(self, trajectory: Trajectory, usage: Usage, started: float) -> str:
         budget = self.budget
-        if self._cancel.is_set():
+        if self._cancelled():
             return "cancelled"
         if len(trajectory.steps) >= budget.max_steps:
             return f"budget: {budget.max_steps} steps"
@@ -284,7 +291,7 @@ class Runner:
         return score
 
     def _emit(self, type_: str, run_id: str, step: int | None = None, data: dict[str, Any] | None = None) -> None:
-        self.bus.emit(Event(type=type_, run_id=run_id, step=step, data=data or {}))
+        self.bus.emit(Event(type=type_, run_id=run_id, step=step, data=data or {}, parent_run_id=self.parent_run_id))
 
 
 def run_sync(awaitable: Any) -> Any:

@@ -52,6 +52,8 @@ __all__ = [
     "CriticConformance",
     "EmbedderConformance",
     "MemoryStoreConformance",
+    "ProtocolAdapterConformance",
+    "ProtocolServerConformance",
     "SandboxConformance",
     "ScannerConformance",
     "ToolConformance",
@@ -580,3 +582,169 @@ class EmbedderConformance(_Suite):
         cached = second.embed(list(self.similar))
         assert second.hits == 3 and second.misses == 0, "vectors were not served from the cache"
         np.testing.assert_allclose(cached, fresh, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- protocol
+
+
+def _scripted_team(kernel: Any, answer: str, *, runs: int = 4) -> Any:
+    """A one-member team whose model answers ``answer`` ``runs`` times; no memory, no tools."""
+    from ..runtime.agents import Team
+    from .backends import ScriptedBackend
+
+    return Team("conformance", model=ScriptedBackend([ScriptedBackend.answer(answer)] * runs), roles=["assistant"],
+                kernel=kernel, memory=False, tools=[], learn=False)
+
+
+class ProtocolAdapterConformance(_Suite):
+    """The client side of a protocol adapter (``tools()``, ``problems()``, ``close()``).
+
+    Set ``plugin``, ``protocol_name`` (the name it registers), ``config`` pointing it at a peer
+    that works offline, ``tool_name`` (one tool it offers) and ``tool_arguments`` that make that
+    tool succeed. The suite also runs a team whose scripted model calls the tool.
+    """
+
+    protocol_name: ClassVar[str] = ""
+    tool_name: ClassVar[str] = ""
+    tool_arguments: ClassVar[dict[str, Any]] = {}
+
+    @pytest.fixture
+    def adapter(self, kernel: Any) -> Any:
+        adapter = kernel.create("protocol", self.protocol_name)
+        yield adapter
+        close = getattr(adapter, "close", None)
+        if callable(close):
+            close()
+
+    def _tool(self, adapter: Any) -> Any:
+        tools = {tool.name: tool for tool in adapter.tools()}
+        assert self.tool_name in tools, f"'{self.tool_name}' not offered; offered: {sorted(tools)}"
+        return tools[self.tool_name]
+
+    def test_adapter_is_registered_under_its_name(self, kernel: Any, adapter: Any) -> None:
+        from ..interfaces import ProtocolAdapter
+
+        assert self.protocol_name in kernel.components("protocol")
+        assert isinstance(adapter, ProtocolAdapter)
+        assert adapter.name == self.protocol_name
+
+    def test_tools_describe_themselves_with_unique_names(self, adapter: Any) -> None:
+        tools = list(adapter.tools())
+        names = [tool.name for tool in tools]
+        assert len(names) == len(set(names)), f"duplicate tool names: {names}"
+        for tool in tools:
+            assert isinstance(tool.name, str) and tool.name.strip()
+            assert isinstance(tool.description, str)
+            assert isinstance(tool.parameters, dict) and tool.parameters.get("type") == "object", tool.name
+
+    def test_a_tool_call_comes_back_as_untrusted_text_with_its_origin(self, adapter: Any) -> None:
+        observation = self._tool(adapter).run(dict(self.tool_arguments))
+        assert isinstance(observation, Observation)
+        assert observation.ok, observation.error
+        assert observation.origin.untrusted, f"origin {observation.origin.label} is not an untrusted kind"
+        assert observation.origin.name, "the origin must name the server/tool or peer"
+        assert not observation.screened and not observation.flagged, "only the kernel's scanners screen"
+
+    def test_problems_are_sentences(self, adapter: Any) -> None:
+        adapter.tools()
+        report = getattr(adapter, "problems", None)
+        if report is None:
+            pytest.skip("the adapter reports no problems")
+        assert all(isinstance(sentence, str) and sentence.strip() for sentence in report())
+
+    def test_close_is_idempotent_and_a_tool_works_after_it(self, adapter: Any) -> None:
+        tool = self._tool(adapter)
+        assert tool.run(dict(self.tool_arguments)).ok
+        close = getattr(adapter, "close", None)
+        if callable(close):
+            close()
+            close()
+        observation = tool.run(dict(self.tool_arguments))
+        assert observation.ok, f"a tool used after close() must open anew: {observation.error}"
+
+    def test_a_team_run_calls_the_tool_and_sees_its_origin(self, kernel: Any) -> None:
+        from ..runtime.agents import Team
+        from .backends import ScriptedBackend
+
+        model = ScriptedBackend([ScriptedBackend.tool_call(self.tool_name, **self.tool_arguments),
+                                 ScriptedBackend.answer("done")])
+        team = Team("conformance", model=model, roles=["assistant"], kernel=kernel, memory=False, learn=False)
+        result = team.run("use the protocol's tool")
+        assert result.answer == "done", result
+        [step, _] = result.trajectory.steps
+        assert step.observation is not None and step.observation.ok, step.observation
+        assert step.observation.origin.untrusted
+
+
+class ProtocolServerConformance(_Suite):
+    """The server side of a protocol adapter (``async serve(team, *, ready, **options)``).
+
+    Set ``plugin``, ``protocol_name`` and ``serve_options`` (e.g. ``{"host": "127.0.0.1",
+    "port": 0}``), and implement ``async call_run(address, task) -> str``: drive one run through
+    the protocol as an outside client would (with the protocol's official client where there is
+    one) and return the answer text the client received.
+    """
+
+    protocol_name: ClassVar[str] = ""
+    serve_options: ClassVar[dict[str, Any]] = {}
+    answer: ClassVar[str] = "conformance answer 42"
+
+    async def call_run(self, address: str, task: str) -> str:
+        """Run ``task`` through the server at ``address``; return the answer the client got."""
+        raise NotImplementedError(f"{type(self).__name__} must implement call_run(address, task)")
+
+    def _serve(self, kernel: Any, team: Any, body: Any) -> Any:
+        async def main() -> Any:
+            adapter = kernel.create("protocol", self.protocol_name)
+            ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            server = asyncio.ensure_future(adapter.serve(team, ready=ready.set_result, **self.serve_options))
+            try:
+                done, _ = await asyncio.wait({ready, server}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+                if server in done:
+                    server.result()  # raises what serve raised
+                    pytest.fail("serve() returned before calling ready(address)")
+                assert ready in done, "serve() did not call ready(address) within 20 s"
+                return await body(ready.result(), server)
+            finally:
+                if not server.done():
+                    server.cancel()
+                    await asyncio.wait({server}, timeout=10)
+
+        return asyncio.run(main())
+
+    def test_the_adapter_can_serve(self, kernel: Any) -> None:
+        from ..interfaces import ProtocolServer
+
+        assert isinstance(kernel.create("protocol", self.protocol_name), ProtocolServer)
+
+    def test_a_client_run_gets_the_team_answer(self, kernel: Any) -> None:
+        seen: list[Any] = []
+        team = _scripted_team(kernel, self.answer)
+        original_start = team.start
+
+        def start(task: str, **kwargs: Any) -> Any:
+            handle = original_start(task, **kwargs)
+            seen.append(handle)
+            return handle
+
+        team.start = start  # see the runs the server starts, without a plugin
+
+        async def body(address: str, server: Any) -> str:
+            return await asyncio.wait_for(self.call_run(address, "say the answer"), timeout=60)
+
+        got = self._serve(kernel, team, body)
+        assert self.answer in got, f"the client got {got!r}, not the team's answer"
+        assert seen, "the server must start runs with team.start(task), so they can be watched and cancelled"
+        assert all(handle.done for handle in seen)
+
+    def test_cancelling_serve_stops_it_promptly(self, kernel: Any) -> None:
+        team = _scripted_team(kernel, self.answer)
+
+        async def body(address: str, server: Any) -> float:
+            started = asyncio.get_running_loop().time()
+            server.cancel()
+            await asyncio.wait({server}, timeout=10)
+            assert server.done(), "serve() did not stop within 10 s of being cancelled"
+            return asyncio.get_running_loop().time() - started
+
+        assert self._serve(kernel, team, body) < 10

@@ -1,6 +1,6 @@
 """Serve a team as an A2A 1.0 agent, on the official ``a2a-sdk`` server classes.
 
-The SDK does the protocol (JSON-RPC ``SendMessage``, ``SendStreamingMessage`` over SSE,
+This module imports the SDK: the plugin loads it only when a server is built. The SDK does the protocol (JSON-RPC ``SendMessage``, ``SendStreamingMessage`` over SSE,
 ``GetTask``, ``CancelTask``, the agent card, error codes); this module supplies what is ours:
 
 - :class:`TeamExecutor`, the ``AgentExecutor`` that runs the team on a message's text and
@@ -20,6 +20,8 @@ import ipaddress
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from a2a.server.agent_execution import AgentExecutor
 
 #: JSON-RPC 2.0 "Invalid Request": what an oversized body is answered with (the SDK does the same).
 INVALID_REQUEST = -32600
@@ -107,7 +109,7 @@ def agent_card(team: Any, url: str, *, version: str, token_required: bool) -> An
     return card
 
 
-class TeamExecutor:
+class TeamExecutor(AgentExecutor):
     """Runs the team for each A2A task; progress becomes ``working`` status updates."""
 
     def __init__(self, team: Any, *, max_task_chars: int = 50_000) -> None:

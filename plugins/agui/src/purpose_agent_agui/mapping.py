@@ -83,7 +83,7 @@ class RunMapper:
             events += [TextMessageStartEvent(message_id=message_id, role="assistant"),
                        TextMessageContentEvent(message_id=message_id, delta=_cap(answer, 100_000)),
                        TextMessageEndEvent(message_id=message_id)]
-        patch = [{"op": "replace", "path": "/answer", "value": _cap(answer, 100_000) if answer else None},
+        patch: list[dict[str, Any]] = [{"op": "replace", "path": "/answer", "value": _cap(answer, 100_000) if answer else None},
                  {"op": "replace", "path": "/status", "value": "answered" if answer else "no answer"}]
         if result.score is not None:  # the team's critic scores the whole run once, after the members
             patch.append({"op": "add", "path": "/scores/-", "value": {

@@ -1,11 +1,12 @@
 """Plugin ``a2a``: delegate to other agents and serve a team over A2A 1.0 (official ``a2a-sdk``).
 
-One id, three roles (TOML key ``[plugins.a2a]``):
+One id, two roles (TOML key ``[plugins.a2a]``):
 
-- protocol ``a2a``: each ``[plugins.a2a.agents.NAME]`` becomes a tool ``NAME`` that sends the
-  actor's request to that remote agent (timeouts, retries, a circuit breaker whose state changes
-  are events); replies are untrusted text of origin ``remote_agent:NAME``;
-- tool: the same tools, for kernels that build their tool list from the tool role;
+- protocol ``a2a`` (hook API 1.3): each ``[plugins.a2a.agents.NAME]`` becomes a tool ``NAME`` that
+  sends the actor's request to that remote agent (timeouts, retries, a circuit breaker whose state
+  changes are events, and whose open circuits are reported by ``problems()`` at the start of a
+  run); replies are untrusted text of origin ``remote_agent:NAME``. The adapter also serves a team
+  (``serve``, the kernel's ``ProtocolServer`` shape);
 - command ``a2a``: ``purpose-agent a2a serve`` publishes a team (Agent Card, send-message,
   streaming over SSE, task get/cancel), and ``purpose-agent a2a call NAME "..."`` asks a peer.
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from purpose_agent.hookspecs import hookimpl
 
-PURPOSE_AGENT_HOOK_API = "1.0"
+PURPOSE_AGENT_HOOK_API = "1.3"
 
 #: The plugin id (= entry-point name = TOML key).
 plugin_id = "a2a"
@@ -57,36 +58,51 @@ def _event_emitter(context: Any) -> Callable[[str, dict[str, Any]], None] | None
 
 
 class A2AProtocol:
-    """The protocol adapter: the remote agents as tools."""
+    """The protocol adapter: the remote agents as tools, and a team served over A2A.
+
+    Built once per kernel; nothing connects until a tool is called (each call opens and closes its
+    own HTTP client), so :meth:`close` has nothing to release."""
 
     name = "a2a"
 
     def __init__(self, context: Any) -> None:
+        self.context = context
         self._tools = remote_agent_tools(context)
 
     def tools(self) -> list[Any]:
         return list(self._tools)
 
+    def problems(self) -> list[str]:
+        """One sentence per remote agent whose circuit is open (the run goes on without it)."""
+        sentences = []
+        for tool in self._tools:
+            if tool.breaker.state == "open":
+                sentences.append(f"remote agent '{tool.name}' at {tool.settings.url} is skipped for "
+                                 f"{tool.breaker.retry_in():.0f} s more: its circuit is open after "
+                                 f"{tool.breaker.failures} consecutive failure(s)")
+        return sentences
+
+    def close(self) -> None:
+        """Nothing stays open between calls."""
+
+    async def serve(self, team: Any, *, ready: Callable[[str], None] | None = None, **options: Any) -> None:
+        """Serve ``team`` over A2A until cancelled. Options: ``host``, ``port`` (0 for any),
+        ``token``, ``public_url``; the rest default to ``[plugins.a2a.server]``."""
+        from purpose_agent import __version__
+
+        from .server import serve
+        from .settings import A2ASettings
+
+        server = (self.context.settings or A2ASettings()).server
+        await serve(team, ready=ready, host=options.get("host", server.host), port=options.get("port", server.port),
+                    token=options.get("token"), public_url=options.get("public_url", server.public_url),
+                    max_request_bytes=server.max_request_bytes, max_task_chars=server.max_task_chars,
+                    version=__version__)
+
 
 @hookimpl
 def register_protocols(register: Callable[..., None]) -> None:
     register("a2a", A2AProtocol, description="remote A2A agents as tools ([plugins.a2a.agents.NAME])")
-
-
-@hookimpl
-def register_tools(register: Callable[..., None], settings: Any) -> None:
-    # Each configured peer is one tool, registered under its own name.
-    for name in getattr(settings, "agents", {}) or {}:
-        register(name, _tool_factory(name), description=f"delegate to the remote A2A agent '{name}'")
-
-
-def _tool_factory(name: str) -> Callable[[Any], Any]:
-    def factory(context: Any) -> Any:
-        from .client import RemoteAgentTool
-
-        return RemoteAgentTool(name, context.settings.agents[name], on_event=_event_emitter(context))
-
-    return factory
 
 
 def _command_factory(context: Any) -> Any:

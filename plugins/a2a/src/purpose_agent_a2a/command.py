@@ -24,15 +24,14 @@ class A2ACommand:
         return self.context.settings if self.context.settings is not None else A2ASettings()
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        import purpose_agent as pa
+
         server = self._settings().server
         sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
         serve = sub.add_parser("serve", help="publish a team over A2A on HOST:PORT (loopback by default)")
         serve.add_argument("--host", default=server.host, help=f"address to bind (default {server.host})")
         serve.add_argument("--port", type=int, default=server.port, help=f"port (default {server.port})")
-        serve.add_argument("--purpose", default="", help="the team's purpose (default: a general assistant)")
-        serve.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
-        serve.add_argument("--max-steps", type=int, default=6, help="steps per team member (default 6)")
-        serve.add_argument("--learn", action="store_true", help="learn from served tasks into the team's memory")
+        pa.add_team_arguments(serve)
         call = sub.add_parser("call", help="send one message to a remote agent from [plugins.a2a.agents.NAME]")
         call.add_argument("name", help="the remote agent's name in the configuration")
         call.add_argument("message", help="what to ask it")
@@ -60,8 +59,11 @@ class A2ACommand:
         return 0
 
     def _serve(self, args: argparse.Namespace) -> int:
+        import asyncio
+
         import purpose_agent as pa
 
+        from . import A2AProtocol
         from .server import is_loopback
 
         server = self._settings().server
@@ -71,33 +73,21 @@ class A2ACommand:
                   f"set {server.token_env} to a bearer token (clients send 'Authorization: Bearer <token>'), "
                   "or bind 127.0.0.1", file=sys.stderr)
             return 2
-        if not 0 < args.port < 65536:
-            print(f"purpose-agent: --port {args.port} is not a TCP port (1-65535)", file=sys.stderr)
+        if not 0 <= args.port < 65536:
+            print(f"purpose-agent: --port {args.port} is not a TCP port (0-65535)", file=sys.stderr)
             return 2
-        team = pa.Team(args.purpose or "A general assistant that answers tasks sent by other agents",
-                       model=args.model, kernel=self.context.kernel, budget=pa.Budget(max_steps=args.max_steps),
-                       learn=args.learn)
-        url = server.public_url or f"http://{_url_host(args.host)}:{args.port}"
-        return serve(team, host=args.host, port=args.port, url=url, token=token,
-                     max_request_bytes=server.max_request_bytes, max_task_chars=server.max_task_chars)
+        team = pa.team_from_arguments(args, self.context.kernel)
+        auth = "bearer token required" if token else "no authentication (loopback only)"
 
+        def ready(url: str) -> None:
+            print(f"A2A agent card: {url}/.well-known/agent-card.json  ({auth})", flush=True)
 
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def serve(team: Any, *, host: str, port: int, url: str, token: str | None, max_request_bytes: int,
-          max_task_chars: int) -> int:
-    """Run the A2A server until interrupted; print where it listens."""
-    import uvicorn
-
-    from purpose_agent import __version__
-
-    from .server import build_app
-
-    app = build_app(team, url=url, token=token, max_request_bytes=max_request_bytes, max_task_chars=max_task_chars,
-                    version=__version__)
-    auth = "bearer token required" if token else "no authentication (loopback only)"
-    print(f"A2A agent card: {url}/.well-known/agent-card.json  ({auth})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
-    return 0
+        try:
+            asyncio.run(A2AProtocol(self.context).serve(team, ready=ready, host=args.host, port=args.port, token=token))
+        except KeyboardInterrupt:
+            pass
+        except OSError as exc:
+            print(f"purpose-agent: cannot listen on {printable(args.host, one_line=True)}:{args.port}: "
+                  f"{printable(exc.strerror or str(exc), one_line=True)}", file=sys.stderr)
+            return 1
+        return 0

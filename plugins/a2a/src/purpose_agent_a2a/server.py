@@ -14,7 +14,6 @@ This module imports the SDK: the plugin loads it only when a server is built. Th
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import hmac
 import ipaddress
 import json
@@ -33,11 +32,6 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Which A2A task the code running now belongs to: the team's bus is shared by every request, and
-# each event is routed to the task whose coroutine emitted it.
-_current_task: contextvars.ContextVar[str | None] = contextvars.ContextVar("a2a_task", default=None)
-
-
 def is_loopback(host: str) -> bool:
     """Whether binding ``host`` keeps the server reachable from this machine only."""
     if host == "localhost":
@@ -53,6 +47,8 @@ def describe_event(event: Any) -> str | None:
     data = event.data
     if event.type == "run.started":
         return "member started"
+    if event.type == "protocol.unavailable":
+        return f"unavailable: {data.get('reason')}"
     if event.type == "model.finished":
         action = data.get("action")
         return f"step {event.step}: calling tool {data.get('tool')}" if action == "tool" else f"step {event.step}: {action}"
@@ -110,18 +106,12 @@ def agent_card(team: Any, url: str, *, version: str, token_required: bool) -> An
 
 
 class TeamExecutor(AgentExecutor):
-    """Runs the team for each A2A task; progress becomes ``working`` status updates."""
+    """Runs the team for each A2A task (``team.start``); its events become ``working`` updates."""
 
     def __init__(self, team: Any, *, max_task_chars: int = 50_000) -> None:
         self.team = team
         self.max_task_chars = max_task_chars
-        self._progress: dict[str, Callable[[Any], None]] = {}
-        team.bus.listen(self._route)
-
-    def _route(self, event: Any) -> None:
-        task_id = _current_task.get()
-        if task_id is not None and task_id in self._progress:
-            self._progress[task_id](event)
+        self._runs: dict[str, Any] = {}  # A2A task id -> the team run's handle
 
     async def execute(self, context: Any, event_queue: Any) -> None:
         from a2a.helpers import new_task, new_text_part
@@ -143,34 +133,24 @@ class TeamExecutor(AgentExecutor):
                 f"the task is {len(text)} characters; this agent takes at most {self.max_task_chars}")]))
             return
         await updater.start_work()
-        loop = asyncio.get_running_loop()
-        updates: asyncio.Queue[Any] = asyncio.Queue()
-
-        def progress(event: Any) -> None:
-            line = describe_event(event)
-            if line is not None:  # events may come from worker threads (tools); hop to the loop
-                loop.call_soon_threadsafe(updates.put_nowait, (line, event))
-
-        async def pump() -> None:
-            while True:
-                line, event = await updates.get()
-                metadata = {"event": event.type, "step": event.step}
-                await updater.update_status(
-                    _working(), updater.new_agent_message([new_text_part(line)], metadata=metadata))
-
-        self._progress[task.id] = progress
-        pumping = asyncio.create_task(pump())
-        token = _current_task.set(task.id)
+        run = self.team.start(text)
+        self._runs[task.id] = run
         try:
-            result = await self.team.arun(text)
-        except Exception as exc:  # the team failed: the task fails with the reason, never a traceback
-            await _drain(updates, pumping)
-            await updater.failed(updater.new_agent_message([new_text_part(f"the team failed: {type(exc).__name__}: {exc}")]))
-            return
+            async for event in run.events():
+                line = describe_event(event)
+                if line is not None:
+                    metadata = {"event": event.type, "step": event.step}
+                    await updater.update_status(
+                        TaskState.TASK_STATE_WORKING,
+                        updater.new_agent_message([new_text_part(line)], metadata=metadata))
+            try:
+                result = await run.result()
+            except Exception as exc:  # the team failed: the task fails with the reason, never a traceback
+                await updater.failed(updater.new_agent_message([new_text_part(
+                    f"the team failed: {type(exc).__name__}: {exc}")]))
+                return
         finally:
-            _current_task.reset(token)
-            self._progress.pop(task.id, None)
-        await _drain(updates, pumping)
+            self._runs.pop(task.id, None)
         if result.answer:
             await updater.add_artifact([new_text_part(result.answer)], name="answer",
                                        metadata={"score": result.score.value if result.score is not None else None})
@@ -181,26 +161,11 @@ class TeamExecutor(AgentExecutor):
     async def cancel(self, context: Any, event_queue: Any) -> None:
         from a2a.server.tasks import TaskUpdater
 
+        run = self._runs.get(context.task_id)
+        if run is not None:
+            run.cancel()  # the team stops after the step in progress; no later member starts
         # The SDK cancels the coroutine running execute() right after this returns.
         await TaskUpdater(event_queue, context.task_id, context.context_id or "").cancel()
-
-
-def _working() -> Any:
-    from a2a.types import TaskState
-
-    return TaskState.TASK_STATE_WORKING
-
-
-async def _drain(updates: asyncio.Queue[Any], pumping: asyncio.Task[None]) -> None:
-    """Let queued progress go out, then stop the pump (so the final status comes last)."""
-    await asyncio.sleep(0)  # callbacks scheduled with call_soon_threadsafe land first
-    while not updates.empty():
-        await asyncio.sleep(0.001)
-    pumping.cancel()
-    try:
-        await pumping
-    except asyncio.CancelledError:
-        pass
 
 
 def _jsonrpc_error(code: int, message: str) -> bytes:
@@ -277,3 +242,39 @@ def build_app(team: Any, *, url: str, token: str | None, max_request_bytes: int 
     routes = [*create_agent_card_routes(card), *create_jsonrpc_routes(handler, "/")]
     return Guard(Starlette(routes=routes), token=token, max_request_bytes=max_request_bytes,
                  public_paths=(AGENT_CARD_WELL_KNOWN_PATH,))
+
+
+async def serve(team: Any, *, ready: Callable[[str], None] | None = None, host: str = "127.0.0.1", port: int = 0,
+                token: str | None = None, public_url: str | None = None, max_request_bytes: int = 1_000_000,
+                max_task_chars: int = 50_000, version: str = "0.1.0") -> None:
+    """Serve ``team`` over A2A until cancelled; ``ready(url)`` once accepting (the real port for 0)."""
+    import socket
+
+    import uvicorn
+
+    if not is_loopback(host) and token is None:
+        raise PermissionError(f"refusing to serve A2A on {host} without a bearer token; give a token or bind 127.0.0.1")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    url = public_url or f"http://{f'[{host}]' if ':' in host else host}:{bound}"
+    app = build_app(team, url=url, token=token, max_request_bytes=max_request_bytes, max_task_chars=max_task_chars,
+                    version=version)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # raises why it could not start
+                raise RuntimeError(f"the A2A server on {url} stopped before accepting connections")
+            await asyncio.sleep(0.01)
+        if ready is not None:
+            ready(url)
+        await asyncio.shield(serving)
+    finally:  # cancelled (or failed): stop accepting, close streams, and return promptly
+        server.should_exit = True
+        server.force_exit = True
+        await asyncio.wait({serving}, timeout=5)
+        sock.close()

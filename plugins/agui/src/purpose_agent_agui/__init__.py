@@ -17,7 +17,7 @@ from typing import Any
 
 from purpose_agent.hookspecs import hookimpl
 
-PURPOSE_AGENT_HOOK_API = "1.0"
+PURPOSE_AGENT_HOOK_API = "1.3"
 
 #: The plugin id (= entry-point name = TOML key).
 plugin_id = "agui"

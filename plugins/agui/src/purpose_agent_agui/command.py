@@ -38,10 +38,9 @@ class UiCommand:
         settings = self._settings()
         parser.add_argument("--host", default=settings.host, help=f"address to bind (default {settings.host})")
         parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
-        parser.add_argument("--purpose", default="", help="the team's purpose (default: a general assistant)")
-        parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
-        parser.add_argument("--max-steps", type=int, default=6, help="steps per team member (default 6)")
-        parser.add_argument("--learn", action="store_true", help="learn from runs into the team's memory")
+        import purpose_agent as pa
+
+        pa.add_team_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         import uvicorn
@@ -60,8 +59,7 @@ class UiCommand:
         if not 0 < args.port < 65536:
             print(f"purpose-agent: --port {args.port} is not a TCP port (1-65535)", file=sys.stderr)
             return 2
-        team = pa.Team(args.purpose or "A general assistant", model=args.model, kernel=self.context.kernel,
-                       budget=pa.Budget(max_steps=args.max_steps), learn=args.learn)
+        team = pa.team_from_arguments(args, self.context.kernel)
         app = build_app(team, token=token, max_request_bytes=settings.max_request_bytes,
                         max_task_chars=settings.max_task_chars, queue_size=settings.queue_size)
         host = f"[{args.host}]" if ":" in args.host else args.host

@@ -142,6 +142,12 @@ class RunMapper:
         self.state["members"][index]["steps"] = steps
         return [self._delta([{"op": "replace", "path": f"/members/{index}/steps", "value": steps}])]
 
+    def _on_team_started(self, event: Any) -> list[Any]:
+        return []  # RUN_STARTED was sent when the run was started
+
+    def _on_team_finished(self, event: Any) -> list[Any]:
+        return []  # RUN_FINISHED / RUN_ERROR come from the run's result, with the learning report
+
     def _on_step_started(self, event: Any) -> list[Any]:
         return []  # the member's row counts finished steps; nothing to draw yet
 

@@ -19,7 +19,6 @@ a task is capped, and a malformed body gets a 400/422 with a sentence, never a t
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import hmac
 import json
 import threading
@@ -31,8 +30,6 @@ from importlib import resources
 from typing import Any
 
 from .mapping import RunMapper
-
-_current_run: contextvars.ContextVar[str | None] = contextvars.ContextVar("agui_run", default=None)
 
 TERMINAL = ("RUN_FINISHED", "RUN_ERROR")
 
@@ -65,7 +62,6 @@ class RunHub:
 
     def __post_init__(self) -> None:
         self.history = deque(maxlen=self.history_size)
-        self.team.bus.listen(self._route)
 
     # ------------------------------------------------------------------ fan-out
 
@@ -102,11 +98,8 @@ class RunHub:
             subscriber.dropped += 1
             self.dropped_total += 1
 
-    def _route(self, event: Any) -> None:
-        run_id = _current_run.get()
-        mapper = self.mappers.get(run_id) if run_id else None
-        if mapper is None or run_id is None:
-            return
+    def _route(self, run_id: str, event: Any) -> None:
+        mapper = self.mappers[run_id]
         try:
             events = mapper.map(event)
         except Exception as exc:  # the view must never break the run it watches; say so on the stream
@@ -124,26 +117,28 @@ class RunHub:
     # ------------------------------------------------------------------ runs
 
     def start(self, task: str, *, thread_id: str | None = None, run_id: str | None = None) -> RunMapper:
-        """Start a team run in the background on the running loop; return its mapper (ids)."""
+        """Start a team run (``team.start``) on the running loop; return its mapper (ids).
+
+        The AG-UI run id is the client's when it gave one (``POST /agent``), else the team run's."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        mapper = RunMapper(thread_id=thread_id or uuid.uuid4().hex, run_id=run_id or uuid.uuid4().hex,
+        handle = self.team.start(task)
+        mapper = RunMapper(thread_id=thread_id or uuid.uuid4().hex, run_id=run_id or handle.run_id,
                            purpose=str(self.team.purpose), roles=list(self.team.roles))
         self.mappers[mapper.run_id] = mapper
         self.publish(mapper.run_id, mapper.started(task))
-        self.tasks[mapper.run_id] = asyncio.get_running_loop().create_task(self._run(mapper, task))
+        handle.listen(lambda event: self._route(mapper.run_id, event))
+        self.tasks[mapper.run_id] = asyncio.get_running_loop().create_task(self._finish(mapper, handle))
         return mapper
 
-    async def _run(self, mapper: RunMapper, task: str) -> None:
-        token = _current_run.set(mapper.run_id)
+    async def _finish(self, mapper: RunMapper, handle: Any) -> None:
         try:
-            result = await self.team.arun(task)
+            result = await handle.result()
         except Exception as exc:  # the stream says why; the server stays up
             self.publish(mapper.run_id, mapper.failed(f"{type(exc).__name__}: {exc}"))
         else:
             self.publish(mapper.run_id, mapper.finished(result))
         finally:
-            _current_run.reset(token)
             self.tasks.pop(mapper.run_id, None)
 
 

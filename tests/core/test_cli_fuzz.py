@@ -1,7 +1,7 @@
 """Every CLI command and every config key, fed wrong types and odd text: a sentence, never a traceback.
 
-Commands are enumerated from the built-in parser and from the commands installed plugins
-register; config keys from the kernel's ``KERNEL_KEYS`` and from each installed plugin's settings
+Commands are enumerated from the commands registered through ``register_commands``, by the
+built-in plugin ``cli`` and by installed plugins; config keys from the kernel's ``KERNEL_KEYS`` and from each installed plugin's settings
 model. Nothing here is a hand-kept list of what exists. Each command runs in-process through
 ``main()`` (a few subprocess runs cover what only a real process shows: non-UTF-8 arguments).
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from purpose_agent.cli import EXIT_INTERNAL_ERROR, build_parser, main
+from purpose_agent.cli import EXIT_INTERNAL_ERROR, main
 from purpose_agent.config import KERNEL_KEYS
 
 #: Odd text for any text argument: a lone surrogate (what non-UTF-8 argv bytes become), terminal
@@ -126,10 +126,10 @@ def _leaves(words: list[str], parser: argparse.ArgumentParser) -> Iterator[Comma
 
 
 def all_commands() -> list[Command]:
-    """Every built-in leaf command, and every leaf of every command an installed plugin adds."""
+    """Every leaf of every command, the built-in plugin's and the installed plugins'."""
     from purpose_agent.kernel import Kernel
 
-    found = list(_leaves([], build_parser()))
+    found: list[Command] = []
     kernel = Kernel.load(strict=False)
     for name in sorted(kernel.components("command")):
         command = kernel.create("command", name)

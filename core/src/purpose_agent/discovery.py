@@ -36,12 +36,17 @@ def plugin_id_problem(plugin_id: str) -> str:
 
 
 #: The kernel's built-in plugins, registered through the same hooks as everything else.
-#: id -> (module, roles). They can be disabled or excluded like any other plugin.
+#: id -> (module, roles). They can be disabled or excluded like any other plugin, except those
+#: in :data:`ALWAYS_ENABLED`.
 BUILTIN_PLUGINS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cli": ("purpose_agent.builtins.commands", ("command",)),
     "memory": ("purpose_agent.builtins.memory_store", ("memory_store",)),
     "sqlite": ("purpose_agent.builtins.sqlite_store", ("memory_store",)),
     "checkpointers": ("purpose_agent.builtins.checkpointers", ("checkpointer",)),
 }
+#: Built-ins that configuration cannot turn off: the CLI's own commands are how a plugin is
+#: enabled again, so ``[plugins.cli] enabled = false`` or an allowlist without it must not lose them.
+ALWAYS_ENABLED = frozenset({"cli"})
 
 Source = Literal["entry-point", "built-in", "in-memory"]
 
@@ -59,6 +64,7 @@ class Candidate:
     load: Callable[[], Any]
     problem: str = ""
     origins: list[str] = field(default_factory=list)
+    always_enabled: bool = False  # configuration cannot disable it (see ALWAYS_ENABLED)
 
     def label(self) -> str:
         """``distribution version`` as a user would recognise it."""
@@ -96,6 +102,7 @@ def builtin_candidates(version: str) -> list[Candidate]:
             source="built-in",
             load=_import_target(module),
             origins=["purpose-agent (built-in)"],
+            always_enabled=plugin_id in ALWAYS_ENABLED,
         )
         for plugin_id, (module, roles) in BUILTIN_PLUGINS.items()
     ]

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import purpose_agent as pa
-from purpose_agent.builtins.memory_store import InMemoryStore
+from purpose_agent.builtins.sqlite_store import InMemoryStore
 from purpose_agent.learning.ci import HELD_PREFIX, MemoryCI, is_held, waiting_reason
 from purpose_agent.learning.extraction import LessonExtractor, RunRecord, describe
 from purpose_agent.learning.learner import Learner
@@ -243,7 +243,7 @@ def test_memory_review_and_show_say_why_a_lesson_is_held(tmp_path: Any, monkeypa
 
     def memory(*argv: str) -> str:
         parser = argparse.ArgumentParser(prog="purpose-agent")
-        memory_cmd.add_parser(parser.add_subparsers(dest="command"), "memory")
+        memory_cmd.add_arguments(parser.add_subparsers(dest="command").add_parser("memory"))
         args = parser.parse_args(["memory", *argv, "--db", str(db)])
         capsys.readouterr()
         assert int(args.run(args) or 0) == 0

@@ -11,15 +11,11 @@ from typing import Any
 
 import pytest
 
-import purpose_agent.cli as cli
 from purpose_agent import discovery
 from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.cli import memory_cmd
 from purpose_agent.errors import PurposeAgentError
 from purpose_agent.models import Counters, MemoryItem, MemoryKind, MemoryStatus, Provenance, Scope
-
-SQLITE_ENTRY = ("purpose_agent.builtins.sqlite_store", ("memory_store",))
-WIRED = "memory" in cli.BUILTIN_COMMANDS and "sqlite" in discovery.BUILTIN_PLUGINS
 
 
 @dataclass
@@ -30,9 +26,7 @@ class Result:
 
 
 @pytest.fixture(autouse=True)
-def sqlite_builtin(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Offer the sqlite store as a built-in, as discovery.BUILTIN_PLUGINS will once it is wired."""
-    monkeypatch.setitem(discovery.BUILTIN_PLUGINS, "sqlite", SQLITE_ENTRY)
+def only_the_stores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PURPOSE_AGENT_PLUGINS", "memory,sqlite")  # only the stores, not every installed plugin
 
 
@@ -43,7 +37,7 @@ def memory(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     def run(*argv: str) -> Result:
         parser = argparse.ArgumentParser(prog="purpose-agent")
         sub = parser.add_subparsers(dest="command")
-        memory_cmd.add_parser(sub, "memory")
+        memory_cmd.add_arguments(sub.add_parser("memory"))
         capsys.readouterr()
         try:
             args = parser.parse_args(["memory", *argv])
@@ -219,7 +213,6 @@ def test_the_default_database_is_in_the_data_directory(memory: Callable[..., Res
     assert (data_home / "purpose-agent" / "memory.db").is_file()
 
 
-@pytest.mark.skipif(not WIRED, reason="'memory' not yet in cli.BUILTIN_COMMANDS / 'sqlite' not in BUILTIN_PLUGINS")
 def test_the_installed_command_works(run_cli: Any, tmp_path: Path) -> None:
     db = tmp_path / "m.db"
     items = seed(db)

@@ -22,7 +22,6 @@ and ``sqlite`` (a database file); parent directories are created.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import threading
@@ -127,6 +126,8 @@ class JsonlCheckpointer:
         if _SAFE_RUN_ID.match(run_id):
             stem = run_id
         else:
+            import hashlib  # here, not at the top: `plugins list` imports this module and hashlib costs 3 ms
+
             # '~' never matches the safe pattern, so a hashed name cannot collide with a plain one.
             stem = "~" + hashlib.sha256(run_id.encode()).hexdigest()[:40]
         return self.directory / f"{stem}.jsonl"

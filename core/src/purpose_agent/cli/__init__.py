@@ -1,8 +1,11 @@
 """The ``purpose-agent`` command line.
 
-Built-in commands are parsed with argparse (cheap to import). A first word that is not built in
-is looked up among the subcommands plugins register through ``register_commands``; only then
-are command plugins imported.
+Every command is registered through the ``register_commands`` hook: the built-in ones by the
+kernel's built-in plugin ``cli`` (:mod:`purpose_agent.builtins.commands`), the others by installed
+plugins, and ``--help`` lists them alike, each with the plugin that provides it. :func:`main`
+loads the kernel's ``command`` role, builds the command the first word names, lets it declare its
+arguments, and runs it. Registering costs a name and a description; a command's own module is
+imported only when that command runs.
 """
 
 from __future__ import annotations
@@ -11,32 +14,22 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from ..errors import PluginError, PurposeAgentError
 from ..terminal_text import printable
 from ..version import __version__
-from . import config_cmd, demo_cmd, doctor_cmd, hooks_cmd, memory_cmd, models_cmd, plugins_cmd, run_cmd
 
 #: ``PURPOSE_AGENT_DEBUG=1`` does what ``--debug`` does.
 ENV_DEBUG = "PURPOSE_AGENT_DEBUG"
 #: An unexpected exception (a bug), as ``EX_SOFTWARE`` in sysexits.h.
 EXIT_INTERNAL_ERROR = 70
 
-BUILTIN_COMMANDS = {
-    "plugins": plugins_cmd,
-    "config": config_cmd,
-    "doctor": doctor_cmd,
-    "hooks": hooks_cmd,
-    "models": models_cmd,
-    "run": run_cmd,
-    "demo": demo_cmd,
-    "memory": memory_cmd,
-}
 
-
-def build_parser(plugin_commands: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
-    """The parser of the built-in commands; ``plugin_commands`` (name -> one-line help) are
-    listed too, for the top-level help (they are run by :func:`_plugin_command`, not parsed here)."""
+def build_parser(commands: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The top-level parser: global options, and ``commands`` (name -> one-line help) listed for
+    ``--help``. A command's own arguments are declared by the command (see :func:`main`)."""
     parser = argparse.ArgumentParser(
         prog="purpose-agent",
         description="A self-improving agent framework built from plugins.",
@@ -49,63 +42,101 @@ def build_parser(plugin_commands: Mapping[str, str] | None = None) -> argparse.A
     parser.add_argument(
         "--debug", action="store_true", help=f"show the traceback of an error (also {ENV_DEBUG}=1)"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in BUILTIN_COMMANDS.items():
-        module.add_parser(sub, name)
-    for name, text in (plugin_commands or {}).items():
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands",
+        description="the plugin that provides each is in brackets ('cli' is the kernel's own)",
+    )
+    for name, text in (commands or {}).items():
         sub.add_parser(name, help=text, add_help=False)
     return parser
 
 
-def _plugin_command_help() -> dict[str, str]:
-    """Name -> one-line help of each command plugins add, for ``--help``.
+@dataclass
+class Commands:
+    """The command registry (name -> registration) and the kernel that holds it."""
 
-    Loads the command plugins only (listing their commands needs them); never fails: help must
-    print even when the configuration or a plugin is broken (the next real command says why).
+    kernel: Any
+    registry: dict[str, Any]
+    #: Why only the built-in commands are offered (a configuration that cannot be read), or None.
+    problem: PurposeAgentError | None = None
+
+
+def load_commands() -> Commands:
+    """The commands of the built-in plugin ``cli`` and of every enabled installed plugin.
+
+    A configuration that cannot be read, or a required plugin that is missing or broken, must not
+    take the CLI's own commands with it (``config set`` and ``plugins disable`` are how it gets
+    repaired): then only the built-in commands are offered, and ``problem`` keeps the error for
+    any command that is not one of them.
     """
+    from ..config import load_config
+    from ..discovery import builtin_candidates
     from ..kernel import Kernel
 
     try:
         kernel = Kernel.load(strict=False)
-        commands = kernel.components("command")
-    except PurposeAgentError:
-        return {}
+        return Commands(kernel, kernel.components("command"))
+    except PurposeAgentError as exc:
+        kernel = Kernel(load_config(isolated=True), builtin_candidates(__version__), strict=False)
+        return Commands(kernel, kernel.components("command"), exc)
+
+
+def command_help(commands: Commands) -> dict[str, str]:
+    """Name -> one-line help ending in the providing plugin's id; the built-in commands first.
+
+    The help is the registration's description; a command registered without one is built to
+    read its ``help`` (a plugin's broken factory costs it its text, never the listing)."""
+    from ..builtins.commands import PLUGIN_ID
+
+    def order(pair: tuple[str, Any]) -> tuple[bool, str]:
+        builtin = pair[1].plugin_id == PLUGIN_ID
+        return not builtin, "" if builtin else pair[0]  # the built-ins keep their table's order
+
     listed: dict[str, str] = {}
-    for name, registration in sorted(commands.items()):
-        if name in BUILTIN_COMMANDS:
-            continue
+    for name, registration in sorted(commands.registry.items(), key=order):
         text = registration.description
         if not text:
-            try:  # the command object's own `help`, when registration gave no description
-                text = str(getattr(kernel.create("command", name), "help", "") or "")
+            try:
+                text = str(getattr(commands.kernel.create("command", name), "help", "") or "")
             except Exception:  # a plugin's broken factory must not break --help
                 text = ""
-        origin = "" if registration.plugin_id == name else f"plugin '{registration.plugin_id}'"
-        listed[name] = f"{text} ({origin})" if text and origin else text or origin
+        listed[name] = f"{text} [{registration.plugin_id}]".lstrip()
     return listed
 
 
-def _plugin_command(argv: Sequence[str], strict: bool | None) -> int | None:
-    """Run a plugin-provided subcommand if ``argv[0]`` names one; ``None`` if none does."""
-    from ..kernel import Kernel
-
-    kernel = Kernel.load(strict=strict)
-    commands = kernel.components("command")
-    registration = commands.get(argv[0])
+def _run_command(rest: Sequence[str], strict: bool | None) -> int:
+    """Run the command ``rest[0]`` names, with the arguments after it."""
+    commands = load_commands()
+    name = rest[0]
+    registration = commands.registry.get(name)
     if registration is None:
-        record = kernel.records.get(argv[0])
+        if commands.problem is not None:
+            raise commands.problem
+        record = commands.kernel.records.get(name)
         if record is not None and "command" in record.roles and record.status != "ok":
             # Say why the plugin's command is missing instead of argparse's "invalid choice".
             raise PluginError(
-                f"the command '{argv[0]}' is not available: plugin '{record.id}' is {record.status}: "
+                f"the command '{name}' is not available: plugin '{record.id}' is {record.status}: "
                 f"{record.reason}. 'purpose-agent plugins info {record.id}' shows its configuration."
             )
-        return None
-    command = kernel.create("command", argv[0])
-    parser = argparse.ArgumentParser(prog=f"purpose-agent {argv[0]}", description=command.help)
+        build_parser(dict.fromkeys(commands.registry, "")).parse_args(rest)  # "invalid choice": exits 2
+        return 2
+    kernel = commands.kernel
+    if strict and kernel.records[registration.plugin_id].source != "built-in":
+        # A plugin's command runs on a strict kernel: any plugin problem stops it. (The built-in
+        # commands build their own kernels from args.strict: `plugins list --strict` still lists.)
+        from ..kernel import Kernel
+
+        kernel = Kernel.load(strict=True)
+        kernel.components("command")
+    command = kernel.create("command", name)
+    parser = argparse.ArgumentParser(prog=f"purpose-agent {name}", description=command.help)
     command.add_arguments(parser)
-    args = parser.parse_args(argv[1:])
-    args.kernel = kernel
+    args = parser.parse_args(rest[1:])
+    # The kernel the command was found with (a built-in command may use it instead of loading its
+    # own); none when it holds only the built-ins because the configuration could not be read.
+    args.kernel = kernel if commands.problem is None else None
+    vars(args).setdefault("strict", strict)
     return int(command.run(args) or 0)
 
 
@@ -125,23 +156,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerate_unencodable_output()
     try:
         _refuse_undecodable(argv)
-        if rest and not rest[0].startswith("-") and rest[0] not in BUILTIN_COMMANDS:
-            code = _plugin_command(rest, strict)
-            if code is not None:
-                return code
+        if rest and not rest[0].startswith("-"):
+            return _run_command(rest, strict)
+        if not rest and sys.stdin.isatty() and sys.stdout.isatty():
+            from .run_cmd import wizard
+
+            return wizard()
+        # no command, --help, --version or a mistyped option: the top-level parser
+        wants_help = not rest or "-h" in rest or "--help" in rest
+        parser = build_parser(command_help(load_commands()) if wants_help else None)
         if not rest:
-            if sys.stdin.isatty() and sys.stdout.isatty():
-                return run_cmd.wizard()
-            build_parser(_plugin_command_help()).print_help()
+            parser.print_help()
             return 0
-        parser = build_parser(_plugin_command_help() if rest[0] in ("-h", "--help") else None)
-        # --strict is global wherever it was written ("doctor --strict" too): give it to the
-        # top-level parser, before the subcommand.
-        args = parser.parse_args(["--strict", *rest] if strict else rest)
-        if getattr(args, "run", None) is None:
-            parser.parse_args([*rest, "--help"])
-            return 2
-        return int(args.run(args) or 0)
+        parser.parse_args(rest)  # prints the help or the version, or a usage error; exits
+        parser.print_usage(sys.stderr)
+        return 2
     except PurposeAgentError as exc:
         if debug:
             _print_traceback()

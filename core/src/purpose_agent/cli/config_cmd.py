@@ -13,8 +13,7 @@ from ..config import PROJECT_FILE_NAME, find_project_file, load_config, set_valu
 from ..errors import ConfigError
 
 
-def add_parser(sub: Any, name: str) -> None:
-    parser = sub.add_parser(name, help="show, locate or change configuration")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     show = actions.add_parser("show", help="the merged configuration and where each value came from")
     show.add_argument("--json", action="store_true", help="print JSON: {key: {value, source}}")

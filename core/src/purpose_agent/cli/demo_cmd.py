@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 
-def add_parser(sub: Any, name: str) -> None:
-    parser = sub.add_parser(name, help="the learning demo: a team solves coding tasks over rounds")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--memory", default=None, help="keep lessons in this SQLite file (default: in memory)")

@@ -15,8 +15,7 @@ from .models_cmd import advice, key_action, missing_key, status_cell
 from .tables import colour_wanted, render_table
 
 
-def add_parser(sub: Any, name: str) -> None:
-    parser = sub.add_parser(name, help="check plugins, config files, models and sandbox layers")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 

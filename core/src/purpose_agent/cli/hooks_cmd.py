@@ -8,8 +8,7 @@ import re
 from typing import Any
 
 
-def add_parser(sub: Any, name: str) -> None:
-    parser = sub.add_parser(name, help="show the plugin hook reference")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", action="store_true", help="print the reference as Markdown")
     parser.set_defaults(run=run)
 

@@ -27,13 +27,13 @@ STATUSES = ("candidate", "quarantined", "promoted", "rejected", "archived")
 KINDS = ("heuristic", "procedure", "fact", "episode", "preference", "warning", "tool_note")
 
 
-def add_parser(sub: Any, name: str) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare ``purpose-agent memory`` and its actions."""
     # --db works before or after the action: defined on both, SUPPRESS keeps one from erasing the other
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="use the sqlite store at PATH instead of the configured store")
-    parser = sub.add_parser(name, parents=[common], help="inspect and curate memory items (list, promote, rollback, export …)")
+    for holder in (common, parser):
+        holder.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                            help="use the sqlite store at PATH instead of the configured store")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
 
     lister = actions.add_parser("list", parents=[common], help="current items, newest first")

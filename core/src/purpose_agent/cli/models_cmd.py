@@ -29,9 +29,8 @@ NO_KEY_ADVICE = (
 )
 
 
-def add_parser(sub: Any, name: str) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare ``models [--provider P] [--json]``."""
-    parser = sub.add_parser(name, help="list the models each installed provider serves")
     parser.add_argument("--provider", metavar="P", help="only this provider (e.g. groq, ollama, llamacpp)")
     parser.add_argument("--json", action="store_true", help="print the listing as JSON")
     parser.set_defaults(run=run)
@@ -78,7 +77,7 @@ def collect(provider: str | None = None, kernel: Any = None) -> dict[str, Any]:
             lister = getattr(backend, "list_models", None)
             if env_var is not None:
                 # The backend would refuse before sending anything; say so without trying.
-                from ..llm.errors import MissingAPIKeyError
+                from ..errors import MissingAPIKeyError
 
                 entry.update(status="no_api_key", error=str(MissingAPIKeyError(name, env_var)),
                              action=key_action(env_var))
@@ -96,7 +95,7 @@ def collect(provider: str | None = None, kernel: Any = None) -> dict[str, Any]:
         report["providers"].append(entry)
     if provider is None:
         try:
-            from ..llm.resolve import resolve_backend
+            from ..resolve import resolve_backend
 
             resolution = resolve_backend(None, kernel, fallback=False)
             report["default"] = {"spec": resolution.spec, "source": resolution.source}
@@ -106,7 +105,7 @@ def collect(provider: str | None = None, kernel: Any = None) -> dict[str, Any]:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    from ..llm.errors import ProviderUnavailableError, RequestTimeoutError
+    from ..errors import ProviderUnavailableError, RequestTimeoutError
 
     return isinstance(exc, ProviderUnavailableError | RequestTimeoutError)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import read_toml, set_value
-from ..discovery import builtin_candidates, entry_point_candidates, plugin_id_problem
+from ..discovery import ALWAYS_ENABLED, builtin_candidates, entry_point_candidates, plugin_id_problem
 from ..errors import PurposeAgentError
 from ..scaffold import ROLES_WITH_TEMPLATES
 from ..terminal_text import printable
@@ -27,8 +27,7 @@ from .config_cmd import add_target_arguments, target_file
 from .tables import GREEN, RED, YELLOW, Styled, colour_wanted, render_table
 
 
-def add_parser(sub: Any, name: str) -> None:
-    parser = sub.add_parser(name, help="list, inspect, enable, disable or create plugins")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     lister = actions.add_parser("list", help="every plugin, its roles and status")
     lister.add_argument("--json", action="store_true", help="print a JSON list")
@@ -54,10 +53,14 @@ def add_parser(sub: Any, name: str) -> None:
     new.set_defaults(run=run_new)
 
 
-def _kernel() -> Any:
-    from ..kernel import Kernel
+def _kernel(args: argparse.Namespace) -> Any:
+    """The kernel the CLI loaded to find this command (not strict: every plugin is listed, broken
+    or not), else a new one; with every enabled plugin loaded."""
+    kernel = getattr(args, "kernel", None)
+    if kernel is None:
+        from ..kernel import Kernel
 
-    kernel = Kernel.load(strict=False)
+        kernel = Kernel.load(strict=False)
     kernel.load_all()
     return kernel
 
@@ -67,7 +70,7 @@ _STATUS_COLOURS = {"ok": GREEN, "available": GREEN, "disabled": YELLOW, "failed"
 
 def run_list(args: argparse.Namespace) -> int:
     """Print every plugin; in strict mode, exit 1 with the problems on stderr if there are any."""
-    kernel = _kernel()
+    kernel = _kernel(args)
     if args.check:
         kernel.check_scanners()
     records = kernel.plugins()
@@ -131,7 +134,7 @@ def id_refusal(plugin_id: str, known: set[str], *, force: bool = False, offer_fo
 
 def run_info(args: argparse.Namespace) -> int:
     """Print everything known about one plugin (installed, or named in configuration)."""
-    kernel = _kernel()
+    kernel = _kernel(args)
     record = kernel.records.get(args.id)
     if record is None:
         raise PurposeAgentError(id_refusal(args.id, set(kernel.records), offer_force=False))
@@ -161,6 +164,11 @@ def run_toggle(args: argparse.Namespace) -> int:
     refusal = id_refusal(args.id, installed_ids(), force=args.force)
     if refusal:
         raise PurposeAgentError(refusal)
+    if not args.enabled and args.id in ALWAYS_ENABLED:
+        raise PurposeAgentError(
+            f"plugin '{args.id}' cannot be disabled: it provides purpose-agent's own commands, including "
+            "'plugins enable'. Disable the plugins you do not want instead."
+        )
     set_value(path, f"plugins.{args.id}.enabled", args.enabled)
     print(f"{'enabled' if args.enabled else 'disabled'} plugin '{args.id}' in {path}")
     return 0

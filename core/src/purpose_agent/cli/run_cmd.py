@@ -10,8 +10,7 @@ from ..errors import PurposeAgentError
 from ..terminal_text import printable
 
 
-def add_parser(sub: Any, name: str) -> None:
-    parser = sub.add_parser(name, help="run a task with a team, showing live progress")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("task", help="what to do, in words")
     parser.add_argument("--purpose", default="", help="the team's purpose (default: the task itself)")
     parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")

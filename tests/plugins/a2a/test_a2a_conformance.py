@@ -78,3 +78,27 @@ def test_serve_refuses_a_public_bind_without_a_token() -> None:
     adapter = make_kernel({"a2a": purpose_agent_a2a}).create("protocol", "a2a")
     with pytest.raises(PermissionError, match="without a bearer token"):
         asyncio.run(adapter.serve(object(), host="0.0.0.0", port=0))
+
+
+def test_circuit_changes_reach_observer_plugins_and_an_open_circuit_is_reported_at_run_start() -> None:
+    import socket
+
+    import purpose_agent as pa
+    from purpose_agent.testing import ScriptedBackend, plugin
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    seen: list[Any] = []
+    observer = plugin("watcher", on_event=lambda event: seen.append(event))
+    config = {"plugins": {"a2a": {"agents": {"gone": {"url": down, "retries": 0, "failure_threshold": 1}}}}}
+    kernel = make_kernel({"a2a": purpose_agent_a2a}, observer, config=config)
+    backend = ScriptedBackend([ScriptedBackend.tool_call("gone", message="hi"), ScriptedBackend.answer("a"),
+                               ScriptedBackend.answer("b")])
+    team = pa.Team("relay", model=backend, kernel=kernel, roles=["relay"], critic=None, memory=False)
+    team.run("first")  # the call fails and opens the circuit
+    team.run("second")  # the open circuit is reported when the run starts
+    circuit = [e.data for e in seen if e.type == "a2a.circuit"]
+    assert [(c["from"], c["to"]) for c in circuit] == [("closed", "open")]
+    unavailable = [e.data for e in seen if e.type == "protocol.unavailable"]
+    assert unavailable and unavailable[-1]["protocol"] == "a2a" and "'gone'" in unavailable[-1]["reason"]

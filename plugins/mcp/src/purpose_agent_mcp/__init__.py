@@ -1,0 +1,56 @@
+"""purpose-agent-mcp: the Model Context Protocol, on the official ``mcp`` SDK.
+
+* **Client**: the servers declared in ``[plugins.mcp.servers.NAME]`` (stdio ``command`` or
+  streamable HTTP ``url``) lend their tools to every team run, named ``NAME.tool``, with the
+  servers' JSON schemas; their output is untrusted text (``TextOrigin(kind="mcp")``), screened
+  and spotlighted like any tool output.
+* **Server**: ``purpose-agent mcp serve`` (stdio, or ``--http HOST:PORT``) offers a team to MCP
+  clients: run a task (with progress), ask, teach, search memory, status.
+* ``purpose-agent mcp tools`` lists what each configured server offers.
+
+The SDK is imported on first use, not when the plugin loads (settings: ``settings.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from purpose_agent.hookspecs import hookimpl
+
+PURPOSE_AGENT_HOOK_API = "1.3"
+
+#: The plugin id (= entry-point name = TOML key); ``purpose_agent.testing.make_kernel`` reads it.
+plugin_id = "mcp"
+
+#: The protocol and command name.
+PROTOCOL_NAME = "mcp"
+
+
+@hookimpl
+def settings_model() -> Any:
+    from .settings import McpSettings
+
+    return McpSettings
+
+
+def _adapter_factory(context: Any) -> Any:
+    from .client import McpAdapter
+
+    return McpAdapter(context.settings)
+
+
+@hookimpl
+def register_protocols(register: Callable[..., None]) -> None:
+    register(PROTOCOL_NAME, _adapter_factory, description="MCP servers' tools as agent tools; a team as an MCP server")
+
+
+def _command_factory(context: Any) -> Any:
+    from .command import McpCommand
+
+    return McpCommand(context)
+
+
+@hookimpl
+def register_commands(register: Callable[..., None]) -> None:
+    register(PROTOCOL_NAME, _command_factory, description="list MCP servers' tools; serve a team over MCP")

@@ -1,0 +1,105 @@
+"""``purpose-agent mcp``: list the configured servers' tools, or serve a team as an MCP server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+from purpose_agent.terminal_text import printable
+
+
+class McpCommand:
+    """The ``mcp`` subcommand with ``tools`` and ``serve``."""
+
+    help = "List the tools of the configured MCP servers, or serve a team as an MCP server."
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        import purpose_agent as pa
+
+        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        tools = sub.add_parser("tools", help="start each server in [plugins.mcp.servers] and list its tools")
+        tools.add_argument("--json", action="store_true", help="print the listing as JSON")
+        serve = sub.add_parser("serve", help="serve a team as an MCP server (stdio unless --http)")
+        serve.add_argument("--http", metavar="HOST:PORT", default=None,
+                           help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
+        serve.add_argument("--token-env", metavar="VAR", default=None,
+                           help="require 'Authorization: Bearer $VAR' over HTTP (needed beyond loopback)")
+        pa.add_team_arguments(serve)
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.action == "tools":
+            return self._tools(args)
+        return self._serve(args)
+
+    def _adapter(self) -> Any:
+        from .client import McpAdapter
+
+        return McpAdapter(self.context.settings)
+
+    def _tools(self, args: argparse.Namespace) -> int:
+        adapter = self._adapter()
+        if not adapter.connections:
+            print("no MCP servers are configured; add [plugins.mcp.servers.NAME] with a command or a url "
+                  "(docs/protocols.md)", file=sys.stderr)
+            return 1
+        try:
+            listing = adapter.listing()
+        finally:
+            adapter.close()
+        if args.json:
+            print(json.dumps({name: found if isinstance(found, str) else
+                              [{"name": f"{name}.{t.name}", "description": t.description, "input_schema": t.input_schema}
+                               for t in found] for name, found in listing.items()}, indent=2))
+        else:
+            for name, found in listing.items():
+                where = adapter.connections[name].describe()
+                if isinstance(found, str):
+                    print(f"{name} ({printable(where)}): unavailable: {printable(found)}")
+                    continue
+                print(f"{name} ({printable(where)}): {len(found)} tool(s)")
+                for tool in found:
+                    first_line = (tool.description.strip().splitlines() or [""])[0]
+                    print(f"  {name}.{printable(tool.name)}  {printable(first_line[:100])}")
+        return 0 if all(not isinstance(found, str) for found in listing.values()) else 1
+
+    def _serve(self, args: argparse.Namespace) -> int:
+        import purpose_agent as pa
+
+        from .server import parse_http_address, serve
+
+        options: dict[str, Any] = {"transport": "stdio"}
+        if args.http is not None:
+            try:
+                host, port = parse_http_address(args.http)
+            except ValueError as exc:
+                print(f"purpose-agent mcp serve: {exc}", file=sys.stderr)
+                return 2
+            options.update(transport="http", host=host, port=port)
+        if args.token_env:
+            token = os.environ.get(args.token_env)
+            if not token:
+                print(f"purpose-agent mcp serve: the environment variable {args.token_env} (--token-env) is not set",
+                      file=sys.stderr)
+                return 2
+            options["token"] = token
+        team = pa.team_from_arguments(args, self.context.kernel)
+
+        def ready(address: str) -> None:
+            if address != "stdio":  # stdout is the protocol's channel over stdio: say nothing there
+                print(f"serving team '{team.purpose}' over MCP at {address}", file=sys.stderr, flush=True)
+
+        try:
+            asyncio.run(serve(team, ready=ready, **options))
+        except KeyboardInterrupt:
+            return 0
+        except (ValueError, OSError) as exc:
+            print(f"purpose-agent mcp serve: {exc}", file=sys.stderr)
+            return 2
+        return 0

@@ -34,10 +34,13 @@ DEFAULT_PORT = 8765
 
 
 def _capped(text: str, what: str) -> str:
+    """``text`` if it is non-blank and within :data:`MAX_TEXT_CHARS`; else a ``ToolError`` the client reads."""
+    from mcp.server.mcpserver.exceptions import ToolError  # the SDK answers any other exception without its text
+
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"{what} must be non-blank text")
+        raise ToolError(f"{what} must be non-blank text")
     if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"{what} is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+        raise ToolError(f"{what} is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
     return text
 
 
@@ -92,7 +95,12 @@ def build_server(team: Any) -> Any:
 
     @server.tool(description="Ask the team a question; one model call from its purpose and knowledge, no tools.")
     async def ask(question: str) -> str:
-        return str(await asyncio.to_thread(team.ask, _capped(question, "question")))
+        try:
+            return str(await asyncio.to_thread(team.ask, _capped(question, "question")))
+        except ToolError:
+            raise
+        except Exception as exc:  # e.g. no model available: the client gets the sentence, not a bare failure
+            raise ToolError(f"the question could not be answered: {type(exc).__name__}: {exc}") from None
 
     @server.tool(description="Teach the team a lesson. It is screened by every immune scanner and kept only if clean.")
     async def teach(lesson: str) -> str:

@@ -43,7 +43,7 @@ def deadline(deadline_seconds: float) -> Iterator[None]:
 @pytest.fixture
 def server() -> Iterator[Any]:
     """An LLM server speaking the OpenAI, Ollama and Anthropic protocols on a loopback port."""
-    from purpose_agent.llm.fakeserver import FakeLLMServer
+    from purpose_agent_http.testing import FakeLLMServer
 
     with FakeLLMServer() as fake:
         yield fake

@@ -12,9 +12,9 @@ import statistics
 import sys
 import time
 
-from purpose_agent.llm.fakeserver import FakeLLMServer
-from purpose_agent.llm.openai_compat import OpenAICompatibleBackend
 from purpose_agent.models import ChatRequest, Message
+from purpose_agent_http import OpenAICompatibleBackend
+from purpose_agent_http.testing import FakeLLMServer
 
 ROUNDS, PER_ROUND = 10, 30
 

@@ -164,9 +164,9 @@ def test_resolve_backend_is_importable_from_the_package_and_stays_lazy() -> None
     probe = (
         "import json, sys\n"
         "import purpose_agent\n"
-        "eager = 'purpose_agent.llm.resolve' in sys.modules\n"
+        "eager = 'purpose_agent.resolve' in sys.modules\n"
         "from purpose_agent import resolve_backend\n"
         "print(json.dumps([eager, resolve_backend.__module__, 'resolve_backend' in dir(purpose_agent)]))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [False, "purpose_agent.llm.resolve", True]
+    assert json.loads(out.stdout) == [False, "purpose_agent.resolve", True]

@@ -16,11 +16,13 @@ import pytest
 
 from purpose_agent.cli.models_cmd import NO_KEY_ADVICE
 from purpose_agent.cli.tables import Styled, colour_wanted, render_table
-from purpose_agent.llm.resolve import KEY_ENVIRONMENT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: The key variables of the workspace's provider packages.
+KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GROQ_API_KEY", "OPENROUTER_API_KEY", "DEEPSEEK_API_KEY",
+                 "MISTRAL_API_KEY", "TOGETHER_API_KEY", "FIREWORKS_API_KEY", "CEREBRAS_API_KEY", "HF_TOKEN")
 # No provider key, and an Ollama address where nothing listens: every key provider says "no API key".
-NO_KEYS = {**{var: "" for _, var in KEY_ENVIRONMENT}, "OLLAMA_HOST": "http://127.0.0.1:9"}
+NO_KEYS = {**dict.fromkeys(KEY_VARIABLES, ""), "OLLAMA_HOST": "http://127.0.0.1:9"}
 # The sentence each provider used to repeat, once per provider.
 LONG_SENTENCE = "or choose another model ([model] default"
 

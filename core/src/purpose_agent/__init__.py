@@ -1,7 +1,7 @@
 """purpose-agent: a self-improving agent framework built from plugins.
 
 ``import purpose_agent as pa`` is cheap: names are imported on first use, so a CLI start or a
-plugin that only needs :mod:`purpose_agent.hookspecs` does not pay for pydantic or httpx.
+plugin that only needs :mod:`purpose_agent.hookspecs` does not pay for pydantic.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     )
     from .hookspecs import HOOK_API_VERSION, hookimpl
     from .kernel import Kernel
-    from .llm.resolve import resolve_backend
+    from .resolve import resolve_backend
     from .runtime.agents import LessonRejected, Spark, Team, add_team_arguments, purpose, team_from_arguments
     from .runtime.events import EventBus
     from .runtime.flow import BEGIN, DONE_SIGNAL, Council, Flow, aswarm, swarm
@@ -62,7 +62,7 @@ _LAZY: dict[str, str] = {
     "Budget": "purpose_agent.runtime.loop",
     "Runner": "purpose_agent.runtime.loop",
     "EventBus": "purpose_agent.runtime.events",
-    "resolve_backend": "purpose_agent.llm.resolve",
+    "resolve_backend": "purpose_agent.resolve",
 }
 
 __all__ = ["__version__", *_LAZY]

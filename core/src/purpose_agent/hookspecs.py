@@ -37,13 +37,15 @@ import pluggy
 if TYPE_CHECKING:  # the models import pydantic; keep this module cheap to import
     from collections.abc import Callable
 
-    from .interfaces import ComponentContext, RunHandle
+    from .interfaces import BackendProfile, ComponentContext, RunHandle
     from .models import Event, Finding, MemoryItem, ScanRequest
 
 PROJECT_NAME = "purpose_agent"
 
 #: The version of this contract. Minor bumps add hooks or arguments; major bumps break.
 #: 1.1 added the ``embedder`` role (:func:`register_embedders`).
+#: 1.2 added :func:`backend_profiles`: how a backend is detected, ranked for the default model,
+#: and priced for cost-aware routing.
 #: 1.3 added the protocol capabilities (adapters that serve a team, close, report problems) and
 #: :func:`watch_run`, a run's events live from its start to its finish.
 HOOK_API_VERSION = "1.3"
@@ -267,6 +269,32 @@ def register_commands(register: Callable[..., None], settings: Any) -> None:
 
     Returns: nothing.
     """
+
+
+@hookspec
+def backend_profiles(settings: Any) -> list[BackendProfile] | None:
+    """Describe this plugin's backends for choosing the default model and for routing by cost.
+
+    Called: per plugin (backend role), when a model is needed and none is configured
+    (``[model] default``), and when a fallback chain is ordered by ``[model] routing =
+    "local-first"`` or ``"cheapest"``. The kernel knows no provider by name: what it knows about
+    one comes from here, so a third-party provider is treated exactly like ours.
+
+    Args:
+        settings: this plugin's validated settings, or ``None`` (a provider whose key variable or
+            server address is configurable detects with the configured one).
+
+    Returns: a list of :class:`purpose_agent.interfaces.BackendProfile`, one per backend name the
+    plugin registers (``name``, ``priority`` in the default chain, ``detect(environ)`` that says
+    why the backend is usable here or returns ``None``, ``local``, ``prices`` per model), or
+    ``None``. A backend without a profile is never chosen as the default and has an unknown price.
+    Keep ``detect`` quick; a check that must wait (a local server) should time out within a second.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Run phase: broadcast hooks; every active plugin that implements one takes part.
+# ---------------------------------------------------------------------------------------------
 
 
 @hookspec

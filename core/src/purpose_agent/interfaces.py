@@ -6,7 +6,7 @@ The conformance suites in :mod:`purpose_agent.testing` check a component against
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -126,6 +126,39 @@ class Backend(Protocol):
     def astream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         """Async twin of :meth:`stream`."""
         ...
+
+
+@dataclass(frozen=True)
+class BackendProfile:
+    """What the kernel needs to know about a backend to choose a default model and to route by cost.
+
+    A backend plugin returns these from the ``backend_profiles`` hook, so a provider the kernel has
+    never heard of takes part in the default chain and in cost-aware routing like any other.
+
+    ``name``: the registered backend name (the ``provider`` in ``provider:model``).
+    ``priority``: its place in the default chain when no ``[model] default`` is configured; the
+    usable backend with the highest priority wins (ties: by name). Conventions: a cloud provider
+    with a key 300-399, a local server 200-299, an embedded model 100-199, 0 never a default.
+    ``detect(environ)``: why the backend is usable here (``"GROQ_API_KEY is set"``), or ``None``
+    when it is not; called only for backends ranked above every usable one found so far, so a slow
+    check (is a local server up?) runs only when it matters. ``None``: never a default.
+    ``local``: runs on this machine (no per-token cost; first under ``routing = "local-first"``).
+    ``prices``: model -> (USD per 1M prompt tokens, USD per 1M completion tokens), list prices for
+    ``routing = "cheapest"``; a local backend's models cost nothing without being listed.
+    """
+
+    name: str
+    priority: int = 0
+    detect: Callable[[Mapping[str, str]], str | None] | None = None
+    local: bool = False
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    def price_of(self, model: str) -> tuple[float, float] | None:
+        """The (prompt, completion) price per 1M tokens of ``model``, or ``None`` if unknown."""
+        if self.local:
+            return (0.0, 0.0)
+        price = self.prices.get(model)
+        return None if price is None else (float(price[0]), float(price[1]))
 
 
 @runtime_checkable

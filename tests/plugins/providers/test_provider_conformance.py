@@ -1,7 +1,7 @@
 """Every provider package passes the kernel's BackendConformance suite, against a loopback server.
 
 The plugin is loaded through its real hooks (settings model, register_backends) with its
-base URL pointed at :class:`~purpose_agent.llm.fakeserver.FakeLLMServer`, which speaks the
+base URL pointed at :class:`~purpose_agent_http.testing.FakeLLMServer`, which speaks the
 OpenAI, Ollama and Anthropic protocols.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from purpose_agent.llm.fakeserver import FakeLLMServer
 from purpose_agent.testing import make_kernel
 from purpose_agent.testing.conformance import BackendConformance
+from purpose_agent_http.testing import FakeLLMServer
 
 #: provider id -> (key variable or None, path prefix of its API on the server)
 PROVIDERS: dict[str, tuple[str | None, str]] = {
@@ -68,7 +68,7 @@ def test_plugin_module_imports_nothing_heavy(provider_id: str) -> None:
 
     code = (
         f"import sys, purpose_agent_{provider_id} as p; "
-        "heavy = sorted(m for m in ('httpx', 'pydantic', 'purpose_agent.llm.http', 'llama_cpp') if m in sys.modules); "
+        "heavy = sorted(m for m in ('httpx', 'pydantic', 'purpose_agent_http.http', 'llama_cpp') if m in sys.modules); "
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from purpose_agent.llm.errors import BadRequestError, ProviderUnavailableError, StreamError
-from purpose_agent.llm.fakeserver import FakeLLMServer, FakeResponse, sse_lines
-from purpose_agent.llm.resolve import ollama_url
+from purpose_agent.errors import BadRequestError, ProviderUnavailableError, StreamError
 from purpose_agent.models import ChatRequest, Message, ToolCall, ToolSpec
+from purpose_agent_http.testing import FakeLLMServer, FakeResponse, sse_lines
+from purpose_agent_ollama.backend import ollama_url
 
 
 def ask(**kwargs: Any) -> ChatRequest:

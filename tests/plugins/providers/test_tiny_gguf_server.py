@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from purpose_agent.llm.errors import ProviderUnavailableError
+from purpose_agent.errors import ProviderUnavailableError
 from purpose_agent.models import ChatRequest, Message, ToolCall, ToolSpec
 from purpose_agent.testing import make_kernel
 

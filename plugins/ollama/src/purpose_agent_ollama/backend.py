@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from purpose_agent.llm.errors import ModelNotFoundError, StreamError
-from purpose_agent.llm.http import HTTPBackend
-from purpose_agent.llm.openai_compat import parse_arguments
-from purpose_agent.llm.resolve import ollama_url
-from purpose_agent.llm.streaming import aiter_ndjson, iter_ndjson
+from purpose_agent.errors import ModelNotFoundError, StreamError
 from purpose_agent.models import ChatRequest, ChatResponse, Message, StreamChunk, ToolCall, Usage
+from purpose_agent_http import HTTPBackend, aiter_ndjson, iter_ndjson, parse_arguments
+
+if TYPE_CHECKING:
+    from purpose_agent.interfaces import BackendProfile
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+#: Seconds the default-model check waits for Ollama to answer (it runs when no key is set).
+PROBE_TIMEOUT = 0.5
+
+
+def ollama_url(environ: Mapping[str, str] | None = None) -> str:
+    """The Ollama base URL from ``OLLAMA_HOST`` (which may lack a scheme or a port)."""
+    env = os.environ if environ is None else environ
+    host = (env.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST).strip().rstrip("/")
+    if "://" not in host:
+        host = "http://" + host
+    scheme, _, rest = host.partition("://")
+    if ":" not in rest.split("/", 1)[0]:
+        rest = rest.replace("/", ":11434/", 1) if "/" in rest else rest + ":11434"
+    return f"{scheme}://{rest}".replace("://0.0.0.0", "://127.0.0.1")
+
+
+def ollama_answers(url: str, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether an Ollama server answers ``GET /api/tags`` at ``url`` within ``timeout`` seconds."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}/api/tags", timeout=httpx.Timeout(timeout))
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
 
 
 class OllamaBackend(HTTPBackend):
@@ -19,11 +47,27 @@ class OllamaBackend(HTTPBackend):
     provider = "ollama"
     requires_key = False
     default_api_key_env = None
+    #: Below every provider with a key, above the embedded model.
+    default_priority = 200
+    local = True
 
     def __init__(self, model: str = "", **kwargs: Any) -> None:
         super().__init__(model, **kwargs)
         if not kwargs.get("base_url") and not getattr(kwargs.get("settings"), "base_url", None):
             self.base_url = ollama_url(self._environ)
+
+    @classmethod
+    def profile(cls, name: str, settings: Any = None) -> BackendProfile:
+        """Usable when an Ollama answers at ``[plugins.ollama] base_url`` or ``OLLAMA_HOST``."""
+        from purpose_agent.interfaces import BackendProfile
+
+        configured = getattr(settings, "base_url", None)
+
+        def answers(environ: Mapping[str, str]) -> str | None:
+            url = (configured or ollama_url(environ)).rstrip("/")
+            return f"a local Ollama answers at {url}" if ollama_answers(url) else None
+
+        return BackendProfile(name=name, priority=cls.default_priority, detect=answers, local=True)
 
     def _model(self) -> str:
         # "ollama:" means "whatever is installed": take the first model Ollama lists.
@@ -172,7 +216,7 @@ class OllamaBackend(HTTPBackend):
 
     def health(self) -> tuple[bool, str]:
         """``(reachable, detail)`` from ``/api/tags`` with a short timeout."""
-        from purpose_agent.llm.errors import LLMError
+        from purpose_agent.errors import LLMError
 
         try:
             models = self.list_models()
@@ -181,4 +225,4 @@ class OllamaBackend(HTTPBackend):
         return True, f"Ollama at {self.base_url} with {len(models)} model(s): {', '.join(models[:5]) or 'none (ollama pull ...)'}"
 
 
-__all__ = ["OllamaBackend"]
+__all__ = ["OllamaBackend", "ollama_answers", "ollama_url"]

@@ -6,9 +6,9 @@ The entry point names :data:`plugin`; the HTTP client and the backend class load
 
 from __future__ import annotations
 
-from purpose_agent.llm.provider_plugin import ProviderPlugin
+from purpose_agent_http import ProviderPlugin
 
-PURPOSE_AGENT_HOOK_API = "1.0"
+PURPOSE_AGENT_HOOK_API = "1.2"
 
 #: What the ``purpose_agent.backend`` entry point ``openai`` names.
 plugin = ProviderPlugin("openai", "purpose_agent_openai.backend:OpenAIBackend", description="OpenAI (OPENAI_API_KEY)",

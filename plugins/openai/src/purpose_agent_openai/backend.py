@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from purpose_agent.llm.openai_compat import OpenAICompatibleBackend
 from purpose_agent.models import Message
+from purpose_agent_http import OpenAICompatibleBackend
 
 
 class OpenAIBackend(OpenAICompatibleBackend):
@@ -16,6 +16,15 @@ class OpenAIBackend(OpenAICompatibleBackend):
     default_base_url = "https://api.openai.com/v1"
     default_api_key_env = "OPENAI_API_KEY"
     default_model_id = "gpt-4o-mini"
+    #: Place in the default chain when its key is set (see HTTPBackend.default_priority).
+    default_priority = 390
+    #: Published list prices when written (USD per 1M prompt, completion tokens); for budgeting, not invoicing.
+    list_prices = {
+        "gpt-4o-mini": (0.15, 0.60),
+        "gpt-4o": (2.50, 10.00),
+        "gpt-4.1-mini": (0.40, 1.60),
+        "gpt-4.1-nano": (0.10, 0.40),
+    }
 
     def __init__(self, model: str = "", *, settings: Any = None, **kwargs: Any) -> None:
         super().__init__(model, settings=settings, **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from purpose_agent.llm.settings import ProviderSettings
+from purpose_agent_http import ProviderSettings
 
 
 class OpenAISettings(ProviderSettings):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from purpose_agent.llm.http import RateLimitInfo
-from purpose_agent.llm.openai_compat import OpenAICompatibleBackend
+from purpose_agent_http import OpenAICompatibleBackend, RateLimitInfo
 
 
 class OpenRouterBackend(OpenAICompatibleBackend):
@@ -16,6 +15,8 @@ class OpenRouterBackend(OpenAICompatibleBackend):
     default_base_url = "https://openrouter.ai/api/v1"
     default_api_key_env = "OPENROUTER_API_KEY"
     default_model_id = "openrouter/auto"
+    #: Place in the default chain when its key is set (see HTTPBackend.default_priority).
+    default_priority = 360
     reasoning_fields = ("reasoning", "reasoning_content")
 
     def parse_rate_limit(self, headers: Mapping[str, str]) -> RateLimitInfo:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from purpose_agent.llm.errors import (
+from purpose_agent.errors import (
     AuthenticationError,
     BadRequestError,
     MissingAPIKeyError,
@@ -22,9 +22,9 @@ from purpose_agent.llm.errors import (
     StreamError,
     StructuredOutputError,
 )
-from purpose_agent.llm.fakeserver import FakeLLMServer, FakeResponse, sse_lines
-from purpose_agent.llm.openai_compat import OpenAICompatibleBackend
 from purpose_agent.models import ChatRequest, Message, ToolCall, ToolSpec
+from purpose_agent_http import OpenAICompatibleBackend
+from purpose_agent_http.testing import FakeLLMServer, FakeResponse, sse_lines
 
 CHAT = "/v1/chat/completions"
 # Tiny waits so retry tests stay fast; the behaviour (count, order, Retry-After) is what is tested.

@@ -1,10 +1,12 @@
 """The plugin object every HTTP provider package exposes: one place for the hooks they share.
 
 A provider package holds only its quirks (a backend class in its ``backend`` module); its entry
-point names a :class:`ProviderPlugin`, which registers that class under the provider's name and
-validates ``[plugins.<provider>]`` with the provider settings model. Importing this module (and
-so the provider package) costs nothing heavy: the backend class, httpx and pydantic load when a
-``provider:`` model is first built or configured.
+point names a :class:`ProviderPlugin`, which registers that class under the provider's name,
+validates ``[plugins.<provider>]`` with the provider settings model, and describes the provider
+to the kernel (``backend_profiles``: detected by its key variable, ranked by the class's
+``default_priority``, priced by its ``list_prices``). Importing this module (and so the provider
+package) costs nothing heavy: the backend class, httpx and pydantic load when a ``provider:``
+model is first built or configured, or the kernel chooses a default model.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl
 
 
 def _resolve(target: str) -> Any:
@@ -25,16 +27,17 @@ class ProviderPlugin:
 
     Args:
         provider: the provider name, also the plugin id and the prefix of ``provider:model``.
-        backend: ``"package.module:Class"`` of the backend class (a package's own module; this is
-            code written by the package, never a string read from configuration).
+        backend: ``"package.module:Class"`` of the backend class, an :class:`HTTPBackend`
+            subclass (a package's own module; this is code written by the package, never a
+            string read from configuration).
         description: one line for ``plugins info`` and ``models`` (name the key variable).
         settings: ``"package.module:Model"`` of the settings model (default: the common one).
     """
 
-    PURPOSE_AGENT_HOOK_API = "1.0"
+    PURPOSE_AGENT_HOOK_API = "1.2"
 
     def __init__(self, provider: str, backend: str, *, description: str,
-                 settings: str = "purpose_agent.llm.settings:ProviderSettings") -> None:
+                 settings: str = "purpose_agent_http.settings:ProviderSettings") -> None:
         self.plugin_id = provider
         self._backend = backend
         self._settings = settings
@@ -42,7 +45,7 @@ class ProviderPlugin:
 
     @hookimpl
     def settings_model(self) -> Any:
-        """``[plugins.<provider>]``: base_url, api_key_env, default_model, timeout, retries, headers, prices."""
+        """``[plugins.<provider>]``: base_url, api_key_env, default_model, timeout, retries, connections, headers, prices."""
         return _resolve(self._settings)
 
     @hookimpl
@@ -53,6 +56,11 @@ class ProviderPlugin:
             return _resolve(self._backend)(model, settings=context.settings)
 
         register(self.plugin_id, factory, description=self.description)
+
+    @hookimpl
+    def backend_profiles(self, settings: Any) -> list[Any]:
+        """How the kernel detects, ranks and prices this provider (the backend class's ``profile``)."""
+        return [_resolve(self._backend).profile(self.plugin_id, settings)]
 
     def __repr__(self) -> str:
         return f"<provider plugin {self.plugin_id} ({self._backend})>"

@@ -1,4 +1,4 @@
-"""The client-layer tests run against loopback servers; none may take longer than 30 s."""
+"""The HTTP client-layer tests run against loopback servers; none may take longer than 30 s."""
 
 from __future__ import annotations
 

@@ -6,9 +6,16 @@ import asyncio
 
 import pytest
 
-from purpose_agent.llm.errors import ResponseFormatError
-from purpose_agent.llm.retry import RetryPolicy, parse_duration, parse_retry_after
-from purpose_agent.llm.streaming import aiter_ndjson, aiter_sse, iter_ndjson, iter_sse
+from purpose_agent.errors import ResponseFormatError
+from purpose_agent_http import (
+    RetryPolicy,
+    aiter_ndjson,
+    aiter_sse,
+    iter_ndjson,
+    iter_sse,
+    parse_duration,
+    parse_retry_after,
+)
 
 
 def test_sse_skips_comments_and_joins_multiline_data() -> None:

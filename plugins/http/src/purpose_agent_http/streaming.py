@@ -18,7 +18,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ResponseFormatError
+from purpose_agent.errors import ResponseFormatError
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 :class:`HTTPBackend` owns one lazily created ``httpx.Client`` and one ``httpx.AsyncClient``
 (per event loop), sends requests through the retry loop, and turns HTTP failures into the
-errors in :mod:`purpose_agent.llm.errors`. Protocol classes (:class:`OpenAICompatibleBackend`,
-the Ollama and Anthropic plugins) build bodies and parse replies on top of it.
+model-call errors of :mod:`purpose_agent.errors`. Protocol classes
+(:class:`OpenAICompatibleBackend`, the Ollama and Anthropic plugins) build bodies and parse
+replies on top of it. It also knows what the kernel asks a provider through the
+``backend_profiles`` hook (:meth:`HTTPBackend.profile`): the key variable that makes it usable,
+its priority in the default chain, and its list prices.
 
 httpx is imported inside methods so that importing a provider plugin costs almost nothing.
 """
@@ -17,7 +20,7 @@ from collections.abc import AsyncGenerator, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .errors import (
+from purpose_agent.errors import (
     AuthenticationError,
     BadRequestError,
     LLMError,
@@ -28,12 +31,14 @@ from .errors import (
     RequestTimeoutError,
     StreamError,
 )
-from .pricing import cost_usd
+
 from .retry import RETRYABLE_STATUSES, RetryPolicy, parse_duration, parse_retry_after
 from .streaming import parse_json
 
 if TYPE_CHECKING:
     import httpx
+
+    from purpose_agent.interfaces import BackendProfile
 
 
 _SSL_CONTEXT: Any = None
@@ -78,7 +83,7 @@ class HTTPBackend:
 
     Args:
         model: the model id (``""`` means the provider's default).
-        settings: the plugin's :class:`~purpose_agent.llm.settings.ProviderSettings` or ``None``.
+        settings: the plugin's :class:`~purpose_agent_http.settings.ProviderSettings` or ``None``.
         base_url, api_key_env: override the settings and class defaults.
         api_key: a key given in code (wins over the environment; never read from config files).
         transport, async_transport: httpx transports to use instead of the network (tests).
@@ -94,6 +99,13 @@ class HTTPBackend:
     default_model_id: ClassVar[str] = ""
     #: Whether a request without a key is pointless (local servers need none).
     requires_key: ClassVar[bool] = True
+    #: Place in the default chain when its key is set (``BackendProfile.priority``; 0: never the default).
+    default_priority: ClassVar[int] = 0
+    #: List prices for budgeting and ``routing = "cheapest"``: model -> (USD per 1M prompt tokens,
+    #: USD per 1M completion tokens). ``[plugins.<id>] prices`` adds to and overrides it.
+    list_prices: ClassVar[Mapping[str, tuple[float, float]]] = {}
+    #: Runs on the user's machine: no per-token cost, first under ``routing = "local-first"``.
+    local: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -119,6 +131,8 @@ class HTTPBackend:
         self._environ = os.environ if environ is None else environ
         self.timeout = float(setting("timeout", 60.0))
         self.connect_timeout = float(setting("connect_timeout", 10.0))
+        self.max_connections = int(setting("max_connections", 100))
+        self.pool_timeout = float(setting("pool_timeout", 30.0))
         self.retry = RetryPolicy(
             max_attempts=int(setting("max_retries", 2)) + 1,
             base_delay=float(setting("retry_base_delay", 0.5)),
@@ -126,13 +140,13 @@ class HTTPBackend:
             max_wait=float(setting("retry_max_wait", 60.0)),
         )
         self.extra_headers: dict[str, str] = dict(setting("headers", {}) or {})
-        self.prices: dict[str, Any] = dict(setting("prices", {}) or {})
+        self.prices: dict[str, Any] = {**self.list_prices, **dict(setting("prices", {}) or {})}
         self.rate_limit = RateLimitInfo()
         self._transport = transport
         self._async_transport = async_transport
         self._client: httpx.Client | None = None
         self._aclients: dict[int, httpx.AsyncClient] = {}
-        self._lean: dict[int, Any] = {}
+        self._direct: dict[int, Any] = {}
         self._urls: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ hooks for subclasses
@@ -155,6 +169,23 @@ class HTTPBackend:
             reset_s=max(known) if known else None,
         )
 
+    @classmethod
+    def profile(cls, name: str, settings: Any = None) -> BackendProfile:
+        """What the ``backend_profiles`` hook says about this provider: usable when its key
+        variable (``[plugins.<id>] api_key_env`` or the class default) is set, ranked by
+        :attr:`default_priority`, priced by :attr:`list_prices` and the configured ``prices``.
+        A provider detected another way (a local server) overrides this."""
+        from purpose_agent.interfaces import BackendProfile
+
+        key_env = getattr(settings, "api_key_env", None) or cls.default_api_key_env
+
+        def key_is_set(environ: Mapping[str, str]) -> str | None:
+            return f"environment: {key_env} is set" if key_env and environ.get(key_env) else None
+
+        prices = {**cls.list_prices, **(getattr(settings, "prices", None) or {})}
+        return BackendProfile(name=name, priority=cls.default_priority, detect=key_is_set if key_env else None,
+                              local=cls.local, prices=prices)
+
     # ------------------------------------------------------------------ keys and clients
 
     def api_key(self) -> str | None:
@@ -174,7 +205,13 @@ class HTTPBackend:
     def _timeout(self, read: float | None = None) -> httpx.Timeout:
         import httpx
 
-        return httpx.Timeout(read or self.timeout, connect=min(self.connect_timeout, read or self.connect_timeout))
+        return httpx.Timeout(read or self.timeout, connect=min(self.connect_timeout, read or self.connect_timeout),
+                             pool=self.pool_timeout)
+
+    def _limits(self) -> httpx.Limits:
+        import httpx
+
+        return httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=min(20, self.max_connections))
 
     def client(self) -> httpx.Client:
         """The sync httpx client, created on first use."""
@@ -182,32 +219,39 @@ class HTTPBackend:
             import httpx
 
             self._client = httpx.Client(base_url=self.base_url, timeout=self._timeout(), transport=self._transport,
-                                       verify=shared_ssl_context())
+                                       verify=shared_ssl_context(), limits=self._limits())
         return self._client
 
     def aclient(self) -> httpx.AsyncClient:
         """The async httpx client of the running event loop, created on first use.
 
         One per loop: an async connection pool must not be shared between event loops. Its
-        transport is :class:`~purpose_agent.llm.transport.LeanAsyncTransport` (a swarm's
-        hundreds of concurrent requests cost a fraction of the CPU httpcore needs), unless a test
-        injects one or a proxy is configured in the environment, which only httpx's own handles.
+        transport is :class:`~purpose_agent_http.transport.PooledAsyncTransport` (aiohttp's pool:
+        a swarm's hundreds of concurrent requests cost a fraction of the CPU httpcore needs),
+        unless a test injects one or a proxy is configured in the environment, which only httpx's
+        own transport handles.
         """
         import httpx
 
-        loop_id = id(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        loop_id = id(loop)
         client = self._aclients.get(loop_id)
-        if client is None or client.is_closed:
+        direct = self._direct.get(id(client)) if client is not None else None
+        # a closed transport: its loop ended (a new loop may reuse the old one's id)
+        if client is None or client.is_closed or getattr(direct, "is_closed", False):
+            if client is not None:
+                self._direct.pop(id(client), None)
             transport = self._async_transport
             if transport is None and not _proxy_configured():
-                from .transport import LeanAsyncTransport
+                from .transport import PooledAsyncTransport
 
-                transport = LeanAsyncTransport(ssl_context=shared_ssl_context())
+                transport = PooledAsyncTransport(ssl_context=shared_ssl_context(), max_connections=self.max_connections,
+                                                 pool_timeout=self.pool_timeout)
             client = httpx.AsyncClient(base_url=self.base_url, timeout=self._timeout(), transport=transport,
-                                       verify=shared_ssl_context())
+                                       verify=shared_ssl_context(), limits=self._limits())
             self._aclients[loop_id] = client
             if transport is not None and transport is not self._async_transport:
-                self._lean[id(client)] = transport
+                self._direct[id(client)] = transport
         return client
 
     def _url(self, path: str) -> Any:
@@ -230,7 +274,7 @@ class HTTPBackend:
         """Close the async client of the running loop and the sync client."""
         client = self._aclients.pop(id(asyncio.get_running_loop()), None)
         if client is not None:
-            self._lean.pop(id(client), None)
+            self._direct.pop(id(client), None)
             await client.aclose()
         self.close()
 
@@ -283,6 +327,18 @@ class HTTPBackend:
     def _transport_error(self, exc: Exception, attempts: int) -> LLMError:
         import httpx
 
+        if isinstance(exc, httpx.PoolTimeout):
+            return RequestTimeoutError(
+                f"{self.provider}: no free connection to {self.base_url} ({exc}) after {attempts} attempt(s). "
+                f"Lower the concurrency, or raise [plugins.{self.provider}] max_connections or pool_timeout.",
+                provider=self.provider,
+            )
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return ProviderUnavailableError(
+                f"{self.provider}: {self.base_url} sent a response that is not valid HTTP ({exc}) after {attempts} "
+                "attempt(s). Check that the base URL points at the provider's API, not a proxy or another service.",
+                provider=self.provider,
+            )
         if isinstance(exc, httpx.TimeoutException):
             return RequestTimeoutError(
                 f"{self.provider}: no answer from {self.base_url} within {self.timeout:g} s "
@@ -351,11 +407,11 @@ class HTTPBackend:
             wait: float | None = None
             try:
                 request = client.build_request(method, self._url(path), json=body, headers=headers, timeout=self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT)
-                lean = self._lean.get(id(client))
-                if lean is not None:
-                    # Straight to the lean transport: the client's auth, redirect and cookie
+                direct = self._direct.get(id(client))
+                if direct is not None:
+                    # Straight to the transport: the client's auth, redirect and cookie
                     # machinery is unused here and costs a measurable share of a swarm's CPU.
-                    response = await lean.handle_async_request(request)
+                    response = await direct.handle_async_request(request)
                     response.request = request
                     if not stream:
                         await response.aread()
@@ -437,8 +493,12 @@ class HTTPBackend:
     # ------------------------------------------------------------------ accounting
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
-        """USD cost of a call with this backend's model, or ``None`` if the price is unknown."""
-        return cost_usd(self.provider, self.model, prompt_tokens, completion_tokens, self.prices)
+        """USD cost of a call with this backend's model, or ``None`` if the price is unknown
+        (never a guessed number); a local backend costs nothing."""
+        price = (0.0, 0.0) if self.local else self.prices.get(self.model)
+        if price is None:
+            return None
+        return (prompt_tokens * float(price[0]) + completion_tokens * float(price[1])) / 1_000_000
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} at {self.base_url}>"

@@ -6,7 +6,9 @@ timeout, a stream that broke before its first chunk, or a missing API key. Error
 fail the same way everywhere (a rejected request) are raised at once. A stream that already
 yielded text is never restarted elsewhere: the caller has shown part of the reply.
 
-Configured in TOML::
+What is local and what costs how much comes from the backend plugins' profiles (the
+``backend_profiles`` hook, :class:`~purpose_agent.interfaces.BackendProfile`), never from a table
+here. Configured in TOML::
 
     [model]
     default = "groq:llama-3.1-8b-instant"
@@ -16,32 +18,38 @@ Configured in TOML::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ..models import ChatRequest, ChatResponse, StreamChunk
 from .errors import LLMError, MissingAPIKeyError, ProviderUnavailableError
-from .pricing import LOCAL_PROVIDERS, price_of
+
+if TYPE_CHECKING:
+    from .interfaces import BackendProfile
+    from .models import ChatRequest, ChatResponse, StreamChunk
 
 ROUTING_POLICIES = ("in-order", "local-first", "cheapest")
 
 
-def order_specs(specs: Sequence[str], policy: str = "in-order") -> list[str]:
+def order_specs(specs: Sequence[str], policy: str = "in-order",
+                profiles: Mapping[str, BackendProfile] | None = None) -> list[str]:
     """Order ``provider:model`` specs by a routing policy (stable: ties keep the given order).
 
-    ``local-first`` puts local providers (llamacpp, ollama) first; ``cheapest`` sorts by the
-    known list price (prompt + completion per 1M tokens; local is free, unknown prices last).
+    ``local-first`` puts the backends whose profile says ``local`` first; ``cheapest`` sorts by
+    the profile's list price (prompt + completion per 1M tokens; local is free, unknown prices
+    last). ``profiles`` maps backend names to their profiles (see :mod:`purpose_agent.resolve`).
     """
     if policy not in ROUTING_POLICIES:
         raise ValueError(f"unknown routing policy {policy!r}; use one of {', '.join(ROUTING_POLICIES)} in [model] routing")
     specs = list(specs)
+    profiles = profiles or {}
     if policy == "local-first":
-        return sorted(specs, key=lambda s: s.partition(":")[0] not in LOCAL_PROVIDERS)
+        return sorted(specs, key=lambda s: not getattr(profiles.get(s.partition(":")[0]), "local", False))
     if policy == "cheapest":
 
         def price(spec: str) -> float:
             provider, _, model = spec.partition(":")
-            known = price_of(provider, model)
+            profile = profiles.get(provider)
+            known = profile.price_of(model) if profile is not None else None
             return float("inf") if known is None else known[0] + known[1]
 
         return sorted(specs, key=price)

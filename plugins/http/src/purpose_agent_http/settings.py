@@ -27,6 +27,8 @@ class ProviderSettings(BaseModel):
     default_model: str | None = Field(default=None, description="Model used for 'provider:' with no model.")
     timeout: float = Field(default=60.0, gt=0, description="Seconds to wait for the next bytes of a reply.")
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for a connection.")
+    max_connections: int = Field(default=100, ge=1, description="Connections open at once, per event loop; more requests wait.")
+    pool_timeout: float = Field(default=30.0, gt=0, description="Seconds a request may wait for a free connection.")
     max_retries: int = Field(default=2, ge=0, description="Extra attempts on 429/5xx/timeouts.")
     retry_base_delay: float = Field(default=0.5, ge=0, description="First backoff step in seconds.")
     retry_max_delay: float = Field(default=8.0, ge=0, description="Largest backoff step in seconds.")

@@ -23,8 +23,9 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
-from ..models import ChatRequest, ChatResponse, Message, StreamChunk, ToolCall, Usage
-from .errors import LLMError, RateLimitError, ResponseFormatError, StreamError, StructuredOutputError
+from purpose_agent.errors import LLMError, RateLimitError, ResponseFormatError, StreamError, StructuredOutputError
+from purpose_agent.models import ChatRequest, ChatResponse, Message, StreamChunk, ToolCall, Usage
+
 from .http import HTTPBackend
 from .streaming import SSEEvent, aiter_sse, iter_sse
 

@@ -169,11 +169,11 @@ def main() -> None:
     print(f"kernel overhead per step (model and tool time excluded): {overhead:.3f} ms (target <= 1); "
           f"fixed cost per run {fixed:.1f} ms")
 
-    from purpose_agent.builtins import sqlite_store
+    from purpose_agent.builtins import sqlite_plugin
     from purpose_agent.testing import make_kernel
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = make_kernel({"sqlite": sqlite_store}).memory_store("sqlite", path=str(Path(tmp) / "m.db"))
+        store = make_kernel({"sqlite": sqlite_plugin}).memory_store("sqlite", path=str(Path(tmp) / "m.db"))
         topics = ["fibonacci", "fizzbuzz", "factorial", "sorting", "parsing", "http", "sql", "regex", "files", "dates"]
         for i in range(10_000):
             topic = topics[i % len(topics)]

@@ -41,7 +41,7 @@ def plugin_id_problem(plugin_id: str) -> str:
 BUILTIN_PLUGINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cli": ("purpose_agent.builtins.commands", ("command",)),
     "memory": ("purpose_agent.builtins.memory_store", ("memory_store",)),
-    "sqlite": ("purpose_agent.builtins.sqlite_store", ("memory_store",)),
+    "sqlite": ("purpose_agent.builtins.sqlite_plugin", ("memory_store",)),
     "checkpointers": ("purpose_agent.builtins.checkpointers", ("checkpointer",)),
 }
 #: Built-ins that configuration cannot turn off: the CLI's own commands are how a plugin is

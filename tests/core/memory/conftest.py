@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import purpose_agent.builtins.memory_store
-import purpose_agent.builtins.sqlite_store
+import purpose_agent.builtins.sqlite_plugin
 from purpose_agent.testing import make_kernel
 
 
@@ -30,7 +30,7 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def kernel() -> Any:
     """A kernel with both built-in stores, isolated from whatever is installed."""
-    return make_kernel({"sqlite": purpose_agent.builtins.sqlite_store, "memory": purpose_agent.builtins.memory_store},
+    return make_kernel({"sqlite": purpose_agent.builtins.sqlite_plugin, "memory": purpose_agent.builtins.memory_store},
                        strict=True)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import purpose_agent.builtins.sqlite_plugin as sqlite_plugin
 import purpose_agent.builtins.sqlite_store as sqlite_store
 from purpose_agent.memory.errors import MemoryItemNotFound, MemoryStoreError
 from purpose_agent.models import MemoryItem, MemoryKind, MemoryStatus, Scope
@@ -22,7 +23,7 @@ WORKER = Path(__file__).with_name("store_worker.py")
 
 class TestSQLiteConformance(MemoryStoreConformance):
     plugin_id = "sqlite"
-    plugin = sqlite_store
+    plugin = sqlite_plugin
     store_name = "sqlite"
 
 
@@ -41,7 +42,7 @@ def test_the_default_path_is_in_the_user_data_directory(kernel: Any, data_home: 
 
 def test_the_configured_path_is_used(tmp_path: Path) -> None:
     target = tmp_path / "configured" / "lessons.db"
-    kernel = make_kernel({"sqlite": sqlite_store}, config={"memory": {"path": str(target)}}, strict=True)
+    kernel = make_kernel({"sqlite": sqlite_plugin}, config={"memory": {"path": str(target)}}, strict=True)
     store = kernel.memory_store("sqlite")
     store.close()
     assert store.path == target and target.is_file()

@@ -22,9 +22,9 @@ and ``sqlite`` (a database file); parent directories are created.
 
 from __future__ import annotations
 
+import _thread  # not threading: `plugins list` imports this module, and only the lock is needed
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +61,7 @@ class MemoryCheckpointer:
 
     def __init__(self) -> None:
         self._latest: dict[str, Checkpoint] = {}
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     def save(self, checkpoint: Checkpoint) -> None:
         """Store a copy, so later changes to the caller's object do not alter the checkpoint."""
@@ -119,7 +119,7 @@ class JsonlCheckpointer:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     def path_for(self, run_id: str) -> Path:
         """The file holding ``run_id``'s checkpoints (run ids unsafe as file names are hashed)."""
@@ -196,7 +196,7 @@ class SqliteCheckpointer:
         path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared under a lock; several processes may use the same file (WAL).
         self._db = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")

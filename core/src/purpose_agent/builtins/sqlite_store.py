@@ -1,4 +1,5 @@
-"""Built-in plugin ``sqlite``: the persistent default memory store, one SQLite file in WAL mode.
+"""The persistent default memory store, one SQLite file in WAL mode (built-in plugin ``sqlite``,
+registered by :mod:`purpose_agent.builtins.sqlite_plugin`).
 
 Options (``kernel.memory_store("sqlite", **options)``):
 
@@ -32,8 +33,7 @@ Concurrency: one connection per thread (and per process: a forked child opens it
 write is a ``BEGIN IMMEDIATE`` transaction, so writers queue on the database lock instead of
 failing half-way, and readers never block writers (WAL).
 
-Only the standard library and :mod:`purpose_agent.hookspecs` are imported at module level:
-``purpose-agent plugins list`` imports this module and must not pay for pydantic.
+Only the standard library is imported at module level (pydantic on first use).
 """
 
 from __future__ import annotations
@@ -52,9 +52,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from purpose_agent.builtins import sqlite_search
-from purpose_agent.hookspecs import hookimpl
-
-PURPOSE_AGENT_HOOK_API = "1.0"
 
 # --------------------------------------------------------------------------- schema
 
@@ -806,7 +803,3 @@ def open_store(context: Any) -> SQLiteStore:
         )
     return SQLiteStore(path, **options)
 
-
-@hookimpl
-def register_memory_stores(register: Callable[..., None]) -> None:
-    register("sqlite", open_store, description="persistent SQLite file (WAL, FTS5/BM25, versioned history)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +58,8 @@ def target_file(args: argparse.Namespace) -> Path:
 
 def parse_value(text: str) -> Any:
     """Parse a command-line value as TOML, falling back to a plain string."""
+    import tomllib  # here: `plugins list` imports this module for its target options
+
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

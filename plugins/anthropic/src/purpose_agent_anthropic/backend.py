@@ -9,7 +9,7 @@ from typing import Any
 
 from purpose_agent.errors import LLMError, ProviderUnavailableError, RateLimitError, StreamError
 from purpose_agent.models import ChatRequest, ChatResponse, Message, StreamChunk, ToolCall, Usage
-from purpose_agent_http import HTTPBackend, RateLimitInfo, SSEEvent, aiter_sse, iter_sse, parse_arguments
+from purpose_agent_http import HTTPBackend, RateLimitInfo, SSEEvent, parse_arguments
 
 API_VERSION = "2023-06-01"
 #: The forced tool that carries structured output (the Messages API has no response_format).
@@ -174,30 +174,11 @@ class AnthropicBackend(HTTPBackend):
 
     def stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
         """Yield text as ``content_block_delta`` events arrive; tool calls and usage at the end."""
-        state = _AnthropicStream(self, request)
-        lines = self.stream_lines("/messages", self.build_body(request, stream=True))
-        try:
-            for event in iter_sse(lines):
-                yield from state.feed(event)
-                if state.done:
-                    break
-        finally:
-            lines.close()
-        yield from state.finish()
+        yield from self.stream_sse("/messages", self.build_body(request, stream=True), _AnthropicStream(self, request))
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         """Async twin of :meth:`stream`."""
-        state = _AnthropicStream(self, request)
-        lines = self.astream_lines("/messages", self.build_body(request, stream=True))
-        try:
-            async for event in aiter_sse(lines):
-                for chunk in state.feed(event):
-                    yield chunk
-                if state.done:
-                    break
-        finally:
-            await lines.aclose()
-        for chunk in state.finish():
+        async for chunk in self.astream_sse("/messages", self.build_body(request, stream=True), _AnthropicStream(self, request)):
             yield chunk
 
     def list_models(self) -> list[str]:

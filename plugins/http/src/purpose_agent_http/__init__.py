@@ -4,14 +4,15 @@ This module is the distribution's public API; provider packages import from here
 server from :mod:`purpose_agent_http.testing`), never from the submodules, which may change.
 
 - :class:`HTTPBackend` — clients, timeouts, connection cap, retries with backoff that honours
-  ``Retry-After``, typed errors (the kernel's :mod:`purpose_agent.errors`), cost per call;
+  ``Retry-After``, cost per call; failures raise the model-call errors of the kernel's public
+  :mod:`purpose_agent.errors` (the fallback chain decides by them), which providers import there;
 - :class:`OpenAICompatibleBackend` — the chat-completions protocol, with hooks a provider
   overrides for its quirks;
 - :class:`ProviderPlugin` — the plugin object a provider package's entry point names: it
   registers the backend, validates ``[plugins.<provider>]`` and tells the kernel how to detect
   the provider and what it costs (the ``backend_profiles`` hook);
 - SSE and NDJSON parsers (:func:`iter_sse`, :func:`iter_ndjson` and async twins), one for every
-  protocol; :func:`parse_duration` and :func:`parse_retry_after` for rate-limit headers.
+  protocol, and :meth:`HTTPBackend.stream_sse`, which drives a protocol's :class:`SSEStreamState`; :func:`parse_duration` and :func:`parse_retry_after` for rate-limit headers.
 
 Names load on first use, so importing a provider package costs almost nothing.
 """
@@ -22,21 +23,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers
-    from purpose_agent.errors import (
-        AuthenticationError,
-        BadRequestError,
-        LLMError,
-        MissingAPIKeyError,
-        ModelNotFoundError,
-        ProviderUnavailableError,
-        RateLimitError,
-        RequestTimeoutError,
-        ResponseFormatError,
-        StreamError,
-        StructuredOutputError,
-    )
-
-    from .http import HTTPBackend, RateLimitInfo
+    from .http import HTTPBackend, RateLimitInfo, SSEStreamState
     from .openai_compat import OpenAICompatibleBackend, ToolCallAssembler, parse_arguments
     from .provider_plugin import ProviderPlugin
     from .retry import RETRYABLE_STATUSES, RetryPolicy, parse_duration, parse_retry_after
@@ -46,6 +33,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers
 _EXPORTS = {
     "HTTPBackend": ".http",
     "RateLimitInfo": ".http",
+    "SSEStreamState": ".http",
     "OpenAICompatibleBackend": ".openai_compat",
     "ToolCallAssembler": ".openai_compat",
     "parse_arguments": ".openai_compat",
@@ -61,41 +49,18 @@ _EXPORTS = {
     "iter_ndjson": ".streaming",
     "aiter_ndjson": ".streaming",
     "parse_json": ".streaming",
-    # The model-call errors are the kernel's (the fallback chain decides by them); offered here
-    # too so a provider package imports everything it needs from one place.
-    "LLMError": "purpose_agent.errors",
-    "MissingAPIKeyError": "purpose_agent.errors",
-    "AuthenticationError": "purpose_agent.errors",
-    "ModelNotFoundError": "purpose_agent.errors",
-    "BadRequestError": "purpose_agent.errors",
-    "RateLimitError": "purpose_agent.errors",
-    "ProviderUnavailableError": "purpose_agent.errors",
-    "RequestTimeoutError": "purpose_agent.errors",
-    "StreamError": "purpose_agent.errors",
-    "ResponseFormatError": "purpose_agent.errors",
-    "StructuredOutputError": "purpose_agent.errors",
 }
 
 __all__ = [
     "RETRYABLE_STATUSES",
-    "AuthenticationError",
-    "BadRequestError",
     "HTTPBackend",
-    "LLMError",
-    "MissingAPIKeyError",
-    "ModelNotFoundError",
     "OpenAICompatibleBackend",
     "ProviderPlugin",
     "ProviderSettings",
-    "ProviderUnavailableError",
-    "RateLimitError",
     "RateLimitInfo",
-    "RequestTimeoutError",
-    "ResponseFormatError",
     "RetryPolicy",
     "SSEEvent",
-    "StreamError",
-    "StructuredOutputError",
+    "SSEStreamState",
     "ToolCallAssembler",
     "aiter_ndjson",
     "aiter_sse",

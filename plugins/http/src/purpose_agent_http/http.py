@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Generator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from purpose_agent.errors import (
     AuthenticationError,
@@ -33,12 +33,28 @@ from purpose_agent.errors import (
 )
 
 from .retry import RETRYABLE_STATUSES, RetryPolicy, parse_duration, parse_retry_after
-from .streaming import parse_json
+from .streaming import SSEEvent, aiter_sse, iter_sse, parse_json
 
 if TYPE_CHECKING:
     import httpx
 
     from purpose_agent.interfaces import BackendProfile
+    from purpose_agent.models import StreamChunk
+
+
+class SSEStreamState(Protocol):
+    """What :meth:`HTTPBackend.stream_sse` drives: a protocol's parser of one streamed reply."""
+
+    #: Set once the reply is complete (``[DONE]``, ``message_stop``); the stream is closed then.
+    done: bool
+
+    def feed(self, event: SSEEvent) -> Iterator[StreamChunk]:
+        """The chunks one event carries (raise a model-call error for an error event)."""
+        ...
+
+    def finish(self) -> Iterator[StreamChunk]:
+        """The closing chunks (tool calls, usage, finish reason), or an error if the stream was cut."""
+        ...
 
 
 _SSL_CONTEXT: Any = None
@@ -489,6 +505,34 @@ class HTTPBackend:
             raise self._broken_stream(exc) from exc
         finally:
             await response.aclose()
+
+    def stream_sse(self, path: str, body: Any, state: SSEStreamState) -> Generator[StreamChunk, None, None]:
+        """POST ``body``, feed each server-sent event to ``state`` and yield its chunks, then the
+        closing ones. The one SSE path every protocol shares (chat completions, Anthropic's
+        Messages API): the connection closes when ``state.done`` or when the caller stops."""
+        lines = self.stream_lines(path, body)
+        try:
+            for event in iter_sse(lines):
+                yield from state.feed(event)
+                if state.done:
+                    break
+        finally:
+            lines.close()  # closes the HTTP response now, also when the caller stops early
+        yield from state.finish()
+
+    async def astream_sse(self, path: str, body: Any, state: SSEStreamState) -> AsyncGenerator[StreamChunk, None]:
+        """Async twin of :meth:`stream_sse`; cancelling the consuming task closes the connection."""
+        lines = self.astream_lines(path, body)
+        try:
+            async for event in aiter_sse(lines):
+                for chunk in state.feed(event):
+                    yield chunk
+                if state.done:
+                    break
+        finally:
+            await lines.aclose()
+        for chunk in state.finish():
+            yield chunk
 
     # ------------------------------------------------------------------ accounting
 

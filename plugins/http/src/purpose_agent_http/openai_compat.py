@@ -27,7 +27,7 @@ from purpose_agent.errors import LLMError, RateLimitError, ResponseFormatError, 
 from purpose_agent.models import ChatRequest, ChatResponse, Message, StreamChunk, ToolCall, Usage
 
 from .http import HTTPBackend
-from .streaming import SSEEvent, aiter_sse, iter_sse
+from .streaming import SSEEvent
 
 
 def parse_arguments(text: str | dict[str, Any] | None) -> dict[str, Any]:
@@ -240,30 +240,11 @@ class OpenAICompatibleBackend(HTTPBackend):
 
     def stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
         """Yield the reply as it arrives; the last chunk has tool calls, usage and finish reason."""
-        state = _StreamState(self)
-        lines = self.stream_lines(self.chat_path, self.build_body(request, stream=True))
-        try:
-            for event in iter_sse(lines):
-                yield from state.feed(event)
-                if state.done:
-                    break
-        finally:
-            lines.close()  # closes the HTTP response now, also when the caller stops early
-        yield from state.finish()
+        yield from self.stream_sse(self.chat_path, self.build_body(request, stream=True), _StreamState(self))
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         """Async twin of :meth:`stream`; cancelling the consuming task closes the connection."""
-        state = _StreamState(self)
-        lines = self.astream_lines(self.chat_path, self.build_body(request, stream=True))
-        try:
-            async for event in aiter_sse(lines):
-                for chunk in state.feed(event):
-                    yield chunk
-                if state.done:
-                    break
-        finally:
-            await lines.aclose()
-        for chunk in state.finish():
+        async for chunk in self.astream_sse(self.chat_path, self.build_body(request, stream=True), _StreamState(self)):
             yield chunk
 
     # ------------------------------------------------------------------ discovery and health

@@ -19,6 +19,7 @@ import _thread
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -139,6 +140,11 @@ class _PluginManager(pluggy.PluginManager):
     """
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        if isinstance(plugin, ModuleType):
+            value = vars(plugin).get(name)
+            if isinstance(value, FunctionType):  # the usual hook: pluggy's answer, without its static lookup
+                opts = getattr(value, _IMPL_MARKER, None)
+                return opts if isinstance(opts, dict) else None
         # getattr evaluates a property where pluggy would not; Kernel.hook_names_of has already
         # done so for every attribute before registration, so nothing new runs here.
         if name not in _HOOK_NAMES and not hasattr(getattr(plugin, name, None), _IMPL_MARKER):

@@ -1,4 +1,11 @@
-"""The ``minilm`` embedder: tokenise with ``tokenizers``, encode with numpy, mean-pool, normalise.
+"""The ``minilm`` embedder: tokenise with ``tokenizers``, encode, mean-pool, normalise.
+
+Two backends compute the encoder: ONNX Runtime (``onnx_graph.py``; faster, the default when
+``onnxruntime`` and ``onnx`` are installed) and numpy (``model.py``; no dependency beyond numpy).
+They are the same function of the same weights and agree to float rounding (the tests hold them
+within 1e-5 of each other and of sentence-transformers), so ``model_id`` does not name the backend:
+a vector cached by one is valid for the other, and the immune semantic tier's head, trained on
+vectors keyed by ``model_id``, scores either.
 
 This reproduces sentence-transformers' pipeline for all-MiniLM-L6-v2 (Transformer with
 ``max_seq_length`` 256 -> mean pooling over the attention mask -> L2 normalisation); the plugin's
@@ -12,11 +19,15 @@ instruction hidden at the end) splits it into windows itself and embeds each.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from purpose_agent.errors import PluginError
 
 from .model import HIDDEN, MODEL_NAME, BertEncoder, ModelArchive, find_archive, load_files
 
@@ -24,8 +35,14 @@ from .model import HIDDEN, MODEL_NAME, BertEncoder, ModelArchive, find_archive, 
 #: max_seq_length for this model; the position table would allow 512).
 MAX_TOKENS = 256
 #: Bumped whenever this code would produce different vectors for the same weights; it is part
-#: of ``model_id``, so the kernel's vector cache misses and re-embeds.
+#: of ``model_id``, so the kernel's vector cache misses and re-embeds. It names the math (this
+#: model's BERT, mean pooling, L2 norm, 256 pieces), not the code that runs it: both backends
+#: compute it ("np1" is the name it got when numpy was the only one; renaming it would throw
+#: away every cached vector and the semantic tier's trained head for nothing).
 PIPELINE_REVISION = "np1"
+#: The values of the ``backend`` setting: "auto" is ONNX Runtime when it can be imported, else numpy.
+BACKENDS = ("auto", "onnx", "numpy")
+ONNX_INSTALL_HINT = "pip install onnxruntime onnx"
 #: Word pieces per forward pass (texts x longest text). Batching helps up to a few hundred
 #: pieces (a text took 36 ms alone, 20 ms in a batch of 8, here); beyond that the activations
 #: outgrow the CPU cache and throughput stopped improving or fell, in noisy runs on a busy machine.
@@ -43,11 +60,16 @@ class MiniLMEmbedder:
     at most ``batch_size`` texts and ``batch_tokens`` word pieces, each padded to its longest
     member only.
 
-    ``threads``: the first :meth:`embed` sets the BLAS library numpy uses to this many threads
-    **for the whole process** (threadpoolctl; 0 leaves it alone). The matrices of a few sentences
-    are too small to share out: on this busy 2-core machine OpenBLAS's default of one thread per
-    core made embedding 7 times slower, and switching the count back and forth around each call
-    made concurrent callers 10 times slower.
+    ``backend``: "onnx" (ONNX Runtime), "numpy", or "auto" (ONNX Runtime if ``onnxruntime`` and
+    ``onnx`` can be imported, else numpy); :attr:`backend` holds the one chosen. Both give the
+    same vectors up to float rounding, under the same :attr:`model_id`.
+
+    ``threads``: with ONNX Runtime, its session's intra-op threads (0: one per core). With numpy,
+    the first :meth:`embed` sets the BLAS library numpy uses to this many threads **for the whole
+    process** (threadpoolctl; 0 leaves it alone). The matrices of a few sentences are too small
+    to share out: on this busy 2-core machine OpenBLAS's default of one thread per core made
+    embedding 7 times slower, and switching the count back and forth around each call made
+    concurrent callers 10 times slower.
     """
 
     dimension = HIDDEN
@@ -60,11 +82,15 @@ class MiniLMEmbedder:
         batch_size: int = 32,
         batch_tokens: int = BATCH_TOKENS,
         threads: int = 1,
+        backend: str = "auto",
     ) -> None:
+        self.requested_backend = backend
+        self.backend = _choose_backend(backend)
         self.archive = archive or find_archive()
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
         self.threads = threads
+        # The same for both backends: see PIPELINE_REVISION.
         self.model_id = f"{MODEL_NAME}@{self.archive.sha256[:16]}/{PIPELINE_REVISION}-{MAX_TOKENS}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -76,13 +102,63 @@ class MiniLMEmbedder:
         out = np.empty((len(texts), HIDDEN), dtype=np.float32)
         if not texts:
             return out
-        tokenizer, encoder = _runtime(self.archive)
+        tokenizer, encode = self._runtime()
         ids = _token_ids(tokenizer, texts)
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
-        _set_blas_threads(self.threads)
         for chunk in _batches(order, [len(i) for i in ids], self.batch_size, self.batch_tokens):
-            out[chunk] = _encode_batch(encoder, [ids[i] for i in chunk])
+            out[chunk] = encode([ids[i] for i in chunk])
         return out
+
+    def _runtime(self) -> tuple[Any, Callable[[list[list[int]]], np.ndarray]]:
+        """The tokenizer and the batch encoder of this embedder's backend (loaded once per process)."""
+        if self.backend == "numpy":
+            tokenizer, encoder = _numpy_runtime(self.archive)
+            _set_blas_threads(self.threads)
+            return tokenizer, lambda batch_ids: _encode_batch(encoder, batch_ids)
+        try:
+            tokenizer, session = _onnx_runtime(self.archive, self.threads)
+        except ImportError as error:  # installed (find_spec saw it) but broken
+            if self.requested_backend == "onnx":
+                raise PluginError(
+                    f"the minilm embedder's onnx backend cannot import ONNX Runtime ({error}). "
+                    f'Reinstall it ({ONNX_INSTALL_HINT}) or set [plugins.minilm] backend = "numpy".'
+                ) from error
+            warnings.warn(
+                f"minilm: ONNX Runtime is installed but cannot be imported ({error}); using the numpy backend "
+                "(same vectors, slower)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self.backend = "numpy"
+            return self._runtime()
+        return tokenizer, lambda batch_ids: _encode_batch_onnx(session, batch_ids)
+
+
+def onnx_importable() -> bool:
+    """Whether ``onnxruntime`` and ``onnx`` are installed, found without importing them."""
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules (blocked)
+        return False
+
+
+def _choose_backend(requested: str) -> str:
+    """The backend to use for the ``backend`` setting ``requested``; a sentence if it cannot be had."""
+    if requested not in BACKENDS:
+        raise ValueError(
+            f"unknown minilm backend {requested!r}; use one of {', '.join(map(repr, BACKENDS))} "
+            "(auto: ONNX Runtime when installed, else numpy)"
+        )
+    if requested == "numpy":
+        return "numpy"
+    if onnx_importable():
+        return "onnx"
+    if requested == "onnx":
+        raise PluginError(
+            "the minilm embedder's onnx backend needs ONNX Runtime and onnx, which are not installed. "
+            f'Install them with: {ONNX_INSTALL_HINT} (or set [plugins.minilm] backend = "numpy")'
+        )
+    return "numpy"
 
 
 def _batches(order: list[int], lengths: list[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
@@ -114,18 +190,28 @@ def _set_blas_threads(threads: int) -> None:
         _blas_threads = threads
 
 
-def _encode_batch(encoder: BertEncoder, batch_ids: list[list[int]]) -> np.ndarray:
-    """Mean-pooled, L2-normalised vectors for one batch of token id lists."""
+def _padded(batch_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded with 0 to the longest (int64) and the mask (float32: 1 real, 0 padding)."""
     lengths = np.array([len(i) for i in batch_ids])
-    length = int(lengths.max())
-    ids = np.zeros((len(batch_ids), length), dtype=np.int64)
+    ids = np.zeros((len(batch_ids), int(lengths.max())), dtype=np.int64)
     for row, token_ids in enumerate(batch_ids):
         ids[row, : len(token_ids)] = token_ids
-    padded = bool((lengths != length).any())
-    mask = (np.arange(length)[None, :] < lengths[:, None]).astype(np.float32)
+    return ids, (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.float32)
+
+
+def _encode_batch_onnx(session: Any, batch_ids: list[list[int]]) -> np.ndarray:
+    """Mean-pooled, L2-normalised vectors for one batch of token id lists, by ONNX Runtime."""
+    return session(*_padded(batch_ids))  # type: ignore[no-any-return]
+
+
+def _encode_batch(encoder: BertEncoder, batch_ids: list[list[int]]) -> np.ndarray:
+    """Mean-pooled, L2-normalised vectors for one batch of token id lists, by numpy."""
+    ids, mask = _padded(batch_ids)
+    lengths = mask.sum(axis=1, dtype=np.float32)
+    padded = bool((lengths != ids.shape[1]).any())
     hidden = encoder(ids, mask if padded else None)
     if padded:
-        pooled = np.einsum("bld,bl->bd", hidden, mask) / lengths[:, None].astype(np.float32)
+        pooled = np.einsum("bld,bl->bd", hidden, mask) / lengths[:, None]
     else:
         pooled = hidden.mean(axis=1)
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -164,24 +250,60 @@ def _printable(text: str) -> str:
     return text
 
 
-_lock = threading.Lock()
-_loaded: dict[str, tuple[Any, BertEncoder]] = {}
+_lock = threading.RLock()
+# Loaded once per process: the tokenizer and the numpy encoder per weights archive, and one ONNX
+# Runtime session per (archive, threads). A process normally uses one backend; the tests use both.
+_tokenizers: dict[str, Any] = {}
+_numpy_encoders: dict[str, BertEncoder] = {}
+_onnx_sessions: dict[tuple[str, int], Any] = {}
 _blas_threads = 0  # the BLAS thread count this module last set (0: never set)
 
 
-def _runtime(archive: ModelArchive) -> tuple[Any, BertEncoder]:
-    """The tokenizer and encoder for ``archive``, loaded once per process."""
-    found = _loaded.get(archive.sha256)
-    if found is not None:
-        return found
-    with _lock:
-        found = _loaded.get(archive.sha256)
-        if found is None:
-            from tokenizers import Tokenizer
+def _tokenizer(archive: ModelArchive, files: Any = None) -> Any:
+    """The model's word-piece tokenizer, unpadded and cut at :data:`MAX_TOKENS` (call with _lock held)."""
+    found = _tokenizers.get(archive.sha256)
+    if found is None:
+        from tokenizers import Tokenizer
 
-            files = load_files(archive)
-            tokenizer = Tokenizer.from_str(files.tokenizer_json)
-            tokenizer.no_padding()  # tokenizer.json pads to 128; batches are padded here instead
-            tokenizer.enable_truncation(MAX_TOKENS)
-            found = _loaded[archive.sha256] = (tokenizer, BertEncoder(files.weights))
+        found = Tokenizer.from_str((files or load_files(archive)).tokenizer_json)
+        found.no_padding()  # tokenizer.json pads to 128; batches are padded here instead
+        found.enable_truncation(MAX_TOKENS)
+        _tokenizers[archive.sha256] = found
     return found
+
+
+def _numpy_runtime(archive: ModelArchive) -> tuple[Any, BertEncoder]:
+    """The tokenizer and numpy encoder for ``archive``, loaded once per process."""
+    found = _numpy_encoders.get(archive.sha256)
+    if found is None:
+        with _lock:
+            found = _numpy_encoders.get(archive.sha256)
+            if found is None:
+                files = load_files(archive)
+                _tokenizer(archive, files)
+                found = _numpy_encoders[archive.sha256] = BertEncoder(files.weights)
+    return _tokenizers[archive.sha256], found
+
+
+def _onnx_runtime(archive: ModelArchive, threads: int) -> tuple[Any, Any]:
+    """The tokenizer and an ONNX Runtime session for ``archive`` with ``threads`` intra-op threads."""
+    key = (archive.sha256, threads)
+    found = _onnx_sessions.get(key)
+    if found is None:
+        with _lock:
+            found = _onnx_sessions.get(key)
+            if found is None:
+                from .onnx_graph import OnnxEncoder  # imports onnx and onnxruntime
+
+                files = load_files(archive)
+                _tokenizer(archive, files)
+                # The numpy encoder prepares the weights (fused QKV, transposes) and is then dropped:
+                # the session holds its own copy.
+                found = _onnx_sessions[key] = OnnxEncoder(BertEncoder(files.weights), threads)
+    return _tokenizers[archive.sha256], found
+
+
+def tokenizer_for(archive: ModelArchive) -> Any:
+    """The tokenizer the embedder uses for ``archive`` (``tokenizers.Tokenizer``), loaded once."""
+    with _lock:
+        return _tokenizer(archive)

@@ -50,12 +50,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from itertools import chain, compress, product, repeat
-from operator import ne
+from typing import NamedTuple
+from itertools import accumulate, chain, compress, product, repeat
+from operator import add, and_, contains, ge, is_not, itemgetter, le, ne, not_, sub
 
 __all__ = ["DEFAULT_VOCABULARY", "Normalized", "fold", "normalize"]
 
@@ -104,55 +105,58 @@ class _IndexMap:
         return index[position] if position < len(index) else self.input_length
 
 
+class _Edits(NamedTuple):
+    """Replacements of input ranges, sorted and not overlapping, as three columns (built and
+    applied with C-level iterators: a text may carry a hundred thousand of them)."""
+
+    starts: list[int]
+    ends: list[int]
+    replacements: list[str]
+
+    @classmethod
+    def of(cls, edits: Iterable[tuple[int, int, str]]) -> _Edits:
+        """The columns of ``(start, end, replacement)`` triples."""
+        columns = tuple(map(list, zip(*edits, strict=True)))
+        return cls(*columns) if columns else cls([], [], [])
+
+
 class _EditMap:
     """A stage that replaced some input ranges by other strings and copied the rest.
 
-    The pieces are built on the first span asked for: output ``[out[k], out[k+1])`` is either a
-    copy of the input from ``source[k]`` on (``width[k] == -1``), or the replacement of input
-    ``[source[k], source[k] + width[k])``, every character of which maps to that whole range.
+    Edit ``k`` replaced input ``[starts[k], ends[k])`` by a string that sits at output
+    ``[out_starts[k], out_ends[k])``; every character of it maps to that whole input range, and
+    the characters between edits are copies. The output offsets are computed (with C-level
+    iterators) on the first span asked for.
     """
 
-    __slots__ = ("_pieces", "edits", "input_length", "output_length")
+    __slots__ = ("_out", "edits", "input_length", "output_length")
 
-    def __init__(self, edits: list[tuple[int, int, str]], input_length: int, output_length: int) -> None:
+    def __init__(self, edits: _Edits, input_length: int, output_length: int) -> None:
         self.edits = edits
         self.input_length = input_length
         self.output_length = output_length
-        self._pieces: tuple[list[int], list[int], list[int]] | None = None
+        self._out: tuple[list[int], list[int]] | None = None
 
-    def pieces(self) -> tuple[list[int], list[int], list[int]]:
-        if self._pieces is None:
-            out: list[int] = []
-            source: list[int] = []
-            width: list[int] = []
-            position = length = 0
-            for start, end, replacement in self.edits:
-                if start > position:
-                    out.append(length)
-                    source.append(position)
-                    width.append(-1)
-                    length += start - position
-                if replacement:
-                    out.append(length)
-                    source.append(start)
-                    width.append(end - start)
-                    length += len(replacement)
-                position = end
-            if position < self.input_length:
-                out.append(length)
-                source.append(position)
-                width.append(-1)
-            self._pieces = (out, source, width)
-        return self._pieces
+    def out(self) -> tuple[list[int], list[int]]:
+        """Where each replacement sits in the output: (starts, ends)."""
+        if self._out is None:
+            starts, ends, replacements = self.edits
+            lengths = list(map(len, replacements))
+            growth = map(sub, lengths, map(sub, ends, starts))
+            out_starts = list(map(add, starts, accumulate(growth, initial=0)))
+            self._out = (out_starts, list(map(add, out_starts, lengths)))
+        return self._out
 
     def _locate(self, position: int) -> tuple[int, int]:
         """(start, end) in the input of output character ``position``."""
-        out, source, width = self.pieces()
-        k = bisect_right(out, position) - 1
-        if width[k] < 0:
-            start = source[k] + position - out[k]
-            return start, start + 1
-        return source[k], source[k] + width[k]
+        out_starts, out_ends = self.out()
+        k = bisect_right(out_starts, position) - 1
+        if k < 0:
+            return position, position + 1
+        if position < out_ends[k]:
+            return self.edits.starts[k], self.edits.ends[k]
+        start = self.edits.ends[k] + position - out_ends[k]
+        return start, start + 1
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         return self._locate(start)[0], self._locate(end - 1)[1]
@@ -166,13 +170,13 @@ class _EditMap:
 _SENTINEL = "\x00"  # never in a stage's input: step 2 removes every NUL first
 
 
-def _edited(text: str, edits: list[tuple[int, int, str]], maps: list[_Map]) -> str:
-    """``text`` with each ``(start, end, replacement)`` applied (sorted, not overlapping)."""
-    if not edits:
+def _edited(text: str, edits: _Edits, maps: list[_Map]) -> str:
+    """``text`` with each edit applied."""
+    starts, ends, replacements = edits
+    if not starts:
         return text
-    starts, ends, replacements = zip(*edits, strict=True)
-    gaps = map(text.__getitem__, map(slice, (0, *ends), (*starts, len(text))))
-    output = "".join(chain.from_iterable(zip(gaps, (*replacements, ""), strict=True)))
+    gaps = map(text.__getitem__, map(slice, chain((0,), ends), chain(starts, (len(text),))))
+    output = "".join(chain.from_iterable(zip(gaps, chain(replacements, ("",)), strict=True)))
     maps.append(_EditMap(edits, len(text), len(output)))
     return output
 
@@ -524,7 +528,7 @@ def _character_steps(text: str, maps: list[_Map]) -> str:
             (m.start(), m.end(), "".join(map(expansions.__getitem__, m.group())))
             for m in folds.expanding.finditer(text)
         ]
-        text = _edited(text, edits, maps)
+        text = _edited(text, _Edits.of(edits), maps)
     if _ANY_GENERIC_MARK.search(text):
         if _MARKED_LETTER.search(text):  # и + breve: the breve stays, a plain replace cannot see that
             text = _deleted(text, _GENERIC_MARKS(), maps)
@@ -533,7 +537,7 @@ def _character_steps(text: str, maps: list[_Map]) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         edits = []
         _nfkc_edits(text, 0, len(text), edits)
-        text = _edited(text, edits, maps)
+        text = _edited(text, _Edits.of(edits), maps)
     if _MAYBE_MARK_AFTER_LGC().search(text):
         lone, runs = _marks_after_lgc(astral)
         text = _deleted(text, lone, maps)
@@ -590,6 +594,7 @@ def _look_alikes(astral: bool) -> _LookAlikes:
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
+_LETTERS_SPLIT = re.compile(r"([^\W\d_]+)")
 _ASCII_LETTER = re.compile("[A-Za-z]")
 _NON_LATIN_LETTER = _lazy(f"[^\\W\\d_{_LATIN_LETTERS}]")
 _CONTEXT = 64
@@ -809,8 +814,13 @@ class _Lexicon:
     ``anchors`` (per position: the first three letters of a part -> vocabulary words), looked up
     with every three-letter substring of a candidate, names the few vocabulary words worth an
     exact distance check.
-    The cost per word depends on its length, never on the size of the vocabulary; answers are
-    cached, since the words of real text repeat.
+
+    The words of a text are settled all at once (:meth:`corrections`, :meth:`spellings`): set
+    operations and ``map`` over all of them run in C, and Python looks at a word only when it is
+    a misspelling, or when it holds an anchor where a long vocabulary word has one. The cost per
+    word depends on its length, never on the size of the vocabulary, and a text of many distinct
+    words (which no cache helps) costs no Python call per word that cannot be a misspelling.
+    Answers are cached, since the words of real text repeat.
     """
 
     def __init__(self, vocabulary: frozenset[str], known: frozenset[str]) -> None:
@@ -820,6 +830,11 @@ class _Lexicon:
         inflected |= {w[:-1] + "ed" for w in self.exact if w.endswith("e")}
         self.known = frozenset(w.lower() for w in known) | _REAL_WORDS | inflected
         skip = self.known | self.exact
+        #: the words that are never corrected: vocabulary and known words
+        self.words = skip
+        #: the same with "l" read as "i" and "b" as "g": a leetspeak "1" or "6" can only spell a
+        #: word whose form here equals the token's (the test before trying the readings one by one)
+        self.ambiguous_forms = frozenset(w.translate(_AMBIGUOUS_FORM) for w in skip)
         letters = "".join(sorted({c for w in self.exact for c in w if c.isalpha() and not c.isascii()}))
         self.near: dict[str, str] = {}
         self.anchors: list[dict[str, set[str]]] = [{} for _ in range(max(map(len, self.exact), default=0) + 3)]
@@ -837,32 +852,83 @@ class _Lexicon:
                         self.anchors[position].setdefault(word[offset : offset + 3], set()).add(word)
         lengths = [len(w) for w in self.exact if len(w) >= _FAR_MIN]
         self.far_range = (min(lengths) - 2, max(lengths) + 2) if lengths else (1, 0)
+        #: per position, the slice of the three letters there (``word[p:p + 3]``)
+        self.trigram_at = [slice(p, p + 3) for p in range(len(self.anchors))]
+        self._anchored: re.Pattern[str] | None = None
+        #: per word length: the long vocabulary words within two letters of it, ranked closest
+        #: length first, then alphabetically (the order the candidates are tried in)
+        self.far_rank: dict[int, dict[str, int]] = {}
+        long_words = [w for w in self.exact if len(w) >= _FAR_MIN]
+        for length in range(self.far_range[0], self.far_range[1] + 1):
+            ranked = sorted((abs(len(w) - length), w) for w in long_words if abs(len(w) - length) <= 2)
+            self.far_rank[length] = {w: i for i, (_, w) in enumerate(ranked)}
         # Every word looked at so far, and the misspelt ones among them with their correction:
         # a text's words are then mostly settled by two set operations in C.
         self.seen: set[str] = set()
         self.misspelt: dict[str, str] = {}
-        self.leet: dict[str, str] = {}  # token -> the word it spells, "" for none
+        # The same for leetspeak tokens: every token looked at, and those that spell a word.
+        self.leet_seen: set[str] = set()
+        self.leet: dict[str, str] = {}
 
     def correct(self, word: str) -> str | None:
         """The vocabulary word that ``word`` (lower case) is a misspelling of, if any."""
-        if word in self.exact or word in self.known:
-            return None
-        found = self.near.get(word)
-        if found is not None:
-            return found
+        return self.correct_all((word,)).get(word)
+
+    def correct_all(self, words: Iterable[str]) -> dict[str, str]:
+        """Misspelt word -> the vocabulary word it misspells, for ``words`` (lower case).
+
+        Vocabulary and known words, and words one edit away, are settled by set operations. Of
+        the rest, a word can be two edits from a long vocabulary word only if its length is in
+        ``far_range`` and it holds one of that word's anchors at a position the anchor can sit
+        at: that is tested position by position over all the words at once, and only the words
+        that pass get the exact distance check (:meth:`_far`).
+        """
+        rest = set(words)
+        rest -= self.words
+        near = self.near
+        found = {word: near[word] for word in rest & near.keys()}
+        rest -= found.keys()
         low, high = self.far_range
-        return self._far(word) if low <= len(word) <= high else None
+        if not rest or low > high:
+            return found
+        by_length = sorted(rest, key=len)
+        lengths = list(map(len, by_length))
+        in_range = by_length[bisect_left(lengths, low) : bisect_right(lengths, high)]
+        anchored = set(self.anchored().findall("\n".join(in_range)))
+        for word in anchored:
+            hit = self._far(word)
+            if hit is not None:
+                found[word] = hit
+        return found
+
+    def anchored(self) -> re.Pattern[str]:
+        """A pattern that finds, in words joined one per line, the lines that hold an anchor at a
+        position it can sit at (built on first use: one pass in C instead of one per position)."""
+        if self._anchored is None:
+            branches = "|".join(
+                f"[^\\n]{{{position}}}(?:{'|'.join(map(re.escape, sorted(anchors)))})"
+                for position, anchors in enumerate(self.anchors)
+                if anchors
+            )
+            self._anchored = re.compile(f"^(?:{branches or '(?!)'})[^\\n]*", re.MULTILINE)
+        return self._anchored
 
     def _far(self, word: str) -> str | None:
-        """The long vocabulary word within two edits of ``word`` (not a vocabulary or known word)."""
-        candidates: set[str] = set()
-        for position, anchors in enumerate(self.anchors[: len(word) - 2]):
-            found = anchors.get(word[position : position + 3])
-            if found:
-                candidates |= found
+        """The long vocabulary word within two edits of ``word`` (not a vocabulary or known word).
+
+        The candidates are the vocabulary words anchored where ``word`` has the same three
+        letters (one ``map`` over the positions), tried closest in length first, then
+        alphabetically.
+        """
         length = len(word)
-        for candidate in sorted(candidates, key=lambda c: (abs(len(c) - length), c)):
-            if abs(len(candidate) - length) <= 2 and _within(word, candidate, 2):
+        rank = self.far_rank.get(length)
+        if rank is None:
+            return None
+        positions = length - 2
+        anchored = filter(None, map(dict.get, self.anchors[:positions], map(word.__getitem__, self.trigram_at[:positions])))
+        candidates = rank.keys() & set().union(*anchored)
+        for candidate in sorted(candidates, key=rank.__getitem__):
+            if _within(word, candidate, 2):
                 return candidate
         return None
 
@@ -870,16 +936,81 @@ class _Lexicon:
         """Misspelt word -> vocabulary word, for the distinct lower-case words of a text."""
         new = words - self.seen
         if new:
-            if len(self.seen) > _CACHE_SIZE:
+            if len(self.seen) + len(new) > _CACHE_SIZE:
                 self.seen.clear()
                 self.misspelt.clear()
+                new = set(words)  # the words seen before are looked at again, not forgotten
             self.seen |= new
-            for word in new - self.exact - self.known:
-                hit = self.correct(word)
-                if hit is not None:
-                    self.misspelt[word] = hit
+            self.misspelt.update(self.correct_all(new))
         misspelt = self.misspelt
         return {w: misspelt[w] for w in words & misspelt.keys()}
+
+    def spellings(self, tokens: set[str]) -> dict[str, str]:
+        """Leetspeak token -> the word it spells, for the tokens of a text that spell one.
+
+        ``tokens`` are the cores of :data:`_LEET_TOKEN` matches: each holds an ASCII letter (a
+        leet character touches one) and no line break.
+        """
+        new = tokens - self.leet_seen
+        if new:
+            if len(self.leet_seen) + len(new) > _CACHE_SIZE:
+                self.leet_seen.clear()
+                self.leet.clear()
+                new = set(tokens)
+            self.leet_seen |= new
+            self.leet.update(self._spell(new))
+        spelt = self.leet
+        return {t: spelt[t] for t in tokens & spelt.keys()}
+
+    def _spell(self, tokens: set[str]) -> dict[str, str]:
+        """The words ``tokens`` spell (see :func:`_vocabulary_steps`, step 7), looked up together.
+
+        A token spells the word its leet characters make when read as their first letter, or,
+        for a "1" (i or l) or "6" (g or b), the first of its first sixteen readings that is a
+        vocabulary or known word, or else the vocabulary word that reading misspells. A token
+        that is a word once the leet characters at its edges are dropped ("@override",
+        "$system") must spell a word exactly: that is code, not a disguised word.
+        """
+        # The tokens hold no line break: they are lower-cased and read as one text (one C call
+        # each, not one per token), then split again.
+        ordered = list(tokens)
+        lowers = "\n".join(ordered).lower().split("\n")
+        readings = "\n".join(lowers).translate(_LEET_FIRST).split("\n")
+        words = self.words
+        direct = list(map(words.__contains__, readings))
+        spelt = dict(compress(zip(ordered, readings, strict=True), direct))
+        if len(spelt) == len(ordered):
+            return spelt
+        ordered, lowers, readings = (list(compress(column, map(not_, direct))) for column in (ordered, lowers, readings))
+        # "1" reads i or l, "6" g or b: the readings are tried one by one only for a token whose
+        # form with both read one way is the form of a word
+        forms = "\n".join(readings).translate(_AMBIGUOUS_FORM).split("\n")
+        for token, lower in compress(zip(ordered, lowers, strict=True), list(map(self.ambiguous_forms.__contains__, forms))):
+            if not _LEET_AMBIGUOUS.search(lower):
+                continue
+            choices = [_LEET.get(c, c) for c in lower]
+            for count, letters in enumerate(product(*choices)):
+                if count >= _MAX_LEET_VARIANTS:
+                    break
+                candidate = "".join(letters)
+                if candidate in words:
+                    spelt[token] = candidate
+                    break
+        # the others may misspell a word, unless they are a word once the leet characters at
+        # their edges are dropped
+        open_tokens = list(
+            map(
+                and_,
+                map(not_, map(spelt.__contains__, ordered)),
+                map(not_, map(words.__contains__, map(str.strip, lowers, repeat("0123456789@$!|")))),
+            )
+        )
+        ordered, readings = (list(compress(column, open_tokens)) for column in (ordered, readings))
+        corrected = self.correct_all(readings)
+        if corrected:
+            hits = list(map(corrected.__contains__, readings))
+            spelt.update(zip(compress(ordered, hits), map(corrected.__getitem__, compress(readings, hits)), strict=True))
+        return spelt
 
 
 @lru_cache(maxsize=8)
@@ -909,62 +1040,56 @@ _LEET_NEXT_TO_LETTER = re.compile(r"[0-9@$!|](?<=[A-Za-z].)|[0-9@$!|](?=[A-Za-z]
 #: A whole token of word characters and @ $ ! | in which a leet character touches a letter. It is
 #: tried from the first character of a token only (the look-behind), so the scan is linear.
 _LEET_TOKEN = re.compile(r"(?<![\w@$!|])[\w@$!|]*?(?:[0-9@$!|](?<=[A-Za-z].)|[0-9@$!|](?=[A-Za-z]))[\w@$!|]*")
+#: The same as the one group of a pattern: ``split`` gives the tokens and the text between them.
+_LEET_SPLIT = re.compile(f"({_LEET_TOKEN.pattern})")
 _MAX_TOKEN = 40
 _MAX_LEET_VARIANTS = 16
 _LEET_CHARACTER = re.compile("[0-9@$!|]")
 _LEET_FIRST = str.maketrans({c: letters[0] for c, letters in _LEET.items()})
 _LEET_AMBIGUOUS = re.compile("[16]")
+#: "l" read as "i" and "b" as "g" (the two readings of a leetspeak "1" and "6" made one).
+_AMBIGUOUS_FORM = str.maketrans("lb", "ig")
 #: ASCII characters other than lower-case letters, as spaces (splitting a lower-cased ASCII text
 #: into words this way is twice as fast as a regular expression).
 _NON_LETTER_TO_SPACE = str.maketrans({c: " " for c in range(128) if not 97 <= c <= 122})
 
 
-def _unleet(token: str, lexicon: _Lexicon) -> str | None:
-    """The word a leetspeak token spells, when that is a vocabulary or known word (or close to one).
+def _leet_edits(text: str, lexicon: _Lexicon) -> _Edits:
+    """Step 7: the leetspeak tokens of ``text`` that spell a word, replaced by that word.
 
-    A token that is a word once the leet characters at its edges are dropped ("@override",
-    "$system") must spell a word exactly: that is code, not a disguised word.
+    A token is a run of letters, digits and @ $ ! | in which a leet character touches a letter;
+    "!" and "|" at its edges are punctuation ("ignore!"), not letters, and a token with "_" or
+    longer than forty characters is an identifier or a hash. The text is split into tokens and
+    the text between them in C, each distinct token is looked at once, and the positions of
+    the tokens that spell a word come from the lengths of the pieces (C-level iterators): no
+    Python work per token of the text, however many there are.
     """
-    cached = lexicon.leet.get(token)
-    if cached is not None:
-        return cached or None
-    lower = token.lower()
-    word = lower.translate(_LEET_FIRST)
-    found: str | None = None
-    if word in lexicon.exact or word in lexicon.known:
-        found = word
-    elif _LEET_AMBIGUOUS.search(lower):  # "1" is i or l, "6" is g or b
-        choices = [_LEET.get(c, c) for c in lower]
-        for count, letters in enumerate(product(*choices)):
-            candidate = "".join(letters)
-            if count >= _MAX_LEET_VARIANTS:
-                break
-            if candidate in lexicon.exact or candidate in lexicon.known:
-                found = candidate
-                break
-    if found is None:
-        core = lower.strip("0123456789@$!|")
-        if core not in lexicon.exact and core not in lexicon.known:
-            found = lexicon.correct(word)
-    if len(lexicon.leet) >= _CACHE_SIZE:
-        lexicon.leet.clear()
-    lexicon.leet[token] = found or ""
-    return found
-
-
-def _leet_tokens(text: str) -> list[tuple[int, int]]:
-    """The spans of the tokens of letters, digits and @ $ ! | where a leet character touches a letter."""
-    spans: list[tuple[int, int]] = []
     if not _LEET_NEXT_TO_LETTER.search(text):
-        return spans
-    for match in _LEET_TOKEN.finditer(text):
-        token = match.group()
-        # "!" and "|" at the edges are punctuation ("ignore!"), not letters
-        stripped = token.strip("!|")
-        if 0 < len(stripped) <= _MAX_TOKEN and "_" not in stripped:
-            start = match.start() + token.index(stripped)
-            spans.append((start, start + len(stripped)))
-    return spans
+        return _Edits([], [], [])
+    pieces = _LEET_SPLIT.split(text)  # text, token, text, token, …, text
+    tokens = pieces[1::2]
+    distinct = list(set(tokens))
+    cores = list(map(str.strip, distinct, repeat("!|")))  # "!" and "|" at the edges dropped
+    usable = map(and_, map(le, map(len, cores), repeat(_MAX_TOKEN)), map(not_, map(contains, cores, repeat("_"))))
+    spelt = lexicon.spellings(set(compress(cores, list(usable))) - {""})
+    if not spelt:
+        return _Edits([], [], [])
+    words = list(map(spelt.get, cores))
+    rewritten = list(map(and_, map(is_not, words, repeat(None)), map(ne, words, cores)))
+    if not any(rewritten):
+        return _Edits([], [], [])
+    distinct, cores, words = (list(compress(column, rewritten)) for column in (distinct, cores, words))
+    leads = list(map(str.index, distinct, cores))
+    trails = map(sub, map(sub, map(len, distinct), leads), map(len, cores))
+    rewrites = dict(zip(distinct, zip(leads, trails, words, strict=True), strict=True))  # token -> (lead, trail, word)
+    offsets = list(accumulate(map(len, pieces), initial=0))  # token i is offsets[2i+1 : 2i+2]
+    found = list(map(rewrites.get, tokens))
+    chosen = list(filter(None, found))
+    return _Edits(
+        list(map(add, compress(offsets[1::2], found), map(itemgetter(0), chosen))),
+        list(map(sub, compress(offsets[2::2], found), map(itemgetter(1), chosen))),
+        list(map(itemgetter(2), chosen)),
+    )
 
 
 def _is_compound(written: str, word: str) -> bool:
@@ -977,16 +1102,14 @@ def _is_compound(written: str, word: str) -> bool:
     return False
 
 
-def _vocabulary_steps(text: str, lexicon: _Lexicon) -> list[tuple[int, int, str]]:
-    """Steps 6-7: edits that spell misspelt and leetspeak key words as the vocabulary does."""
-    edits: list[tuple[int, int, str]] = []
-    leet_spans: list[tuple[int, int]] = []
-    for start, end in _leet_tokens(text):
-        token = text[start:end]
-        word = _unleet(token, lexicon) if _ASCII_LETTER.search(token) else None
-        if word is not None and word != token:
-            edits.append((start, end, word))
-            leet_spans.append((start, end))
+def _vocabulary_steps(text: str, lexicon: _Lexicon) -> _Edits:
+    """Steps 6-7: edits that spell misspelt and leetspeak key words as the vocabulary does.
+
+    The distinct words of the text are settled together (:meth:`_Lexicon.corrections`); the
+    positions of the words come from splitting the text in C, and Python looks only at the
+    words that are misspelt.
+    """
+    leet = _leet_edits(text, lexicon)
     lower = text.lower()
     if lower.isascii():
         words = set(lower.translate(_NON_LETTER_TO_SPACE).split())
@@ -995,24 +1118,37 @@ def _vocabulary_steps(text: str, lexicon: _Lexicon) -> list[tuple[int, int, str]
             lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         words = set(_LETTERS.findall(lower))
     found = lexicon.corrections(words)
-    if found:
-        spans = iter(leet_spans)
-        leet = next(spans, None)
-        for match in _LETTERS.finditer(lower):
-            word = found.get(match.group())
-            if word is None:
-                continue
-            start, end = match.span()
-            while leet is not None and leet[1] <= start:
-                leet = next(spans, None)
-            if leet is not None and leet[0] < end:
-                continue  # inside a leetspeak token, which step 7 rewrote as a whole
-            written = text[start:end]
-            if not written.islower() and _is_compound(written, word):
-                continue
-            edits.append((start, end, word))
-        edits.sort()
-    return edits
+    if not found:
+        return leet
+    pieces = _LETTERS_SPLIT.split(lower)  # text, word, text, word, …, text
+    offsets = list(accumulate(map(len, pieces), initial=0))  # word i is offsets[2i+1 : 2i+2]
+    misspelt = list(map(found.__contains__, pieces[1::2]))
+    starts = list(compress(offsets[1::2], misspelt))
+    ends = list(compress(offsets[2::2], misspelt))
+    replacements = list(map(found.__getitem__, compress(pieces[1::2], misspelt)))
+    # a written form in lower case is never a camelCase compound; the others are looked at
+    keep = list(map(str.islower, map(text.__getitem__, map(slice, starts, ends))))
+    for i in list(compress(range(len(keep)), map(not_, keep))):
+        keep[i] = not _is_compound(text[starts[i] : ends[i]], replacements[i])
+    leet_starts, leet_ends = leet.starts, leet.ends
+    if leet_starts:
+        # a word inside a leetspeak token that step 7 rewrote as a whole stays as step 7 wrote
+        # it: the first rewritten token that ends after the word starts must start after it ends
+        first = map(bisect_right, repeat(leet_ends), starts)
+        after = map([*leet_starts, len(text)].__getitem__, first)
+        keep = list(map(and_, keep, map(ge, after, ends)))
+    if not all(keep):
+        starts, ends, replacements = (list(compress(column, keep)) for column in (starts, ends, replacements))
+    if not leet_starts:
+        return _Edits(starts, ends, replacements)
+    # both kinds: merge the two sorted lists by start (a sort of the positions, in C)
+    all_starts = leet_starts + starts
+    order = sorted(range(len(all_starts)), key=all_starts.__getitem__)
+    return _Edits(
+        list(map(all_starts.__getitem__, order)),
+        list(map((leet_ends + ends).__getitem__, order)),
+        list(map((leet.replacements + replacements).__getitem__, order)),
+    )
 
 
 # ------------------------------------------------------------------ entry points

@@ -1,19 +1,24 @@
-"""Embedding throughput and latency of the ``minilm`` embedder on lesson-sized texts.
+"""Embedding throughput and latency of the ``minilm`` embedder, numpy and ONNX Runtime side by side.
 
-Run: ``.venv/bin/python tests/benchmarks/bench_embedder.py [--texts N] [--data FILE.jsonl]``
+Run: ``.venv/bin/python tests/benchmarks/bench_embedder.py [--texts N] [--rounds R] [--data FILE.jsonl]``
 
 Texts are the 40-500 character lines of ``../shared/eval/benign_lessons_dev.jsonl`` (N distinct
-ones spread evenly over the file), or generated lesson-like sentences when that file is absent. Each
+ones spread evenly over the file), or generated lesson-like sentences when that file is absent;
+the 256-piece texts are those lines joined until they fill the model's input. Each thread
 configuration runs in a fresh process, so BLAS threads are set before numpy loads:
 
 * ``1 thread``: ``OPENBLAS_NUM_THREADS=1`` (and OMP/MKL), the process pinned to one core, and
-  the plugin's ``threads = 1`` (its default);
+  the plugin's ``threads = 1`` (its default: one BLAS thread for numpy, one intra-op thread for
+  ONNX Runtime);
 * ``all threads``: numpy's default thread count, no pinning, ``threads`` = the CPU count.
 
-For each: load time (weights + tokenizer, first call), then batch 1 and batch 32 uncached
-(``MiniLMEmbedder.embed`` directly: texts/s, p50/p99 ms per text; for batch 32 a text's
-latency is its batch's time), then through ``kernel.embedder()`` with a fresh cache file:
-batch 32 filling the cache, and batch 1 and batch 32 again served from it.
+In each process both backends are loaded, then measured in alternation, R rounds, so a burst of
+load from other work on a shared machine hits both alike; each figure is the round with the
+median throughput. Uncached (``MiniLMEmbedder.embed`` directly): one lesson per call, the 32
+longest one per call, 32 per call, and 256-piece texts one per call (texts/s, texts per
+CPU-second, p50/p99 ms per text; for 32 per call a text's latency is its call's time). Then,
+with the default backend through ``kernel.embedder()`` and a fresh cache file: 32 per call
+filling the cache, and 1 and 32 per call again served from it.
 
 The last line is JSON: the figures of every configuration.
 """
@@ -28,8 +33,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "eval" / "benign_lessons_dev.jsonl"
+BACKENDS = ("numpy", "onnx")
+WORKLOADS = {
+    "batch1": "one lesson per call",
+    "batch1_longest32": "the 32 longest lessons, one per call",
+    "batch32": "32 lessons per call",
+    "batch1_256_pieces": "texts of 256 word pieces, one per call",
+}
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 SUBJECTS = ["the build", "a failing test", "the API client", "the lock file", "a migration", "the release"]
 ADVICE = [
@@ -89,28 +102,66 @@ def run_batches(embed, texts: list[str], batch: int) -> dict[str, float]:
     }
 
 
-def measure(count: int, data: Path, threads: int) -> dict[str, object]:
-    """All figures for this process's thread setting."""
+def long_texts(count: int, data: Path, tokenizer: Any) -> list[str]:
+    """``count`` texts that each fill the model's whole input (256 word pieces), made of lesson lines."""
+    from purpose_agent_minilm.embedder import MAX_TOKENS
+
+    lines = lesson_texts(max(count * 20, 64), data)
+    texts: list[str] = []
+    i = 0
+    while len(texts) < count:
+        parts: list[str] = []
+        while len(tokenizer.encode(" ".join(parts)).ids) < MAX_TOKENS:
+            parts.append(lines[i % len(lines)])
+            i += 1
+        texts.append(" ".join(parts))
+    return texts
+
+
+def measure(count: int, rounds: int, data: Path, threads: int) -> dict[str, object]:
+    """All figures for this process's thread setting: both backends, alternating, ``rounds`` times."""
     import purpose_agent_minilm
     from purpose_agent.testing import make_kernel
-    from purpose_agent_minilm.embedder import MiniLMEmbedder, _runtime
+    from purpose_agent_minilm.embedder import MiniLMEmbedder, tokenizer_for
 
     texts = lesson_texts(count, data)
-    embedder = MiniLMEmbedder(threads=threads)
-    started = time.perf_counter()
-    embedder.embed(["warm up"])
-    load_s = time.perf_counter() - started
-    tokenizer, _ = _runtime(embedder.archive)
+    embedders = {backend: MiniLMEmbedder(threads=threads, backend=backend) for backend in BACKENDS}
+    result: dict[str, Any] = {}
+    for backend, embedder in embedders.items():
+        started = time.perf_counter()
+        embedder.embed(["warm up"])
+        result[backend] = {"load_s": round(time.perf_counter() - started, 2)}
+    tokenizer = tokenizer_for(embedders["numpy"].archive)
+    long = long_texts(16, data, tokenizer)
     tokens = [len(e.ids) for e in tokenizer.encode_batch(texts)]
-    result: dict[str, object] = {
-        "texts": len(texts),
+    workloads = {
+        "batch1": (texts, 1),
+        "batch1_longest32": (sorted(texts, key=len)[-32:], 1),
+        "batch32": (texts, 32),
+        "batch1_256_pieces": (long, 1),
+    }
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for _ in range(rounds):
+        for workload, (chunk, batch) in workloads.items():
+            for backend, embedder in embedders.items():
+                runs.setdefault((backend, workload), []).append(run_batches(embedder.embed, chunk, batch))
+    for (backend, workload), measured in runs.items():
+        middle = sorted(measured, key=lambda row: row["texts_per_cpu_s"])[len(measured) // 2]
+        result[backend][workload] = middle
+    result["onnx_over_numpy"] = {
+        workload: {
+            "wall": round(result["onnx"][workload]["texts_per_s"] / result["numpy"][workload]["texts_per_s"], 2),
+            "cpu": round(result["onnx"][workload]["texts_per_cpu_s"] / result["numpy"][workload]["texts_per_cpu_s"], 2),
+        }
+        for workload in workloads
+    }
+    result["texts"] = {
+        "lessons": len(texts),
         "mean_chars": round(sum(map(len, texts)) / len(texts)),
         "mean_tokens": round(sum(tokens) / len(tokens), 1),
-        "load_s": round(load_s, 2),
-        "uncached_batch1": run_batches(embedder.embed, texts, 1),
-        "uncached_batch32": run_batches(embedder.embed, texts, 32),
-        # the long end of lesson sizes, where the per-lesson latency target is hardest to meet
-        "uncached_batch1_longest32": run_batches(embedder.embed, sorted(texts, key=len)[-32:], 1),
+        "longest32_min_chars": len(sorted(texts, key=len)[-32]),
+        "texts_of_256_pieces": len(long),
+        "rounds": rounds,
     }
     with tempfile.TemporaryDirectory() as directory:
         config = {
@@ -118,23 +169,34 @@ def measure(count: int, data: Path, threads: int) -> dict[str, object]:
             "plugins": {"minilm": {"threads": threads}},
         }
         cached = make_kernel({"minilm": purpose_agent_minilm}, config=config).embedder()
-        result["filling_cache_batch32"] = run_batches(cached.embed, texts, 32)
-        result["cached_batch1"] = run_batches(cached.embed, texts, 1)
-        result["cached_batch32"] = run_batches(cached.embed, texts, 32)
+        kernel: dict[str, Any] = {"backend": cached.inner.backend}
+        kernel["filling_cache_batch32"] = run_batches(cached.embed, texts, 32)
+        kernel["cached_batch1"] = run_batches(cached.embed, texts, 1)
+        kernel["cached_batch32"] = run_batches(cached.embed, texts, 32)
         assert cached.misses == len(texts) and cached.hits == 2 * len(texts), (cached.misses, cached.hits)
+        result["through_kernel"] = kernel
     return result
 
 
 def child(args: argparse.Namespace) -> None:
     if args.one_thread and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    print(json.dumps(measure(args.texts, args.data, 1 if args.one_thread else os.cpu_count() or 1)))
+    print(json.dumps(measure(args.texts, args.rounds, args.data, 1 if args.one_thread else os.cpu_count() or 1)))
+
+
+def row(name: str, figures: dict[str, float]) -> str:
+    return (
+        f"{name:<10} {figures['texts_per_s']:>8,.1f} texts/s ({figures['texts_per_cpu_s']:>8,.1f} per CPU-s)"
+        f"  p50 {figures['p50_ms']:>7.2f} ms  p99 {figures['p99_ms']:>7.2f} ms"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=320)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per backend (the median is shown)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--only-one-thread", action="store_true", help="skip the all-threads configuration")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--one-thread", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -143,30 +205,38 @@ def main() -> None:
         return
     load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     where = args.data if args.data.exists() else "generated"
-    print(f"data: {where}; {args.texts} texts; {os.cpu_count()} CPUs; load average {load}")
+    print(f"data: {where}; {args.texts} texts; {args.rounds} rounds; {os.cpu_count()} CPUs; load average {load}")
     figures: dict[str, object] = {}
-    for label, one_thread in (("1 thread", True), ("all threads", False)):
+    labels = (("1 thread", True),) if args.only_one_thread else (("1 thread", True), ("all threads", False))
+    for label, one_thread in labels:
         env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
         if one_thread:
             env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
-        command = [sys.executable, __file__, "--child", "--texts", str(args.texts), "--data", str(args.data)]
+        command = [sys.executable, __file__, "--child", "--texts", str(args.texts), "--rounds", str(args.rounds)]
         output = subprocess.run(
-            command + (["--one-thread"] if one_thread else []), env=env, capture_output=True, text=True, check=True
+            [*command, "--data", str(args.data), *(["--one-thread"] if one_thread else [])],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         result = json.loads(output.strip().splitlines()[-1])
         figures[label] = result
-        longest = min(len(t) for t in sorted(lesson_texts(args.texts, args.data), key=len)[-32:])
+        about = result["texts"]
         print(
-            f"== {label}: load {result['load_s']} s; {result['mean_chars']} chars, {result['mean_tokens']} word pieces "
-            f"per text; the longest 32 have {longest}+ chars"
+            f"== {label}: load numpy {result['numpy']['load_s']} s, onnx {result['onnx']['load_s']} s; lessons of "
+            f"{about['mean_chars']} chars, {about['mean_tokens']} word pieces on average; the longest 32 have "
+            f"{about['longest32_min_chars']}+ chars"
         )
-        keys = ("uncached_batch1", "uncached_batch1_longest32", "uncached_batch32", "filling_cache_batch32")
-        for key in (*keys, "cached_batch1", "cached_batch32"):
-            row = result[key]
-            print(
-                f"  {key:<22} {row['texts_per_s']:>9,.1f} texts/s ({row['texts_per_cpu_s']:>9,.1f} per CPU-s)"
-                f"   p50 {row['p50_ms']:>8.2f} ms   p99 {row['p99_ms']:>8.2f} ms"
-            )
+        for workload, title in WORKLOADS.items():
+            ratio = result["onnx_over_numpy"][workload]
+            print(f"  {title}: onnx/numpy {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x per CPU-s")
+            for backend in BACKENDS:
+                print("    " + row(backend, result[backend][workload]))
+        kernel = result["through_kernel"]
+        print(f"  through kernel.embedder() ({kernel['backend']}, vector cache):")
+        for key in ("filling_cache_batch32", "cached_batch1", "cached_batch32"):
+            print("    " + row(key.removesuffix("_batch32").removesuffix("_batch1"), kernel[key]) + f"  [{key}]")
     print(json.dumps(figures))
 
 

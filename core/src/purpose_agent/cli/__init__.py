@@ -65,9 +65,9 @@ def load_commands() -> Commands:
     """The commands of the built-in plugin ``cli`` and of every enabled installed plugin.
 
     A configuration that cannot be read, or a required plugin that is missing or broken, must not
-    take the CLI's own commands with it (``config set`` and ``plugins disable`` are how it gets
-    repaired): then only the built-in commands are offered, and ``problem`` keeps the error for
-    any command that is not one of them.
+    take the CLI's own commands with it (``--help`` and ``hooks`` still work; ``config`` and
+    ``plugins`` name the broken file themselves): then only the built-in commands are offered,
+    and ``problem`` keeps the error for any command that is not one of them.
     """
     from ..config import load_config
     from ..discovery import builtin_candidates

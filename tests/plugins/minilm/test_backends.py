@@ -156,7 +156,7 @@ def without_onnx_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("without_onnx_runtime")
 def test_without_onnx_runtime_auto_falls_back_to_numpy(tmp_path: Path, numpy_embedder: Any) -> None:
-    assert not embedder_module.onnx_importable()
+    assert embedder_module.missing_onnx_packages() == ["onnxruntime"]
     embedder = MiniLMEmbedder()
     assert embedder.backend == "numpy" and embedder.model_id == numpy_embedder.model_id
     np.testing.assert_array_equal(embedder.embed(LESSONS), numpy_embedder.embed(LESSONS))
@@ -164,11 +164,19 @@ def test_without_onnx_runtime_auto_falls_back_to_numpy(tmp_path: Path, numpy_emb
 
 
 @pytest.mark.usefixtures("without_onnx_runtime")
-def test_without_onnx_runtime_asking_for_onnx_says_what_to_install(tmp_path: Path) -> None:
-    with pytest.raises(PluginError, match=r"not installed\. Install them with: pip install onnxruntime onnx"):
+def test_without_onnx_runtime_asking_for_onnx_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = (
+        r"needs onnxruntime and onnx; onnxruntime is not installed\. Install them with: pip install onnxruntime onnx"
+    )
+    with pytest.raises(PluginError, match=expected):
         MiniLMEmbedder(backend="onnx")
     with pytest.raises(PluginError, match=r"pip install onnxruntime onnx"):
         kernel_for(tmp_path, backend="onnx").embedder()
+    monkeypatch.setitem(sys.modules, "onnx", None)  # type: ignore[arg-type]
+    with pytest.raises(PluginError, match=r"onnxruntime and onnx are not installed\. Install them with: pip"):
+        MiniLMEmbedder(backend="onnx")
 
 
 def run_with_a_broken_onnx_runtime(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:

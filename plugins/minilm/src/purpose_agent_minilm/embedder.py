@@ -116,7 +116,8 @@ class MiniLMEmbedder:
             _set_blas_threads(self.threads)
             return tokenizer, lambda batch_ids: _encode_batch(encoder, batch_ids)
         try:
-            tokenizer, session = _onnx_runtime(self.archive, self.threads)
+            import onnx  # noqa: F401  (imported here so that a broken install is told apart)
+            import onnxruntime  # noqa: F401
         except ImportError as error:  # installed (find_spec saw it) but broken
             if self.requested_backend == "onnx":
                 raise PluginError(
@@ -131,15 +132,21 @@ class MiniLMEmbedder:
             )
             self.backend = "numpy"
             return self._runtime()
+        tokenizer, session = _onnx_runtime(self.archive, self.threads)
         return tokenizer, lambda batch_ids: _encode_batch_onnx(session, batch_ids)
 
 
-def onnx_importable() -> bool:
-    """Whether ``onnxruntime`` and ``onnx`` are installed, found without importing them."""
-    try:
-        return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
-    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules (blocked)
-        return False
+def missing_onnx_packages() -> list[str]:
+    """Which of ``onnxruntime`` and ``onnx`` are not installed, found without importing them."""
+    missing = []
+    for name in ("onnxruntime", "onnx"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules (blocked)
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 def _choose_backend(requested: str) -> str:
@@ -151,12 +158,14 @@ def _choose_backend(requested: str) -> str:
         )
     if requested == "numpy":
         return "numpy"
-    if onnx_importable():
+    missing = missing_onnx_packages()
+    if not missing:
         return "onnx"
     if requested == "onnx":
         raise PluginError(
-            "the minilm embedder's onnx backend needs ONNX Runtime and onnx, which are not installed. "
-            f'Install them with: {ONNX_INSTALL_HINT} (or set [plugins.minilm] backend = "numpy")'
+            f"the minilm embedder's onnx backend needs onnxruntime and onnx; {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed. Install them with: {ONNX_INSTALL_HINT} "
+            '(or set [plugins.minilm] backend = "numpy")'
         )
     return "numpy"
 

@@ -13,8 +13,10 @@ or a built-in synthetic set when that file is absent. Three figures:
   distribution is installed.
 
 Then the worst time of all five scanners together on adversarial inputs of 10 KB, 100 KB and 1 MB
-(long runs of gate words, role labels and newlines, URL-like text, separators, encodings; the
-target is any 1 MB input in at most 1 s), and the quality on ``../shared/eval/``: attack recall and
+(long runs of gate words, role labels and newlines, URL-like text, separators, encodings, and
+generated text in which every token is new: distinct leetspeak, distinct misspellings of the key
+words, random base64, random printable ASCII; the target is any 1 MB input in at most 1 s; the
+CPU time is printed beside the wall-clock time, which other jobs on a shared machine stretch), and the quality on ``../shared/eval/``: attack recall and
 benign false-positive rate of ``injection_dev.jsonl`` on the tune split (``--holdout`` adds the
 held-out fifth, which should be looked at rarely) and the false-positive rate on the benign lessons.
 
@@ -25,9 +27,13 @@ The last line is JSON: ``{"lessons": …, "seconds": …, "lessons_per_s": …, 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
+import random
+import string
 import time
+from collections.abc import Callable
 from itertools import cycle, islice
 from pathlib import Path
 
@@ -60,6 +66,40 @@ ADVERSARIAL = (
     "\\n ",
     "password = '",
 )
+
+
+def _distinct(size: int, word: Callable[[random.Random], str]) -> str:
+    """Words from ``word`` (seeded, so every run draws the same) joined by spaces up to ``size``."""
+    rng = random.Random(size)
+    parts: list[str] = []
+    length = 0
+    while length < size:
+        parts.append(word(rng))
+        length += len(parts[-1]) + 1
+    return " ".join(parts)[:size]
+
+
+def _misspelt(rng: random.Random) -> str:
+    from purpose_agent_immune.normalize import DEFAULT_VOCABULARY
+
+    letters = list(rng.choice(sorted(w for w in DEFAULT_VOCABULARY if len(w) >= 6)))
+    for _ in range(rng.randint(1, 2)):
+        letters[rng.randrange(len(letters))] = rng.choice(string.ascii_lowercase)
+    return "".join(letters)
+
+
+#: Generated inputs that no cache helps: every token is new (distinct leetspeak tokens, distinct
+#: misspellings of the key words, random base64 runs, random printable ASCII).
+GENERATED: dict[str, Callable[[int], str]] = {
+    "distinct leet": lambda size: _distinct(
+        size, lambda r: r.choice("abcdefgh") + "".join(r.choices("abcdefghij0123456789@$", k=r.randint(3, 9)))
+    ),
+    "misspellings": lambda size: _distinct(size, _misspelt),
+    "random base64": lambda size: _distinct(
+        size, lambda r: base64.b64encode(bytes(r.randrange(32, 127) for _ in range(r.randint(20, 60)))).decode()
+    ),
+    "printable": lambda size: "".join(random.Random(size).choices(string.printable[:95], k=size)),
+}
 SYNTHETIC = [
     "Always run the unit tests before committing and keep functions small.",
     "Use pathlib instead of os.path for file paths; never hard-code absolute paths.",
@@ -101,15 +141,16 @@ def adversarial(sizes: tuple[int, ...]) -> dict[str, float]:
 
     worst: dict[str, float] = {}
     for size in sizes:
-        for piece in ADVERSARIAL:
-            text = (piece * (size // len(piece) + 1))[:size]
-            started = time.perf_counter()
+        inputs = [(repr(piece[:14]), (piece * (size // len(piece) + 1))[:size]) for piece in ADVERSARIAL]
+        inputs += [(name, make(size)) for name, make in GENERATED.items()]
+        for name, text in inputs:
+            started, cpu = time.perf_counter(), time.process_time()
             for module in MODULES:
                 module.SCANNER.hits(text, Context())
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             label = f"{size // 1000} KB" if size < 1_000_000 else f"{size // 1_000_000} MB"
             worst[label] = max(worst.get(label, 0.0), seconds)
-            print(f"adversarial {label:>7} {piece[:14]!r:<18} {seconds:6.3f} s")
+            print(f"adversarial {label:>7} {name:<18} {seconds:6.3f} s  (cpu {cpu:.3f} s)")
     return worst
 
 

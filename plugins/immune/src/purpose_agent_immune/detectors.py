@@ -503,15 +503,8 @@ class Scanner:
 
         rules = self.loaded_rules()
         if rules:
-            memo: dict[Any, bool] = {}
-            source = context.source
-            for one in rule_set(rules).candidates(rule_text.casefold()):
-                if one.sources and source not in one.sources:
-                    continue
-                if enabled and not enabled.get(one.category, True):
-                    continue
-                for hit in one.matches(rule_text, memo):
-                    keep(_moved(hit, back) if back is not None else hit)
+            for hit in _rule_hits(rules, rule_text, context.source, enabled):
+                keep(_moved(hit, back) if back is not None else hit)
         for function in self.functions:
             for hit in function(text, context):
                 keep(hit if hit.rule_id else _with_id(hit, self.function_id(function)))
@@ -577,6 +570,33 @@ class Scanner:
 
             self._settings_model = build_settings_model(self.name, self.categories)
         return self._settings_model
+
+
+# The rule hits of the last few texts scanned: a detector that scans the normalised text again
+# with the same rules (the look-alike check) gets them without a second pass over a long text,
+# also after the decoders have scanned their decodings in between.
+_RECENT_RULE_HITS: list[tuple[tuple[Rule, ...], str, str, frozenset[str], list[Hit]]] = []
+_RECENT = 4
+
+
+def _rule_hits(rules: tuple[Rule, ...], text: str, source: str, enabled: Mapping[str, bool]) -> list[Hit]:
+    """The hits of ``rules`` on ``text`` for a request from ``source``, the rules of disabled
+    categories left out (cached for the last few texts, by identity)."""
+    disabled = frozenset(category for category, on in enabled.items() if not on)
+    for cached in _RECENT_RULE_HITS:
+        if cached[0] is rules and cached[1] is text and cached[2] == source and cached[3] == disabled:
+            return cached[4]
+    hits: list[Hit] = []
+    memo: dict[Any, bool] = {}
+    for one in rule_set(rules).candidates(text.casefold()):
+        if one.sources and source not in one.sources:
+            continue
+        if one.category in disabled:
+            continue
+        hits.extend(one.matches(text, memo))
+    _RECENT_RULE_HITS.insert(0, (rules, text, source, disabled, hits))
+    del _RECENT_RULE_HITS[_RECENT:]
+    return hits
 
 
 def _with_id(hit: Hit, rule_id: str) -> Hit:

@@ -233,6 +233,9 @@ _DECIMAL_RUN = re.compile(
     r"(?<![\d.])(?:(?:3[2-9]|[4-9]\d|1[01]\d|12[0-6])[ ,]+){7,2000}(?:3[2-9]|[4-9]\d|1[01]\d|12[0-6])(?![\d.])"
 )
 _BINARY_RUN = re.compile(r"(?<![01])(?:[01]{8}[ ,]?){6,2000}(?![01])")
+#: What every match of the two run patterns contains (their bodies without the look-arounds).
+_DECIMAL_CORE = r"(?:(?:3[2-9]|[4-9]\d|1[01]\d|12[0-6])[ ,]+){7}(?:3[2-9]|[4-9]\d|1[01]\d|12[0-6])"
+_BINARY_CORE = r"(?:[01]{8}[ ,]?){6}"
 
 
 def _bin(chunk: str) -> str:
@@ -266,10 +269,12 @@ def _unshift(text: str, k: int) -> str:
 def _shifted_payloads(text: str, context: Context) -> Iterator[Hit]:
     """Binary, decimal character codes or Caesar-shifted text that decodes to an injection."""
     candidates: list[tuple[int, int, str, str]] = []
+    # Each run pattern is tried (by Python's engine, which its look-arounds need) only when RE2
+    # finds its core, which every run contains: most texts with digits have neither run.
     if "0" in text and "1" in text:
-        for match in _BINARY_RUN.finditer(text):
+        for match in _BINARY_RUN.finditer(text) if _linear(_BINARY_CORE).search(text) else ():
             candidates.append((match.start(), match.end(), _bin(match.group(0)), "binary"))
-        for match in _DECIMAL_RUN.finditer(text):
+        for match in _DECIMAL_RUN.finditer(text) if _linear(_DECIMAL_CORE).search(text) else ():
             codes = re.findall(r"\d+", match.group(0))
             candidates.append((match.start(), match.end(), "".join(chr(int(c)) for c in codes), "character codes"))
     lower = context.lower or text.lower()
@@ -361,14 +366,34 @@ _INJECTION_WORD = re.compile(
 )
 
 
+#: The words of :data:`_INJECTION_WORD`, and the characters between words (``\\W`` for ASCII).
+_INJECTION_WORDS = frozenset(
+    "ignore disregard forget instruction instructions prompt password system override jailbreak reveal secret".split()
+)
+_ASCII_NON_WORD = str.maketrans({c: " " for c in range(128) if not (chr(c).isalnum() or c == 95)})
+
+
+def _injection_words(text: str) -> set[str]:
+    """The distinct matches of :data:`_INJECTION_WORD` in ``text.lower()``.
+
+    For ASCII text the words are the whole runs of word characters, split in C (the pattern's
+    ``\\b…\\b`` around words made of word characters); other text goes through the pattern,
+    whose case-insensitive matching knows letters such as "ſ" and "K" that ASCII splitting does not.
+    """
+    lower = text.lower()
+    if lower.isascii():
+        return set(lower.translate(_ASCII_NON_WORD).split()) & _INJECTION_WORDS
+    return set(_INJECTION_WORD.findall(lower))
+
+
 def _lookalike_text(text: str, context: Context) -> Iterator[Hit]:
     """An injection that only the normalised text shows: look-alike letters, leetspeak, invisible
     characters or misspellings hid its key words from a plain reading."""
     normal = context.normalized or normalized_view(text).text
     if normal == text:
         return
-    # sets of strings built in C (findall, set): no Python call per word on a long text
-    if set(_INJECTION_WORD.findall(normal.lower())) <= set(_INJECTION_WORD.findall(text.lower())):
+    # sets of strings built in C: no Python call per word on a long text
+    if _injection_words(normal) <= _injection_words(text):
         return  # normalising revealed no injection word: nothing is hidden
     inner = Context(source=context.source, scope_level=context.scope_level)
     hits = [hit for hit in _RESCAN_NORMALIZED.hits(normal, inner) if hit.severity in ("high", "critical")]

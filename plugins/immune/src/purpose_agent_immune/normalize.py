@@ -54,9 +54,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import NamedTuple
 from itertools import accumulate, chain, compress, product, repeat
 from operator import add, and_, contains, ge, is_not, itemgetter, le, ne, not_, sub
+from typing import NamedTuple
 
 __all__ = ["DEFAULT_VOCABULARY", "Normalized", "fold", "normalize"]
 
@@ -925,7 +925,9 @@ class _Lexicon:
         if rank is None:
             return None
         positions = length - 2
-        anchored = filter(None, map(dict.get, self.anchors[:positions], map(word.__getitem__, self.trigram_at[:positions])))
+        anchored = filter(
+            None, map(dict.get, self.anchors[:positions], map(word.__getitem__, self.trigram_at[:positions]))
+        )
         candidates = rank.keys() & set().union(*anchored)
         for candidate in sorted(candidates, key=rank.__getitem__):
             if _within(word, candidate, 2):
@@ -974,6 +976,8 @@ class _Lexicon:
         # The tokens hold no line break: they are lower-cased and read as one text (one C call
         # each, not one per token), then split again.
         ordered = list(tokens)
+        if not ordered:
+            return {}
         lowers = "\n".join(ordered).lower().split("\n")
         readings = "\n".join(lowers).translate(_LEET_FIRST).split("\n")
         words = self.words
@@ -981,11 +985,15 @@ class _Lexicon:
         spelt = dict(compress(zip(ordered, readings, strict=True), direct))
         if len(spelt) == len(ordered):
             return spelt
-        ordered, lowers, readings = (list(compress(column, map(not_, direct))) for column in (ordered, lowers, readings))
+        ordered, lowers, readings = (
+            list(compress(column, map(not_, direct))) for column in (ordered, lowers, readings)
+        )
         # "1" reads i or l, "6" g or b: the readings are tried one by one only for a token whose
         # form with both read one way is the form of a word
         forms = "\n".join(readings).translate(_AMBIGUOUS_FORM).split("\n")
-        for token, lower in compress(zip(ordered, lowers, strict=True), list(map(self.ambiguous_forms.__contains__, forms))):
+        for token, lower in compress(
+            zip(ordered, lowers, strict=True), list(map(self.ambiguous_forms.__contains__, forms))
+        ):
             if not _LEET_AMBIGUOUS.search(lower):
                 continue
             choices = [_LEET.get(c, c) for c in lower]
@@ -1009,7 +1017,9 @@ class _Lexicon:
         corrected = self.correct_all(readings)
         if corrected:
             hits = list(map(corrected.__contains__, readings))
-            spelt.update(zip(compress(ordered, hits), map(corrected.__getitem__, compress(readings, hits)), strict=True))
+            spelt.update(
+                zip(compress(ordered, hits), map(corrected.__getitem__, compress(readings, hits)), strict=True)
+            )
         return spelt
 
 

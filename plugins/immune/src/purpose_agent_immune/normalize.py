@@ -1084,11 +1084,12 @@ def _leet_edits(text: str, lexicon: _Lexicon) -> _Edits:
     spelt = lexicon.spellings(set(compress(cores, list(usable))) - {""})
     if not spelt:
         return _Edits([], [], [])
-    words = list(map(spelt.get, cores))
-    rewritten = list(map(and_, map(is_not, words, repeat(None)), map(ne, words, cores)))
+    spelling = list(map(spelt.get, cores))
+    rewritten = list(map(and_, map(is_not, spelling, repeat(None)), map(ne, spelling, cores)))
     if not any(rewritten):
         return _Edits([], [], [])
-    distinct, cores, words = (list(compress(column, rewritten)) for column in (distinct, cores, words))
+    distinct, cores = (list(compress(column, rewritten)) for column in (distinct, cores))
+    words: list[str] = list(compress(spelling, rewritten))  # type: ignore[arg-type]  # no None left
     leads = list(map(str.index, distinct, cores))
     trails = map(sub, map(sub, map(len, distinct), leads), map(len, cores))
     rewrites = dict(zip(distinct, zip(leads, trails, words, strict=True), strict=True))  # token -> (lead, trail, word)
@@ -1148,7 +1149,8 @@ def _vocabulary_steps(text: str, lexicon: _Lexicon) -> _Edits:
         after = map([*leet_starts, len(text)].__getitem__, first)
         keep = list(map(and_, keep, map(ge, after, ends)))
     if not all(keep):
-        starts, ends, replacements = (list(compress(column, keep)) for column in (starts, ends, replacements))
+        starts, ends = list(compress(starts, keep)), list(compress(ends, keep))
+        replacements = list(compress(replacements, keep))
     if not leet_starts:
         return _Edits(starts, ends, replacements)
     # both kinds: merge the two sorted lists by start (a sort of the positions, in C)

@@ -235,3 +235,20 @@ def test_onnx_runtime_is_imported_on_the_first_embed_not_before() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[] ['onnx', 'onnxruntime']"
+
+
+def test_threads_racing_for_the_first_embed_build_one_session() -> None:
+    probe = textwrap.dedent(
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        import numpy as np
+        from purpose_agent_minilm import embedder as module
+        embedder = module.MiniLMEmbedder(backend="onnx")
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda i: embedder.embed(["Never log secrets.", "x" * i]), range(4)))
+        same = all(np.allclose(r[0], results[0][0], atol=1e-6) for r in results)
+        print(len(module._onnx_sessions), same)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "1 True"

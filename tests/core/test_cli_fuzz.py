@@ -3,7 +3,8 @@
 Commands are enumerated from the commands registered through ``register_commands``, by the
 built-in plugin ``cli`` and by installed plugins; config keys from the kernel's ``KERNEL_KEYS`` and from each installed plugin's settings
 model. Nothing here is a hand-kept list of what exists. Each command runs in-process through
-``main()`` (a few subprocess runs cover what only a real process shows: non-UTF-8 arguments).
+``main()`` (a few subprocess runs cover what only a real process shows: non-UTF-8 arguments),
+except servers, which run as real processes and are stopped with Ctrl-C once serving.
 
 What is asserted, for every run:
 
@@ -222,12 +223,50 @@ def quiet_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
+def is_server(command: Command) -> bool:
+    """A command that serves until stopped (``a2a serve``, ``mcp serve``, ``ui``): valid input makes
+    it run for good, so it cannot run in-process here."""
+    return "serve" in command.words or command.words == ["ui"]
+
+
+#: How long a server may run before it counts as serving (then it is stopped with Ctrl-C).
+SERVING_SECONDS = 6
+
+
+def run_server(argv: list[str], cwd: Path) -> Outcome:
+    """Run a server command as a real process. If it is still running after SERVING_SECONDS, it
+    was serving: stop it as a person would (SIGINT) and report exit 0 with what it printed, so a
+    traceback on the way down still fails the test."""
+    import signal
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PURPOSE_AGENT_DEBUG",)}
+    process = subprocess.Popen([sys.executable, "-m", "purpose_agent", *argv], cwd=cwd, env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = process.communicate(timeout=SERVING_SECONDS)
+        code = process.returncode
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            pytest.fail(f"purpose-agent {argv!r} did not stop within 20 s of Ctrl-C")
+        code = 0
+    return Outcome(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
 @pytest.mark.parametrize(("command", "slot", "value", "invalid"), list(_cases()))
 def test_every_command_argument_takes_odd_input_without_a_traceback(
     quiet_environment: Path, command: Command, slot: argparse.Action, value: str, invalid: bool
 ) -> None:
     argv = _argv(command, slot, value, quiet_environment)
-    assert_clean(run_main(*argv), f"purpose-agent {' '.join(map(repr, argv))}", invalid=invalid)
+    if is_server(command):
+        outcome = run_server(argv, Path.cwd())  # a lone surrogate reaches it as a non-UTF-8 byte
+    else:
+        outcome = run_main(*argv)
+    assert_clean(outcome, f"purpose-agent {' '.join(map(repr, argv))}", invalid=invalid)
 
 
 def test_the_fuzzed_commands_include_built_in_and_plugin_commands() -> None:

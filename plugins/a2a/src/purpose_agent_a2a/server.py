@@ -253,7 +253,7 @@ async def serve(team: Any, *, ready: Callable[[str], None] | None = None, host: 
     import uvicorn
 
     if not is_loopback(host) and token is None:
-        raise PermissionError(f"refusing to serve A2A on {host} without a bearer token; give a token or bind 127.0.0.1")
+        raise PermissionError(f"refusing to serve A2A on {host!r} without a bearer token; give a token or bind 127.0.0.1")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -79,13 +79,13 @@ class McpCommand:
             try:
                 host, port = parse_http_address(args.http)
             except ValueError as exc:
-                print(f"purpose-agent mcp serve: {exc}", file=sys.stderr)
+                print(f"purpose-agent mcp serve: {printable(exc, one_line=True)}", file=sys.stderr)
                 return 2
             options.update(transport="http", host=host, port=port)
         if args.token_env:
             token = os.environ.get(args.token_env)
             if not token:
-                print(f"purpose-agent mcp serve: the environment variable {args.token_env} (--token-env) is not set",
+                print(f"purpose-agent mcp serve: the environment variable {printable(args.token_env, one_line=True)} (--token-env) is not set",
                       file=sys.stderr)
                 return 2
             options["token"] = token
@@ -100,6 +100,6 @@ class McpCommand:
         except KeyboardInterrupt:
             return 0
         except (ValueError, OSError) as exc:
-            print(f"purpose-agent mcp serve: {exc}", file=sys.stderr)
+            print(f"purpose-agent mcp serve: {printable(exc, one_line=True)}", file=sys.stderr)
             return 2
         return 0

@@ -178,7 +178,7 @@ async def serve(team: Any, *, ready: Callable[[str], None] | None = None, transp
     if transport != "http":
         raise ValueError(f"transport must be 'stdio' or 'http', got {transport!r}")
     if not is_loopback(host) and not token:
-        raise ValueError(f"refusing to serve on {host}, which other machines can reach, without a bearer token; "
+        raise ValueError(f"refusing to serve on {host!r}, which other machines can reach, without a bearer token; "
                          "set one with --token-env VAR (or bind 127.0.0.1)")
     import uvicorn
 

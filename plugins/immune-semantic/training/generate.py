@@ -212,6 +212,8 @@ def benign_rows(rng: random.Random) -> Iterator[dict]:
         ("benign_about_ai", benign.ABOUT_AI),
         ("benign_user_prompt", benign.USER_PROMPTS),
         ("benign_multilingual", benign.MULTILINGUAL),
+        # Ordered by template, so the held-out fifth is whole templates the head never saw.
+        ("benign_user_task", benign.user_tasks(random.Random(SEED + 1))),
     ):
         test = _held_out(items)
         for index, text in enumerate(items):

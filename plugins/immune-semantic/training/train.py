@@ -50,14 +50,22 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 
-#: The window layout the head is trained on and the scanner uses by default.
+#: The window layout the head is trained on: three sentences give each example more context.
 WINDOW = {"size": 3, "stride": 2, "whole_chars": 320, "max_chars": 600}
+#: The layout written into the head, which the scanner uses by default: two-sentence windows, one
+#: starting at every sentence. Trained and scanned on three-sentence windows, an injected sentence
+#: between two benign ones scored 0.88 (under the threshold, diluted by its neighbours) where it
+#: scored 0.99 alone; scanned on two it scores 0.999. Measured on the written test split: recall
+#: 87.5% -> 89.5%, benign false positives 1.5% -> 3.4% (planted hard negatives in documents).
+#: Training on two-sentence windows as well was worse (recall 79.5%: the threshold that keeps
+#: benign prompts under budget rose from 0.93 to 0.96).
+SCAN_WINDOW = {"size": 2, "stride": 1, "whole_chars": 320, "max_chars": 600}
 EMBEDDER = "minilm"
 #: The hashed character n-grams appended to each embedding (see purpose_agent_immune_semantic.features).
 NGRAMS = {"buckets": 2048, "sizes": [3, 4], "scale": 1.0}
 FOLDS = 5
 SEED = 1202
-HIDDEN = 256
+HIDDEN = 64
 L2 = 1e-4
 EPOCHS = 40
 BATCH = 256
@@ -69,7 +77,15 @@ PAYLOAD_SHARE = 0.6
 MAX_FP = 0.01
 FP_MARGIN = 0.7
 #: Share of the training weight given to each group of examples.
-GROUP_WEIGHT = {"attack": 0.5, "benign_lessons": 0.25, "benign_other": 0.25}
+#: Prompts (what a user or operator types to an assistant: tasks, questions, system prompts,
+#: e-mails and code they paste) are instructions by nature; they get a group of their own so the
+#: head learns that an instruction from the user is not an injection.
+GROUP_WEIGHT = {"attack": 0.4, "benign_lessons": 0.2, "benign_prompts": 0.25, "benign_documents": 0.15}
+#: Target false-positive rate on benign prompts (the threshold satisfies both budgets). No margin:
+#: the rule tier flags under 1% of these, and the two tiers together should stay under 5%.
+MAX_PROMPT_FP = 0.04
+#: Written benign kinds that are prompts rather than lessons or documents.
+PROMPT_KINDS = {"benign_user_prompt", "benign_user_task", "benign_about_ai", "benign_multilingual"}
 
 
 @dataclass
@@ -113,10 +129,12 @@ def eval_rows(eval_dir: Path) -> list[TrainRow]:
 
 
 def group_of(row: TrainRow) -> str:
-    """Which weight group a row's examples belong to."""
-    if row.label == 1:
-        return "attack"
-    return "benign_lessons" if row.origin == "benign_lessons_dev" else "benign_other"
+    """Which weight group a benign row's windows belong to (see :data:`GROUP_WEIGHT`)."""
+    if row.origin == "benign_lessons_dev" or (row.origin == "written" and row.family == "benign_lesson"):
+        return "benign_lessons"
+    if row.origin == "injection_dev" or row.family in PROMPT_KINDS:
+        return "benign_prompts"
+    return "benign_documents"  # written documents, and the carrier windows around a planted attack
 
 
 def fold_of(text: str) -> int:
@@ -134,13 +152,13 @@ class Examples:
     spans: list[tuple[int, int]]
 
 
-def window_examples(rows: list[TrainRow]) -> Examples:
-    """Cut every row into the scanner's windows and label each window (see the module docstring)."""
+def window_examples(rows: list[TrainRow], layout: dict[str, int] = WINDOW) -> Examples:
+    """Cut every row into windows of ``layout`` and label each window (see the module docstring)."""
     from purpose_agent_immune_semantic.windows import normalise, windows
 
     row_ids, labels, texts, spans = [], [], [], []
     for index, row in enumerate(rows):
-        parts = windows(row.text, **WINDOW)
+        parts = windows(row.text, **layout)
         for window in parts:
             if row.label == 0:
                 label = 0
@@ -170,7 +188,10 @@ def embed_all(texts: list[str], cache_path: Path | None) -> np.ndarray:
     from purpose_agent.kernel import Kernel
 
     runtime: dict[str, Any] = {"embedding_cache": str(cache_path) if cache_path else False}
-    kernel = Kernel.load({"runtime": runtime}, environ={"PURPOSE_AGENT_PLUGINS": EMBEDDER})
+    # numpy, not ONNX Runtime: both give the same vectors within 1e-5 (the scanner may use either),
+    # but only one backend gives the same bits, and the head must be reproducible to the byte.
+    config = {"runtime": runtime, "plugins": {EMBEDDER: {"backend": "numpy"}}}
+    kernel = Kernel.load(config, environ={"PURPOSE_AGENT_PLUGINS": EMBEDDER})
     embedder = kernel.embedder(EMBEDDER)
     distinct = sorted(set(texts))
     vectors: dict[str, np.ndarray] = {}
@@ -246,7 +267,7 @@ def weights_for(rows: list[TrainRow], ex: Examples, positions: np.ndarray, label
     GROUP_WEIGHT share, spread evenly over its examples; the mean weight is 1."""
     groups = np.array(
         [
-            "attack" if labels[p] == 1 else "benign_lessons" if rows[ex.row[p]].origin == "benign_lessons_dev" else "benign_other"
+            "attack" if labels[p] == 1 else group_of(rows[ex.row[p]])
             for p in positions
         ]
     )
@@ -286,9 +307,12 @@ def row_scores(ex: Examples, scores: np.ndarray, n_rows: int) -> np.ndarray:
     return out
 
 
-def choose_threshold(benign_lesson_scores: np.ndarray, max_fp: float) -> float:
-    """The lowest threshold that flags at most ``max_fp * FP_MARGIN`` of the benign lessons."""
-    allowed = int(np.floor(max_fp * FP_MARGIN * len(benign_lesson_scores)))
+def choose_threshold(benign_lesson_scores: np.ndarray, max_fp: float, margin: float = FP_MARGIN) -> float:
+    """The lowest threshold that flags at most ``max_fp * margin`` of these benign scores (0.5
+    when there are none)."""
+    if len(benign_lesson_scores) == 0:
+        return 0.5
+    allowed = int(np.floor(max_fp * margin * len(benign_lesson_scores)))
     ordered = np.sort(benign_lesson_scores)[::-1]
     # Just above the (allowed+1)-th highest benign score; never below 0.5.
     return float(max(0.5, np.nextafter(ordered[allowed], 1.0)))
@@ -344,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "purpose-agent" / "immune-semantic-training.sqlite"),
                         help="embedding cache file, or 'none'")
     parser.add_argument("--max-fp", type=float, default=MAX_FP, help="false-positive budget on benign lessons (default 0.01)")
+    parser.add_argument("--dump-cv", type=Path, default=None, help="write each row's cross-validated score (JSON Lines) here, to study thresholds")
     parser.add_argument("--no-cv", action="store_true", help="skip cross-validation (the threshold then comes from the training scores; for tests)")
     args = parser.parse_args(argv)
 
@@ -360,12 +385,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"embedded with {model_id} in {time.perf_counter() - started:.0f} s", flush=True)
 
     folds = np.array([fold_of(rows[i].text) for i in ex.row])
-    is_lesson = np.array([r.origin == "benign_lessons_dev" or (r.origin == "written" and r.family == "benign_lesson") for r in rows])
+    is_lesson = np.array([r.label == 0 and group_of(r) == "benign_lessons" for r in rows])
+    is_prompt = np.array([r.label == 0 and group_of(r) == "benign_prompts" for r in rows])
     summary: dict[str, Any] = {}
     if args.no_cv:
         layers = train_head(rows, ex, x, np.ones(len(ex.row), bool))
         scores = row_scores(ex, predict(layers, x), len(rows))
-        threshold = choose_threshold(scores[is_lesson], args.max_fp)
+        threshold = max(choose_threshold(scores[is_lesson], args.max_fp), choose_threshold(scores[is_prompt], MAX_PROMPT_FP, 1.0))
     else:
         window_scores = np.zeros(len(ex.row))
         for fold in range(FOLDS):
@@ -374,16 +400,21 @@ def main(argv: list[str] | None = None) -> int:
             window_scores[held] = predict(layers, x[held])
             print(f"  fold {fold + 1}/{FOLDS} done ({time.perf_counter() - started:.0f} s)", flush=True)
         scores = row_scores(ex, window_scores, len(rows))
-        threshold = choose_threshold(scores[is_lesson], args.max_fp)
-        print(f"cross-validated, threshold {threshold:.4f} (at most {args.max_fp * FP_MARGIN:.2%} of benign lessons):")
+        if args.dump_cv:
+            args.dump_cv.write_text("".join(
+                json.dumps({"origin": r.origin, "family": r.family, "label": r.label, "group": "attack" if r.label else group_of(r),
+                            "score": round(float(sc), 6), "text": r.text}) + "\n" for r, sc in zip(rows, scores, strict=True)), encoding="utf-8")
+        threshold = max(choose_threshold(scores[is_lesson], args.max_fp), choose_threshold(scores[is_prompt], MAX_PROMPT_FP, 1.0))
+        print(f"cross-validated, threshold {threshold:.4f} (at most {args.max_fp * FP_MARGIN:.2%} of benign lessons "
+              f"and {MAX_PROMPT_FP:.2%} of benign prompts):")
         summary = report(rows, scores, threshold)
         layers = train_head(rows, ex, x, np.ones(len(ex.row), bool))
     test_path = args.written.with_name("written_test.jsonl")
     if test_path.exists():
         test_rows = written_rows(test_path)
-        test_ex = window_examples([TrainRow(r.text, r.label, r.family, r.origin) for r in test_rows])
+        test_ex = window_examples([TrainRow(r.text, r.label, r.family, r.origin) for r in test_rows], SCAN_WINDOW)
         test_x = head_inputs(embed_all(test_ex.texts, None if args.cache == "none" else Path(args.cache)), test_ex.texts)
-        print(f"written test split (templates and texts held out of training), threshold {threshold:.4f}:")
+        print(f"written test split (templates and texts held out of training; scanned as the scanner does), threshold {threshold:.4f}:")
         summary["written_test"] = report(test_rows, row_scores(test_ex, predict(layers, test_x), len(test_rows)), threshold)
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
@@ -394,10 +425,11 @@ def main(argv: list[str] | None = None) -> int:
         embedder=EMBEDDER,
         model_id=model_id,
         dimension=int(vectors.shape[1]),
-        window=dict(WINDOW),
+        window=dict(SCAN_WINDOW),
         ngrams=dict(NGRAMS),
         meta={"rows": dict(sorted(counts.items())), "windows": len(ex.texts), "cross_validated": summary, "hidden": HIDDEN,
-              "epochs": EPOCHS, "seed": SEED, "l2": L2, "max_fp": args.max_fp},
+              "epochs": EPOCHS, "seed": SEED, "l2": L2, "max_fp": args.max_fp, "trained_window": dict(WINDOW),
+              "max_prompt_fp": MAX_PROMPT_FP},
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_head(head, args.out)

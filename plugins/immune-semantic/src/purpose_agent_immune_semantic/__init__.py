@@ -1,6 +1,6 @@
 """Plugin ``immune-semantic``: the semantic tier of the immune system.
 
-It reads meaning instead of surface forms. The text is cut into overlapping windows of about three
+It reads meaning instead of surface forms. The text is cut into overlapping windows of two
 sentences (:mod:`.windows`), each window is embedded by the kernel's embedder (all-MiniLM-L6-v2
 from ``purpose-agent-minilm``) and scored by a small trained head (:mod:`.head`); the worst window
 decides. A probability at or above the head's threshold is a ``high`` finding (which blocks
@@ -21,6 +21,8 @@ PURPOSE_AGENT_HOOK_API = "1.1"
 
 #: The id ``purpose_agent.testing.make_kernel`` registers this module under (same as the entry point).
 plugin_id = "immune-semantic"
+#: Reported apart from the rule tier by ``purpose-agent immune eval``.
+IMMUNE_TIER = "semantic"
 
 
 @hookimpl

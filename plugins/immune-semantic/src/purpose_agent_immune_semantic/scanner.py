@@ -14,6 +14,10 @@ SCANNER_ID = "immune-semantic"
 CATEGORY = "semantic_injection"
 #: ``Finding.rule_id`` of every finding: the detector is the trained head, not a rule.
 RULE_ID = "semantic-head"
+#: Longest text embedded by default (twice the kernel's default lesson cap of 16,000): a 32,000-character
+#: text is about 55 windows, which embed in about a second on one core; a longer one would run past the
+#: kernel's scan deadline anyway.
+MAX_CHARS_DEFAULT = 32_000
 
 
 class SemanticScanner:
@@ -61,7 +65,7 @@ class SemanticScanner:
     def scan(self, request: ScanRequest, settings: Any, context: Any) -> list[Finding]:
         """One finding for the worst window at or above the warning band, else none."""
         text = request.text
-        max_chars = settings.max_chars if settings is not None else 200_000
+        max_chars = settings.max_chars if settings is not None else MAX_CHARS_DEFAULT
         if len(text) > max_chars:
             return [
                 Finding(

@@ -5,9 +5,9 @@
     [plugins.immune-semantic]
     threshold = 0.9        # probability for a high (blocking) finding; default: the trained one
     medium_band = 0.2      # report medium from threshold - medium_band up to the threshold
-    window_sentences = 3   # sentences per window in long texts (default: what the head was trained on)
-    window_stride = 2      # a new window starts every this many sentences
-    max_chars = 200000     # a longer text is not embedded: one high finding says so
+    window_sentences = 2   # sentences per window in long texts (default: what the head was trained on)
+    window_stride = 1      # a new window starts every this many sentences
+    max_chars = 32000      # a longer text is not embedded: one high finding says so
 
 Window settings default to those the shipped head was trained with; changing them changes what
 the head sees, so measure with ``tests/benchmarks/bench_immune_semantic.py`` before relying on it.
@@ -44,7 +44,7 @@ class SemanticSettings(BaseModel):
         default=None, ge=1, le=20, description="A new window starts every this many sentences; default: as trained."
     )
     max_chars: int = Field(
-        default=200_000,
+        default=32_000,
         gt=0,
         description="Texts longer than this are not embedded (time grows with length); such a text gets one "
         "high finding that says so. Raise it to screen longer texts.",

@@ -4,8 +4,10 @@ An injection hidden in a long benign document is one or two sentences among many
 the document's meaning drowns it. So a text longer than ``whole_chars`` is split into segments
 (sentences, and lines for structured text such as JSON or a CV), and every run of ``size``
 consecutive segments, starting every ``stride`` segments, is one window, capped at ``max_chars``.
-With ``size`` 3 and ``stride`` 2 each segment is in at least one window and any two adjacent
-segments share one. Windows keep their offsets into the original text, so a finding can point at
+The shipped head uses ``size`` 2 and ``stride`` 1: every segment starts a window and any two
+adjacent segments share one. With three-sentence windows an injected sentence between two benign
+ones scored 0.88 where it scored 0.99 alone (below the threshold: diluted by its neighbours);
+with two it scores 0.999, for about 1.3 times the embedding work. Windows keep their offsets into the original text, so a finding can point at
 the worst one.
 
 Pure standard library: the training script imports this module too, so the head is trained on

@@ -99,7 +99,7 @@ KERNEL_KEYS: dict[str, dict[str, KeyType]] = {
 
 # A key that would hold a credential. Its value must not be written to a file; configure the
 # name of an environment variable instead (e.g. ``api_key_env = "GROQ_API_KEY"``).
-_SECRET_KEY = re.compile(r"(^|_)(api_?key|key|token|secret|password|passwd|credentials?)$", re.I)
+_SECRET_KEY = r"(?i)(^|_)(api_?key|key|token|secret|password|passwd|credentials?)$"  # compiled when a value is set
 
 
 def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -431,7 +431,7 @@ def load_config(
 def check_not_secret(dotted: str, value: Any) -> None:
     """Refuse to write a credential into a file; say how to reference it instead."""
     leaf = dotted.rsplit(".", 1)[-1]
-    if _SECRET_KEY.search(leaf) and not leaf.endswith("_env") and value not in (None, ""):
+    if re.search(_SECRET_KEY, leaf) and not leaf.endswith("_env") and value not in (None, ""):
         raise ConfigError(
             f"refusing to write a secret to a config file ('{dotted}'). Put it in an environment "
             f"variable and set '{dotted}_env' to that variable's name instead."

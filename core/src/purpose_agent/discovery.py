@@ -171,16 +171,17 @@ def _entry_point_rows() -> list[Row]:
 
     rows: list[Row] = []
     seen: set[str] = set()
+    prefix = GROUP_PREFIX.encode()
     for entry in sys.path:
         try:
-            children = sorted(os.scandir(entry or "."), key=lambda e: e.name)
+            with os.scandir(entry or ".") as listing:
+                children = sorted((c for c in listing if c.name.endswith((".dist-info", ".egg-info"))),
+                                  key=lambda e: e.name)
         except NotADirectoryError:
             return _importlib_rows()
         except OSError:
             continue
         for child in children:
-            if not child.name.endswith((".dist-info", ".egg-info")):
-                continue
             match = _DIST_DIR.match(child.name)
             if match is None or not child.is_dir():
                 return _importlib_rows()
@@ -188,13 +189,14 @@ def _entry_point_rows() -> list[Row]:
             if key in seen:
                 continue  # the first distribution of a name on sys.path wins, as in importlib
             seen.add(key)
-            try:
-                with open(os.path.join(child.path, "entry_points.txt"), encoding="utf-8") as handle:
-                    text = handle.read()
+            try:  # bytes: most distributions are not plugins, and decoding theirs would be wasted
+                with open(os.path.join(child.path, "entry_points.txt"), "rb") as handle:
+                    data = handle.read()
             except OSError:
                 continue
-            if GROUP_PREFIX not in text:
+            if prefix not in data:
                 continue
+            text = data.decode("utf-8")
             rows.extend((key, match["version"], group, name, value) for group, name, value in _parse_entry_points(text))
     return rows
 

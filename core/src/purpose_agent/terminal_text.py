@@ -15,16 +15,22 @@ the same functions; this module is part of the public surface.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # C0 controls except tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates and
 # marks, the Unicode line and paragraph separators, and lone surrogates (which cannot even be
 # encoded as UTF-8 and would end the program with UnicodeEncodeError).
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-_UNSAFE_WITH_LINES = re.compile(_UNSAFE.pattern[:1] + "\t\n" + _UNSAFE.pattern[1:])
+_UNSAFE = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+_UNSAFE_WITH_LINES = _UNSAFE[:1] + "\t\n" + _UNSAFE[1:]
 # In JSON text every C0 control is already escaped by the serialiser; the rest may appear raw.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_IN_JSON = "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # compiled on first use: each of these character classes costs as much to compile as a
+    # small module costs to import, and most programs print only plain text
+    return re.compile(pattern)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -43,7 +49,9 @@ def printable(text: object, *, one_line: bool = False) -> str:
     cells and one-line summaries). Everything else printable, any script included, is unchanged.
     """
     value = text if isinstance(text, str) else str(text)
-    return (_UNSAFE_WITH_LINES if one_line else _UNSAFE).sub(_visible, value)
+    if value.isascii() and value.isprintable():  # the usual case: nothing to escape
+        return value
+    return _compiled(_UNSAFE_WITH_LINES if one_line else _UNSAFE).sub(_visible, value)
 
 
 def printable_json(serialised: str) -> str:
@@ -52,4 +60,4 @@ def printable_json(serialised: str) -> str:
     For JSON produced with non-ASCII characters kept (pydantic's ``model_dump_json``): the result
     parses to exactly the same value, and prints safely.
     """
-    return _UNSAFE_IN_JSON.sub(_json_escape, serialised)
+    return _compiled(_UNSAFE_IN_JSON).sub(_json_escape, serialised)

@@ -14,7 +14,6 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import PluginError, PurposeAgentError
@@ -51,14 +50,14 @@ def build_parser(commands: Mapping[str, str] | None = None) -> argparse.Argument
     return parser
 
 
-@dataclass
 class Commands:
     """The command registry (name -> registration) and the kernel that holds it."""
 
-    kernel: Any
-    registry: dict[str, Any]
-    #: Why only the built-in commands are offered (a configuration that cannot be read), or None.
-    problem: PurposeAgentError | None = None
+    def __init__(self, kernel: Any, registry: dict[str, Any], problem: PurposeAgentError | None = None) -> None:
+        self.kernel = kernel
+        self.registry = registry
+        #: Why only the built-in commands are offered (a configuration that cannot be read), or None.
+        self.problem = problem
 
 
 def load_commands() -> Commands:

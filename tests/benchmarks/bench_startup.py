@@ -10,6 +10,10 @@ plugins, through the kernel). Each command is shown as wall time, CPU time (user
 child: less disturbed by other work on a shared machine) and as a multiple of bare Python's, the
 figure to compare between machines.
 
+With ``--instructions`` (needs valgrind) it also counts the instructions each command executes
+(callgrind, one run each, ~10 s): a figure the machine's load does not move, for comparing two
+versions of the code on a shared machine.
+
 The children run with bytecode caching on (PYTHONDONTWRITEBYTECODE removed), as an installed
 package runs: without .pyc files every start compiles every module and measures the compiler.
 
@@ -23,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,6 +49,14 @@ def time_command(argv: list[str]) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
     return wall, cpu
+
+
+def million_instructions(argv: list[str]) -> float:
+    """User-space instructions ``argv`` executes, in millions (valgrind's callgrind)."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+                          capture_output=True, text=True, env=ENV, check=True)
+    collected = next(line for line in done.stderr.splitlines() if "Collected :" in line)
+    return int(collected.split(":")[-1]) / 1e6
 
 
 def dispatch_us_per_step(steps: int = 20000) -> float:
@@ -69,7 +82,10 @@ def dispatch_us_per_step(steps: int = 20000) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind on PATH (apt-get install valgrind)")
     python = sys.executable
     commands = {
         "python -c pass": [python, "-c", "pass"],
@@ -95,6 +111,12 @@ def main() -> None:
         p90 = statistics.quantiles([w for w, _ in values], n=10)[-1]
         print(f"{name:28} {wall[name]:8.1f} {p90:7.1f} {wall[name] / wall[bare]:7.2f} "
               f"{cpu[name]:7.1f} {cpu[name] / cpu[bare]:7.2f}")
+    instructions: dict[str, float] = {}
+    if args.instructions:
+        instructions = {name: million_instructions(argv) for name, argv in commands.items()}
+        print(f"\n{'command':28} {'M instr':>8} {'x bare':>7}")
+        for name, count in instructions.items():
+            print(f"{name:28} {count:8.1f} {count / instructions[bare]:7.2f}")
     import_overhead = wall["import purpose_agent"] - wall[bare]
     dispatch = dispatch_us_per_step()
     print(f"\nimport purpose_agent adds {import_overhead:.1f} ms over bare Python (target <= 50)")
@@ -115,6 +137,9 @@ def main() -> None:
         "plugins_list_cpu_ms": round(cpu["purpose-agent plugins list"], 1),
         "python_pass_cpu_ms": round(cpu[bare], 1),
         "plugins_listed": plugin_count,
+        **({"plugins_list_minstr": round(instructions["purpose-agent plugins list"], 1),
+            "help_minstr": round(instructions["purpose-agent --help"], 1),
+            "python_pass_minstr": round(instructions[bare], 1)} if instructions else {}),
         "dispatch_us_per_step": round(dispatch, 2),
     }))
 

@@ -77,8 +77,10 @@ def test_demo_learns_a_lesson_that_fixes_the_next_round() -> None:
     lines: list[str] = []
     results = run_demo(model="fake:x", rounds=2, kernel=kernel, say=lines.append, tasks=(SEED_TASKS[2],), max_steps=1)
     assert [r.scores["factorial"] for r in results] == [7.5, 10.0]
-    assert "proposed" in lines[2] and "promoted 1" in lines[2]
-    assert any(line.startswith("round 2 factorial") and "lessons used 1" in line for line in lines)
+    first = next(line for line in lines if line.startswith("round 1 [1/1] factorial"))
+    assert "FAIL" in first and "proposed" in first and "promoted 1" in first
+    assert any(line.startswith("round 2 [1/1] factorial") and "pass" in line and "lessons used 1" in line for line in lines)
     learned = lines.index("\nlessons learned (promoted):")
     assert lines[learned + 1] == f"  - [heuristic] {lesson}"
-    assert lines[-1] == "scores per round: 1: 7.5, 2: 10.0"
+    assert [r.pass_rate for r in results] == [0.0, 1.0]
+    assert lines[-2:] == ["pass rate per round: 1: 0%, 2: 100%", "scores per round: 1: 7.5, 2: 10.0"]

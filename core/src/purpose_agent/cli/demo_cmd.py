@@ -5,16 +5,34 @@ from __future__ import annotations
 import argparse
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..runtime.suite import SUITE
+
     parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=_positive, default=3, help="rounds over the same tasks (default 3)")
+    parser.add_argument("--tasks", type=_positive, default=None,
+                        help=f"tasks per round, drawn from the {len(SUITE)}-task suite (default 6)")
+    parser.add_argument("--seed", type=int, default=0, help="which tasks are drawn (default 0)")
+    parser.add_argument("--max-tokens", type=_positive, default=192, help="reply budget per attempt (default 192)")
+    parser.add_argument("--no-learning", action="store_true", help="attempt the tasks without memory (a baseline)")
     parser.add_argument("--memory", default=None, help="keep lessons in this SQLite file (default: in memory)")
-    parser.add_argument("--max-steps", type=int, default=3, help="steps per team member (default 3)")
     parser.set_defaults(run=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from ..runtime.demo import DEFAULT_TASKS
     from ..runtime.demo import run_demo as demo
 
-    results = demo(model=args.model, rounds=args.rounds, memory_path=args.memory, max_steps=args.max_steps)
+    results = demo(model=args.model, rounds=args.rounds, memory_path=args.memory, task_count=args.tasks or DEFAULT_TASKS,
+                   seed=args.seed, max_tokens=args.max_tokens, learn=not args.no_learning)
     return 0 if results else 1

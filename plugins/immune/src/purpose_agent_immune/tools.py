@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
-from .detectors import Context, Hit, Scanner, rule, words
+from .detectors import Context, Hit, Scanner, compile_linear, rule, words
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -156,14 +158,44 @@ _LOOP_FLOOD = re.compile(
 )
 
 
+#: What every match of :data:`_LOOP_FLOOD` starts with (its lookahead cannot run on RE2).
+_LOOP_FLOOD_START = r"while\s+True\s*:"
+
+
+@cache
+def _superset(pattern: re.Pattern[str]) -> Any:
+    """An RE2 expression that matches wherever ``pattern`` can start a match, and possibly more.
+
+    It is ``pattern`` without its word boundaries (``\\b`` is Unicode-aware in Python's engine
+    and ASCII-only in RE2, so the boundaries stay with Python); for the one pattern with a
+    lookahead, the text every match starts with. Compiled on first use.
+    """
+    source = _LOOP_FLOOD_START if pattern is _LOOP_FLOOD else pattern.pattern.replace(r"\b", "")
+    return compile_linear(
+        source, case_sensitive=not pattern.flags & re.IGNORECASE, where="a dangerous-code prefilter"
+    )
+
+
+def _search(pattern: re.Pattern[str], text: str, pos: int = 0) -> re.Match[str] | None:
+    """``pattern.search(text, pos)``, with Python's engine started where RE2 finds the first place
+    a match can start (a text where none can start costs one linear pass in C, not a Python
+    regex scan: these ran ~0.3 s per megabyte together on any text with a "(" in it)."""
+    first = _superset(pattern).search(text, pos)
+    if first is None:
+        return None
+    # every match of ``pattern`` is a match of the superset at the same start, so none starts
+    # before ``first``; Python's \b and lookbehinds still see the text before the position
+    return pattern.search(text, first.start())
+
+
 def _dangerous_code(text: str, context: Context) -> Iterator[Hit]:
     """Structural checks over code in the text: exfiltration, download-and-execute, wiping, mining."""
     lower = context.lower or text.lower()
     if not any(marker in lower for marker in _CODE_MARKERS):
         return  # no call, import or shell tool anywhere: nothing here can run
-    send = _NET_SEND.search(text)
+    send = _search(_NET_SEND, text)
     if send is not None:
-        local = _LOCAL_DATA.search(text)
+        local = _search(_LOCAL_DATA, text)
         if local is not None:
             first = min(send, local, key=lambda m: m.start())
             yield Hit(
@@ -173,9 +205,9 @@ def _dangerous_code(text: str, context: Context) -> Iterator[Hit]:
                 first.end(),
                 "code that collects local data and sends it over the network",
             )
-    download = _DOWNLOAD.search(text)
+    download = _search(_DOWNLOAD, text)
     if download is not None:
-        execute = _EXECUTE.search(text, download.start())
+        execute = _search(_EXECUTE, text, download.start())
         if execute is not None:
             yield Hit(
                 "remote_code_execution",
@@ -184,7 +216,7 @@ def _dangerous_code(text: str, context: Context) -> Iterator[Hit]:
                 download.end(),
                 "code that downloads something and then executes it",
             )
-    wipe = _WIPE.search(text)
+    wipe = _search(_WIPE, text)
     if wipe is not None:
         yield Hit(
             "destructive_code",
@@ -193,10 +225,10 @@ def _dangerous_code(text: str, context: Context) -> Iterator[Hit]:
             wipe.end(),
             "code that deletes system files, rewrites the boot loader or encrypts files in place",
         )
-    miner = _MINER.search(text)
-    if miner is not None and (download is not None or _EXECUTE.search(text)):
+    miner = _search(_MINER, text)
+    if miner is not None and (download is not None or _search(_EXECUTE, text)):
         yield Hit("destructive_code", "high", miner.start(), miner.end(), "code that fetches and runs a crypto miner")
-    flood = _LOOP_FLOOD.search(text)
+    flood = _search(_LOOP_FLOOD, text)
     if flood is not None:
         yield Hit(
             "destructive_code",

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
     parser.add_argument("--rounds", type=_positive, default=3, help="rounds over the same tasks (default 3)")
     parser.add_argument("--tasks", type=_positive, default=None,
-                        help=f"tasks per round, drawn from the {len(SUITE)}-task suite (default 6)")
+                        help=f"tasks per round, drawn from the {len(SUITE)}-task suite (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="which tasks are drawn (default 0)")
     parser.add_argument("--max-tokens", type=_positive, default=192, help="reply budget per attempt (default 192)")
     parser.add_argument("--no-learning", action="store_true", help="attempt the tasks without memory (a baseline)")

@@ -99,6 +99,11 @@ GENERATED: dict[str, Callable[[int], str]] = {
         size, lambda r: base64.b64encode(bytes(r.randrange(32, 127) for _ in range(r.randint(20, 60)))).decode()
     ),
     "printable": lambda size: "".join(random.Random(size).choices(string.printable[:95], k=size)),
+    # distinct leetspeak behind one trigger each of the Caesar (ROT13 "ignore"), reversed, Atbash
+    # and escape decoders: each decodes the whole text and scans it again
+    "leet + decoders": lambda size: ("vtaber erongi rtmliv %41%41%41%41%41%41 " + GENERATED["distinct leet"](size))[
+        :size
+    ],
 }
 SYNTHETIC = [
     "Always run the unit tests before committing and keep functions small.",

@@ -168,3 +168,28 @@ def test_reused_rule_hits_follow_the_text_the_source_and_the_settings() -> None:
     assert {h.rule_id for h in scanner.hits(text, Context(source="tool"), {"one": False})} == {"t.two"}
     assert {h.rule_id for h in scanner.hits(text.replace("secret", "public"), Context(source="tool"))} == {"t.two"}
     assert {h.rule_id for h in scanner.hits(text, Context(source="tool"))} == {"t.one", "t.two"}
+
+
+#: Pieces of the dangerous-code expressions and the characters where Python's and RE2's word
+#: boundaries and classes differ (non-ASCII letters, the Kelvin sign, long s, no-break space).
+CODE_PIECES = [
+    "requests.post (", "urllib.request.urlopen(", "data=", ".send(", ".connect ((", "scp ", "rsync x@",
+    "os.environ", "getenv (", "/etc/passwd", "curl", "WGET", "requests.get", "exec(", "eval (", "chmod +x",
+    "nohup", "subprocess.run(['sh", "os.system(\"./a", "shutil.rmtree('/')", "Fernet(", "xmrig", "Miner",
+    "while True:", "requests.x", "os.fork(", "é", "ü", "K", "ſ", "\u00a0", "x", "_", "1", " ", "\t", "\n", "\nx",
+    "(", ")", "'", '"',
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(CODE_PIECES), min_size=1, max_size=14), st.integers(0, 200))
+def test_dangerous_code_searches_find_what_python_finds(pieces: list[str], position: int) -> None:
+    """The RE2 superset never starts after Python's first match, so the search it starts finds it."""
+    from purpose_agent_immune import tools
+
+    text = "".join(pieces)
+    patterns = (tools._NET_SEND, tools._LOCAL_DATA, tools._DOWNLOAD, tools._EXECUTE, tools._WIPE, tools._MINER)
+    for pattern in (*patterns, tools._LOOP_FLOOD):
+        for start in (0, min(position, len(text))):
+            plain, fast = pattern.search(text, start), tools._search(pattern, text, start)
+            assert (plain and plain.span()) == (fast and fast.span()), (pattern.pattern[:40], text, start)

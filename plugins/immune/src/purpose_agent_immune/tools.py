@@ -171,9 +171,7 @@ def _superset(pattern: re.Pattern[str]) -> Any:
     lookahead, the text every match starts with. Compiled on first use.
     """
     source = _LOOP_FLOOD_START if pattern is _LOOP_FLOOD else pattern.pattern.replace(r"\b", "")
-    return compile_linear(
-        source, case_sensitive=not pattern.flags & re.IGNORECASE, where="a dangerous-code prefilter"
-    )
+    return compile_linear(source, case_sensitive=not pattern.flags & re.IGNORECASE, where="a dangerous-code prefilter")
 
 
 def _search(pattern: re.Pattern[str], text: str, pos: int = 0) -> re.Match[str] | None:

@@ -1,4 +1,4 @@
-"""The async transport (httpx-aiohttp behind a connection cap and a pool timeout) and the client's
+"""The async transport (aiohttp's pool behind a connection cap and a pool timeout) and the client's
 handling of malformed HTTP, against raw loopback servers that frame bodies every way HTTP/1.1
 allows, send broken framing, close connections, and stall."""
 
@@ -159,6 +159,36 @@ def test_a_request_that_finds_every_connection_busy_past_the_pool_timeout_fails_
             assert (await http.get(url)).text == "ok"
 
     asyncio.run(serve(responder, scenario))
+
+
+def test_a_whole_body_read_frees_its_connection_and_decodes_like_a_stream() -> None:
+    """The READ_WHOLE_BODY path (every non-streamed backend call): the slot and the connection go
+    back before the response is handed over, and the body is decoded as httpx decodes a stream."""
+    import gzip
+
+    from purpose_agent_http.http import READ_WHOLE_BODY
+
+    body = gzip.compress(b"zipped ok")
+
+    async def responder(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+            await writer.drain()
+
+    async def scenario(url: str) -> None:
+        transport = PooledAsyncTransport(max_connections=1, pool_timeout=0.2)
+        try:
+            for _ in range(3):  # a slot not given back would make the second wait and time out
+                request = httpx.Request("GET", url, extensions={"timeout": {"connect": 2.0, "read": 1.0},
+                                                                READ_WHOLE_BODY: True})
+                response = await transport.handle_async_request(request)
+                assert response.content == b"zipped ok"
+        finally:
+            await transport.aclose()
+
+    assert asyncio.run(serve(responder, scenario)) == 1
 
 
 def test_max_connections_below_one_is_refused() -> None:

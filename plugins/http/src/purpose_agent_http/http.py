@@ -57,6 +57,10 @@ class SSEStreamState(Protocol):
         ...
 
 
+#: A request extension: ``True`` asks :class:`~purpose_agent_http.transport.PooledAsyncTransport`
+#: for the response with its body already read (other transports ignore it).
+READ_WHOLE_BODY = "purpose_agent_http.read_whole_body"
+
 _SSL_CONTEXT: Any = None
 
 
@@ -164,6 +168,7 @@ class HTTPBackend:
         self._aclients: dict[int, httpx.AsyncClient] = {}
         self._direct: dict[int, Any] = {}
         self._urls: dict[str, Any] = {}
+        self._header_sets: dict[tuple[Any, ...], httpx.Headers] = {}
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -279,6 +284,20 @@ class HTTPBackend:
 
             url = self._urls[path] = httpx.URL(self.base_url.rstrip("/") + "/" + path.lstrip("/"))
         return url
+
+    def _merged_headers(self, client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Headers:
+        """The client's default headers with ``headers`` over them, as ``client.build_request``
+        merges them; kept per client and header set (they rarely change between requests)."""
+        key = (id(client), tuple(headers.items()))
+        merged = self._header_sets.get(key)
+        if merged is None:
+            import httpx
+
+            if len(self._header_sets) >= 64:  # a key that changes per request
+                self._header_sets.clear()
+            merged = self._header_sets[key] = httpx.Headers(client.headers)
+            merged.update(headers)
+        return merged
 
     def close(self) -> None:
         """Close the sync client (async clients close with :meth:`aclose`)."""
@@ -422,16 +441,22 @@ class HTTPBackend:
             attempt += 1
             wait: float | None = None
             try:
-                request = client.build_request(method, self._url(path), json=body, headers=headers, timeout=self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT)
+                timeout = self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT
                 direct = self._direct.get(id(client))
                 if direct is not None:
-                    # Straight to the transport: the client's auth, redirect and cookie
-                    # machinery is unused here and costs a measurable share of a swarm's CPU.
+                    # Straight to the transport: the client's URL joining, header merging, auth,
+                    # redirect and cookie machinery is unused here and costs a measurable share
+                    # of a swarm's CPU.
+                    extensions = {"timeout": (client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout).as_dict(),
+                                  READ_WHOLE_BODY: not stream}
+                    request = httpx.Request(method, self._url(path), json=body, headers=self._merged_headers(client, headers),
+                                            extensions=extensions)
                     response = await direct.handle_async_request(request)
                     response.request = request
                     if not stream:
                         await response.aread()
                 else:
+                    request = client.build_request(method, self._url(path), json=body, headers=headers, timeout=timeout)
                     response = await client.send(request, stream=stream)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, attempt)

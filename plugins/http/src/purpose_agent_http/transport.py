@@ -1,5 +1,5 @@
-"""The async transport: httpx-aiohttp's ``AiohttpTransport`` behind a connection cap, a pool
-timeout, and one family of errors.
+"""The async transport: aiohttp's connection pool behind httpx's request and response types,
+with a connection cap, a pool timeout, and one family of errors.
 
 Why aiohttp's pool: a swarm sends hundreds of concurrent requests from one interpreter, and
 there the CPU per request bounds the wall time. httpcore's pool scans every connection for every
@@ -9,15 +9,22 @@ the CPU of aiohttp's, and raising its limits made it slower still. httpx still b
 and responses, so :class:`~purpose_agent_http.http.HTTPBackend`'s retries, error mapping and
 streaming are the same on every transport.
 
-What this module adds to ``AiohttpTransport``:
+Why not httpx-aiohttp's ``AiohttpTransport`` (used here before): its adaptation costs about as
+much CPU per request as aiohttp's own exchange (it re-parses the URL, copies httpx's headers
+through a generic mapping, builds a timeout object per request, and streams every body through
+two async generators), and in the swarm benchmark that was the difference between 1.3 and 1.5 x
+the ideal wall time (docs/providers.md, "Transport"). The adaptation here is the same handful of
+calls on aiohttp's public API with those costs taken out.
+
+What this module adds to aiohttp:
 
 - a cap on open connections (``max_connections``) with a wait for a free one bounded by the
   request's ``pool`` timeout, ending in :class:`httpx.PoolTimeout` that says so;
-- every failure as the :mod:`httpx` error that names what happened. httpx-aiohttp maps only some
-  of aiohttp's errors (a malformed status line or header escapes as aiohttp's own
-  ``ClientResponseError``, a dropped connection becomes ``ConnectTimeout``); here a malformed or
-  truncated response is :class:`httpx.RemoteProtocolError`, so the backend retries it and reports
-  it like any other broken exchange.
+- every failure as the :mod:`httpx` error that names what happened: a malformed or truncated
+  response is :class:`httpx.RemoteProtocolError`, so the backend retries it and reports it like
+  any other broken exchange;
+- a whole-body read for callers that would read the body anyway (the ``READ_WHOLE_BODY``
+  request extension), which frees the connection before the response is handed back.
 
 Importing this module imports aiohttp (tens of milliseconds); it loads on the first async request.
 """
@@ -27,10 +34,14 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
+from multidict import CIMultiDict
+from yarl import URL
+
+from .http import READ_WHOLE_BODY
 
 #: The failures of an exchange a transport may raise besides httpx's own errors.
 _EXCHANGE_ERRORS = (aiohttp.ClientError, httpx.TransportError, TimeoutError, OSError, ValueError)
@@ -65,22 +76,24 @@ def as_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.Transpor
 
 
 class _Body(httpx.AsyncByteStream):
-    """The response body: errors mapped, and the connection slot freed when it is closed."""
+    """aiohttp's response body as httpx's stream: errors mapped, the connection slot freed on close."""
 
-    def __init__(self, inner: httpx.AsyncByteStream, slots: asyncio.Semaphore, request: httpx.Request) -> None:
-        self._inner, self._slots, self._request = inner, slots, request
+    def __init__(self, response: aiohttp.ClientResponse, slots: asyncio.Semaphore, request: httpx.Request) -> None:
+        self._response, self._slots, self._request = response, slots, request
         self._released = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self._inner:
+            # what has arrived, as it arrives: a whole small reply at once, a stream event by event
+            async for chunk in self._response.content.iter_any():
                 yield chunk
         except _EXCHANGE_ERRORS as exc:
             raise as_httpx_error(exc, self._request) from exc
 
     async def aclose(self) -> None:
         try:
-            await self._inner.aclose()
+            # back to the pool if the body was read to the end, closed otherwise
+            self._response.release()
         except _EXCHANGE_ERRORS:
             pass  # the connection is gone either way; aiohttp does not reuse a broken one
         finally:
@@ -122,27 +135,53 @@ class PooledAsyncTransport(httpx.AsyncBaseTransport):
             raise ValueError(f"max_connections must be at least 1, not {max_connections}")
         self.max_connections = max_connections
         self.pool_timeout = pool_timeout
-        verify = ssl_context if ssl_context is not None else True
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections,
-                              keepalive_expiry=keepalive_expiry)
-
-        def session() -> aiohttp.ClientSession:
-            # Model APIs set no cookies worth keeping; the default jar costs CPU on every exchange.
-            connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=keepalive_expiry,
-                                             ssl=httpx.create_ssl_context(verify=verify))
-            return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
-
-        self._inner = AiohttpTransport(verify=verify, limits=limits, client=session)
+        self.keepalive_expiry = keepalive_expiry
+        self._ssl_context = ssl_context if ssl_context is not None else httpx.create_ssl_context()
+        self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
         self._closer: AsyncIterator[None] | None = None
         self._closed = False
+        # Per-request conversions that give the same answer every time (a swarm sends hundreds
+        # of requests to one URL with one timeout): parsed once.
+        self._urls: dict[str, URL] = {}
+        self._timeouts: dict[tuple[float | None, float | None, float | None], aiohttp.ClientTimeout] = {}
+
+    async def _open(self) -> aiohttp.ClientSession:
+        """The session and the connection slots, bound to the running loop from now on."""
+        self._slots = asyncio.Semaphore(self.max_connections)
+        # Model APIs set no cookies worth keeping; the default jar costs CPU on every exchange.
+        connector = aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=self.keepalive_expiry,
+                                         ssl=self._ssl_context)
+        self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                                              auto_decompress=False)  # httpx decodes Content-Encoding
+        self._closer = _close_with_the_loop(self)
+        await self._closer.__anext__()
+        return self._session
+
+    def _url(self, url: httpx.URL) -> URL:
+        text = str(url)
+        parsed = self._urls.get(text)
+        if parsed is None:
+            if len(self._urls) >= 256:  # a client that sends to ever new URLs gains nothing here
+                self._urls.clear()
+            parsed = self._urls[text] = URL(text, encoded=True)
+        return parsed
+
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        given = request.extensions.get("timeout", {})
+        key = (given.get("connect"), given.get("read"), given.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            if len(self._timeouts) >= 64:
+                self._timeouts.clear()
+            # a connection's wait for a free slot is bounded here (the semaphore), not by aiohttp
+            timeout = self._timeouts[key] = aiohttp.ClientTimeout(sock_connect=key[0], sock_read=key[1])
+        return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._slots is None:  # first use, so bound to this loop from now on
-            self._slots = asyncio.Semaphore(self.max_connections)
-            self._closer = _close_with_the_loop(self)
-            await self._closer.__anext__()
+        session = self._session if self._session is not None else await self._open()
         slots = self._slots
+        assert slots is not None
         if slots.locked():  # only a request that must wait pays for a timer
             wait = request.extensions.get("timeout", {}).get("pool") or self.pool_timeout
             try:
@@ -155,14 +194,41 @@ class PooledAsyncTransport(httpx.AsyncBaseTransport):
         else:
             await slots.acquire()
         try:
-            response = await self._inner.handle_async_request(request)
+            try:
+                data: Any = request.content or None
+            except httpx.RequestNotRead:  # a streamed upload: aiohttp frames it itself
+                data = request.stream
+                request.headers.pop("transfer-encoding", None)
+            # httpx has already set every header (Host, Accept, Content-Length, ...); a
+            # CIMultiDict is taken as it is, where any other mapping would be copied first.
+            headers = CIMultiDict([(key.decode("latin-1"), value.decode("latin-1")) for key, value in request.headers.raw])
+            response = await session.request(
+                request.method, self._url(request.url), headers=headers, data=data, allow_redirects=False,
+                compress=False, timeout=self._timeout(request),
+                server_hostname=request.extensions.get("sni_hostname"),
+            )
         except BaseException as exc:
             slots.release()
             if isinstance(exc, _EXCHANGE_ERRORS):
                 raise as_httpx_error(exc, request) from exc
             raise
-        response.stream = _Body(response.stream, slots, request)  # type: ignore[arg-type]
-        return response
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
+        if request.extensions.get(READ_WHOLE_BODY):
+            # The caller reads the whole body anyway: one read here and the connection back to
+            # the pool, instead of httpx's chain of async generators over a stream.
+            try:
+                content = await response.read()
+            except _EXCHANGE_ERRORS as exc:
+                raise as_httpx_error(exc, request) from exc
+            finally:
+                response.release()
+                slots.release()
+            return httpx.Response(status_code=response.status, headers=response.raw_headers, content=content,
+                                  request=request, extensions=extensions)
+        return httpx.Response(status_code=response.status, headers=response.raw_headers,
+                              stream=_Body(response, slots, request), request=request, extensions=extensions)
 
     @property
     def is_closed(self) -> bool:
@@ -171,4 +237,5 @@ class PooledAsyncTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._closed = True
-        await self._inner.aclose()
+        if self._session is not None:
+            await self._session.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -61,7 +62,7 @@ def server_script(tmp_path: Path, name: str, body: str) -> dict[str, Any]:
 
 def test_the_time_servers_tool_answers_inside_a_run_as_spotlighted_untrusted_text() -> None:
     kernel = kernel_with({"time": TIME_SERVER})
-    model = ScriptedBackend([ScriptedBackend.tool_call("time.get_current_time", timezone="UTC"),
+    model = ScriptedBackend([ScriptedBackend.tool_call("time__get_current_time", timezone="UTC"),
                              ScriptedBackend.answer("It is late.")])
     result = team_on(kernel, model).run("What time is it in UTC?")
     assert result.answer == "It is late."
@@ -83,8 +84,8 @@ def test_tool_schemas_come_through_unchanged_and_names_are_namespaced() -> None:
         tools = {tool.name: tool for tool in adapter.tools()}
     finally:
         adapter.close()
-    assert set(tools) == {"time.get_current_time", "time.convert_time"}
-    schema = tools["time.convert_time"].parameters
+    assert set(tools) == {"time__get_current_time", "time__convert_time"}
+    schema = tools["time__convert_time"].parameters
     assert schema["type"] == "object" and {"source_timezone", "time", "target_timezone"} <= set(schema["properties"])
 
 
@@ -97,7 +98,7 @@ def test_the_git_server_reads_a_real_repository_in_a_run(tmp_path: Path) -> None
     subprocess.run([*git, "add", "a.txt"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "Add the first file"], check=True)
     kernel = kernel_with({"git": {"command": str(BIN / "mcp-server-git"), "args": ["--repository", str(repo)]}})
-    model = ScriptedBackend([ScriptedBackend.tool_call("git.git_log", repo_path=str(repo)),
+    model = ScriptedBackend([ScriptedBackend.tool_call("git__git_log", repo_path=str(repo)),
                              ScriptedBackend.answer("one commit")])
     result = team_on(kernel, model).run("What is in the log?")
     observation = result.trajectory.steps[0].observation
@@ -116,7 +117,7 @@ def test_a_server_is_started_once_per_run_and_reused_by_every_call() -> None:
         if client is not None:
             clients.append(id(client))
         calls = sum("<untrusted-text id=" in m.content for m in request.messages)
-        return FunctionBackend.tool_call("time.get_current_time", timezone="UTC") if calls < 3 else FunctionBackend.answer("ok")
+        return FunctionBackend.tool_call("time__get_current_time", timezone="UTC") if calls < 3 else FunctionBackend.answer("ok")
 
     assert team_on(kernel, FunctionBackend(model)).run("three calls").answer == "ok"
     assert len(clients) >= 2 and len(set(clients)) == 1
@@ -127,7 +128,7 @@ def test_a_server_is_started_once_per_run_and_reused_by_every_call() -> None:
 
 def test_a_server_that_cannot_start_is_reported_and_the_run_goes_on() -> None:
     kernel = kernel_with({"time": TIME_SERVER, "ghost": {"command": "no-such-mcp-server-here"}})
-    model = ScriptedBackend([ScriptedBackend.tool_call("time.get_current_time", timezone="UTC"),
+    model = ScriptedBackend([ScriptedBackend.tool_call("time__get_current_time", timezone="UTC"),
                              ScriptedBackend.answer("done")])
     result, events = run_collecting(team_on(kernel, model), "task")
     assert result.answer == "done" and result.trajectory.steps[0].observation.ok
@@ -158,8 +159,8 @@ def test_a_server_that_dies_mid_call_fails_that_call_and_the_run_goes_on(tmp_pat
             os._exit(3)
     ''')
     kernel = kernel_with({"dying": dying, "time": TIME_SERVER}, call_timeout_s=20)
-    model = ScriptedBackend([ScriptedBackend.tool_call("dying.crash"), ScriptedBackend.tool_call("dying.crash"),
-                             ScriptedBackend.tool_call("time.get_current_time", timezone="UTC"),
+    model = ScriptedBackend([ScriptedBackend.tool_call("dying__crash"), ScriptedBackend.tool_call("dying__crash"),
+                             ScriptedBackend.tool_call("time__get_current_time", timezone="UTC"),
                              ScriptedBackend.answer("survived")])
     result = team_on(kernel, model).run("task")
     assert result.answer == "survived"
@@ -178,7 +179,7 @@ def test_a_server_that_hangs_in_a_call_times_out_and_is_stopped(tmp_path: Path) 
             return "never"
     ''')
     kernel = kernel_with({"hanging": hanging}, call_timeout_s=2)
-    model = ScriptedBackend([ScriptedBackend.tool_call("hanging.wait_forever"), ScriptedBackend.answer("moved on")])
+    model = ScriptedBackend([ScriptedBackend.tool_call("hanging__wait_forever"), ScriptedBackend.answer("moved on")])
     started = time.monotonic()
     result = team_on(kernel, model).run("task")
     assert result.answer == "moved on" and time.monotonic() - started < 30
@@ -189,7 +190,7 @@ def test_a_server_that_hangs_in_a_call_times_out_and_is_stopped(tmp_path: Path) 
 def test_a_tool_error_from_the_server_comes_back_as_a_failed_observation() -> None:
     [adapter] = kernel_with({"time": TIME_SERVER}).protocols()
     try:
-        tool = {t.name: t for t in adapter.tools()}["time.get_current_time"]
+        tool = {t.name: t for t in adapter.tools()}["time__get_current_time"]
         observation = tool.run({"timezone": "Not/A_Zone"})
     finally:
         adapter.close()
@@ -210,7 +211,7 @@ def test_secrets_reach_the_server_through_named_environment_variables(tmp_path: 
     monkeypatch.setenv("TEST_MCP_SECRET", "s3cr3t-value")
     [adapter] = kernel_with({"echoenv": echo}).protocols()
     try:
-        assert {t.name: t for t in adapter.tools()}["echoenv.token"].run({}).output == "s3cr3t-value"
+        assert {t.name: t for t in adapter.tools()}["echoenv__token"].run({}).output == "s3cr3t-value"
     finally:
         adapter.close()
     monkeypatch.delenv("TEST_MCP_SECRET")
@@ -266,8 +267,8 @@ def test_our_client_reaches_a_streamable_http_server_with_a_bearer_token(monkeyp
         [adapter] = kernel_with({"remote": {"url": url, "bearer_token_env": "TEST_MCP_TOKEN"}}).protocols()
         try:
             tools = {t.name: t for t in adapter.tools()}
-            assert {"remote.run_task", "remote.ask", "remote.teach", "remote.search_memory"} <= set(tools)
-            observation = tools["remote.ask"].run({"question": "How do you answer?"})
+            assert {"remote__run_task", "remote__ask", "remote__teach", "remote__search_memory"} <= set(tools)
+            observation = tools["remote__ask"].run({"question": "How do you answer?"})
             assert observation.ok and observation.output == "Over HTTP."
             assert observation.origin.label == "mcp:remote/ask"
         finally:
@@ -295,7 +296,7 @@ def test_mcp_tools_lists_each_servers_tools_and_says_why_one_has_none(tmp_path: 
     done = subprocess.run([str(BIN / "purpose-agent"), "mcp", "tools"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 1, done.stderr  # one server is unavailable
-    assert "time.get_current_time" in done.stdout and "time.convert_time" in done.stdout
+    assert "time__get_current_time" in done.stdout and "time__convert_time" in done.stdout
     assert "ghost (stdio: no-such-mcp-server-here): unavailable: MCP server 'ghost'" in done.stdout
 
 
@@ -310,7 +311,7 @@ class TestTimeServerThroughTheAdapterConforms(ProtocolAdapterConformance):
     plugin_id = "mcp"
     config = {"plugins": {"mcp": {"servers": {"time": TIME_SERVER}}}}
     protocol_name = "mcp"
-    tool_name = "time.get_current_time"
+    tool_name = "time__get_current_time"
     tool_arguments = {"timezone": "UTC"}
 
 
@@ -325,3 +326,61 @@ def _no_leftover_servers() -> Any:
             return
         time.sleep(0.2)
     pytest.fail(f"MCP server processes still running after the test: {alive}")
+
+
+# --------------------------------------------------------------------------- tool names on the wire
+
+#: What OpenAI's chat completions (and Anthropic's messages) accept as a function name.
+WIRE_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def test_tool_names_are_valid_function_names_for_native_tool_calling(tmp_path: Path) -> None:
+    """A name like ``time.get_current_time`` is refused with HTTP 400 by OpenAI-style APIs: every
+    MCP tool name must be a valid function name, even when the server's own name is not."""
+    odd = server_script(tmp_path, "odd", '''
+        @server.tool(name="files.read/v2")
+        def read_file(path: str) -> str:
+            """Read a file."""
+            return "read " + path
+
+        @server.tool(name="x" * 70)
+        def long_name() -> str:
+            """A tool with a long name."""
+            return "long"
+    ''')
+    kernel = kernel_with({"time": TIME_SERVER, "odd": odd})
+    [adapter] = kernel.protocols()
+    try:
+        names = [tool.name for tool in adapter.tools()]
+        assert "time__get_current_time" in names
+        assert all(WIRE_TOOL_NAME.match(name) for name in names), names
+        assert len(set(names)) == len(names)
+        read = next(tool for tool in adapter.tools() if tool.name.startswith("odd__files_read_v2"))
+        observation = read.run({"path": "a.txt"})
+        assert observation.ok and observation.output == "read a.txt"  # the server's own name is called
+        assert observation.origin.label == "mcp:odd/files.read/v2"
+    finally:
+        adapter.close()
+
+
+def test_an_openai_compatible_backend_calls_an_mcp_tool_by_its_wire_name() -> None:
+    """Native tool calling end to end: the request a chat-completions server receives names the MCP
+    tools validly, and the tool call it answers with reaches the MCP server."""
+    from purpose_agent_http import OpenAICompatibleBackend
+    from purpose_agent_http.testing import FakeLLMServer, FakeResponse
+
+    def reply(message: dict[str, Any]) -> FakeResponse:
+        return FakeResponse(json_body={"choices": [{"message": message, "finish_reason": "stop"}],
+                                       "usage": {"prompt_tokens": 1, "completion_tokens": 1}})
+
+    call = {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
+        "name": "time__get_current_time", "arguments": json.dumps({"timezone": "UTC"})}}]}
+    with FakeLLMServer() as server:
+        server.queue("/v1/chat/completions", reply(call), reply({"role": "assistant", "content": "It is late."}))
+        backend = OpenAICompatibleBackend("fake-model", base_url=server.url + "/v1", api_key="k")
+        result = team_on(kernel_with({"time": TIME_SERVER}), backend).run("What time is it in UTC?")
+        sent = [request.body for request in server.requests if request.path == "/v1/chat/completions"]
+    names = [tool["function"]["name"] for tool in sent[0]["tools"]]
+    assert "time__get_current_time" in names and all(WIRE_TOOL_NAME.match(name) for name in names), names
+    observation = result.trajectory.steps[0].observation
+    assert observation is not None and observation.ok and json.loads(observation.output)["timezone"] == "UTC"

@@ -1,7 +1,7 @@
 """purpose-agent-mcp: the Model Context Protocol, on the official ``mcp`` SDK.
 
 * **Client**: the servers declared in ``[plugins.mcp.servers.NAME]`` (stdio ``command`` or
-  streamable HTTP ``url``) lend their tools to every team run, named ``NAME.tool``, with the
+  streamable HTTP ``url``) lend their tools to every team run, named ``NAME__tool``, with the
   servers' JSON schemas; their output is untrusted text (``TextOrigin(kind="mcp")``), screened
   and spotlighted like any tool output.
 * **Server**: ``purpose-agent mcp serve`` (stdio, or ``--http HOST:PORT``) offers a team to MCP

@@ -15,7 +15,9 @@ the next run tries again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import re
 import tempfile
 import threading
 from collections.abc import Coroutine, Sequence
@@ -30,6 +32,24 @@ T = TypeVar("T")
 
 #: How much of a server's stderr an error quotes.
 STDERR_TAIL_CHARS = 600
+
+#: A function name every native tool-calling API accepts (OpenAI's chat completions and Anthropic's
+#: messages refuse anything else with HTTP 400, so a dot in ``time.get_current_time`` would fail).
+WIRE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def tool_name(server: str, tool: str) -> str:
+    """The agent tool name of MCP tool ``tool`` of ``server``: ``SERVER__tool``.
+
+    A server's own name may hold characters or a length that function-calling APIs refuse (MCP
+    allows ``.`` and ``/``): then those characters become ``_`` and a short hash of the original
+    name is appended, so two such names never collide; the call still uses the server's name."""
+    plain = f"{server}__{tool}"
+    if WIRE_NAME.match(plain):
+        return plain
+    digest = hashlib.sha256(tool.encode()).hexdigest()[:8]
+    return f"{_UNSAFE.sub('_', plain)[:55]}_{digest}"  # at most 64 characters
 
 
 class ServerUnavailable(Exception):
@@ -278,13 +298,14 @@ def result_text(result: Any, max_chars: int) -> tuple[bool, str]:
 
 
 class McpTool:
-    """One MCP server tool as an agent tool, named ``SERVER.tool``; its output is untrusted text."""
+    """One MCP server tool as an agent tool, named ``SERVER__tool`` (:func:`tool_name`); its output is
+    untrusted text."""
 
     def __init__(self, adapter: McpAdapter, server: str, listed: ListedTool) -> None:
         self.adapter = adapter
         self.server = server
         self.tool = listed.name
-        self.name = f"{server}.{listed.name}"
+        self.name = tool_name(server, listed.name)
         self.description = listed.description or f"The '{listed.name}' tool of MCP server '{server}'."
         self.parameters = listed.input_schema
 

@@ -44,6 +44,8 @@ class McpCommand:
         return McpAdapter(self.context.settings)
 
     def _tools(self, args: argparse.Namespace) -> int:
+        from .client import tool_name
+
         adapter = self._adapter()
         if not adapter.connections:
             print("no MCP servers are configured; add [plugins.mcp.servers.NAME] with a command or a url "
@@ -55,8 +57,8 @@ class McpCommand:
             adapter.close()
         if args.json:
             print(json.dumps({name: found if isinstance(found, str) else
-                              [{"name": f"{name}.{t.name}", "description": t.description, "input_schema": t.input_schema}
-                               for t in found] for name, found in listing.items()}, indent=2))
+                              [{"name": tool_name(name, t.name), "mcp_name": t.name, "description": t.description,
+                                "input_schema": t.input_schema} for t in found] for name, found in listing.items()}, indent=2))
         else:
             for name, found in listing.items():
                 where = adapter.connections[name].describe()
@@ -66,7 +68,7 @@ class McpCommand:
                 print(f"{name} ({printable(where)}): {len(found)} tool(s)")
                 for tool in found:
                     first_line = (tool.description.strip().splitlines() or [""])[0]
-                    print(f"  {name}.{printable(tool.name)}  {printable(first_line[:100])}")
+                    print(f"  {printable(tool_name(name, tool.name))}  {printable(first_line[:100])}")
         return 0 if all(not isinstance(found, str) for found in listing.values()) else 1
 
     def _serve(self, args: argparse.Namespace) -> int:

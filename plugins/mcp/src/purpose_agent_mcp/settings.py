@@ -32,7 +32,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-#: What a server name may look like: it prefixes its tools' names (``time.get_current_time``).
+#: What a server name may look like: it prefixes its tools' names (``time__get_current_time``).
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 

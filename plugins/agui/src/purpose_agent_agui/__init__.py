@@ -7,6 +7,9 @@ proposed, scanner findings, memory CI decisions) and browses memory. Events are 
 ``ag-ui-protocol`` models; the mapping from the runtime's events is in
 :mod:`purpose_agent_agui.mapping`.
 
+Observer role: ``watch_run`` shows every team run started in this process (by another server, a
+script, any team) on the pages this process serves; without a live page it does nothing.
+
 This module imports only the hook markers, so discovery stays cheap.
 """
 
@@ -39,3 +42,12 @@ def _command_factory(context: Any) -> Any:
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
     register("ui", _command_factory, description="serve an AG-UI event stream of runs and a live web view")
+
+
+@hookimpl
+def watch_run(run: Any) -> None:
+    import sys
+
+    server = sys.modules.get(f"{__name__}.server")
+    if server is not None:  # no page is served unless the server module was loaded
+        server.watch(run)

@@ -61,7 +61,8 @@ class UiCommand:
             return 2
         team = pa.team_from_arguments(args, self.context.kernel)
         app = build_app(team, token=token, max_request_bytes=settings.max_request_bytes,
-                        max_task_chars=settings.max_task_chars, queue_size=settings.queue_size)
+                        max_task_chars=settings.max_task_chars, queue_size=settings.queue_size,
+                        kernel=self.context.kernel, trust_clients=settings.trust_clients)
         host = f"[{args.host}]" if ":" in args.host else args.host
         print(f"AG-UI: POST http://{host}:{args.port}/agent   live view: http://{host}:{args.port}/", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -18,7 +18,7 @@ critic.scored               STATE_DELTA (scores), CUSTOM ``purpose_agent.critic.
 memory.* / error / other    CUSTOM ``purpose_agent.<type>``
 run.finished (a member)     STATE_DELTA (member finished: why), STEP_FINISHED ``<role>``
 team run ends               TEXT_MESSAGE_START/CONTENT/END (the answer), STATE_DELTA (lessons
-                            proposed, memory CI decisions), RUN_FINISHED (answer, score)
+                            proposed, memory CI decisions, or learning off), RUN_FINISHED (answer, score)
 team run raises             RUN_ERROR (the reason)
 ==========================  ==============================================================
 
@@ -48,14 +48,15 @@ def _now_ms() -> int:
 class RunMapper:
     """Translates one team run's kernel events into AG-UI events."""
 
-    def __init__(self, *, thread_id: str, run_id: str, purpose: str, roles: list[str]) -> None:
+    def __init__(self, *, thread_id: str, run_id: str, purpose: str, roles: list[str], learning: str = "unknown") -> None:
         self.thread_id = thread_id
         self.run_id = run_id
         self.roles = list(roles)
         self._member_runs: dict[str, int] = {}  # kernel run_id -> index into state["members"]
+        # "learning": "on", "off: why", or "unknown" (a run of another team, until it ends).
         self.state: dict[str, Any] = {
             "purpose": purpose, "roles": list(roles), "status": "running", "members": [], "tool_calls": [],
-            "scores": [], "findings": [], "lessons": [], "decisions": [], "answer": None,
+            "scores": [], "findings": [], "lessons": [], "decisions": [], "answer": None, "learning": learning,
         }
 
     # ------------------------------------------------------------------ the run's edges
@@ -95,7 +96,11 @@ class RunMapper:
                           "reason": _cap(item.status_reason, 400)} for item in learning.decisions]
             patch += [{"op": "replace", "path": "/lessons", "value": {"proposed": learning.proposed,
                                                                       "edits": dict(learning.edits)}},
-                      {"op": "replace", "path": "/decisions", "value": decisions}]
+                      {"op": "replace", "path": "/decisions", "value": decisions},
+                      {"op": "replace", "path": "/learning", "value": "on"}]
+        elif not str(self.state["learning"]).startswith("off"):  # nothing was learned: say so, not "0 lessons"
+            why = "off: the run was not scored" if self.state["learning"] == "on" else "off"
+            patch.append({"op": "replace", "path": "/learning", "value": why})
         events.append(self._delta(patch))
         score = result.score.value if result.score is not None else None
         events.append(RunFinishedEvent(thread_id=self.thread_id, run_id=self.run_id, timestamp=_now_ms(),

@@ -13,7 +13,12 @@ Endpoints (one Starlette app; no build step, the page is one static HTML file):
 Each subscriber has a bounded queue, like the runtime's event bus: a slow browser never slows a
 run; when its queue is full, events are dropped *for that subscriber* and counted
 (``/api/status``: ``dropped``). Input from an AG-UI client is untrusted: bodies are size-limited,
-a task is capped, and a malformed body gets a 400/422 with a sentence, never a traceback.
+a task is capped and screened (:mod:`purpose_agent_agui.untrusted`), everything else the client
+sends reaches a run only as screened tool output, and a malformed body gets a 400/422 with a
+sentence, never a traceback.
+
+Runs this server did not start (another server or a script in the same process, on any team)
+reach the page too: the plugin's ``watch_run`` hook hands each team run to every live hub.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import hmac
 import json
 import threading
 import uuid
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,6 +38,27 @@ from typing import Any
 from .mapping import RunMapper
 
 TERMINAL = ("RUN_FINISHED", "RUN_ERROR")
+
+#: The hubs serving in this process, for the ``watch_run`` hook (a hub leaves when its app is gone).
+HUBS: weakref.WeakSet[RunHub] = weakref.WeakSet()
+
+
+def watch(run: Any) -> None:
+    """Show a team run started anywhere in this process on every live page (``watch_run``)."""
+    for hub in list(HUBS):
+        hub.watch(run)
+
+
+def learning_status(team: Any) -> str:
+    """``on``, or ``off: why``: whether the team's runs can teach it (drawn on the page instead of 0)."""
+    memory = getattr(team, "status", None)
+    if getattr(team, "learner", None) is None:
+        return "off: the team has no memory store" if memory is not None else "off"
+    if getattr(team, "critic", None) is None:
+        return "off: the team has no critic, so runs are not scored"
+    if not getattr(team, "learn", False):
+        return "off: learning is turned off for this team"
+    return "on"
 
 
 @dataclass
@@ -43,7 +70,7 @@ class Subscriber:
     dropped: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: HUBS holds it
 class RunHub:
     """Runs the team and fans its AG-UI events out to subscribers."""
 
@@ -59,13 +86,21 @@ class RunHub:
     dropped_total: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
     _loop_thread: int | None = None
+    _starting: int | None = None
 
     def __post_init__(self) -> None:
         self.history = deque(maxlen=self.history_size)
+        HUBS.add(self)
 
     # ------------------------------------------------------------------ fan-out
 
+    def _own_loop(self) -> None:
+        """Remember the loop that owns the queues (events from other threads are handed to it)."""
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+
     def subscribe(self, run_id: str | None = None, *, replay: bool = False) -> Subscriber:
+        self._own_loop()
         subscriber = Subscriber(asyncio.Queue(self.queue_size), run_id)
         if replay:
             for item in self.history:
@@ -107,29 +142,67 @@ class RunHub:
 
             events = [CustomEvent(name="purpose_agent.ui.mapping_error",
                                   value={"event": event.type, "error": f"{type(exc).__name__}: {exc}"})]
-        if not events:
-            return
+        if events:
+            self._on_loop(self.publish, run_id, events)
+
+    def _on_loop(self, function: Any, *args: Any) -> None:
+        """Call ``function(*args)`` on the loop that owns the queues: now if this is its thread (or
+        there is no loop yet), else as soon as that loop gets to it, in order."""
         if threading.get_ident() == self._loop_thread or self._loop is None:
-            self.publish(run_id, events)
-        else:  # emitted from a worker thread: publish on the loop that owns the queues
-            self._loop.call_soon_threadsafe(self.publish, run_id, events)
+            function(*args)
+        else:  # emitted from a worker thread
+            self._loop.call_soon_threadsafe(function, *args)
 
     # ------------------------------------------------------------------ runs
 
-    def start(self, task: str, *, thread_id: str | None = None, run_id: str | None = None) -> RunMapper:
+    def start(self, task: str, *, thread_id: str | None = None, run_id: str | None = None,
+              material: str = "") -> RunMapper:
         """Start a team run (``team.start``) on the running loop; return its mapper (ids).
 
-        The AG-UI run id is the client's when it gave one (``POST /agent``), else the team run's."""
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
-        handle = self.team.start(task)
+        The AG-UI run id is the client's when it gave one (``POST /agent``), else the team run's.
+        ``material`` is what the client sent besides the task: the run gets it only through the
+        ``client_context`` tool, as untrusted text (:mod:`purpose_agent_agui.untrusted`)."""
+        from .untrusted import NOTE, team_with_material
+
+        self._own_loop()
+        team = team_with_material(self.team, material)
+        self._starting = threading.get_ident()  # watch_run fires inside team.start: not a foreign run
+        try:
+            handle = team.start(task + NOTE if team is not self.team else task)
+        finally:
+            self._starting = None
         mapper = RunMapper(thread_id=thread_id or uuid.uuid4().hex, run_id=run_id or handle.run_id,
-                           purpose=str(self.team.purpose), roles=list(self.team.roles))
+                           purpose=str(self.team.purpose), roles=list(self.team.roles),
+                           learning=learning_status(self.team))
         self.mappers[mapper.run_id] = mapper
         self.publish(mapper.run_id, mapper.started(task))
         handle.listen(lambda event: self._route(mapper.run_id, event))
         self.tasks[mapper.run_id] = asyncio.get_running_loop().create_task(self._finish(mapper, handle))
         return mapper
+
+    def watch(self, run: Any) -> None:
+        """Show a run this hub did not start (``watch_run``, in the thread that starts the run).
+
+        Its mapper is made at ``team.started`` (which names the team's purpose and roles); its end
+        comes from the run's result, awaited on this hub's loop. Before any page or client has
+        connected, the hub has no loop yet, and such runs are not shown."""
+        if self._starting == threading.get_ident() or self._loop is None:
+            return
+
+        def route(event: Any) -> None:
+            if event.type == "team.started":
+                mapper = RunMapper(thread_id=run.run_id, run_id=run.run_id, purpose=str(event.data.get("purpose", "")),
+                                   roles=[str(r) for r in event.data.get("roles", [])], learning="unknown")
+                self.mappers[run.run_id] = mapper
+                self._on_loop(self._watched, mapper, run, mapper.started(run.task))
+            elif run.run_id in self.mappers:
+                self._route(run.run_id, event)
+
+        run.listen(route)
+
+    def _watched(self, mapper: RunMapper, run: Any, started: list[Any]) -> None:
+        self.publish(mapper.run_id, started)
+        self.tasks[mapper.run_id] = asyncio.get_running_loop().create_task(self._finish(mapper, run))
 
     async def _finish(self, mapper: RunMapper, handle: Any) -> None:
         try:
@@ -169,21 +242,31 @@ async def read_json(request: Any, limit: int) -> Any:
 
 
 def build_app(team: Any, *, token: str | None = None, max_request_bytes: int = 1_000_000,
-              max_task_chars: int = 50_000, queue_size: int = 10_000, heartbeat_s: float = 15.0) -> Any:
-    """The Starlette app serving the team: see the module docstring for the endpoints."""
+              max_task_chars: int = 50_000, queue_size: int = 10_000, heartbeat_s: float = 15.0,
+              kernel: Any = None, trust_clients: bool = False) -> Any:
+    """The Starlette app serving the team: see the module docstring for the endpoints.
+
+    ``kernel`` screens the tasks clients send (default: the team's own); ``trust_clients=True``
+    runs them unscreened, for an operator who vouches for every client."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
+    from .untrusted import split_input, task_refusal
+
     hub = RunHub(team, queue_size=queue_size, max_task_chars=max_task_chars)
+    screening_kernel = None if trust_clients else (kernel if kernel is not None else getattr(team, "kernel", None))
     page = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
 
-    def checked_task(text: Any) -> str:
+    async def checked_task(text: Any) -> str:
         if not isinstance(text, str) or not text.strip():
             raise BadRequest("give the task as non-empty text", 422)
         if len(text) > max_task_chars:
             raise BadRequest(f"the task is {len(text)} characters; this server takes at most {max_task_chars}", 422)
+        refusal = await asyncio.to_thread(task_refusal, screening_kernel, text)
+        if refusal:
+            raise BadRequest(refusal, 422)
         return text.strip()
 
     async def stream(subscriber: Subscriber, *, until_done: str | None = None) -> AsyncIterator[str]:
@@ -215,24 +298,21 @@ def build_app(team: Any, *, token: str | None = None, max_request_bytes: int = 1
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "body"
             raise BadRequest(f"not an AG-UI RunAgentInput: {where}: {first['msg']}", 422) from None
-        users = [m for m in run_input.messages if m.role == "user"]
-        if not users:
+        if not any(m.role == "user" for m in run_input.messages):
             raise BadRequest("the messages hold no user message; the last user message is the task", 422)
-        content = users[-1].content
-        text = content if isinstance(content, str) else " ".join(
-            str(getattr(part, "text", "")) for part in content if getattr(part, "type", "") == "text")
-        task = checked_task(text)
+        text, material = split_input(run_input)
+        task = await checked_task(text)
         if run_input.run_id in hub.mappers:
             raise BadRequest(f"run {run_input.run_id!r} already exists; use a new runId", 409)
         subscriber = hub.subscribe(run_input.run_id)
-        hub.start(task, thread_id=run_input.thread_id, run_id=run_input.run_id)
+        hub.start(task, thread_id=run_input.thread_id, run_id=run_input.run_id, material=material)
         return sse(stream(subscriber, until_done=run_input.run_id))
 
     async def runs(request: Request) -> Response:
         body = await read_json(request, max_request_bytes)
         if not isinstance(body, dict):
             raise BadRequest('send a JSON object: {"task": "..."}', 422)
-        mapper = hub.start(checked_task(body.get("task")))
+        mapper = hub.start(await checked_task(body.get("task")))
         return JSONResponse({"thread_id": mapper.thread_id, "run_id": mapper.run_id}, status_code=202)
 
     async def events(request: Request) -> Response:

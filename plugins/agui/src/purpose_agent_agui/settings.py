@@ -9,6 +9,7 @@ Example::
     max_request_bytes = 1000000
     max_task_chars = 50000
     queue_size = 10000                     # events buffered per browser before dropping for it
+    trust_clients = false                  # true: clients' tasks run unscreened (the operator vouches)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class AguiSettings(BaseModel):
     max_request_bytes: int = Field(default=1_000_000, ge=1024, le=100_000_000)
     max_task_chars: int = Field(default=50_000, ge=1, le=10_000_000)
     queue_size: int = Field(default=10_000, ge=10, le=10_000_000)
+    trust_clients: bool = False
 
     @field_validator("token_env")
     @classmethod

@@ -1,5 +1,5 @@
 """The async transport under a burst: httpx's own pool (default and raised limits) against
-httpx-aiohttp's pool behind purpose-agent-http's cap (the transport HTTPBackend uses).
+aiohttp's pool behind purpose-agent-http's cap (the transport HTTPBackend uses).
 
     .venv/bin/python tests/benchmarks/bench_transport.py [--rounds N]
 

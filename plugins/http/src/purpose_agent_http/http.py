@@ -60,6 +60,24 @@ class SSEStreamState(Protocol):
 #: A request extension: ``True`` asks :class:`~purpose_agent_http.transport.PooledAsyncTransport`
 #: for the response with its body already read (other transports ignore it).
 READ_WHOLE_BODY = "purpose_agent_http.read_whole_body"
+#: A response extension set by that transport: the headers as aiohttp parsed them (a C mapping,
+#: case-insensitive like httpx's, where each lookup in ``httpx.Headers`` scans every header).
+PARSED_HEADERS = "purpose_agent_http.parsed_headers"
+
+
+def _headers_of(response: httpx.Response) -> Mapping[str, str]:
+    """The response's headers for lookups: the transport's parsed mapping when there is one."""
+    parsed = response.extensions.get(PARSED_HEADERS)
+    return parsed if parsed is not None else response.headers
+
+
+def _text_of(response: httpx.Response) -> str:
+    """``response.text`` without httpx's charset parsing when the type names no charset
+    (httpx then decodes as UTF-8 as well)."""
+    content_type = _headers_of(response).get("content-type", "")
+    if "charset" in content_type.lower():
+        return response.text
+    return response.content.decode("utf-8", "replace")
 
 _SSL_CONTEXT: Any = None
 
@@ -388,12 +406,13 @@ class HTTPBackend:
         )
 
     def _server_wait(self, response: httpx.Response) -> float | None:
-        wait = parse_retry_after(response.headers.get("retry-after"))
+        headers = _headers_of(response)
+        wait = parse_retry_after(headers.get("retry-after"))
         if wait is None:
-            ms = response.headers.get("retry-after-ms")
+            ms = headers.get("retry-after-ms")
             wait = float(ms) / 1000 if ms and ms.replace(".", "", 1).isdigit() else None
         if wait is None and response.status_code == 429:
-            wait = self.parse_rate_limit(response.headers).reset_s
+            wait = self.parse_rate_limit(headers).reset_s
         return wait
 
     # ------------------------------------------------------------------ the retry loop
@@ -461,7 +480,7 @@ class HTTPBackend:
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, attempt)
             else:
-                self.rate_limit = self.parse_rate_limit(response.headers)
+                self.rate_limit = self.parse_rate_limit(_headers_of(response))
                 if response.status_code < 400:
                     return response
                 try:
@@ -485,7 +504,7 @@ class HTTPBackend:
     async def apost_json(self, path: str, body: Any) -> Any:
         """Async twin of :meth:`post_json`."""
         response = await self.asend("POST", path, body)
-        return parse_json(response.text, provider=self.provider)
+        return parse_json(_text_of(response), provider=self.provider)
 
     def stream_lines(self, path: str, body: Any) -> Generator[str, None, None]:
         """POST ``body`` and yield the reply's lines; the connection closes when the caller stops.

@@ -41,7 +41,7 @@ import httpx
 from multidict import CIMultiDict
 from yarl import URL
 
-from .http import READ_WHOLE_BODY
+from .http import PARSED_HEADERS, READ_WHOLE_BODY
 
 #: The failures of an exchange a transport may raise besides httpx's own errors.
 _EXCHANGE_ERRORS = (aiohttp.ClientError, httpx.TransportError, TimeoutError, OSError, ValueError)
@@ -212,7 +212,7 @@ class PooledAsyncTransport(httpx.AsyncBaseTransport):
             if isinstance(exc, _EXCHANGE_ERRORS):
                 raise as_httpx_error(exc, request) from exc
             raise
-        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1", PARSED_HEADERS: response.headers}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
         if request.extensions.get(READ_WHOLE_BODY):

@@ -87,7 +87,8 @@ class A2AProtocol:
 
     async def serve(self, team: Any, *, ready: Callable[[str], None] | None = None, **options: Any) -> None:
         """Serve ``team`` over A2A until cancelled. Options: ``host``, ``port`` (0 for any),
-        ``token``, ``public_url``; the rest default to ``[plugins.a2a.server]``."""
+        ``token``, ``public_url``, ``trust_clients``; the rest default to ``[plugins.a2a.server]``.
+        Clients' tasks are screened with this kernel's immune scanners unless clients are trusted."""
         from purpose_agent import __version__
 
         from .server import serve
@@ -97,7 +98,8 @@ class A2AProtocol:
         await serve(team, ready=ready, host=options.get("host", server.host), port=options.get("port", server.port),
                     token=options.get("token"), public_url=options.get("public_url", server.public_url),
                     max_request_bytes=server.max_request_bytes, max_task_chars=server.max_task_chars,
-                    version=__version__)
+                    version=__version__, kernel=self.context.kernel,
+                    trust_clients=options.get("trust_clients", server.trust_clients))
 
 
 @hookimpl

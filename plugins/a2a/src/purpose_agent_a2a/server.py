@@ -9,6 +9,11 @@ This module imports the SDK: the plugin loads it only when a server is built. Th
 - :func:`agent_card`, the card built from the team (purpose, roles, tools);
 - two ASGI guards in front of the JSON-RPC endpoint: a bearer token (required for any bind that
   is not loopback) and a request size limit, both answering with JSON-RPC errors.
+
+A client's task comes from outside the operator's principals: unless the operator trusts its
+clients (``trust_clients``), every active immune scanner reads it before the run starts, and a
+task they flag is ``rejected`` with the scanners' reasons (:func:`task_refusal`). Only the text
+parts of the message are the task; data and file parts are not given to the team.
 """
 
 from __future__ import annotations
@@ -40,6 +45,24 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def task_refusal(kernel: Any, task: str) -> str:
+    """``""`` when a client's ``task`` may run; else the sentence naming the scanners that flagged it.
+
+    Every active scanner reads it as a prompt, under the kernel's deadline and fail-closed rules.
+    With no scanner active nothing can screen it, and it runs (like untrusted tool output then)."""
+    from purpose_agent.models import ScanRequest, Severity
+
+    if kernel is None or not (kernel.scanners() or kernel.screening_refusal()):
+        return ""
+    [findings] = kernel.scan_many([ScanRequest(text=task, source="prompt")])
+    blocking = [f for f in findings if f.severity.rank >= Severity.HIGH.rank]
+    if not blocking:
+        return ""
+    why = "; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:3])
+    return (f"the immune scanners flagged this task ({why}), so it was not run; rephrase it, or have the operator "
+            "set [plugins.a2a.server] trust_clients = true for clients it trusts")
 
 
 def describe_event(event: Any) -> str | None:
@@ -108,9 +131,10 @@ def agent_card(team: Any, url: str, *, version: str, token_required: bool) -> An
 class TeamExecutor(AgentExecutor):
     """Runs the team for each A2A task (``team.start``); its events become ``working`` updates."""
 
-    def __init__(self, team: Any, *, max_task_chars: int = 50_000) -> None:
+    def __init__(self, team: Any, *, max_task_chars: int = 50_000, kernel: Any = None) -> None:
         self.team = team
         self.max_task_chars = max_task_chars
+        self.kernel = kernel  # screens clients' tasks; None when the operator trusts its clients
         self._runs: dict[str, Any] = {}  # A2A task id -> the team run's handle
 
     async def execute(self, context: Any, event_queue: Any) -> None:
@@ -131,6 +155,10 @@ class TeamExecutor(AgentExecutor):
         if len(text) > self.max_task_chars:
             await updater.reject(updater.new_agent_message([new_text_part(
                 f"the task is {len(text)} characters; this agent takes at most {self.max_task_chars}")]))
+            return
+        refusal = await asyncio.to_thread(task_refusal, self.kernel, text)
+        if refusal:
+            await updater.reject(updater.new_agent_message([new_text_part(refusal)]))
             return
         await updater.start_work()
         run = self.team.start(text)
@@ -228,8 +256,12 @@ class Guard:
 
 
 def build_app(team: Any, *, url: str, token: str | None, max_request_bytes: int = 1_000_000,
-              max_task_chars: int = 50_000, version: str = "0.1.0") -> Any:
-    """The ASGI app: the card at ``/.well-known/agent-card.json`` and JSON-RPC at ``/``."""
+              max_task_chars: int = 50_000, version: str = "0.1.0", kernel: Any = None,
+              trust_clients: bool = False) -> Any:
+    """The ASGI app: the card at ``/.well-known/agent-card.json`` and JSON-RPC at ``/``.
+
+    ``kernel`` screens clients' tasks (default: the team's own); ``trust_clients=True`` runs them
+    unscreened."""
     from a2a.server.request_handlers import DefaultRequestHandler
     from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
     from a2a.server.tasks import InMemoryTaskStore
@@ -237,7 +269,8 @@ def build_app(team: Any, *, url: str, token: str | None, max_request_bytes: int 
     from starlette.applications import Starlette
 
     card = agent_card(team, url, version=version, token_required=token is not None)
-    handler = DefaultRequestHandler(agent_executor=TeamExecutor(team, max_task_chars=max_task_chars),
+    screening = None if trust_clients else (kernel if kernel is not None else getattr(team, "kernel", None))
+    handler = DefaultRequestHandler(agent_executor=TeamExecutor(team, max_task_chars=max_task_chars, kernel=screening),
                                     task_store=InMemoryTaskStore(), agent_card=card)
     routes = [*create_agent_card_routes(card), *create_jsonrpc_routes(handler, "/")]
     return Guard(Starlette(routes=routes), token=token, max_request_bytes=max_request_bytes,
@@ -246,7 +279,8 @@ def build_app(team: Any, *, url: str, token: str | None, max_request_bytes: int 
 
 async def serve(team: Any, *, ready: Callable[[str], None] | None = None, host: str = "127.0.0.1", port: int = 0,
                 token: str | None = None, public_url: str | None = None, max_request_bytes: int = 1_000_000,
-                max_task_chars: int = 50_000, version: str = "0.1.0") -> None:
+                max_task_chars: int = 50_000, version: str = "0.1.0", kernel: Any = None,
+                trust_clients: bool = False) -> None:
     """Serve ``team`` over A2A until cancelled; ``ready(url)`` once accepting (the real port for 0)."""
     import socket
 
@@ -261,7 +295,7 @@ async def serve(team: Any, *, ready: Callable[[str], None] | None = None, host: 
     bound = sock.getsockname()[1]
     url = public_url or f"http://{f'[{host}]' if ':' in host else host}:{bound}"
     app = build_app(team, url=url, token=token, max_request_bytes=max_request_bytes, max_task_chars=max_task_chars,
-                    version=version)
+                    version=version, kernel=kernel, trust_clients=trust_clients)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     serving = asyncio.ensure_future(server.serve(sockets=[sock]))
     try:

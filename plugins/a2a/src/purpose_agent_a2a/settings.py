@@ -76,6 +76,8 @@ class ServerSettings(BaseModel):
     max_request_bytes: int = Field(default=1_000_000, ge=1024, le=100_000_000)
     max_task_chars: int = Field(default=50_000, ge=1, le=10_000_000)
     public_url: str | None = Field(default=None, description="The URL put in the card (default: http://HOST:PORT).")
+    trust_clients: bool = Field(default=False, description="Run clients' tasks unscreened (the operator vouches "
+                                "for every client); by default each task is screened by the immune scanners first.")
 
     @field_validator("token_env")
     @classmethod

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
@@ -139,3 +140,34 @@ class TestOurServerConforms(ProtocolServerConformance):
     async def call_run(self, address: str, task: str) -> str:
         async with Client(address) as client:
             return text_of(await client.call_tool("run_task", {"task": task}))
+
+
+def test_malformed_json_rpc_over_stdio_and_http_gets_the_protocols_error_codes(tmp_path: Path) -> None:
+    """Over HTTP: a body that is not JSON gets -32700, one that is not JSON-RPC -32602 (the SDK's
+    choice), both with HTTP 400 and never a traceback. Over stdio the SDK drops a line that is not
+    JSON without answering (there is no request id to answer); the server keeps serving."""
+    stdio = subprocess.Popen([sys.executable, str(SERVED), str(tmp_path / "memory.db")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert stdio.stdin is not None and stdio.stdout is not None
+        stdio.stdin.write('{this is not json\n{"jsonrpc": "2.0", "id": 7, "method": "ping"}\n')
+        stdio.stdin.flush()
+        reply = json.loads(stdio.stdout.readline())
+        assert reply == {"jsonrpc": "2.0", "id": 7, "result": {}}, reply
+    finally:
+        stdio.kill()
+        stdio.wait(10)
+    http = subprocess.Popen([sys.executable, str(SERVED), str(tmp_path / "memory2.db"), "http", "127.0.0.1", "0"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert http.stderr is not None
+        url = http.stderr.readline().split()[1]
+        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        garbage = httpx.post(url, content=b"{this is not json", headers=headers, timeout=10)
+        not_rpc = httpx.post(url, json={"hello": "world"}, headers=headers, timeout=10)
+    finally:
+        http.terminate()
+        http.wait(10)
+    assert garbage.status_code == 400 and garbage.json()["error"]["code"] == -32700, garbage.text
+    assert not_rpc.status_code == 400 and not_rpc.json()["error"]["code"] == -32602, not_rpc.text
+    assert "Traceback" not in garbage.text + not_rpc.text

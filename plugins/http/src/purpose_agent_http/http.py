@@ -460,14 +460,13 @@ class HTTPBackend:
             attempt += 1
             wait: float | None = None
             try:
-                timeout = self._timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT
+                timeout = self._timeout(read_timeout) if read_timeout else None
                 direct = self._direct.get(id(client))
                 if direct is not None:
                     # Straight to the transport: the client's URL joining, header merging, auth,
                     # redirect and cookie machinery is unused here and costs a measurable share
                     # of a swarm's CPU.
-                    extensions = {"timeout": (client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout).as_dict(),
-                                  READ_WHOLE_BODY: not stream}
+                    extensions = {"timeout": (timeout or client.timeout).as_dict(), READ_WHOLE_BODY: not stream}
                     request = httpx.Request(method, self._url(path), json=body, headers=self._merged_headers(client, headers),
                                             extensions=extensions)
                     response = await direct.handle_async_request(request)
@@ -475,7 +474,8 @@ class HTTPBackend:
                     if not stream:
                         await response.aread()
                 else:
-                    request = client.build_request(method, self._url(path), json=body, headers=headers, timeout=timeout)
+                    request = client.build_request(method, self._url(path), json=body, headers=headers,
+                                                   timeout=timeout or httpx.USE_CLIENT_DEFAULT)
                     response = await client.send(request, stream=stream)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, attempt)

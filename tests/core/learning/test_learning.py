@@ -109,6 +109,28 @@ def test_unparseable_extraction_gives_no_lessons() -> None:
     assert LessonExtractor(ScriptedBackend(["sure! here are lessons: be good"])).extract(run_record("a", 3)) == []
 
 
+def test_a_candidate_that_repeats_the_grade_is_not_a_lesson() -> None:
+    # What the embedded model proposed in a demo run, and a lucky replay promoted: the account's
+    # score line copied back as a "tool note".
+    run = run_record("prose", 0.0)
+    run = RunRecord(run.trajectory, Score(value=10.0, reason="the reply is prose: no Python in it"), task_family="fizzbuzz")
+    reply = {"lessons": [
+        {"text": "The answer is: 10.0/10 (the reply is prose: no Python in it)", "kind": "tool_note"},
+        {"text": "Remember: the reply is prose:   no Python in it.", "kind": "warning"},
+        {"text": "A task scored 10.0/10 when it answered quickly.", "kind": "heuristic"},
+        {"text": "Reply with one fenced Python block that defines the function.", "kind": "heuristic"},
+    ]}
+    items = LessonExtractor(ScriptedBackend([json.dumps(reply)]), max_lessons=4).extract(run)
+    assert [item.text for item in items] == ["Reply with one fenced Python block that defines the function."]
+
+
+def test_a_short_critic_reason_does_not_veto_advice_that_shares_it() -> None:
+    run = RunRecord(run_record("a", 3).trajectory, Score(value=3.0, reason="tests"), task_family="fizzbuzz")
+    reply = {"lessons": [{"text": "Run the tests before answering.", "kind": "heuristic"}]}
+    [item] = LessonExtractor(ScriptedBackend([json.dumps(reply)])).extract(run)
+    assert item.text == "Run the tests before answering."
+
+
 def test_hindsight_relabels_failures_only() -> None:
     episode = hindsight(run_record("def f(): pass", 2.0))
     assert episode is not None and episode.kind == MemoryKind.EPISODE

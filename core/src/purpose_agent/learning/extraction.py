@@ -84,6 +84,25 @@ def scrub(text: str, retrieved: Sequence[str]) -> str:
     return text
 
 
+#: The shortest critic reason that counts as echoed when a lesson contains it word for word.
+_MIN_ECHOED_REASON = 12
+
+
+def echoes_the_grade(text: str, run: RunRecord) -> bool:
+    """True when a candidate lesson repeats the grade the run was given rather than advising: it
+    contains the critic's reason word for word, or the score as the account printed it
+    ("7.0/10"). A small extractor copies the account's last line ("Score: 10.0/10 (the reply is
+    prose …)") into a "lesson"; that is the grader's verdict on one run, not advice for the next,
+    and a lucky replay must not be able to promote it."""
+    if run.score is None:
+        return False
+    reason = " ".join(run.score.reason.split()).casefold()
+    flat = " ".join(text.split()).casefold()
+    if len(reason) >= _MIN_ECHOED_REASON and reason in flat:
+        return True
+    return f"{run.score.value:.1f}/10" in flat
+
+
 def describe(run: RunRecord, *, max_chars: int = 3000, boundary: Spotlight | None = None) -> str:
     """A compact account of a run (task, steps, outcome) with retrieved lessons removed.
 
@@ -237,7 +256,7 @@ class LessonExtractor:
             if not isinstance(entry, dict):
                 continue
             text = scrub(str(entry.get("text", "")).strip(), run.retrieved)[:MAX_LESSON_CHARS]
-            if len(text) < 8 or "[retrieved lesson removed]" in text:
+            if len(text) < 8 or "[retrieved lesson removed]" in text or echoes_the_grade(text, run):
                 continue
             try:
                 kind = MemoryKind(entry.get("kind", "heuristic"))

@@ -1,6 +1,6 @@
 """The semantic immune tier: quality on data it was not trained on, next to the rule tier, and speed.
 
-Run: ``.venv/bin/python tests/benchmarks/bench_immune_semantic.py [--lessons N] [--eval-dir DIR]``
+Run: ``.venv/bin/python tests/benchmarks/bench_immune_semantic.py [--lessons N] [--eval-dir DIR] [--speed-only]``
 
 Quality (``--eval-dir``, default ``../shared/eval`` or ``$PURPOSE_AGENT_EVAL_DIR``): the **held-out
 fifth** of ``injection_dev.jsonl`` and ``benign_lessons_dev.jsonl`` (rows whose id hashes into the
@@ -100,6 +100,7 @@ def timed_scans(kernel: Any, texts: list[str]) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lessons", type=int, default=300, help="benign lessons timed one at a time (default 300)")
+    parser.add_argument("--speed-only", action="store_true", help="skip the quality figures")
     parser.add_argument("--eval-dir", type=Path, default=Path(os.environ.get("PURPOSE_AGENT_EVAL_DIR", REPO.parent / "shared" / "eval")))
     args = parser.parse_args()
     results: dict[str, Any] = {"quality": {}}
@@ -112,7 +113,7 @@ def main() -> None:
         datasets["eval_holdout"] = (select(load_rows(injection), "holdout"), select(load_rows(lessons_file), "holdout"))
     else:
         print(f"(no evaluation data in {args.eval_dir}; quality on the written test split only)")
-    for name, (rows, lessons) in datasets.items():
+    for name, (rows, lessons) in ({} if args.speed_only else datasets).items():
         print(f"\n{name}: {len(rows)} rows, {len(lessons)} benign lessons (flagged = a high finding)")
         print(f"  {'tier':<10} {'recall':>8} {'indirect':>9} {'benign FP':>10} {'lessons FP':>11}")
         results["quality"][name] = {}
@@ -134,6 +135,7 @@ def main() -> None:
     texts = [f"{text} ({i})" for i, text in enumerate(pool[: args.lessons])]
     semantic, rules = built["semantic"], built["rules"]
     timed_scans(semantic, ["warm up the model"])  # the model loads once per process (outside the figure)
+    timed_scans(rules, ["warm up the rules"])  # so do the rule files and RE2 patterns
     rule_times = timed_scans(rules, texts)
     cpu = time.process_time()
     semantic_times = timed_scans(semantic, [t + " " for t in texts])

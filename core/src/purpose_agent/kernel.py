@@ -62,6 +62,8 @@ ROLE_HOOKS: dict[str, frozenset[str]] = {
 }
 ROLE_HOOKS["protocol"] = frozenset({"register_protocols", "instructions"})
 ROLE_HOOKS["memory_store"] = frozenset({"register_memory_stores", "memory_write"})
+# A provider may declare its profile (priority, detection, prices) before or apart from its backends.
+ROLE_HOOKS["backend"] = frozenset({"register_backends", "backend_profiles"})
 
 _HOOK_NAMES = frozenset(
     name for name in dir(hookspecs) if callable(getattr(hookspecs, name)) and hasattr(getattr(hookspecs, name), "purpose_agent_spec")

@@ -76,3 +76,16 @@ def test_models_command_lists_and_reports(server: FakeLLMServer, monkeypatch: py
     assert report["default"] == {"spec": "ollama:", "source": f"a local Ollama answers at {server.url}"}
     with pytest.raises(PurposeAgentError, match="pip install purpose-agent-nosuch"):
         models_cmd.collect("nosuch", kernel)
+
+
+def test_a_plugin_with_only_a_profile_is_a_backend_plugin_whose_profile_counts() -> None:
+    # Roles are inferred from hooks: declaring a profile makes a plugin a backend plugin even
+    # before (or without) it registers a backend, so its profile reaches the default chain.
+    from purpose_agent.interfaces import BackendProfile
+    from purpose_agent.testing import plugin
+
+    profile_only = plugin("profiled", backend_profiles=lambda: [
+        BackendProfile(name="profiled", priority=399, detect=lambda environ: "always", prices={"m": (0.0, 0.0)})])
+    kernel = make_kernel(profile_only)
+    assert "backend" in next(r for r in kernel.plugins() if r.id == "profiled").roles
+    assert backend_profiles(kernel)["profiled"].priority == 399

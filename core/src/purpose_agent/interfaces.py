@@ -84,6 +84,11 @@ class KernelServices(Protocol):
         """All known plugins, sorted by id."""
         ...
 
+    def emit(self, event: Event) -> None:
+        """Deliver ``event`` to every observer plugin (``on_event``); for what a component sees
+        happen outside a run's own event stream (a remote agent's circuit opening, say)."""
+        ...
+
 
 @dataclass
 class ComponentContext:

@@ -44,10 +44,10 @@ def remote_agent_tools(context: Any) -> list[Any]:
 
 
 def _event_emitter(context: Any) -> Callable[[str, dict[str, Any]], None] | None:
-    """Circuit changes go to the kernel's observers (``on_event``), when the kernel offers that."""
-    emit = getattr(context.kernel, "emit", None)
-    if emit is None:
+    """Circuit changes go to the kernel's observers (``on_event``, through ``KernelServices.emit``)."""
+    if context.kernel is None:
         return None
+    emit = context.kernel.emit
 
     def send(type_: str, data: dict[str, Any]) -> None:
         from purpose_agent.models import Event

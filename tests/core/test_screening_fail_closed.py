@@ -341,3 +341,15 @@ def test_the_limit_is_validated() -> None:
     for bad in (0, -5, "big", 1.5, True):
         with pytest.raises(ConfigError, match="max_lesson_chars"):
             load_config({"memory": {"max_lesson_chars": bad}}, isolated=True)
+
+
+# --------------------------------------------------------------------------- blocking_reasons
+
+
+def test_blocking_reasons_names_what_blocks_and_fails_closed() -> None:
+    assert make_kernel(guard()).blocking_reasons(BENIGN) == ""
+    reasons = make_kernel(guard()).blocking_reasons(INJECTION)
+    assert reasons.startswith("guard/instruction_override: ")
+    assert make_kernel().blocking_reasons(INJECTION) == ""  # no scanner at all: nothing to screen with
+    broken = make_kernel(guard(), config=MISSPELLED).blocking_reasons(BENIGN)
+    assert "guard/scanner_unavailable" in broken  # an enabled scanner that cannot run blocks everything

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import argparse
@@ -74,6 +74,13 @@ class KernelServices(Protocol):
 
     def scan_many(self, requests: Sequence[ScanRequest]) -> list[list[Finding]]:
         """Findings per request, in order, batched where scanners support it."""
+        ...
+
+    def blocking_reasons(
+        self, text: str, source: Literal["lesson", "prompt", "document", "tool_output", "other"] = "prompt", *, limit: int = 3
+    ) -> str:
+        """``""`` when no active scanner blocks ``text``, else ``"scanner/category: explanation; …"``
+        (nothing to screen with, no scanner active and none broken, also gives ``""``)."""
         ...
 
     def screening_refusal(self) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FunctionType, ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
@@ -651,6 +651,25 @@ class Kernel:
             f"or disable the scanner explicitly to screen without it ([plugins.{first}] enabled = false, or "
             "leave it out of PURPOSE_AGENT_PLUGINS / [kernel] plugins)"
         )
+
+    def blocking_reasons(
+        self, text: str, source: Literal["lesson", "prompt", "document", "tool_output", "other"] = "prompt", *, limit: int = 3
+    ) -> str:
+        """``""`` when no active scanner blocks ``text``; else why, as ``"scanner/category:
+        explanation; …"`` (the first ``limit`` blocking findings), for a refusal sentence.
+
+        For text from outside that is about to be acted on (a remote client's task): every active
+        scanner reads it under the deadline and fail-closed rules of :meth:`scan`. With no scanner
+        active and none broken there is nothing to screen with, and ``""`` is returned; a caller
+        that must not go on unscreened (``teach()``) checks :meth:`scanners` itself.
+        """
+        from .models import ScanRequest, Severity
+
+        if not (self.scanners() or self.screening_refusal()):
+            return ""
+        [findings] = self.scan_many([ScanRequest(text=text, source=source)])
+        blocking = [f for f in findings if f.severity.rank >= Severity.HIGH.rank]
+        return "; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:limit])
 
     def check_scanners(self) -> dict[str, str]:
         """Scan one harmless sentence with every active scanner, so one that cannot scan at all

@@ -52,15 +52,9 @@ def task_refusal(kernel: Any, task: str) -> str:
 
     Every active scanner reads it as a prompt, under the kernel's deadline and fail-closed rules.
     With no scanner active nothing can screen it, and it runs (like untrusted tool output then)."""
-    from purpose_agent.models import ScanRequest, Severity
-
-    if kernel is None or not (kernel.scanners() or kernel.screening_refusal()):
+    why = "" if kernel is None else kernel.blocking_reasons(task, source="prompt")
+    if not why:
         return ""
-    [findings] = kernel.scan_many([ScanRequest(text=task, source="prompt")])
-    blocking = [f for f in findings if f.severity.rank >= Severity.HIGH.rank]
-    if not blocking:
-        return ""
-    why = "; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:3])
     return (f"the immune scanners flagged this task ({why}), so it was not run; rephrase it, or have the operator "
             "set [plugins.a2a.server] trust_clients = true for clients it trusts")
 

@@ -19,7 +19,7 @@ import copy
 import json
 from typing import Any
 
-from purpose_agent.models import Observation, ScanRequest, Severity, TextOrigin
+from purpose_agent.models import Observation, TextOrigin
 
 #: Where text an AG-UI client sent comes from (``TextOrigin.label``: ``document:agui-client``).
 CLIENT_ORIGIN = TextOrigin(kind="document", name="agui-client")
@@ -103,12 +103,8 @@ def task_refusal(kernel: Any, task: str) -> str:
     The task comes from a client, not the operator: every active scanner reads it (as a prompt)
     first, under the kernel's deadline and fail-closed rules. With no scanner active nothing can
     screen it, and it runs (the same as an untrusted tool output then)."""
-    if kernel is None or not (kernel.scanners() or kernel.screening_refusal()):
+    why = "" if kernel is None else kernel.blocking_reasons(task, source="prompt")
+    if not why:
         return ""
-    [findings] = kernel.scan_many([ScanRequest(text=task, source="prompt")])
-    blocking = [f for f in findings if f.severity.rank >= Severity.HIGH.rank]
-    if not blocking:
-        return ""
-    why = "; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:3])
     return (f"the immune scanners flagged this task ({why}), so it was not run; rephrase it, or have the operator "
             "set trust_clients = true for clients it trusts")

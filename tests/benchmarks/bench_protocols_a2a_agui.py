@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "a2a"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: loopback_http
 from loopback_http import loopback_server
 
 import purpose_agent as pa

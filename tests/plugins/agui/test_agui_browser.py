@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from agui_loopback import loopback_server
+from loopback_http import loopback_server
 from test_agui_stream import LESSON, FixedCritic, make_team, researcher_who_learns
 
 import purpose_agent as pa

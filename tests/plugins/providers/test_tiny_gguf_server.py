@@ -132,7 +132,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _start(model: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start(model: Path, log_path: Path, extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free port; retry on a new port if another process took it first."""
     import httpx
 
@@ -143,7 +143,7 @@ def _start(model: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
              "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_threads_batch", "1",
-             "--n_ctx", "1024", "--chat_format", "chatml-function-calling"],
+             "--n_ctx", "1024", "--chat_format", "chatml-function-calling", *extra_args],
             env=env, stdout=log, stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )

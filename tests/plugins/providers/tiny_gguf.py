@@ -134,7 +134,7 @@ def weights() -> dict[str, np.ndarray]:
     return tensors
 
 
-def write_tiny_gguf(path: str | Path) -> Path:
+def write_tiny_gguf(path: str | Path, *, mean_pooling: bool = False) -> Path:
     """Write the model to ``path`` (the same bytes every time) and return the path."""
     import gguf
 
@@ -165,6 +165,8 @@ def write_tiny_gguf(path: str | Path) -> Path:
     writer.add_add_bos_token(False)
     writer.add_add_eos_token(False)
     writer.add_chat_template(CHAT_TEMPLATE)
+    if mean_pooling:  # an embedding server then returns one (mean) vector per input, not one per token
+        writer.add_pooling_type(gguf.PoolingType.MEAN)
 
     for name, tensor in weights().items():
         writer.add_tensor(name, tensor)

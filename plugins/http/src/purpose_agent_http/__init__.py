@@ -11,6 +11,8 @@ server from :mod:`purpose_agent_http.testing`), never from the submodules, which
 - :class:`ProviderPlugin` — the plugin object a provider package's entry point names: it
   registers the backend, validates ``[plugins.<provider>]`` and tells the kernel how to detect
   the provider and what it costs (the ``backend_profiles`` hook);
+- :class:`EmbeddingProviderPlugin`, :class:`OpenAIEmbedder`, :class:`OllamaEmbedder` — a
+  provider that also serves sentence embeddings registers an embedder under its name;
 - SSE and NDJSON parsers (:func:`iter_sse`, :func:`iter_ndjson` and async twins), one for every
   protocol, and :meth:`HTTPBackend.stream_sse`, which drives a protocol's :class:`SSEStreamState`; :func:`parse_duration` and :func:`parse_retry_after` for rate-limit headers.
 
@@ -23,14 +25,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers
+    from .embeddings import HTTPEmbedder, OllamaEmbedder, OpenAIEmbedder
     from .http import HTTPBackend, RateLimitInfo, SSEStreamState
     from .openai_compat import OpenAICompatibleBackend, ToolCallAssembler, parse_arguments
-    from .provider_plugin import ProviderPlugin
+    from .provider_plugin import EmbeddingProviderPlugin, ProviderPlugin
     from .retry import RETRYABLE_STATUSES, RetryPolicy, parse_duration, parse_retry_after
-    from .settings import ProviderSettings
+    from .settings import EmbeddingProviderSettings, ProviderSettings
     from .streaming import SSEEvent, aiter_ndjson, aiter_sse, iter_ndjson, iter_sse, parse_json
 
 _EXPORTS = {
+    "HTTPEmbedder": ".embeddings",
+    "OpenAIEmbedder": ".embeddings",
+    "OllamaEmbedder": ".embeddings",
+    "EmbeddingProviderPlugin": ".provider_plugin",
+    "EmbeddingProviderSettings": ".settings",
     "HTTPBackend": ".http",
     "RateLimitInfo": ".http",
     "SSEStreamState": ".http",
@@ -53,8 +61,13 @@ _EXPORTS = {
 
 __all__ = [
     "RETRYABLE_STATUSES",
+    "EmbeddingProviderPlugin",
+    "EmbeddingProviderSettings",
     "HTTPBackend",
+    "HTTPEmbedder",
+    "OllamaEmbedder",
     "OpenAICompatibleBackend",
+    "OpenAIEmbedder",
     "ProviderPlugin",
     "ProviderSettings",
     "RateLimitInfo",

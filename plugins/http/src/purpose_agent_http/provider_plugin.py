@@ -64,3 +64,43 @@ class ProviderPlugin:
 
     def __repr__(self) -> str:
         return f"<provider plugin {self.plugin_id} ({self._backend})>"
+
+
+class EmbeddingProviderPlugin(ProviderPlugin):
+    """A provider that also serves sentence embeddings: registers an embedder under its name too.
+
+    Args:
+        embedder: ``"package.module:Class"`` of the embedder class, an
+            :class:`~purpose_agent_http.embeddings.HTTPEmbedder` subclass.
+        default_embedding_model: the model used when ``[plugins.<provider>] embedding_model``
+            is not set.
+        Other arguments as :class:`ProviderPlugin`; ``settings`` must be (a subclass of)
+        :class:`~purpose_agent_http.settings.EmbeddingProviderSettings`.
+    """
+
+    PURPOSE_AGENT_HOOK_API = "1.2"
+
+    def __init__(self, provider: str, backend: str, *, embedder: str, default_embedding_model: str,
+                 description: str, settings: str = "purpose_agent_http.settings:EmbeddingProviderSettings") -> None:
+        super().__init__(provider, backend, description=description, settings=settings)
+        self._embedder = embedder
+        self.default_embedding_model = default_embedding_model
+
+    @hookimpl
+    def register_embedders(self, register: Any) -> None:
+        """Register the provider's embedder under its name (``[runtime] embedder = "<provider>"``)."""
+
+        def factory(context: Any) -> Any:
+            settings = context.settings
+            client = _resolve(self._backend)("", settings=settings)
+            return _resolve(self._embedder)(
+                client,
+                getattr(settings, "embedding_model", None) or self.default_embedding_model,
+                dimension=getattr(settings, "embedding_dimensions", None),
+                request_dimension=getattr(settings, "embedding_dimensions", None) is not None,
+                batch_size=getattr(settings, "embedding_batch_size", 64),
+                max_chars=getattr(settings, "embedding_max_chars", 8000),
+            )
+
+        register(self.plugin_id, factory,
+                 description=f"{self.description}: sentence embeddings (default model {self.default_embedding_model})")

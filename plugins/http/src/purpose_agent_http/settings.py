@@ -37,3 +37,23 @@ class ProviderSettings(BaseModel):
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="model -> [USD per 1M prompt tokens, per 1M completion tokens]."
     )
+
+
+class EmbeddingProviderSettings(ProviderSettings):
+    """The provider settings, plus the embedder's, for a provider that also serves embeddings.
+
+    ::
+
+        [plugins.openai]
+        embedding_model = "text-embedding-3-small"
+        embedding_dimensions = 512     # optional: a shorter vector (text-embedding-3-* only)
+    """
+
+    embedding_model: str | None = Field(default=None, description="Model the embedder uses (default: the provider's).")
+    embedding_dimensions: int | None = Field(
+        default=None, ge=1, description="Ask the server for vectors of this length (models that support it)."
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, le=2048, description="Texts per embeddings request.")
+    embedding_max_chars: int = Field(
+        default=8000, ge=1, description="Each text is cut to this many characters before it is sent."
+    )

@@ -73,6 +73,16 @@ def sse_lines(events: list[Any], *, done: bool = True) -> list[str]:
     return lines
 
 
+def _fake_vectors(texts: list[Any], dimensions: Any = None) -> list[list[float]]:
+    """Hashed bag-of-words vectors (texts sharing words are close), scaled by 3 so a client must
+    normalise them itself."""
+    from purpose_agent.testing import HashingEmbedder
+
+    size = int(dimensions) if isinstance(dimensions, int) and dimensions > 0 else 32
+    matrix = HashingEmbedder(dimension=size).embed([str(t) for t in texts])
+    return [[round(float(x) * 3, 6) for x in row] for row in matrix]
+
+
 def default_reply(path: str, payload: Any, text: str = "hello") -> FakeResponse | None:
     """The protocol-correct reply for ``path`` (``None`` if the path is unknown)."""
     payload = payload if isinstance(payload, dict) else {}
@@ -91,6 +101,16 @@ def default_reply(path: str, payload: Any, text: str = "hello") -> FakeResponse 
         events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         events.append({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": 1}})
         return FakeResponse(lines=sse_lines(events), content_type="text/event-stream")
+    if path.endswith("/embeddings") or path == "/api/embed":
+        inputs = payload.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        vectors = _fake_vectors(texts, payload.get("dimensions"))
+        if path == "/api/embed":
+            return FakeResponse(json_body={"model": model, "embeddings": vectors})
+        # Items in reverse order: a client must place them by "index", as OpenAI's reply allows.
+        data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)][::-1]
+        return FakeResponse(json_body={"object": "list", "model": model, "data": data,
+                                       "usage": {"prompt_tokens": prompt, "total_tokens": prompt}})
     if path.endswith("/models"):
         return FakeResponse(json_body={"object": "list", "data": [{"id": "fake-model"}, {"id": "other-model"}]})
     if path == "/api/tags":

@@ -1,14 +1,14 @@
-"""``[plugins.openai]`` settings: the common provider settings plus the wire dialect of ``base_url``."""
+"""``[plugins.openai]`` settings: the common provider and embedding settings plus the wire dialect of ``base_url``."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from purpose_agent_http import ProviderSettings
+from purpose_agent_http import EmbeddingProviderSettings
 
 
-class OpenAISettings(ProviderSettings):
-    """The common provider settings, plus which dialect ``base_url`` speaks."""
+class OpenAISettings(EmbeddingProviderSettings):
+    """The common provider and embedding settings, plus which dialect ``base_url`` speaks."""
 
     openai_wire: bool | None = Field(
         default=None,

@@ -23,6 +23,7 @@ PUBLIC_MODULES = {
     "purpose_agent.testing",
     "purpose_agent.config",
     "purpose_agent.terminal_text",
+    "purpose_agent.search_index",
 }
 
 #: What a plugin may import from another distribution of this workspace (a ``purpose_agent_*``

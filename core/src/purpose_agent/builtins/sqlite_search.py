@@ -36,6 +36,7 @@ import sqlite3
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 #: The tokenizer of ``items_fts`` (schema v2); the sidecar must tokenize identically.
@@ -79,6 +80,53 @@ SCHEMA: tuple[str, ...] = (
         scope TEXT NOT NULL UNIQUE           -- 'global', or level || char(31) || value
     )""",
 )
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Where one ranking lives: the table of the ranked rows and the prefix of its search tables.
+
+    The memory store's ranking is :data:`MEMORY` (``items`` and ``search_*``); each
+    :class:`purpose_agent.search_index.SearchIndex` has its own pair, so several rankings share
+    one SQLite file. ``items`` must have the integer primary key ``seq``.
+    """
+
+    items: str = "items"
+    prefix: str = "search_"
+
+    @property
+    def blocks(self) -> str:
+        return f"{self.prefix}blocks"
+
+    @property
+    def terms(self) -> str:
+        return f"{self.prefix}terms"
+
+    @property
+    def scopes(self) -> str:
+        return f"{self.prefix}scopes"
+
+    @property
+    def documents(self) -> str:
+        return f"{self.prefix}documents"
+
+    @property
+    def totals(self) -> str:
+        return f"{self.prefix}totals"
+
+    def schema(self) -> tuple[str, ...]:
+        """Every search table, empty (for a new ranking; the memory store's come from its migrations)."""
+        renamed = tuple(sql.replace("TABLE search_", f"TABLE IF NOT EXISTS {self.prefix}") for sql in SCHEMA)
+        return (*renamed,
+                f"""CREATE TABLE IF NOT EXISTS {self.documents} (
+                    seq INTEGER PRIMARY KEY, status TEXT NOT NULL, length INTEGER NOT NULL, terms TEXT NOT NULL)""",
+                f"""CREATE TABLE IF NOT EXISTS {self.totals} (
+                    id INTEGER PRIMARY KEY CHECK (id = 1), documents INTEGER NOT NULL, tokens INTEGER NOT NULL)""",
+                f"INSERT OR IGNORE INTO {self.totals} (id, documents, tokens) VALUES (1, 0, 0)")
+
+
+#: The memory store's ranking (``sqlite_store``).
+MEMORY = Tables()
 
 _TOKENIZER = "temp.purpose_agent_tokenizer"
 _TOKENS = "temp.purpose_agent_tokens"
@@ -187,7 +235,7 @@ def _encode(values: array[Any]) -> bytes:
 
 
 def _write_blocks(conn: sqlite3.Connection, changes: dict[tuple[str, str], list[tuple[Any, ...]]],
-                  remove: bool = False) -> None:
+                  remove: bool = False, tables: Tables = MEMORY) -> None:
     """Insert postings ``(seq, frequency, length, scope id)`` (or remove ``(seq,)``), by (term, status)."""
     for (term, status), postings in changes.items():
         postings.sort()
@@ -196,53 +244,53 @@ def _write_blocks(conn: sqlite3.Connection, changes: dict[tuple[str, str], list[
             seq = posting[0]
             if block is None or seq >= block.high:  # postings ascend: only the upper end can be passed
                 if block is not None:
-                    _save_block(conn, term, status, block)
-                block = _load_block(conn, term, status, seq)
+                    _save_block(conn, term, status, block, tables)
+                block = _load_block(conn, term, status, seq, tables)
             if remove:
                 block.remove(seq)
             else:
                 block.insert(*posting)
         if block is not None:
-            _save_block(conn, term, status, block)
+            _save_block(conn, term, status, block, tables)
 
 
-def _load_block(conn: sqlite3.Connection, term: str, status: str, seq: int) -> _Block:
+def _load_block(conn: sqlite3.Connection, term: str, status: str, seq: int, tables: Tables) -> _Block:
     """The block ``seq`` belongs in: the last one starting at or below it, else the first one."""
     # the row, and where the next block starts (seqs from there on belong to it)
-    columns = ("rowid, seqs, frequencies, lengths, scopes, (SELECT min(n.first_seq) FROM search_blocks n "
+    columns = (f"rowid, seqs, frequencies, lengths, scopes, (SELECT min(n.first_seq) FROM {tables.blocks} n "
                "WHERE n.term = b.term AND n.status = b.status AND n.first_seq > b.first_seq)")
-    row = conn.execute(f"SELECT {columns} FROM search_blocks b WHERE term = ? AND status = ? AND first_seq <= ? "
+    row = conn.execute(f"SELECT {columns} FROM {tables.blocks} b WHERE term = ? AND status = ? AND first_seq <= ? "
                        "ORDER BY first_seq DESC LIMIT 1", (term, status, seq)).fetchone()
     if row is None:
-        row = conn.execute(f"SELECT {columns} FROM search_blocks b WHERE term = ? AND status = ? "
+        row = conn.execute(f"SELECT {columns} FROM {tables.blocks} b WHERE term = ? AND status = ? "
                            "ORDER BY first_seq LIMIT 1", (term, status)).fetchone()
     if row is None:
         return _Block()
     return _Block(row[1:5], rowid=row[0], high=math.inf if row[5] is None else row[5])
 
 
-def _save_block(conn: sqlite3.Connection, term: str, status: str, block: _Block) -> None:
+def _save_block(conn: sqlite3.Connection, term: str, status: str, block: _Block, tables: Tables) -> None:
     """Write a changed block back: deleted when empty, split into full runs when over capacity."""
     if block.rowid is not None and not block.seqs:
-        conn.execute("DELETE FROM search_blocks WHERE rowid = ?", (block.rowid,))
+        conn.execute(f"DELETE FROM {tables.blocks} WHERE rowid = ?", (block.rowid,))
         return
     runs = [block.slice(at, at + BLOCK_POSTINGS) for at in range(0, len(block.seqs), BLOCK_POSTINGS)]
     if block.rowid is not None:
         first = runs.pop(0)
-        conn.execute("UPDATE search_blocks SET first_seq = ?, seqs = ?, frequencies = ?, lengths = ?, scopes = ? "
+        conn.execute(f"UPDATE {tables.blocks} SET first_seq = ?, seqs = ?, frequencies = ?, lengths = ?, scopes = ? "
                      "WHERE rowid = ?", (first.seqs[0], *first.blobs(), block.rowid))
-    conn.executemany("INSERT INTO search_blocks (term, status, first_seq, seqs, frequencies, lengths, scopes) "
+    conn.executemany(f"INSERT INTO {tables.blocks} (term, status, first_seq, seqs, frequencies, lengths, scopes) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)", [(term, status, run.seqs[0], *run.blobs()) for run in runs])
 
 
-def _scope_ids(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, int]:
+def _scope_ids(conn: sqlite3.Connection, keys: Iterable[str], tables: Tables) -> dict[str, int]:
     wanted = sorted(set(keys))
-    conn.executemany("INSERT OR IGNORE INTO search_scopes (scope) VALUES (?)", [(k,) for k in wanted])
-    return dict(conn.execute(f"SELECT scope, id FROM search_scopes WHERE scope IN ({', '.join('?' for _ in wanted)})",
+    conn.executemany(f"INSERT OR IGNORE INTO {tables.scopes} (scope) VALUES (?)", [(k,) for k in wanted])
+    return dict(conn.execute(f"SELECT scope, id FROM {tables.scopes} WHERE scope IN ({', '.join('?' for _ in wanted)})",
                              wanted))
 
 
-def index(conn: sqlite3.Connection, docs: Sequence[tuple[int, str, str, str, str]]) -> None:
+def index(conn: sqlite3.Connection, docs: Sequence[tuple[int, str, str, str, str]], tables: Tables = MEMORY) -> None:
     """Add items to the search tables: ``(seq, text, tags JSON, status, scope JSON)`` each."""
     if not docs:
         return
@@ -251,7 +299,7 @@ def index(conn: sqlite3.Connection, docs: Sequence[tuple[int, str, str, str, str
     for seq, _, _, _, scope in docs:
         data = json.loads(scope)
         keys[seq] = scope_key(data.get("level", "global"), data.get("value", ""))
-    ids = _scope_ids(conn, keys.values())
+    ids = _scope_ids(conn, keys.values(), tables)
     changes: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     documents: list[tuple[int, str, int, str]] = []
     counts: dict[str, int] = {}
@@ -263,63 +311,67 @@ def index(conn: sqlite3.Connection, docs: Sequence[tuple[int, str, str, str, str
         for term, frequency in frequencies.items():
             changes.setdefault((term, status), []).append((seq, frequency, length, ids[keys[seq]]))
             counts[term] = counts.get(term, 0) + 1
-    _write_blocks(conn, changes)
-    conn.executemany("INSERT INTO search_terms (term, documents) VALUES (?, ?) "
+    _write_blocks(conn, changes, tables=tables)
+    conn.executemany(f"INSERT INTO {tables.terms} (term, documents) VALUES (?, ?) "
                      "ON CONFLICT (term) DO UPDATE SET documents = documents + excluded.documents", counts.items())
-    conn.executemany("INSERT INTO search_documents (seq, status, length, terms) VALUES (?, ?, ?, ?)", documents)
-    conn.execute("UPDATE search_totals SET documents = documents + ?, tokens = tokens + ? WHERE id = 1",
+    conn.executemany(f"INSERT INTO {tables.documents} (seq, status, length, terms) VALUES (?, ?, ?, ?)", documents)
+    conn.execute(f"UPDATE {tables.totals} SET documents = documents + ?, tokens = tokens + ? WHERE id = 1",
                  (len(docs), total))
 
 
-def unindex(conn: sqlite3.Connection, seqs: Iterable[int]) -> None:
+def unindex(conn: sqlite3.Connection, seqs: Iterable[int], tables: Tables = MEMORY) -> None:
     """Take items out of the search tables (before their text, tags, status or scope change)."""
     changes: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     counts: dict[str, int] = {}
     count = tokens = 0
     for seq in seqs:
-        row = conn.execute("SELECT status, length, terms FROM search_documents WHERE seq = ?", (seq,)).fetchone()
+        row = conn.execute(f"SELECT status, length, terms FROM {tables.documents} WHERE seq = ?", (seq,)).fetchone()
         if row is None:
             continue
         status, length, terms = row
         for term in terms.split():
             changes.setdefault((term, status), []).append((seq,))
             counts[term] = counts.get(term, 0) + 1
-        conn.execute("DELETE FROM search_documents WHERE seq = ?", (seq,))
+        conn.execute(f"DELETE FROM {tables.documents} WHERE seq = ?", (seq,))
         count, tokens = count + 1, tokens + length
-    _write_blocks(conn, changes, remove=True)
-    conn.executemany("UPDATE search_terms SET documents = documents - ? WHERE term = ?",
+    _write_blocks(conn, changes, remove=True, tables=tables)
+    conn.executemany(f"UPDATE {tables.terms} SET documents = documents - ? WHERE term = ?",
                      [(n, term) for term, n in counts.items()])
-    conn.execute("UPDATE search_totals SET documents = documents - ?, tokens = tokens - ? WHERE id = 1",
+    conn.execute(f"UPDATE {tables.totals} SET documents = documents - ?, tokens = tokens - ? WHERE id = 1",
                  (count, tokens))
 
 
-def rebuild(conn: sqlite3.Connection, batch: int = 5_000) -> int:
-    """Empty the search tables and index every item again (migrations and repairs); return the count."""
+def rebuild(conn: sqlite3.Connection, batch: int = 5_000, tables: Tables = MEMORY,
+            columns: str = "seq, text, tags, status, scope") -> int:
+    """Empty the search tables and index every item again (migrations and repairs); return the count.
+
+    ``columns`` selects :func:`index`'s ``(seq, text, tags, status, scope)`` from ``tables.items``.
+    """
     prepare(conn)
-    for table in ("search_blocks", "search_terms", "search_documents", "search_scopes"):
+    for table in (tables.blocks, tables.terms, tables.documents, tables.scopes):
         conn.execute(f"DELETE FROM {table}")
-    conn.execute("UPDATE search_totals SET documents = 0, tokens = 0 WHERE id = 1")
+    conn.execute(f"UPDATE {tables.totals} SET documents = 0, tokens = 0 WHERE id = 1")
     count, last = 0, -1
     while True:
-        rows = conn.execute("SELECT seq, text, tags, status, scope FROM items WHERE seq > ? ORDER BY seq LIMIT ?",
+        rows = conn.execute(f"SELECT {columns} FROM {tables.items} WHERE seq > ? ORDER BY seq LIMIT ?",
                             (last, batch)).fetchall()
         if not rows:
             return count
-        index(conn, rows)
+        index(conn, rows, tables)
         count += len(rows)
         last = rows[-1][0]
 
 
-def check(conn: sqlite3.Connection) -> str:
+def check(conn: sqlite3.Connection, tables: Tables = MEMORY) -> str:
     """``"ok"``, or what is inconsistent between the items and the search tables."""
-    items = conn.execute("SELECT count(*) FROM items").fetchone()[0]
-    documents = conn.execute("SELECT count(*) FROM search_documents").fetchone()[0]
-    total = conn.execute("SELECT documents FROM search_totals WHERE id = 1").fetchone()
+    items = conn.execute(f"SELECT count(*) FROM {tables.items}").fetchone()[0]
+    documents = conn.execute(f"SELECT count(*) FROM {tables.documents}").fetchone()[0]
+    total = conn.execute(f"SELECT documents FROM {tables.totals} WHERE id = 1").fetchone()
     postings, ragged = conn.execute(
         "SELECT coalesce(sum(length(seqs)), 0) / 8, coalesce(sum(length(frequencies) != length(seqs) "
         "OR 2 * length(lengths) != length(seqs) OR 2 * length(scopes) != length(seqs) OR length(seqs) = 0), 0) "
-        "FROM search_blocks").fetchone()
-    listed = conn.execute("SELECT coalesce(sum(documents), 0) FROM search_terms").fetchone()[0]
+        f"FROM {tables.blocks}").fetchone()
+    listed = conn.execute(f"SELECT coalesce(sum(documents), 0) FROM {tables.terms}").fetchone()[0]
     if not items == documents == (total[0] if total else -1) or postings != listed or ragged:
         return (f"search index out of step: {items} items, {documents} indexed, totals say "
                 f"{total[0] if total else 'nothing'}, {postings} postings for {listed} counted, "
@@ -328,7 +380,7 @@ def check(conn: sqlite3.Connection) -> str:
 
 
 def rank(conn: sqlite3.Connection, words: Sequence[str], *, limit: int, status: str | None,
-         scopes: Sequence[str] | None, select: str) -> list[tuple[Any, ...]]:
+         scopes: Sequence[str] | None, select: str, tables: Tables = MEMORY) -> list[tuple[Any, ...]]:
     """``(relevance, *items columns)`` rows, best first: the top ``limit`` by BM25 as FTS5 computes it.
 
     ``scopes`` are :func:`scope_key` values to keep (``None``: all). ``select`` is the items
@@ -340,7 +392,7 @@ def rank(conn: sqlite3.Connection, words: Sequence[str], *, limit: int, status: 
     left out unless the other stems match fewer than ``limit`` items, which moves no score by
     more than ~2e-6 per such stem and saves reading the longest lists.
     """
-    totals = conn.execute("SELECT documents, tokens FROM search_totals WHERE id = 1").fetchone()
+    totals = conn.execute(f"SELECT documents, tokens FROM {tables.totals} WHERE id = 1").fetchone()
     if not words or limit <= 0 or not totals or not totals[0]:
         return []
     documents, tokens = totals
@@ -350,7 +402,7 @@ def rank(conn: sqlite3.Connection, words: Sequence[str], *, limit: int, status: 
             count[stem] = count.get(stem, 0) + 1
     if not count:
         return []
-    found = conn.execute(f"SELECT term, documents FROM search_terms WHERE term IN "
+    found = conn.execute(f"SELECT term, documents FROM {tables.terms} WHERE term IN "
                          f"({', '.join('?' for _ in count)}) AND documents > 0", list(count)).fetchall()
     weights = {}
     for stem, n in sorted(found):
@@ -359,24 +411,24 @@ def rank(conn: sqlite3.Connection, words: Sequence[str], *, limit: int, status: 
     allowed = None
     if scopes is not None:
         allowed = [row[0] for row in conn.execute(
-            f"SELECT id FROM search_scopes WHERE scope IN ({', '.join('?' for _ in scopes)})", list(scopes))]
+            f"SELECT id FROM {tables.scopes} WHERE scope IN ({', '.join('?' for _ in scopes)})", list(scopes))]
     constant, per_token = K1 * (1 - B), (K1 * B * documents / tokens if tokens else 0.0)
     informative = {s: w for s, (w, useful) in weights.items() if useful}
     hits: list[tuple[float, int]] = []
     if informative:
-        hits = _top(conn, informative, status, allowed, constant, per_token, limit)
+        hits = _top(conn, informative, status, allowed, constant, per_token, limit, tables)
     if len(hits) < limit and len(informative) < len(weights):
-        hits = _top(conn, {s: w for s, (w, _) in weights.items()}, status, allowed, constant, per_token, limit)
+        hits = _top(conn, {s: w for s, (w, _) in weights.items()}, status, allowed, constant, per_token, limit, tables)
     if not hits:
         return []
     found_rows = {row[0]: row[1:] for row in conn.execute(
-        f"SELECT i.seq, {select} FROM items i WHERE i.seq IN ({', '.join('?' for _ in hits)})",
+        f"SELECT i.seq, {select} FROM {tables.items} i WHERE i.seq IN ({', '.join('?' for _ in hits)})",
         [seq for _, seq in hits])}
     return [(score, *found_rows[seq]) for score, seq in hits if seq in found_rows]
 
 
 def _top(conn: sqlite3.Connection, weights: dict[str, float], status: str | None, allowed: list[int] | None,
-         constant: float, per_token: float, limit: int) -> list[tuple[float, int]]:
+         constant: float, per_token: float, limit: int, tables: Tables) -> list[tuple[float, int]]:
     """The exact ``(score, seq)`` top ``limit`` over every posting of the ``weights`` stems, best first."""
     import numpy as np
 
@@ -385,7 +437,7 @@ def _top(conn: sqlite3.Connection, weights: dict[str, float], status: str | None
     where = "term = ?" + ("" if status is None else " AND status = ?")
     seqs, scores, scopes = [], [], []
     for stem, weight in weights.items():
-        rows = conn.execute(f"SELECT seqs, frequencies, lengths, scopes FROM search_blocks WHERE {where}",
+        rows = conn.execute(f"SELECT seqs, frequencies, lengths, scopes FROM {tables.blocks} WHERE {where}",
                             (stem,) if status is None else (stem, status)).fetchall()
         if not rows:
             continue

@@ -43,6 +43,11 @@ _RE2_MAX_MEM = 64 << 20
 _RE2_SET_MAX_MEM = 512 << 20
 
 
+#: Categories no ``categories`` switch turns off: they say the scan itself could not finish, and
+#: switching them off would let an unread text through (the budget is the setting to change).
+ALWAYS_REPORTED = frozenset({"decode_budget"})
+
+
 def rank(severity: str) -> int:
     """0 for ``low`` … 3 for ``critical``; raises ``ValueError`` naming the valid values."""
     try:
@@ -63,6 +68,39 @@ class Hit:
     rule_id: str = ""
 
 
+#: Characters of decoded text one scan may read again (``[plugins.immune-injection]
+#: decode_budget_chars``): base64, Caesar, reversed, escaped … decodings, nested ones included.
+DEFAULT_DECODE_BUDGET = 262_144
+
+
+class DecodeBudget:
+    """How many characters of decoded text one scan may still rescan, shared by every decoder
+    and by the decoders of the decodings (a payload encoded twice), so the work a text can cause
+    is bounded whatever it holds. A decoder that would go over the budget does not rescan at all:
+    it reports :meth:`exceeded` instead, and the text is blocked (fail closed)."""
+
+    __slots__ = ("limit", "used")
+
+    def __init__(self, limit: int = DEFAULT_DECODE_BUDGET) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, chars: int) -> bool:
+        """Spend ``chars`` if they fit in what is left; False (nothing spent) if they do not."""
+        if self.used + chars > self.limit:
+            return False
+        self.used += chars
+        return True
+
+    def exceeded(self, scanner: str, wanted: int) -> str:
+        """The one-sentence reason a text is blocked when ``wanted`` more characters did not fit."""
+        return (
+            f"decoding this text would rescan {self.used + wanted:,} characters, over the decode budget of "
+            f"{self.limit:,} per scan ([plugins.{scanner}] decode_budget_chars), so part of it was not read and "
+            f"it is blocked; raise decode_budget_chars to scan such texts in full"
+        )
+
+
 @dataclass(frozen=True)
 class Context:
     """What a detector may know besides the text: where the text came from and its scope.
@@ -75,6 +113,9 @@ class Context:
     lower: str = ""
     #: the normalised text the rules read (:mod:`.normalize`), when the scanner normalises
     normalized: str = ""
+    #: what is left of the scan's decode budget (one object for the scan and every rescan in it);
+    #: ``None`` outside a scan: :meth:`Scanner.hits` gives each top-level scan a fresh one
+    budget: DecodeBudget | None = None
 
 
 def words(*alternatives: str) -> str:
@@ -435,6 +476,9 @@ class Scanner:
         combine: optional ``(min_distinct, category, severity, explanation)``: when at least
             ``min_distinct`` different categories hit below ``severity``, add one finding of
             that severity (several weak signals together are a strong one).
+        decode_budget: characters of decoded text a scan may rescan (:class:`DecodeBudget`),
+            unless the settings say otherwise.
+        decodes: the scanner has decoders, so its settings take ``decode_budget_chars``.
         normalize: the rules read the normalised text (:mod:`.normalize`: invisible characters
             removed, look-alikes and marks folded, misspelt and leetspeak key words spelt out);
             their findings' spans point into the original text. Detector functions get the
@@ -447,6 +491,8 @@ class Scanner:
     functions: Sequence[DetectorFunction] = ()
     combine: tuple[int, str, str, str] | None = None
     normalize: bool = False
+    decode_budget: int = DEFAULT_DECODE_BUDGET
+    decodes: bool = False
     _settings_model: Any = field(default=None, repr=False)
     _loaded: tuple[Rule, ...] | None = field(default=None, repr=False)
 
@@ -490,12 +536,13 @@ class Scanner:
         view = normalized_view(text) if self.normalize else None
         rule_text = view.text if view is not None else text
         back = view.span if view is not None and view.changed else None
-        context = Context(context.source, context.scope_level, lower, rule_text if view is not None else "")
+        budget = context.budget or DecodeBudget(self.decode_budget)
+        context = Context(context.source, context.scope_level, lower, rule_text if view is not None else "", budget)
         enabled = enabled or {}
         best: dict[str, Hit] = {}
 
         def keep(hit: Hit) -> None:
-            if not enabled.get(hit.category, True):
+            if hit.category not in ALWAYS_REPORTED and not enabled.get(hit.category, True):
                 return
             current = best.get(hit.category)
             if current is None or rank(hit.severity) > rank(current.severity):
@@ -538,7 +585,8 @@ class Scanner:
         kernel = getattr(context, "kernel", None)
         text = request.text
         scope_level = request.item.scope.level if request.item is not None else "global"
-        scan_context = Context(source=request.source, scope_level=scope_level)
+        limit = getattr(settings, "decode_budget_chars", None) or self.decode_budget
+        scan_context = Context(source=request.source, scope_level=scope_level, budget=DecodeBudget(limit))
         enabled = dict(getattr(settings, "categories", None) or {})
         floor = rank(getattr(settings, "min_severity", "low") or "low")
         findings = []
@@ -568,7 +616,9 @@ class Scanner:
         if self._settings_model is None:
             from .settings import build_settings_model
 
-            self._settings_model = build_settings_model(self.name, self.categories)
+            self._settings_model = build_settings_model(
+                self.name, self.categories, decode_budget=self.decode_budget if self.decodes else None
+            )
         return self._settings_model
 
 

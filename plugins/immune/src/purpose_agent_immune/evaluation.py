@@ -35,8 +35,9 @@ SCAN_BATCH = 256
 #: The tier of a scanner plugin that declares no ``IMMUNE_TIER``.
 UNDECLARED_TIER = "other"
 
-#: Finding categories the kernel uses when it blocks a text because a scanner failed (fail closed).
-FAIL_CLOSED_CATEGORIES = frozenset({"scanner_error", "scanner_timeout", "scanner_unavailable"})
+#: Finding categories that block a text because it could not be scanned in full (fail closed): the
+#: kernel's, when a scanner failed, and a scanner's own when a text needs more than its decode budget.
+FAIL_CLOSED_CATEGORIES = frozenset({"scanner_error", "scanner_timeout", "scanner_unavailable", "decode_budget"})
 
 
 class EvalDataError(ValueError):
@@ -75,7 +76,9 @@ def load_rows(path: Path) -> list[Row]:
     except OSError as exc:
         raise EvalDataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise EvalDataError(f"{str(path)!r} is not UTF-8 text (byte offset {exc.start}: {exc.reason}); save it as UTF-8") from exc
+        raise EvalDataError(
+            f"{str(path)!r} is not UTF-8 text (byte offset {exc.start}: {exc.reason}); save it as UTF-8"
+        ) from exc
     rows: list[Row] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -49,12 +49,13 @@ import binascii
 import html
 import re
 import urllib.parse
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping
 from functools import cache
-from itertools import islice, pairwise
+from itertools import accumulate, islice, pairwise
 from typing import Any
 
-from .detectors import Context, Hit, Scanner, compile_linear, normalized_view
+from .detectors import Context, DecodeBudget, Hit, Scanner, compile_linear, normalized_view
 from .rulefiles import load_rules
 
 PURPOSE_AGENT_HOOK_API = "1.0"
@@ -102,18 +103,6 @@ _QUESTION_GAP = 250
 _QUESTION_END = re.compile(r"\w[\"'”’»)]?\s?\?(?=\s|$|[.\"'”’»])")
 
 
-@cache
-def _keyword_search(words: frozenset[str]) -> Any:
-    """One RE2 pattern that finds any of ``words`` as a whole word (built on first use)."""
-    alternation = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-    return compile_linear(rf"\b(?:{alternation})\b", case_sensitive=True, where="a decoder's keyword list")
-
-
-def _first_keyword(lower: str, words: frozenset[str]) -> Any:
-    """The first whole-word occurrence of one of ``words`` in ``lower`` (one linear pass), or ``None``."""
-    return _keyword_search(words).search(lower)
-
-
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f]")
 
 
@@ -136,6 +125,138 @@ def _invisible_characters(text: str, context: Context) -> Iterator[Hit]:
     )
 
 
+# ------------------------------------------------------------------ decoders: windows and the budget
+#
+# A decoder reads only what is suspicious: an encoded run (base64, hex, binary, decimal codes,
+# Morse) is its own span, and a trigger word (a shifted, reversed or Atbash key word) or a cluster
+# of escapes is decoded with a window of context around it, never the whole text. All decodings
+# of one decoder are rescanned together, once, in blocks; a block that repeats is rescanned once.
+# Every decoded character rescanned is charged to the scan's budget (:class:`DecodeBudget`, shared
+# with the rescans of decodings); a decoder that would go over it stops and reports
+# ``decode_budget`` (critical): the text is blocked, never waved through half read.
+
+#: Characters decoded on each side of a trigger word: an injection sits near the words it needs,
+#: and a text shorter than this is decoded whole wherever its trigger is.
+_TRIGGER_CONTEXT = 2_000
+#: Escapes are looked for per cell of this many characters; neighbouring cells with escapes form
+#: one cluster, decoded with ``_ESCAPE_CONTEXT`` characters of context on each side.
+_ESCAPE_CELL = 128
+_ESCAPE_CONTEXT = 240
+#: The longest escape ``_ESCAPE`` matches ("&#x10ffff;"): a cell's search reaches this far past it.
+_LONGEST_ESCAPE = 10
+#: Decodings are rescanned in blocks of at most this many characters, overlapping by more than any
+#: rule's match, so a long decoding that repeats itself is rescanned once per distinct block.
+_BLOCK = 4_096
+_BLOCK_OVERLAP = 512
+#: Bytes that are not ASCII word characters (RE2's ``\b`` is ASCII), as spaces: the words of a
+#: text are then split in C (non-ASCII characters were encoded as "?", one byte each).
+_NON_WORD_BYTES = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c == 95) else 32 for c in range(256))
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+class _Decodings:
+    """The decoded candidates of one decoder, cut into blocks as they come, repeats dropped.
+
+    :meth:`add` says False once the distinct blocks would not fit in what is left of the scan's
+    budget: the decoder stops decoding (it has already failed) and :meth:`verdict` reports it.
+    """
+
+    def __init__(self, budget: DecodeBudget) -> None:
+        self.budget = budget
+        self.candidates: list[tuple[int, int, str, str]] = []
+        self.blocks: dict[str, int] = {}  # block -> index of the candidate it came from
+        self.volume = 0
+        self.over = False
+
+    def add(self, start: int, end: int, plain: str, how: str) -> bool:
+        """Keep one decoding of ``text[start:end]``; False once the budget cannot hold them all."""
+        if self.over:
+            return False
+        if not plain:
+            return True
+        index = len(self.candidates)
+        self.candidates.append((start, end, plain, how))
+        step = _BLOCK - _BLOCK_OVERLAP
+        for offset in range(0, max(len(plain) - _BLOCK_OVERLAP, 1), step):
+            block = plain[offset : offset + _BLOCK]
+            if block not in self.blocks:
+                self.blocks[block] = index
+                self.volume += len(block)
+        if self.budget.used + self.volume > self.budget.limit:
+            self.over = True
+        return not self.over
+
+    def verdict(self, context: Context, scanner: Scanner, what: str) -> Iterator[Hit]:
+        """A high ``encoded_payload`` hit if a decoding reads as an injection; a critical
+        ``decode_budget`` hit if the decodings do not fit in the budget (nothing rescanned then)."""
+        if not self.candidates:
+            return
+        start, end = self.candidates[0][:2]
+        if self.over or not self.budget.take(self.volume):
+            yield Hit("decode_budget", "critical", start, end, self.budget.exceeded(NAME, self.volume))
+            return
+        blocks = list(self.blocks)
+        starts = list(accumulate((len(block) + 2 for block in blocks), initial=0))
+        inner = Context(source=context.source, scope_level=context.scope_level, budget=self.budget)
+        strong = [hit for hit in scanner.hits("\n\n".join(blocks), inner) if hit.severity in ("high", "critical")]
+        over = [hit for hit in strong if hit.category == "decode_budget"]
+        if over:  # a decoding of a decoding did not fit: that is the reason, not an injection
+            yield Hit("decode_budget", "critical", start, end, over[0].explanation)
+            return
+        if not strong:
+            return
+        first = min(hit.start for hit in strong)
+        start, end, plain, how = self.candidates[self.blocks[blocks[bisect_right(starts, first) - 1]]]
+        yield Hit("encoded_payload", "high", start, end, f"{how}{what} decodes to an injection: {plain[:80]!r}")
+
+
+def _budget(context: Context) -> DecodeBudget:
+    """The scan's budget (a detector called on its own gets a fresh one)."""
+    return context.budget if context.budget is not None else DecodeBudget()
+
+
+def _trigger_windows(
+    text: str, lower: str, triggers: Mapping[bytes, Any]
+) -> dict[Any, list[tuple[int, int, int, int]]]:
+    """Per group of ``triggers`` (trigger word -> group), the windows of ``text`` to decode:
+    ``(window start, window end, first trigger start, first trigger end)``, merged where they overlap.
+
+    A trigger counts as a whole word (ASCII word boundaries, as RE2's ``\\b``). The words are
+    split in C; only a trigger the text holds as a word is then looked for with ``bytes.find``.
+    """
+    if len(lower) != len(text):  # a lower-case form of another length: fold ASCII only
+        lower = text.translate(_ASCII_LOWER)
+    data = lower.encode("ascii", "replace")  # one byte per character: offsets stay the same
+    present = set(data.translate(_NON_WORD_BYTES).split()) & triggers.keys()
+    windows: dict[Any, list[tuple[int, int, int, int]]] = {}
+    length = len(data)
+    for word in sorted(present):
+        group = windows.setdefault(triggers[word], [])
+        size = len(word)
+        found = data.find(word)
+        while found >= 0:
+            end = found + size
+            if (found == 0 or data[found - 1] not in _WORD_BYTES) and (end == length or data[end] not in _WORD_BYTES):
+                group.append((max(0, found - _TRIGGER_CONTEXT), min(length, end + _TRIGGER_CONTEXT), found, end))
+            found = data.find(word, found + 1)
+    return {key: _merged(spans) for key, spans in windows.items()}
+
+
+def _merged(spans: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Overlapping windows made one, each keeping its first trigger."""
+    merged: list[tuple[int, int, int, int]] = []
+    for span in sorted(spans):
+        if merged and span[0] <= merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], span[1]), last[2], last[3])
+        else:
+            merged.append(span)
+    return merged
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 #: A run long enough to be an encoded payload: the cheap test (one RE2 pass) before the decoders.
 _ENCODED_HINT = r"[A-Za-z0-9+/]{24}|(?:[0-9A-Fa-f]{2}[ :]?){16}"
 
@@ -154,7 +275,7 @@ def _decoded_payloads(text: str, context: Context) -> Iterator[Hit]:
     """Base64 or hex runs that decode to readable text which itself reads as an injection."""
     if _linear(_ENCODED_HINT).search(text) is None:
         return
-    candidates: list[tuple[int, int, str, str]] = []
+    decodings = _Decodings(_budget(context))
     for pattern, decode in ((_BASE64_RUN, _b64), (_HEX_RUN, _hex)):
         for match in pattern.finditer(text):
             chunk = match.group(0)
@@ -169,39 +290,11 @@ def _decoded_payloads(text: str, context: Context) -> Iterator[Hit]:
                 not plain.isprintable() and sum(ch.isprintable() or ch.isspace() for ch in plain) < 0.95 * len(plain)
             ):
                 continue
-            candidates.append((match.start(), match.end(), plain, "an encoded string"))
-    # the full scanner (decoders included): a payload encoded twice is decoded twice, and each
-    # decoding is shorter than its input, so the work stays linear
-    found = _first_injection(candidates, context, SCANNER, text)
-    if found is not None:
-        start, end, plain, how = found
-        yield Hit("encoded_payload", "high", start, end, f"{how} decodes to an injection: {plain[:80]!r}")
-
-
-def _first_injection(
-    candidates: list[tuple[int, int, str, str]], context: Context, scanner: Scanner, text: str
-) -> tuple[int, int, str, str] | None:
-    """The first candidate whose decoded text reads as an injection (high or critical).
-
-    All decodings are scanned together, as one text with a blank line between them: one scan
-    however many encoded runs the text holds (one scan each made a text of many short runs cost
-    time in proportion to their number times the scan's fixed cost).
-    """
-    kept = [c for c in candidates if c[2] and c[2] != text]
-    if not kept:
-        return None
-    starts, offset = [], 0
-    for candidate in kept:
-        starts.append(offset)
-        offset += len(candidate[2]) + 2
-    joined = "\n\n".join(candidate[2] for candidate in kept)
-    inner = Context(source=context.source, scope_level=context.scope_level)
-    strong = [hit.start for hit in scanner.hits(joined, inner) if hit.severity in ("high", "critical")]
-    if not strong:
-        return None
-    first = min(strong)
-    index = max(i for i, start in enumerate(starts) if start <= first)
-    return kept[index]
+            if not decodings.add(match.start(), match.end(), plain, "an encoded string"):
+                break
+    # the full scanner (decoders included): a payload encoded twice is decoded twice, and every
+    # decoding is charged to the same budget
+    yield from decodings.verdict(context, SCANNER, "")
 
 
 def _b64(chunk: str) -> str:
@@ -247,7 +340,7 @@ def _bin(chunk: str) -> str:
 
 
 # Caesar-shifted text: look for a shifted form of a few words every injection needs, then decode
-# the whole text with that shift and scan it. (ROT13 is one of the shifts.)
+# a window around each with that shift and scan it. (ROT13 is one of the shifts.)
 _CAESAR_KEYWORDS = ("ignore", "instructions", "previous", "disregard", "password", "forget", "system", "prompt")
 
 
@@ -255,8 +348,8 @@ def _shift(word: str, k: int) -> str:
     return "".join(chr((ord(c) - 97 + k) % 26 + 97) for c in word)
 
 
-_CAESAR_SHIFTS: dict[str, int] = {_shift(w, k): k for k in range(1, 26) for w in _CAESAR_KEYWORDS}
-_CAESAR_WORDS = frozenset(_CAESAR_SHIFTS)
+#: Each shifted key word (as bytes, how :func:`_trigger_windows` reads them) -> its shift.
+_CAESAR_SHIFTS: dict[bytes, int] = {_shift(w, k).encode(): k for k in range(1, 26) for w in _CAESAR_KEYWORDS}
 
 
 def _unshift(text: str, k: int) -> str:
@@ -268,31 +361,30 @@ def _unshift(text: str, k: int) -> str:
 
 def _shifted_payloads(text: str, context: Context) -> Iterator[Hit]:
     """Binary, decimal character codes or Caesar-shifted text that decodes to an injection."""
-    candidates: list[tuple[int, int, str, str]] = []
+    decodings = _Decodings(_budget(context))
     # Each run pattern is tried (by Python's engine, which its look-arounds need) only when RE2
     # finds its core, which every run contains: most texts with digits have neither run.
     if "0" in text and "1" in text:
         for match in _BINARY_RUN.finditer(text) if _linear(_BINARY_CORE).search(text) else ():
-            candidates.append((match.start(), match.end(), _bin(match.group(0)), "binary"))
+            if not decodings.add(match.start(), match.end(), _bin(match.group(0)), "binary"):
+                break
         for match in _DECIMAL_RUN.finditer(text) if _linear(_DECIMAL_CORE).search(text) else ():
             codes = re.findall(r"\d+", match.group(0))
-            candidates.append((match.start(), match.end(), "".join(chr(int(c)) for c in codes), "character codes"))
-    lower = context.lower or text.lower()
-    match = _first_keyword(lower, _CAESAR_WORDS)
-    if match is not None:
-        k = _CAESAR_SHIFTS[match.group(0)]
-        candidates.append((match.start(), match.end(), _unshift(text, k), f"Caesar shift {k}"))
-    found = _first_injection(candidates, context, _RESCAN, text)
-    if found is not None:
-        start, end, plain, how = found
-        yield Hit("encoded_payload", "high", start, end, f"{how} text decodes to an injection: {plain[:80]!r}")
+            plain = "".join(chr(int(c)) for c in codes)
+            if not decodings.add(match.start(), match.end(), plain, "character codes"):
+                break
+    for k, windows in sorted(_trigger_windows(text, context.lower or text.lower(), _CAESAR_SHIFTS).items()):
+        for start, end, first, last in windows:
+            if not decodings.add(first, last, _unshift(text[start:end], k), f"Caesar shift {k}"):
+                break
+    yield from decodings.verdict(context, _RESCAN, " text")
 
 
 # Reversed, Atbash, Morse or escaped text (token smuggling in forms the decoders above do not
 # read): decoded, then scanned again with every rule. Base32 and decimal character codes are
 # read by _decoded_payloads and _shifted_payloads, which already scan for long encoded runs.
-_REVERSED_KEYWORDS = frozenset(
-    word[::-1]
+_REVERSED_KEYWORDS = dict.fromkeys(
+    word[::-1].encode()
     for word in (
         "ignore",
         "instructions",
@@ -309,7 +401,7 @@ _REVERSED_KEYWORDS = frozenset(
 _ATBASH = str.maketrans(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
 )
-_ATBASH_KEYWORDS = frozenset(word.translate(_ATBASH) for word in _CAESAR_KEYWORDS)
+_ATBASH_KEYWORDS = dict.fromkeys(word.translate(_ATBASH).encode() for word in _CAESAR_KEYWORDS)
 _MORSE_CODE = {
     ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i",
     ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r",
@@ -332,30 +424,65 @@ def _unescape(text: str) -> str:
     return urllib.parse.unquote(html.unescape(text))
 
 
+def _escape_windows(text: str) -> list[tuple[int, int, int, int]]:
+    """The clusters of escapes, each with ``_ESCAPE_CONTEXT`` characters on both sides:
+    ``(window start, window end, first escape start, first escape end)``.
+
+    The text is looked at cell by cell (one search per ``_ESCAPE_CELL`` characters, so a text
+    made of escapes costs no Python work per escape); neighbouring cells that hold an escape are
+    one cluster, and a cluster counts when it holds two escapes or more.
+    """
+    windows: list[tuple[int, int, int, int]] = []
+    length = len(text)
+    cluster: list[int] = []  # [first escape start, first escape end, end of the last cell with an escape]
+    for cell in range(0, length, _ESCAPE_CELL):
+        reach = min(length, cell + _ESCAPE_CELL + _LONGEST_ESCAPE)
+        found = _ESCAPE.search(text, cell, reach)
+        if found is None or found.start() >= cell + _ESCAPE_CELL:
+            continue
+        if cluster and found.start() <= cluster[2] + _ESCAPE_CELL:
+            cluster[2] = reach
+        else:
+            if cluster:
+                windows.append(_escape_window(text, cluster))
+            cluster = [found.start(), found.end(), reach]
+    if cluster:
+        windows.append(_escape_window(text, cluster))
+    return [window for window in windows if window[0] >= 0]
+
+
+def _escape_window(text: str, cluster: list[int]) -> tuple[int, int, int, int]:
+    """One cluster's window, or a negative start when the cluster holds a single escape."""
+    first_start, first_end, last_end = cluster
+    if sum(1 for _ in islice(_ESCAPE.finditer(text, first_start, last_end), 2)) < 2:
+        return (-1, -1, -1, -1)
+    return (max(0, first_start - _ESCAPE_CONTEXT), min(len(text), last_end + _ESCAPE_CONTEXT), first_start, first_end)
+
+
 def _unwrapped_payloads(text: str, context: Context) -> Iterator[Hit]:
     """Reversed, Atbash, Morse or percent / HTML / backslash-escaped text that decodes to an injection."""
-    candidates: list[tuple[int, int, str, str]] = []
+    decodings = _Decodings(_budget(context))
     lower = context.lower or text.lower()
     for keywords, decode, how in (
         (_REVERSED_KEYWORDS, lambda t: t[::-1], "reversed"),
         (_ATBASH_KEYWORDS, lambda t: t.translate(_ATBASH), "Atbash"),
     ):
-        match = _first_keyword(lower, keywords)
-        if match is not None:
-            candidates.append((match.start(), match.end(), decode(text), how))
+        for windows in _trigger_windows(text, lower, keywords).values():
+            for start, end, first, last in windows:
+                decodings.add(first, last, decode(text[start:end]), how)
     if ".- " in text or "-. " in text or " .-" in text or " -." in text:
         for match in _MORSE_RUN.finditer(text):
-            candidates.append((match.start(), match.end(), _morse(match.group(0)), "Morse"))
+            if not decodings.add(match.start(), match.end(), _morse(match.group(0)), "Morse"):
+                break
     if ("%" in text or "&#" in text or "\\u" in text or "\\x" in text) and sum(
         1 for _ in islice(_ESCAPE.finditer(text), 6)
     ) == 6:
-        first = _ESCAPE.search(text)
-        assert first is not None
-        candidates.append((first.start(), len(text), _unescape(text), "escaped"))
-    found = _first_injection(candidates, context, _RESCAN, text)
-    if found is not None:
-        start, end, plain, how = found
-        yield Hit("encoded_payload", "high", start, end, f"{how} text decodes to an injection: {plain[:80]!r}")
+        for start, end, first, last in _escape_windows(text):
+            window = text[start:end]
+            plain = _unescape(window)
+            if plain != window and not decodings.add(first, last, plain, "escaped"):
+                break
+    yield from decodings.verdict(context, _RESCAN, " text")
 
 
 # Look-alike letters, leetspeak, invisible characters and misspelt key words are undone by
@@ -578,6 +705,7 @@ CATEGORIES = {
     "opinion_request": "asks the model for its own opinion (medium; high together with a persona or hypothetical framing)",
     "task_injection": "a one-off task, a request for one's own deliverable, a translation of one phrase or a string of questions where a lesson belongs (lessons only)",
     "combined_signals": "several weak signals in one text",
+    "decode_budget": "decoding the text needs more than the decode budget allows: blocked unread (critical; cannot be switched off, raise decode_budget_chars)",
 }
 
 SCANNER = Scanner(
@@ -598,6 +726,7 @@ SCANNER = Scanner(
     ],
     combine=(2, "combined_signals", "high", "several weak injection signals together"),
     normalize=True,
+    decodes=True,
 )
 
 #: What decoded or normalised text is scanned with: every rule, but none of the decoders, so a

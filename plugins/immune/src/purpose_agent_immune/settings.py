@@ -6,6 +6,7 @@
     min_severity = "medium"          # drop findings below this
     model_check = false              # also ask a model (see docs/immune.md)
     model = "ollama:qwen3:1.7b"      # the backend the model check uses
+    decode_budget_chars = 262144     # decoded text one scan may rescan (scanners that decode)
     [plugins.immune-injection.categories]
     role_marker = false              # switch one category off
 
@@ -20,8 +21,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
-def build_settings_model(scanner: str, categories: Mapping[str, str]) -> type[BaseModel]:
-    """Return the settings model of ``scanner``, which knows its own category names."""
+def build_settings_model(
+    scanner: str, categories: Mapping[str, str], decode_budget: int | None = None
+) -> type[BaseModel]:
+    """Return the settings model of ``scanner``, which knows its own category names.
+
+    ``decode_budget`` (for a scanner that decodes) adds ``decode_budget_chars`` with that default.
+    """
+    from .detectors import ALWAYS_REPORTED
+
     known = sorted(categories)
 
     class ImmuneScannerSettings(BaseModel):
@@ -52,6 +60,12 @@ def build_settings_model(scanner: str, categories: Mapping[str, str]) -> type[Ba
                     f"unknown categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)} for {scanner}; "
                     f"valid: {', '.join(known)}"
                 )
+            fixed = sorted(name for name in ALWAYS_REPORTED & set(value) if not value[name])
+            if fixed:
+                raise ValueError(
+                    f"{', '.join(fixed)} cannot be switched off for {scanner}: it reports a text that was not read "
+                    f"in full; raise decode_budget_chars instead"
+                )
             return value
 
         @model_validator(mode="after")
@@ -62,7 +76,19 @@ def build_settings_model(scanner: str, categories: Mapping[str, str]) -> type[Ba
                 )
             return self
 
-    ImmuneScannerSettings.__name__ = ImmuneScannerSettings.__qualname__ = (
-        "".join(part.title() for part in scanner.split("-")) + "Settings"
-    )
-    return ImmuneScannerSettings
+    model: type[ImmuneScannerSettings] = ImmuneScannerSettings
+    if decode_budget is not None:
+
+        class DecodingScannerSettings(ImmuneScannerSettings):
+            """The settings of a scanner that decodes (base64, Caesar, escapes …) and rescans."""
+
+            decode_budget_chars: int = Field(
+                default=decode_budget,
+                gt=0,
+                strict=True,
+                description="Characters of decoded text one scan may rescan; a text that needs more is blocked.",
+            )
+
+        model = DecodingScannerSettings
+    model.__name__ = model.__qualname__ = "".join(part.title() for part in scanner.split("-")) + "Settings"
+    return model

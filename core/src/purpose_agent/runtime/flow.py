@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -141,63 +142,237 @@ def swarm(tasks: Sequence[Any], worker: Any, *, concurrency: int = 8) -> list[An
     return run_sync(aswarm(tasks, worker, concurrency=concurrency))
 
 
+#: Events a council emits on its bus (and so to observer plugins when it has a kernel).
+COUNCIL_ROUND = "council.round"  # data: round, kind, agreement, measure, decision
+COUNCIL_FINISHED = "council.finished"  # data: agreement (the trajectory), outcome, rounds, measure
+
+#: How agreement is measured: identical positions, cosine of their embeddings, or a judge model's verdict.
+AGREEMENT_MEASURES = ("auto", "exact", "semantic", "judge")
+#: Where a council that stays split goes: one debate round, then the chair; or the chair at once.
+ESCALATIONS = ("chair", "debate")
+
+_ANSWER_LINE = re.compile(r"^\s*answer\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def member_position(text: str) -> str:
+    """What a member's reply says, for comparing: its last ``ANSWER:`` line, else the whole reply."""
+    found = _ANSWER_LINE.findall(text)
+    return (found[-1] if found else text).strip()
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def exact_agreement(positions: Sequence[str]) -> float:
+    """The share of member pairs whose positions are the same text (case, spacing and punctuation ignored)."""
+    keys = [_normalised(p) for p in positions]
+    pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:]]
+    return 1.0 if not pairs else sum(a == b for a, b in pairs) / len(pairs)
+
+
+def semantic_agreement(positions: Sequence[str], embedder: Any) -> float:
+    """The mean cosine similarity of the positions' embeddings over member pairs (negatives count as 0)."""
+    if len(positions) < 2:
+        return 1.0
+    vectors = embedder.embed(list(positions))
+    pairs = [(i, j) for i in range(len(positions)) for j in range(i + 1, len(positions))]
+    return sum(max(0.0, float(vectors[i] @ vectors[j])) for i, j in pairs) / len(pairs)
+
+
 @dataclass
 class CouncilResult:
-    """What the council concluded, and where its members still disagree."""
+    """What the council concluded, where its members still disagree, and how agreement moved.
+
+    ``agreement`` holds one figure per round (0 = no two members agree, 1 = all agree), measured
+    with ``measure``; ``decisions`` says what the council did after each round; ``outcome`` is
+    ``consensus`` (stopped once members agreed), ``converged`` (agreed after extra rounds),
+    ``debate`` (split, so members debated before the chair decided) or ``chair`` (split, the
+    chair decided).
+    """
 
     synthesis: str
     rounds: list[dict[str, str]]
     disagreement: list[str]
+    agreement: list[float] = field(default_factory=list)
+    measure: str = "exact"
+    decisions: list[str] = field(default_factory=list)
+    outcome: str = ""
 
 
 @dataclass
 class Council:
     """Members deliberate in rounds, each seeing the others' last answers; a chair synthesises.
 
+    After every round the council measures how far its members agree (``agreement``: ``exact``
+    positions, ``semantic`` similarity through the kernel's embedder, a ``judge`` model, or
+    ``auto``: semantic when ``kernel`` has an embedder, else exact) and switches course:
+
+    * agreement at or above ``consensus``: stop at once, even before ``rounds`` rounds;
+    * below it after ``rounds`` rounds but rising by at least ``min_gain``: add a round (up to
+      ``max_rounds`` in all);
+    * not rising: the council is split; ``escalate="debate"`` gives one debate round (each member
+      answers the strongest opposing position point by point) before the chair, ``"chair"`` goes
+      to the chair at once, telling it the members did not converge.
+
     The synthesis must list the points on which members still disagree; those are returned in
-    ``disagreement`` instead of being averaged away.
+    ``disagreement`` instead of being averaged away. The agreement trajectory is in the result and
+    in ``council.round`` / ``council.finished`` events on ``bus``.
     """
 
     members: dict[str, Any]
     chair: Any
     rounds: int = 2
+    agreement: str = "auto"
+    consensus: float | None = None
+    min_gain: float = 0.05
+    max_rounds: int | None = None
+    escalate: str = "chair"
+    judge: Any = None
+    kernel: Any = None
+    bus: Any = None
+
+    def __post_init__(self) -> None:
+        if self.agreement not in AGREEMENT_MEASURES:
+            raise ValueError(f"agreement={self.agreement!r} is not a measure; use one of {', '.join(AGREEMENT_MEASURES)}")
+        if self.escalate not in ESCALATIONS:
+            raise ValueError(f"escalate={self.escalate!r} is not a way to escalate; use one of {', '.join(ESCALATIONS)}")
+        if self.rounds < 1:
+            raise ValueError("a council needs at least one round (rounds=1 or more)")
+        if self.bus is None:
+            from .events import EventBus
+
+            self.bus = EventBus(kernel=self.kernel)
+
+    def _measure_name(self) -> str:
+        if self.agreement != "auto":
+            return self.agreement
+        return "semantic" if self.kernel is not None and self.kernel.components("embedder") else "exact"
+
+    def _threshold(self, measure: str) -> float:
+        # Paraphrases of one position rarely embed closer than ~0.85; identical positions are 1.
+        if self.consensus is not None:
+            return self.consensus
+        return {"exact": 1.0, "semantic": 0.85, "judge": 0.8}[measure]
 
     async def adeliberate(self, question: str) -> CouncilResult:
-        """Run the rounds and the synthesis."""
+        """Run the rounds (as many as agreement calls for) and the synthesis."""
         if not self.members:
             raise ValueError("a council needs at least one member")
+        from ..models import Event, new_id
+
+        council_id = new_id()
+        measure = self._measure_name()
+        threshold = self._threshold(measure)
+        max_rounds = self.max_rounds if self.max_rounds is not None else self.rounds + 2
         history: list[dict[str, str]] = []
+        trajectory: list[float] = []
+        decisions: list[str] = []
         answers: dict[str, str] = {}
-        for round_index in range(self.rounds):
-            prompt = question
-            if answers:
-                others = "\n\n".join(f"[{name}] {text}" for name, text in answers.items())
-                prompt = (f"{question}\n\nThe council's answers in round {round_index}:\n{others}\n\n"
-                          "Reconsider. Keep your position where you still think it right, and say why.")
+        outcome = ""
+        kind = "initial"
+        while True:
+            prompt = question if kind == "initial" else self._round_prompt(question, answers, len(history), kind)
             replies = await asyncio.gather(*(self._ask(backend, name, prompt) for name, backend in self.members.items()))
             answers = dict(zip(self.members, replies, strict=True))
             history.append(dict(answers))
-        final = "\n\n".join(f"[{name}] {text}" for name, text in answers.items())
-        synthesis_prompt = (
-            f"Question: {question}\n\nFinal positions of the council:\n{final}\n\n"
-            "Write the council's synthesis. Then, on lines starting with 'DISAGREEMENT:', list every point "
-            "on which members still disagree (write 'DISAGREEMENT: none' if they agree)."
-        )
-        text = await self._ask(self.chair, "chair", synthesis_prompt)
-        disagreement = [line.split(":", 1)[1].strip() for line in text.splitlines()
-                        if line.upper().startswith("DISAGREEMENT:")]
-        disagreement = [d for d in disagreement if d and d.lower() != "none"]
-        synthesis = "\n".join(line for line in text.splitlines() if not line.upper().startswith("DISAGREEMENT:")).strip()
-        return CouncilResult(synthesis=synthesis, rounds=history, disagreement=disagreement)
+            score, used = await self._agreement(measure, question, answers)
+            trajectory.append(round(score, 4))
+            rising = len(trajectory) > 1 and trajectory[-1] - trajectory[-2] >= self.min_gain
+            if score >= threshold:
+                decision, outcome = "consensus: stop", "consensus" if len(history) <= self.rounds else "converged"
+            elif kind == "debate":
+                decision, outcome = "still split after the debate: to the chair", "debate"
+            elif len(history) < self.rounds:
+                decision = "below consensus: next round"
+            elif rising and len(history) < max_rounds:
+                decision = "converging: extra round"
+            elif self.escalate == "debate" and len(history) < max_rounds:
+                decision = "split: debate"
+            else:
+                decision, outcome = "split: to the chair", "chair"
+            decisions.append(decision)
+            self.bus.emit(Event(type=COUNCIL_ROUND, run_id=council_id, step=len(history) - 1, data={
+                "round": len(history), "kind": kind, "agreement": trajectory[-1], "measure": used,
+                "decision": decision}))
+            if outcome:
+                break
+            kind = "debate" if decision == "split: debate" else "deliberation"
+        synthesis, disagreement = await self._synthesise(question, answers, outcome, trajectory)
+        self.bus.emit(Event(type=COUNCIL_FINISHED, run_id=council_id, data={
+            "agreement": trajectory, "outcome": outcome, "rounds": len(history), "measure": measure,
+            "disagreement": len(disagreement)}))
+        return CouncilResult(synthesis=synthesis, rounds=history, disagreement=disagreement, agreement=trajectory,
+                             measure=measure, decisions=decisions, outcome=outcome)
 
     def deliberate(self, question: str) -> CouncilResult:
         """Synchronous twin of :meth:`adeliberate`."""
         return run_sync(self.adeliberate(question))
 
     @staticmethod
-    async def _ask(backend: Any, name: str, prompt: str) -> str:
-        request = ChatRequest(messages=[
-            Message(role="system", content=f"You are {name}, a member of a council. Answer in your own view."),
-            Message(role="user", content=prompt)])
+    def _round_prompt(question: str, answers: dict[str, str], round_index: int, kind: str) -> str:
+        others = "\n\n".join(f"[{name}] {text}" for name, text in answers.items())
+        if kind == "debate":
+            return (f"{question}\n\nThe council is split. Its answers in round {round_index}:\n{others}\n\n"
+                    "Debate: take the strongest position that differs from yours and answer it point by point. "
+                    "Concede what it gets right; hold what you still think right, and say why. "
+                    "End with a line 'ANSWER: <your position in a few words>'.")
+        return (f"{question}\n\nThe council's answers in round {round_index}:\n{others}\n\n"
+                "Reconsider. Keep your position where you still think it right, and say why.")
+
+    async def _agreement(self, measure: str, question: str, answers: dict[str, str]) -> tuple[float, str]:
+        """The round's agreement and the measure really used (a judge whose reply cannot be read
+        falls back to exact for that round, and says so)."""
+        positions = [member_position(text) for text in answers.values()]
+        if measure == "semantic":
+            kernel = self.kernel
+            if kernel is None:
+                from ..kernel import Kernel
+
+                kernel = self.kernel = Kernel.load()
+            embedder = kernel.embedder()
+            return await asyncio.to_thread(semantic_agreement, positions, embedder), "semantic"
+        if measure == "judge":
+            listed = "\n\n".join(f"[{name}] {text}" for name, text in answers.items())
+            reply = await self._ask(self.judge or self.chair, "judge", system="You judge how far a council agrees.", prompt=(
+                f"Question: {question}\n\nThe members' answers:\n{listed}\n\n"
+                "How far do these answers agree on the substance (not the wording)? Reply with one JSON object "
+                'and nothing else: {"agreement": <a number from 0, no two agree, to 1, all agree>}.'))
+            from .actor import _extract_json_object
+
+            data, _ = _extract_json_object(reply)
+            value = data.get("agreement") if data else None
+            if isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
+                return float(value), "judge"
+            return exact_agreement(positions), "exact (the judge's reply could not be read)"
+        return exact_agreement(positions), "exact"
+
+    async def _synthesise(self, question: str, answers: dict[str, str], outcome: str,
+                          trajectory: list[float]) -> tuple[str, list[str]]:
+        final = "\n\n".join(f"[{name}] {text}" for name, text in answers.items())
+        split = ""
+        if outcome in ("chair", "debate"):
+            moved = " -> ".join(f"{a:.2f}" for a in trajectory)
+            split = (f"\n\nThe members did not converge (agreement by round: {moved}). Decide the question "
+                     "yourself on the strength of the arguments, and say which position you chose and why.")
+        synthesis_prompt = (
+            f"Question: {question}\n\nFinal positions of the council:\n{final}{split}\n\n"
+            "Write the council's synthesis. Then, on lines starting with 'DISAGREEMENT:', list every point "
+            "on which members still disagree (write 'DISAGREEMENT: none' if they agree)."
+        )
+        text = await self._ask(self.chair, "chair", synthesis_prompt,
+                               system="You chair a council: you write its synthesis from the members' positions.")
+        disagreement = [line.split(":", 1)[1].strip() for line in text.splitlines()
+                        if line.upper().startswith("DISAGREEMENT:")]
+        disagreement = [d for d in disagreement if d and d.lower() != "none"]
+        synthesis = "\n".join(line for line in text.splitlines() if not line.upper().startswith("DISAGREEMENT:")).strip()
+        return synthesis, disagreement
+
+    @staticmethod
+    async def _ask(backend: Any, name: str, prompt: str, *, system: str | None = None) -> str:
+        if system is None:
+            system = (f"You are {name}, a member of a council. Answer in your own view. End your reply with a "
+                      "line 'ANSWER: <your position in a few words>', so the council can compare positions.")
+        request = ChatRequest(messages=[Message(role="system", content=system), Message(role="user", content=prompt)])
         response = await backend.acomplete(request)
         return response.message.content

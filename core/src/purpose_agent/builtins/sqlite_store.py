@@ -146,6 +146,29 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], object], ...], ...]
     ),
     # v4: postings packed in blocks (see sqlite_search), filled from the items.
     ("DROP TABLE search_postings", "DROP TABLE search_terms", *sqlite_search.SCHEMA, sqlite_search.rebuild),
+    # v5: search by meaning. Vectors keyed by (model id, sha256 of the text) like the kernel's
+    # cache, filled lazily by the first search that needs them; a counter that triggers bump
+    # whenever what a ranking reads changes (text, status, scope), so every connection and
+    # process knows when its in-memory vectors are stale.
+    (
+        """CREATE TABLE item_vectors (
+            model_id TEXT NOT NULL,
+            digest BLOB NOT NULL,                -- sha256 of the item's text (embedding_cache.text_digest)
+            vector BLOB NOT NULL,                -- float32 little-endian, unit length
+            PRIMARY KEY (model_id, digest)
+        ) WITHOUT ROWID""",
+        "CREATE TABLE search_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)",
+        "INSERT INTO search_generation (id, value) VALUES (1, 0)",
+        """CREATE TRIGGER items_generation_insert AFTER INSERT ON items BEGIN
+            UPDATE search_generation SET value = value + 1 WHERE id = 1;
+        END""",
+        """CREATE TRIGGER items_generation_delete AFTER DELETE ON items BEGIN
+            UPDATE search_generation SET value = value + 1 WHERE id = 1;
+        END""",
+        """CREATE TRIGGER items_generation_update AFTER UPDATE OF text, status, scope ON items BEGIN
+            UPDATE search_generation SET value = value + 1 WHERE id = 1;
+        END""",
+    ),
 )
 
 LATEST_SCHEMA = len(MIGRATIONS)
@@ -166,6 +189,18 @@ _STOPWORDS = frozenset(
 # Letters and digits: FTS5's unicode61 tokenizer also splits at "_", so "parse_date" is two words.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MAX_QUERY_TERMS = 32
+
+#: Search by meaning (an embedder given): the lowest cosine between a query and an item for the
+#: item to be a candidate by meaning, the share of the best BM25 score a candidate by words must
+#: reach, and how many candidates each ranking contributes. Measured on paraphrased lessons by
+#: tests/benchmarks/bench_retrieval.py (docs/retrieval.md).
+MIN_SIMILARITY = 0.3
+LEXICAL_FLOOR = 0.3
+HYBRID_CANDIDATES = 50
+#: Texts embedded per write transaction when items are embedded lazily.
+_EMBED_COMMIT = 256
+#: ``[memory] semantic``: search by meaning when an embedder is installed ("auto"), always, or never.
+SEMANTIC_CHOICES = ("auto", True, False)
 
 
 def default_path(environ: dict[str, str] | None = None) -> Path:
@@ -310,7 +345,8 @@ class SQLiteStore:
     supports_scope_filter = True
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000,
-                 synchronous: str = "NORMAL") -> None:
+                 synchronous: str = "NORMAL", embedder: Any = None, min_similarity: float = MIN_SIMILARITY,
+                 lexical_floor: float = LEXICAL_FLOOR, candidates: int = HYBRID_CANDIDATES) -> None:
         from purpose_agent.memory.errors import MemoryStoreError
 
         require_fts5()
@@ -336,6 +372,15 @@ class SQLiteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        # search by meaning: an Embedder, or a function returning one (or None) on first search
+        self._embedder_source = embedder
+        self._embedder: Any = None if callable(embedder) and not hasattr(embedder, "embed") else embedder
+        self._embedder_resolved = self._embedder is not None or embedder is None
+        self.min_similarity = float(min_similarity)
+        self.lexical_floor = float(lexical_floor)
+        self.candidates = int(candidates)
+        self._dense: Any = None  # _DenseState of the last search by meaning
+        self._dense_lock = threading.Lock()
         self._pid = os.getpid()
         self._closed = False
         self._migrated = False
@@ -558,7 +603,38 @@ class SQLiteStore:
 
     def search_rows(self, query: str, *, limit: int = 10, status: Any = None,
                     scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
-        """The ranking behind :meth:`search`: ``(bm25 score, items row)`` pairs, best first.
+        """The ranking behind :meth:`search`: ``(score, items row)`` pairs, best first.
+
+        Without an embedder (:attr:`embedder`), the BM25 ranking (:meth:`lexical_rows`). With one,
+        hybrid: the BM25 candidates scoring at least ``lexical_floor`` times the best, and the
+        candidates by meaning whose cosine is at least ``min_similarity`` (:meth:`dense_rows`),
+        ``candidates`` of each at most, fused by reciprocal rank; ``score`` is the fused score
+        (``purpose_agent.search_index.reciprocal_rank_fusion``).
+        """
+        embedder = self.embedder
+        if embedder is None or limit <= 0:
+            return self.lexical_rows(query, limit=limit, status=status, scopes=scopes)
+        from purpose_agent.search_index import RRF_K, reciprocal_rank_fusion
+
+        pool = max(limit, self.candidates)
+        lexical = self.lexical_rows(query, limit=pool, status=status, scopes=scopes, with_seq=True)
+        if lexical:
+            floor = lexical[0][0] * self.lexical_floor
+            lexical = [entry for entry in lexical if entry[0] >= floor]
+        dense = [(seq, cosine) for seq, cosine in self.dense_rows(query, limit=pool, status=status, scopes=scopes)
+                 if cosine >= self.min_similarity]
+        rows = {row[0]: row[1:] for _, row in lexical}
+        fused = reciprocal_rank_fusion([[row[0] for _, row in lexical], [seq for seq, _ in dense]], RRF_K)[:limit]
+        missing = [seq for seq, _, _ in fused if seq not in rows]
+        if missing:
+            rows.update((row[0], row[1:]) for row in self._conn().execute(
+                f"SELECT i.seq, {_SELECT} FROM items i WHERE i.seq IN ({', '.join('?' for _ in missing)})", missing))
+        return [(score, rows[seq]) for seq, score, _ in fused if seq in rows]
+
+    def lexical_rows(self, query: str, *, limit: int = 10, status: Any = None,
+                     scopes: Sequence[tuple[str, str]] | None = None,
+                     with_seq: bool = False) -> builtins.list[tuple[float, tuple[Any, ...]]]:
+        """The BM25 ranking: ``(bm25 score, items row)`` pairs, best first (``with_seq``: ``seq`` leads the row).
 
         Evaluated over the search tables with FTS5's formula and statistics
         (:func:`purpose_agent.builtins.sqlite_search.rank`: exact, every match scored with numpy);
@@ -568,8 +644,121 @@ class SQLiteStore:
         if scopes is not None:
             keys = ["global", *(sqlite_search.scope_key(level, value) for level, value in scopes)]
         rows = sqlite_search.rank(self._conn(), query_terms(query), limit=limit,
-                                  status=None if status is None else str(status), scopes=keys, select=_SELECT)
+                                  status=None if status is None else str(status), scopes=keys,
+                                  select=f"i.seq, {_SELECT}" if with_seq else _SELECT)
         return [(row[0], row[1:]) for row in rows]
+
+    # ------------------------------------------------------------------ search by meaning
+
+    @property
+    def embedder(self) -> Any:
+        """The embedder behind search by meaning, or ``None`` (lexical search only)."""
+        if not self._embedder_resolved:
+            with self._dense_lock:
+                if not self._embedder_resolved:
+                    self._embedder = self._embedder_source()
+                    self._embedder_resolved = True
+        return self._embedder
+
+    def dense_rows(self, query: str, *, limit: int = 10, status: Any = None,
+                   scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[int, float]]:
+        """``(seq, cosine)`` of the items nearest ``query`` in meaning, best first (``[]`` without an embedder).
+
+        Items not embedded yet with the current model are embedded first (in batches, each
+        batch its own transaction), so the first search after many writes pays for them.
+        """
+        import numpy as np
+
+        embedder = self.embedder
+        if embedder is None or limit <= 0 or not query.strip():
+            return []
+        state = self._dense_state(embedder)
+        if not len(state.vectors):
+            return []
+        wanted_status = None if status is None else state.status_codes.get(str(status), -1)
+        allowed_scopes = None
+        if scopes is not None:
+            keys = ["global", *(sqlite_search.scope_key(level, value) for level, value in scopes)]
+            allowed_scopes = np.asarray([state.scope_codes[k] for k in keys if k in state.scope_codes], dtype=np.int32)
+        allowed = None
+        if wanted_status is not None or allowed_scopes is not None:
+            def allowed(seqs: Any) -> Any:
+                at = np.searchsorted(state.vectors.seqs, seqs)
+                keep = np.ones(len(seqs), dtype=bool)
+                if wanted_status is not None:
+                    keep &= state.statuses[at] == wanted_status
+                if allowed_scopes is not None:
+                    keep &= np.isin(state.scopes[at], allowed_scopes)
+                return keep
+        vector = embedder.embed([query])[0]
+        return state.vectors.top(vector, limit, allowed)
+
+    def embed_pending(self) -> int:
+        """Embed the items that have no vector for the current model; return how many texts were embedded."""
+        from purpose_agent.embedding_cache import text_digest
+
+        embedder = self.embedder
+        if embedder is None:
+            return 0
+        model_id = str(embedder.model_id)
+        conn = self._conn()
+        have = {bytes(row[0]) for row in conn.execute("SELECT digest FROM item_vectors WHERE model_id = ?", (model_id,))}
+        pending: dict[bytes, str] = {}
+        for (text,) in conn.execute("SELECT text FROM items"):
+            digest = text_digest(text)
+            if digest not in have:
+                pending[digest] = text
+        digests = builtins.list(pending)
+        for start in range(0, len(digests), _EMBED_COMMIT):
+            part = digests[start:start + _EMBED_COMMIT]
+            vectors = _embed(embedder, [pending[d] for d in part])
+            with self._write() as conn:
+                conn.executemany("INSERT OR IGNORE INTO item_vectors (model_id, digest, vector) VALUES (?, ?, ?)",
+                                 [(model_id, d, v) for d, v in zip(part, vectors, strict=True)])
+        if not pending and conn.execute("SELECT 1 FROM item_vectors WHERE model_id != ? LIMIT 1",
+                                        (model_id,)).fetchone():
+            with self._write() as conn:  # one model's vectors at a time: the old ones are no longer read
+                conn.execute("DELETE FROM item_vectors WHERE model_id != ?", (model_id,))
+        return len(pending)
+
+    def _dense_state(self, embedder: Any) -> _DenseState:
+        """The in-memory vectors of every item, reloaded when any connection changed what they depend on."""
+        import numpy as np
+
+        from purpose_agent.embedding_cache import text_digest
+        from purpose_agent.vector_search import VectorSet
+
+        model_id = str(embedder.model_id)
+        conn = self._conn()
+        generation = conn.execute("SELECT value FROM search_generation WHERE id = 1").fetchone()[0]
+        state = self._dense
+        if state is not None and (state.generation, state.model_id) == (generation, model_id):
+            return state
+        with self._dense_lock:
+            state = self._dense
+            if state is not None and (state.generation, state.model_id) == (generation, model_id):
+                return state
+            for attempt in range(2):
+                generation = conn.execute("SELECT value FROM search_generation WHERE id = 1").fetchone()[0]
+                vectors = dict(conn.execute("SELECT digest, vector FROM item_vectors WHERE model_id = ?", (model_id,)))
+                rows = conn.execute("SELECT seq, text, status, scope FROM items ORDER BY seq").fetchall()
+                blobs = [vectors.get(text_digest(text)) for _, text, _, _ in rows]
+                if all(blob is not None for blob in blobs) or attempt:
+                    break
+                self.embed_pending()
+            status_codes: dict[str, int] = {}
+            scope_codes: dict[str, int] = {}
+            kept = [(row, blob) for row, blob in zip(rows, blobs, strict=True) if blob is not None]
+            seqs = np.fromiter((row[0] for row, _ in kept), dtype=np.int64, count=len(kept))
+            statuses = np.fromiter((status_codes.setdefault(row[2], len(status_codes)) for row, _ in kept),
+                                   dtype=np.int32, count=len(kept))
+            scopes = np.fromiter((scope_codes.setdefault(_scope_key(row[3]), len(scope_codes)) for row, _ in kept),
+                                 dtype=np.int32, count=len(kept))
+            matrix = np.frombuffer(b"".join(blob for _, blob in kept), dtype="<f4").reshape(len(kept), int(embedder.dimension))
+            state = _DenseState(generation, model_id, VectorSet(seqs, matrix), statuses, scopes, status_codes,
+                                scope_codes)
+            self._dense = state
+            return state
 
     def fts5_rows(self, query: str, *, limit: int = 10, status: Any = None,
                   scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
@@ -741,6 +930,41 @@ class InMemoryStore(SQLiteStore):
 # --------------------------------------------------------------------------- helpers
 
 
+class _DenseState:
+    """Every item's vector in memory, for one model, as of one ``search_generation`` value."""
+
+    __slots__ = ("generation", "model_id", "scope_codes", "scopes", "status_codes", "statuses", "vectors")
+
+    def __init__(self, generation: int, model_id: str, vectors: Any, statuses: Any, scopes: Any,
+                 status_codes: dict[str, int], scope_codes: dict[str, int]) -> None:
+        self.generation, self.model_id, self.vectors = generation, model_id, vectors
+        self.statuses, self.scopes = statuses, scopes  # int32 codes, one per row of vectors
+        self.status_codes, self.scope_codes = status_codes, scope_codes
+
+
+def _scope_key(scope_json: str) -> str:
+    data = json.loads(scope_json)
+    return sqlite_search.scope_key(data.get("level", "global"), data.get("value", ""))
+
+
+def _embed(embedder: Any, texts: Sequence[str], batch: int = 64) -> builtins.list[bytes]:
+    """float32 little-endian bytes of each text's vector, embedded ``batch`` texts per call."""
+    import numpy as np
+
+    from purpose_agent.memory.errors import MemoryStoreError
+
+    out: builtins.list[bytes] = []
+    dimension = int(embedder.dimension)
+    for start in range(0, len(texts), batch):
+        part = texts[start:start + batch]
+        vectors = np.asarray(embedder.embed(part), dtype="<f4")
+        if vectors.shape != (len(part), dimension):
+            raise MemoryStoreError(f"embedder {embedder.model_id!r} returned shape {vectors.shape} for {len(part)} "
+                                   f"texts, not ({len(part)}, {dimension}); it breaks the Embedder contract")
+        out.extend(row.tobytes() for row in vectors)
+    return out
+
+
 def _search_row(seq: int, row: Sequence[Any]) -> tuple[int, str, str, str, str]:
     """``(seq, text, tags, status, scope)`` of an items row, as :func:`sqlite_search.index` takes it."""
     return (seq, row[_INDEX["text"]], row[_INDEX["tags"]], row[_INDEX["status"]], row[_INDEX["scope"]])
@@ -794,7 +1018,17 @@ def open_store(context: Any) -> SQLiteStore:
     options = dict(context.options)
     config = getattr(context.kernel, "config", None)
     path = options.pop("path", None) or (config.get("memory.path") if config is not None else None) or default_path()
-    known = {"busy_timeout_ms", "synchronous"}
+    semantic = options.pop("semantic", None)
+    if semantic is None:
+        semantic = config.get("memory.semantic", "auto") if config is not None else "auto"
+    if semantic not in SEMANTIC_CHOICES:
+        raise MemoryStoreError(
+            f"[memory] semantic = {semantic!r} is not one of \"auto\", true, false; \"auto\" searches memory by "
+            "meaning when an embedder is installed, false by words only"
+        )
+    if semantic is not False and "embedder" not in options:
+        options["embedder"] = _kernel_embedder(context.kernel, required=semantic is True)
+    known = {"busy_timeout_ms", "synchronous", "embedder", "min_similarity", "lexical_floor", "candidates"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise MemoryStoreError(
@@ -802,4 +1036,30 @@ def open_store(context: Any) -> SQLiteStore:
             + ", ".join(sorted(known))
         )
     return SQLiteStore(path, **options)
+
+
+def _kernel_embedder(kernel: Any, *, required: bool) -> Callable[[], Any]:
+    """A function giving the kernel's embedder on first use; ``None`` when none is installed (unless ``required``)."""
+
+    def resolve() -> Any:
+        import warnings
+
+        from purpose_agent.errors import PurposeAgentError, UnknownComponentError
+
+        try:
+            return kernel.embedder()
+        except UnknownComponentError as exc:
+            if required:
+                raise
+            if "no embedder is installed" not in str(exc):
+                warnings.warn(f"memory is searched by words only: {exc}", RuntimeWarning, stacklevel=2)
+            return None
+        except PurposeAgentError as exc:
+            if required:
+                raise
+            warnings.warn(f"memory is searched by words only, because the embedder cannot be used: {exc}",
+                          RuntimeWarning, stacklevel=2)
+            return None
+
+    return resolve
 

@@ -3,13 +3,17 @@
 Algorithm (:func:`retrieve`), for a query and the run's scope:
 
 1. **Candidates**: ``store.search(query, limit=candidate_pool, status=promoted)`` — the store's
-   relevance ranking (BM25 in the SQLite and in-memory stores). Only the statuses in
-   ``policy.statuses`` are retrievable; by default just ``promoted``.
+   relevance ranking: BM25 in the in-memory store and in a SQLite store without an embedder;
+   with one (``[memory] semantic``, on by default when an embedder is installed), BM25 and
+   nearness in meaning fused by reciprocal rank (docs/retrieval.md), so a lesson worded unlike
+   the task is still found. Only the statuses in ``policy.statuses`` are retrievable; by
+   default just ``promoted``.
 2. **Scope**: keep items whose scope is ``global`` or names the run's purpose, agent or task
    family. Stores that can filter scope in their query (``supports_scope_filter``) do it there,
    so out-of-scope items do not crowd the candidate pool.
-3. **Relevance**: ``relevance = bm25 / best_bm25`` (0–1, the best candidate is 1). Candidates
-   below ``min_relevance`` or with raw BM25 below ``min_bm25`` are dropped.
+3. **Relevance**: ``relevance = score / best_score`` (0–1, the best candidate is 1; the score is
+   BM25, or the fused score of a hybrid store). Candidates below ``min_relevance`` or with a raw
+   score below ``min_bm25`` are dropped.
 4. **Usefulness** (:mod:`purpose_agent.memory.usefulness`): decayed Q plus an exploration bonus,
    within [-1, 1 + bonus].
 5. **Score**: ``score = relevance + usefulness_weight * usefulness``; items below ``min_score``

@@ -139,6 +139,32 @@ def test_hindsight_relabels_failures_only() -> None:
     assert "Write fizzbuzz" in describe(run_record("x", 1.0))
 
 
+def test_hindsight_never_quotes_code() -> None:
+    """A small model copied a quoted failed attempt into other tasks; the episode says what ended
+    how, without the code (fenced, cut off at the token budget, or bare from a def on)."""
+    for answer in ("Here:\n```python\ndef fizzbuzz(n):\n    return 'x\n```\nDone.", "```python\ndef fizzbuzz(n):\n    retu",
+                   "Sure!\ndef fizzbuzz(n):\n    print(n)"):
+        episode = hindsight(run_record(answer, 0.0))
+        assert episode is not None and "def fizzbuzz" not in episode.text and "[code not quoted]" in episode.text
+    assert "it produced: Here: [code not quoted] Done." in (hindsight(run_record(
+        "Here:\n```python\ndef f(): pass\n```\nDone.", 0.0)) or MemoryItem(text="")).text
+
+
+def test_hindsight_proposes_the_critics_remedy_as_a_general_rule() -> None:
+    record = run_record("def fizzbuzz(n):\n    print(n)", 0.0)
+    remedy = "Return the result with return; do not print it."
+    record = RunRecord(record.trajectory, Score(value=0.0, reason="printed", details={"kind": "prints instead of returns",
+                                                                                       "remedy": remedy}),
+                       task_family="fizzbuzz")
+    lesson = hindsight(record)
+    assert lesson is not None and lesson.text == remedy and lesson.kind == MemoryKind.HEURISTIC
+    assert lesson.tags == ["hindsight", "remedy"] and lesson.scope.value == "fizzbuzz"
+    assert lesson.provenance.extractor == "hindsight"
+    # A remedy already retrieved for this run is not re-learned from its echo.
+    echoed = RunRecord(record.trajectory, record.score, task_family="fizzbuzz", retrieved=(remedy,))
+    assert hindsight(echoed) is None
+
+
 def scanner_blocking(word: str) -> Any:
     def scan(request: Any) -> list[Finding]:
         if word in request.text:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from purpose_agent.models import ExecResult, Trajectory
-from purpose_agent.runtime.demo import SEED_TASKS, UnitTestCritic, extract_code, run_demo
+from purpose_agent.runtime.demo import SEED_TASKS, Solver, UnitTestCritic, extract_code, run_demo
 from purpose_agent.testing import FunctionBackend, make_kernel, plugin
 
 
@@ -84,3 +84,21 @@ def test_demo_learns_a_lesson_that_fixes_the_next_round() -> None:
     assert lines[learned + 1] == f"  - [heuristic] {lesson}"
     assert [r.pass_rate for r in results] == [0.0, 1.0]
     assert lines[-2:] == ["pass rate per round: 1: 0%, 2: 100%", "scores per round: 1: 7.5, 2: 10.0"]
+
+
+def test_the_solver_sends_a_sampling_seed_per_draw_and_caches_by_it() -> None:
+    requests: list[Any] = []
+
+    def reply(request: Any) -> str:
+        requests.append(request)
+        return f"reply {len(requests)}"
+
+    greedy = Solver(FunctionBackend(reply))
+    assert greedy.answer("t", [], draw=1) == greedy.answer("t", [], draw=2) == "reply 1"
+    assert requests[0].temperature == 0.0 and requests[0].extra == {}
+    sampled = Solver(FunctionBackend(reply), temperature=0.5)
+    first = sampled.answer("t", ["a lesson"], draw=7)
+    assert sampled.answer("t", ["a lesson"], draw=7) == first and sampled.calls == 1
+    assert sampled.answer("t", ["a lesson"], draw=8) != first and sampled.calls == 2
+    assert [r.extra for r in requests[1:]] == [{"seed": 7}, {"seed": 8}] and requests[1].temperature == 0.5
+    assert "- a lesson" in requests[1].messages[0].content

@@ -15,6 +15,7 @@ from purpose_agent.runtime.suite import (
     EVAL_TASKS,
     FAILURE_KINDS,
     PASSED,
+    REMEDIES,
     SUITE,
     TRAIN_TASKS,
     classify_attempt,
@@ -161,3 +162,13 @@ def test_the_round_table_and_chart_show_pass_rate_and_lessons() -> None:
     chart = pass_rate_chart(rounds)
     assert chart[0] == f"round  1 │{' ' * 30}│   0%" and chart[1] == f"round  2 │{'█' * 15}{' ' * 15}│  50%"
     assert bar(1 / 240) == "▏" + " " * 29 and bar(2.0) == "█" * 30
+
+
+def test_a_failure_with_a_general_rule_carries_it_as_the_remedy() -> None:
+    assert set(REMEDIES) <= set(FAILURE_KINDS) and "wrong result" not in REMEDIES
+    printed = attempt("count_vowels", "```python\ndef count_vowels(s):\n    print(sum(c in 'aeiouAEIOU' for c in s))\n```")
+    assert printed.details == {"kind": "prints instead of returns", "remedy": REMEDIES["prints instead of returns"]}
+    named = attempt("count_vowels", "```python\ndef vowels(s):\n    return 0\n```")
+    assert named.details["remedy"] == "Name the function exactly as the task writes it."
+    assert "remedy" not in attempt("count_vowels", "```python\ndef count_vowels(s):\n    return 1\n```").details
+    assert "remedy" not in attempt("count_vowels", f"```python\n{REFERENCE['count_vowels']}\n```").details

@@ -21,6 +21,7 @@ Rules from the research this follows (see docs/learning.md):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -275,16 +276,35 @@ class LessonExtractor:
         return Scope(level="task_family", value=run.task_family or run.trajectory.task[:80])
 
 
+#: Code in a final answer: a fenced block (closed or cut off), or unfenced code from a ``def`` on.
+_QUOTED_CODE = re.compile(r"```.*?(?:```|\Z)|^[ \t]*(?:def|class|import|from)\b.*", re.DOTALL | re.MULTILINE)
+
+
 def hindsight(run: RunRecord, *, success_at: float = 7.0) -> MemoryItem | None:
-    """For a failed run, an ``episode`` item relabelling what it did achieve; ``None`` for a success."""
+    """For a failed run, what it teaches in hindsight; ``None`` for a success.
+
+    When the critic names a general rule against the failure (``score.details["remedy"]``, e.g.
+    "Return the result with return; do not print it."), the item is that rule, a ``heuristic``
+    (``None`` when the run was given that rule already). Otherwise it is an ``episode`` relabelling
+    what the run did achieve: the task, the score, the answer with its code left out, and the last
+    error. Code is never quoted: a small model copies a quoted failed attempt into other tasks (a
+    demo run's promoted episode made tasks that had passed unparseable)."""
     if run.value >= success_at:
         return None
     trajectory = run.trajectory
+    family = Scope(level="task_family", value=run.task_family or trajectory.task[:80])
+    remedy = str(run.score.details.get("remedy", "")).strip() if run.score is not None else ""
+    if remedy:
+        if remedy in run.retrieved:
+            return None  # the run had this rule already: nothing new, and never re-learned from its echo
+        return MemoryItem(text=scrub(remedy, run.retrieved)[:MAX_LESSON_CHARS], kind=MemoryKind.HEURISTIC,
+                          scope=family, provenance=derived_provenance(run, None, extractor="hindsight"),
+                          tags=["hindsight", "remedy"])
     errors = [s.observation.error for s in trajectory.steps if s.observation is not None and s.observation.error]
-    achieved = (trajectory.final_answer or "no final answer")[:160].replace("\n", " ")
+    answer = _QUOTED_CODE.sub("[code not quoted]", trajectory.final_answer or "")
+    achieved = (" ".join(answer.split()) or "no final answer")[:160]
     text = (f"Attempt at '{trajectory.task[:120]}' scored {run.value:.1f}/10; it produced: {achieved}"
             + (f"; last error: {errors[-1][:120]}" if errors else ""))
-    return MemoryItem(text=scrub(text, run.retrieved)[:MAX_LESSON_CHARS], kind=MemoryKind.EPISODE,
-                      scope=Scope(level="task_family", value=run.task_family or trajectory.task[:80]),
+    return MemoryItem(text=scrub(text, run.retrieved)[:MAX_LESSON_CHARS], kind=MemoryKind.EPISODE, scope=family,
                       provenance=derived_provenance(run, None, extractor="hindsight"),
                       tags=["hindsight"])

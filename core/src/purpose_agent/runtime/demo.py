@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import SandboxUnavailable
 from ..models import MemoryStatus, Score, Trajectory
-from .suite import PASSED, SUITE, CodingTask, classify_attempt, sample_tasks, static_failure
+from .suite import PASSED, REMEDIES, SUITE, CodingTask, classify_attempt, sample_tasks, static_failure
 
 #: Tasks per round by default: 3 rounds x 6 tasks took 5 min 20 s on the embedded model on 2 shared
 #: cores (about 18 s per attempt with learning), so 5 keeps the main job under 5 minutes.
@@ -109,8 +109,10 @@ class UnitTestCritic:
     """Φ = 10 × the fraction of hidden tests that pass, executed in the sandbox.
 
     The score's ``details`` carry ``kind`` (``"passed"`` or a failure kind of
-    :data:`~purpose_agent.runtime.suite.FAILURE_KINDS`). Without a sandbox it refuses (score 0
-    with the reason): model-written code never runs unconfined.
+    :data:`~purpose_agent.runtime.suite.FAILURE_KINDS`) and, for a kind with a general rule
+    against it, ``remedy`` (:data:`~purpose_agent.runtime.suite.REMEDIES`): the learner's
+    hindsight proposes that rule as a lesson instead of quoting the failed code. Without a
+    sandbox it refuses (score 0 with the reason): model-written code never runs unconfined.
     """
 
     name = "unit-tests"
@@ -123,7 +125,8 @@ class UnitTestCritic:
         self.task = task or CodingTask("", "", tests)
 
     def _score(self, value: float, reason: str, kind: str, evidence: list[str] | None = None) -> Score:
-        return Score(value=value, critic=self.name, reason=reason, evidence=evidence or [], details={"kind": kind})
+        details = {"kind": kind, **({"remedy": REMEDIES[kind]} if kind in REMEDIES else {})}
+        return Score(value=value, critic=self.name, reason=reason, evidence=evidence or [], details=details)
 
     def score(self, trajectory: Trajectory) -> Score:
         """Run the final answer's code against the tests in the sandbox."""
@@ -158,30 +161,36 @@ SOLVER_PROMPT = "You write Python. Reply with the requested function in one ```p
 
 class Solver:
     """One model call per attempt: the task, the lessons, and a reply that stops at the closing
-    code fence. Greedy decoding, so an attempt is repeatable and replays are cached."""
+    code fence. Greedy decoding by default, so an attempt is repeatable and replays are cached.
 
-    def __init__(self, backend: Any, *, max_tokens: int = 192) -> None:
+    With ``temperature`` > 0 each call may name a ``draw``: the sampling seed sent to the backend
+    (``seed`` in the request, which llama.cpp and OpenAI-style APIs accept), so the same task,
+    lessons and draw give the same reply and replays stay cached and paired."""
+
+    def __init__(self, backend: Any, *, max_tokens: int = 192, temperature: float = 0.0) -> None:
         self.backend = backend
         self.max_tokens = max_tokens
+        self.temperature = temperature
         self.calls = 0
-        self._cache: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._cache: dict[tuple[str, tuple[str, ...], int | None], str] = {}
 
-    def request(self, task: str, lessons: list[str]) -> Any:
+    def request(self, task: str, lessons: list[str], draw: int | None = None) -> Any:
         """The chat request for ``task`` with ``lessons`` in the system message."""
         from ..models import ChatRequest, Message
 
         system = SOLVER_PROMPT
         if lessons:
             system += "\nLessons from earlier tasks:\n" + "\n".join(f"- {text}" for text in lessons)
+        extra = {"seed": draw} if draw is not None and self.temperature > 0 else {}
         return ChatRequest(messages=[Message(role="system", content=system), Message(role="user", content=task)],
-                           temperature=0.0, max_tokens=self.max_tokens, stop=["\n```"])
+                           temperature=self.temperature, max_tokens=self.max_tokens, stop=["\n```"], extra=extra)
 
-    def answer(self, task: str, lessons: list[str]) -> str:
-        """The model's reply to ``task`` (cached per task and lessons)."""
-        key = (task, tuple(lessons))
+    def answer(self, task: str, lessons: list[str], draw: int | None = None) -> str:
+        """The model's reply to ``task`` (cached per task, lessons and draw)."""
+        key = (task, tuple(lessons), draw if self.temperature > 0 else None)
         if key not in self._cache:
             self.calls += 1
-            self._cache[key] = self.backend.complete(self.request(task, lessons)).message.content or ""
+            self._cache[key] = self.backend.complete(self.request(task, lessons, draw)).message.content or ""
         return self._cache[key]
 
 

@@ -32,6 +32,20 @@ FAILURE_KINDS: tuple[str, ...] = (
 )
 PASSED = "passed"
 
+#: A general rule against each failure kind that has one: what a lesson learned from such a
+#: failure says. Short and free of any task's code, so it may help any task of the suite (a
+#: quoted attempt leaked one task's broken code into others, see docs/learning-benchmark.md).
+#: "wrong result" has none: it is the task's own logic, which no general rule fixes.
+REMEDIES: dict[str, str] = {
+    "no code": "Reply with the function's code in a ```python block.",
+    "unparseable": "Write complete Python: close every bracket, quote and block.",
+    "wrong name": "Name the function exactly as the task writes it.",
+    "wrong signature": "Give the function exactly the parameters the task lists.",
+    "exception": "Use only the function's parameters; do not call input() or undefined names.",
+    "timeout": "Make every loop end; avoid recursion without a base case.",
+    "prints instead of returns": "Return the result with return; do not print it.",
+}
+
 
 @dataclass(frozen=True)
 class CodingTask:

@@ -1,0 +1,695 @@
+"""The memory store on PostgreSQL: the SQLite store's model, shared by many processes and machines.
+
+Same items (kinds, statuses, scope, provenance, counters, usefulness, tags), the same versions
+(every write of content is a new version; ``item_versions`` is append-only, enforced by a
+trigger), the same extras the learner and the CLI use (``record_use``, ``rollback``,
+``search_candidates`` with ``scopes``, ``restore``, ``add_many``, ``find_by_hash``,
+``ids_with_prefix``, ``stats``, ``integrity_check``, ``schema_version``).
+
+What is locked, and why (docs/scaling.md says the same for operators):
+
+* ``update``, ``record_use`` and ``rollback`` lock the item's row (``SELECT ... FOR UPDATE``) for
+  their transaction: the next version number, the counters and usefulness are computed from the
+  row as it is, never from a copy read earlier, so concurrent writers neither reuse a version
+  number nor lose an increment.
+* ``update`` merges three ways: the version its caller read (``item.version``, from the history),
+  the caller's item, and the row now. A field the caller did not change keeps its current value;
+  a field only the caller changed takes the caller's; when both changed, a status decision
+  (status with its reason) already made by another worker stands (memory CI decides once) and
+  any other field takes the caller's. Counters and usefulness take the caller's *change* (against
+  the state it read, found in ``counter_marks`` by its ``updated_at``) on top of the current
+  values, so a use recorded by another worker meanwhile is kept. A merge that changes nothing
+  writes nothing.
+* ``add`` takes an advisory lock on the text's content hash: two workers adding the same lesson
+  serialize, and the second gets the first one's live item back instead of a duplicate
+  (option ``dedup``, default on).
+* Migrations run under an advisory lock, in one transaction.
+
+Lexical retrieval: a stored ``tsvector`` (text weighted A, tags B; English stemming), a GIN index,
+``websearch_to_tsquery`` over the query's words joined with ``or``, ranked by ``ts_rank_cd``
+(normalised by the log of the item's length). Dense retrieval is not implemented here; ``stats()``
+says which retrieval is active and whether the server offers pgvector.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .connection import ConnectionSettings, PostgresError, PostgresItemNotFound
+from .schema import LATEST_SCHEMA, RANK_WEIGHTS, TEXT_SEARCH_CONFIG, TSV_SQL, advisory_key, migrate
+
+_COLUMNS = ("id", "kind", "status", "text", "scope", "version", "provenance", "uses", "helpful", "harmful",
+            "usefulness", "tags", "status_reason", "updated_at")
+_SELECT = ", ".join(f"i.{c}" for c in _COLUMNS)
+_INDEX = {c: i for i, c in enumerate(_COLUMNS)}
+_JSON_FIELDS = frozenset({"scope", "provenance", "tags"})
+#: The fields of an item that make up its content (a version); counters, usefulness and
+#: updated_at are evidence of use and change without a new version.
+CONTENT_FIELDS = ("kind", "text", "scope", "provenance", "tags")
+#: Status and its reason are one decision: merged together.
+DECISION_FIELDS = ("status", "status_reason")
+_LIVE = ("candidate", "quarantined", "promoted")
+#: How long update() can find the counters its caller read (older reads merge by the larger value).
+MARK_RETENTION_S = 7 * 86_400.0
+#: The smallest step between two updated_at stamps of one item, so each stamp names one state.
+_STAMP_STEP = 1e-6
+
+# The same words and stopwords as the SQLite store's queries: the ranking differs, the words do not.
+_STOPWORDS = frozenset(
+    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of "
+    "on or our so than that the their then there these they this to was we what when where which who why "
+    "will with you your".split()
+)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_MAX_QUERY_TERMS = 32
+
+
+def query_terms(text: str) -> builtins.list[str]:
+    """The distinct words of a query, lowercased, stopwords dropped unless nothing else is left."""
+    words = list(dict.fromkeys(_WORD.findall(text.lower())))
+    content = [w for w in words if w not in _STOPWORDS] or words
+    return content[:_MAX_QUERY_TERMS]
+
+
+def websearch_query(text: str) -> str:
+    """``text`` as ``websearch_to_tsquery`` input matching any of its words.
+
+    Only letters and digits survive :func:`query_terms`, so nothing in user text can act as
+    websearch syntax (quotes, ``-``); the words are joined with ``or``.
+    """
+    return " or ".join(query_terms(text))
+
+
+def canonical_json(value: Any) -> str:
+    """The serialisation of JSON columns and stored versions (the kernel's export format's)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Policy:
+    """The kernel's default usefulness constants, for ``record_use(policy=None)``.
+
+    The kernel's ``purpose_agent.memory.usefulness.DEFAULT_POLICY`` is not part of the plugin
+    contract; the kernel always passes its policy, and a test holds these equal to it.
+    """
+
+    learning_rate = 0.3
+    half_life_days = 30.0
+
+    def updated(self, q: float, age_s: float, helpful: bool | None) -> float:
+        current = q if self.half_life_days <= 0 else q * 0.5 ** (max(age_s, 0.0) / (self.half_life_days * 86_400.0))
+        if helpful is None:
+            return current
+        reward = 1.0 if helpful else -1.0
+        return max(-1.0, min(1.0, current + self.learning_rate * (reward - current)))
+
+
+DEFAULT_POLICY = _Policy()
+
+
+class Candidate:
+    """A search hit: its ``ts_rank_cd`` ``score`` and raw row; ``item`` validates the row on first use.
+
+    Retrieval reads relevance, usefulness and scope from the raw columns (the SQLite store's
+    ``Candidate`` shape) and builds a ``MemoryItem`` only for the few items it keeps.
+    """
+
+    __slots__ = ("_item", "_make", "_row", "score")
+
+    def __init__(self, score: float, row: Sequence[Any], make: Callable[[Sequence[Any]], Any]) -> None:
+        self.score = score
+        self._row = row
+        self._make = make
+        self._item: Any = None
+
+    @property
+    def item(self) -> Any:
+        if self._item is None:
+            self._item = self._make(self._row)
+        return self._item
+
+    def column(self, name: str) -> Any:
+        return self._row[_INDEX[name]]
+
+    @property
+    def id(self) -> str:
+        return str(self._row[_INDEX["id"]])
+
+    @property
+    def text(self) -> str:
+        return str(self._row[_INDEX["text"]])
+
+    @property
+    def status(self) -> str:
+        return str(self._row[_INDEX["status"]])
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        scope = json.loads(self._row[_INDEX["scope"]])
+        return scope.get("level", "global"), scope.get("value", "")
+
+    @property
+    def usefulness(self) -> float:
+        return float(self._row[_INDEX["usefulness"]])
+
+    @property
+    def uses(self) -> int:
+        return int(self._row[_INDEX["uses"]])
+
+    @property
+    def updated_at(self) -> float:
+        return float(self._row[_INDEX["updated_at"]])
+
+
+class PostgresStore:
+    """A versioned memory store in a PostgreSQL schema; safe across threads, processes and machines.
+
+    Connections come from a pool (``pool_min`` .. ``pool_max``); a forked child builds its own
+    pool on first use (a connection must not be shared across processes).
+    """
+
+    #: ``search`` accepts ``scopes=[(level, value), ...]`` and filters in SQL.
+    supports_scope_filter = True
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        from .connection import connect
+
+        self.settings = settings
+        self.schema = settings.schema
+        self.where = settings.where()
+        self._guard = threading.Lock()
+        self._pool: Any = None
+        self._pid = os.getpid()
+        self._closed = False
+        # One direct connection first: a wrong address or password is reported as a sentence now,
+        # not as a pool timeout later, and the schema is migrated before any pooled use.
+        conn = connect(settings)
+        try:
+            migrate(conn, self.schema, self.where)
+            self.pgvector = conn.execute(
+                "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'").fetchone() is not None
+            self.server_version = conn.execute("SHOW server_version").fetchone()[0]
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------------ connections
+
+    def _get_pool(self) -> Any:
+        if self._closed:
+            raise PostgresError(f"the postgres memory store ({self.where}, schema {self.schema}) is closed; open a new one")
+        with self._guard:
+            if os.getpid() != self._pid:
+                # A forked child must not use its parent's connections; it abandons them without
+                # closing (closing would end the parent's sessions) and opens its own.
+                self._pid, self._pool = os.getpid(), None
+            if self._pool is None:
+                from .connection import open_pool
+
+                self._pool = open_pool(self.settings)
+            return self._pool
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A pooled connection in one transaction (committed on success, rolled back on error)."""
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        from .connection import connection_failure
+
+        pool = self._get_pool()
+        try:
+            with pool.connection() as conn, conn.transaction():
+                yield conn
+        except PoolTimeout as exc:
+            raise PostgresError(
+                f"no connection to PostgreSQL at {self.where} within {self.settings.connect_timeout:g} s "
+                f"(pool of {self.settings.pool_max}, all busy or the server unreachable: {exc}); raise pool_max "
+                "or connect_timeout under [plugins.postgres], or check the server"
+            ) from None
+        except psycopg.OperationalError as exc:
+            raise PostgresError(connection_failure(self.settings, exc)) from None
+
+    def _table(self, name: str) -> str:
+        return f"{self.schema}.{name}"
+
+    def close(self) -> None:
+        """Close the pool (every connection this process opened)."""
+        with self._guard:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None and self._pid == os.getpid():
+            pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ rows
+
+    @staticmethod
+    def _item(row: Sequence[Any]) -> Any:
+        from purpose_agent.models import MemoryItem
+
+        data = {c: (json.loads(v) if c in _JSON_FIELDS else v) for c, v in zip(_COLUMNS, row, strict=False)}
+        data["counters"] = {"uses": data.pop("uses"), "helpful": data.pop("helpful"), "harmful": data.pop("harmful")}
+        return MemoryItem.model_validate(data)
+
+    @staticmethod
+    def _values(data: dict[str, Any], content_hash: str) -> dict[str, Any]:
+        """The ``items`` columns (as named parameters) of an item dumped with ``model_dump(mode="json")``."""
+        counters = data["counters"]
+        return {
+            "id": data["id"], "kind": data["kind"], "status": data["status"], "text": data["text"],
+            "scope": canonical_json(data["scope"]), "scope_level": data["scope"]["level"],
+            "scope_value": data["scope"]["value"], "version": data["version"],
+            "provenance": canonical_json(data["provenance"]), "uses": counters["uses"],
+            "helpful": counters["helpful"], "harmful": counters["harmful"], "usefulness": data["usefulness"],
+            "tags": canonical_json(data["tags"]), "status_reason": data["status_reason"],
+            "updated_at": data["updated_at"], "content_hash": content_hash,
+        }
+
+    def _insert_sql(self) -> str:
+        names = [*(c for c in _COLUMNS if c != "scope"), "scope", "scope_level", "scope_value", "content_hash"]
+        placeholders = ", ".join(f"%({n})s" for n in names)
+        tsv = TSV_SQL.format(text="%(text)s::text", tags="%(tags)s::text")
+        return f"INSERT INTO {self._table('items')} ({', '.join(names)}, tsv) VALUES ({placeholders}, {tsv})"
+
+    def _write_version(self, conn: Any, item_id: str, version: int, data: dict[str, Any], at: float) -> None:
+        conn.execute(f"INSERT INTO {self._table('item_versions')} (item_id, version, data, written_at) "
+                     "VALUES (%s, %s, %s, %s)", (item_id, version, canonical_json(data), at))
+
+    def _mark(self, conn: Any, item_id: str, stamp: float, uses: int, helpful: int, harmful: int,
+              usefulness: float) -> None:
+        conn.execute(
+            f"INSERT INTO {self._table('counter_marks')} (item_id, stamp, uses, helpful, harmful, usefulness) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (item_id, stamp) DO UPDATE SET uses = excluded.uses, "
+            "helpful = excluded.helpful, harmful = excluded.harmful, usefulness = excluded.usefulness",
+            (item_id, stamp, uses, helpful, harmful, usefulness))
+
+    def _insert(self, conn: Any, item: Any, history: Iterable[Any] | None = None) -> None:
+        data = item.model_dump(mode="json")
+        conn.execute(self._insert_sql(), self._values(data, item.content_hash))
+        if history is None:
+            self._write_version(conn, item.id, item.version, data, item.updated_at)
+        else:
+            for old in history:
+                self._write_version(conn, item.id, old.version, old.model_dump(mode="json"), old.updated_at)
+        counters = item.counters
+        self._mark(conn, item.id, item.updated_at, counters.uses, counters.helpful, counters.harmful, item.usefulness)
+
+    # ------------------------------------------------------------------ the protocol
+
+    def add(self, item: Any) -> Any:
+        """Insert a new item (its first version); raise ``ValueError`` if its id exists.
+
+        With ``dedup`` (the default), an item whose text equals (by content hash) that of a live
+        item (candidate, quarantined or promoted) is not stored again: the live item is returned.
+        An advisory lock on the hash makes that hold for workers adding at the same moment.
+        """
+        import psycopg
+
+        with self._transaction() as conn:
+            if self.settings.dedup:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                             (advisory_key(self.schema, "hash/" + item.content_hash),))
+            if conn.execute(f"SELECT 1 FROM {self._table('items')} WHERE id = %s", (item.id,)).fetchone():
+                raise ValueError(f"memory item {item.id} already exists; use update() to change it")
+            if self.settings.dedup:
+                row = conn.execute(
+                    f"SELECT {_SELECT} FROM {self._table('items')} i WHERE i.content_hash = %s AND i.status = ANY(%s) "
+                    "ORDER BY i.seq LIMIT 1", (item.content_hash, list(_LIVE))).fetchone()
+                if row is not None:
+                    return self._item(row)
+            try:
+                self._insert(conn, item)
+            except psycopg.errors.UniqueViolation:
+                raise ValueError(f"memory item {item.id} already exists; use update() to change it") from None
+            except psycopg.DataError as exc:
+                raise PostgresError(f"nothing was written: PostgreSQL refused the item's text ({exc}); "
+                                    "remove NUL characters and invalid Unicode from it") from None
+        return item.model_copy(deep=True)
+
+    def add_many(self, items: Iterable[Any]) -> int:
+        """Insert many new items in one transaction (all or none; no dedup); return how many."""
+        import psycopg
+
+        batch = [(item, item.model_dump(mode="json")) for item in items]
+        if not batch:
+            return 0
+        try:
+            with self._transaction() as conn, conn.cursor() as cursor:
+                cursor.executemany(self._insert_sql(), [self._values(d, i.content_hash) for i, d in batch])
+                cursor.executemany(
+                    f"INSERT INTO {self._table('item_versions')} (item_id, version, data, written_at) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [(i.id, i.version, canonical_json(d), i.updated_at) for i, d in batch])
+                cursor.executemany(
+                    f"INSERT INTO {self._table('counter_marks')} (item_id, stamp, uses, helpful, harmful, usefulness) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    [(i.id, i.updated_at, i.counters.uses, i.counters.helpful, i.counters.harmful, i.usefulness)
+                     for i, _ in batch])
+        except psycopg.errors.UniqueViolation as exc:
+            raise ValueError(f"an item in the batch already exists ({exc.diag.message_detail}); nothing was added") \
+                from None
+        return len(batch)
+
+    def get(self, item_id: str) -> Any:
+        """The current version of an item, or ``None``."""
+        with self._transaction() as conn:
+            row = conn.execute(f"SELECT {_SELECT} FROM {self._table('items')} i WHERE i.id = %s", (item_id,)).fetchone()
+        return None if row is None else self._item(row)
+
+    def update(self, item: Any) -> Any:
+        """Write ``item`` as the next version, merged with what other workers wrote since it was read.
+
+        See the module docstring for the merge. Raises ``KeyError`` if the id does not exist.
+        Returns the item as stored (unchanged, and no new version, when the merge changes nothing).
+        """
+        given = item.model_dump(mode="json")
+        with self._transaction() as conn:
+            row = conn.execute(f"SELECT {_SELECT} FROM {self._table('items')} i WHERE i.id = %s FOR UPDATE",
+                               (item.id,)).fetchone()
+            if row is None:
+                raise KeyError(f"memory item {item.id} does not exist; add() it first")
+            current = self._item(row)
+            now_data = current.model_dump(mode="json")
+            base = None
+            if item.version <= current.version:
+                found = conn.execute(f"SELECT data FROM {self._table('item_versions')} WHERE item_id = %s AND version = %s",
+                                     (item.id, item.version)).fetchone()
+                base = json.loads(found[0]) if found else None
+            merged = dict(now_data)
+            for fields in [*((f,) for f in CONTENT_FIELDS), DECISION_FIELDS]:
+                mine = tuple(given[f] for f in fields)
+                theirs = tuple(now_data[f] for f in fields)
+                if base is None:
+                    chosen = mine
+                else:
+                    before = tuple(base[f] for f in fields)
+                    if mine == before:
+                        chosen = theirs
+                    elif theirs == before or fields != DECISION_FIELDS:
+                        chosen = mine
+                    else:
+                        chosen = theirs  # another worker decided first: its decision stands
+                merged.update(zip(fields, chosen, strict=True))
+            counters, usefulness = self._merged_counters(conn, item, current)
+            merged["counters"], merged["usefulness"] = counters, usefulness
+            content_changed = any(merged[f] != now_data[f] for f in (*CONTENT_FIELDS, *DECISION_FIELDS))
+            if not content_changed and counters == now_data["counters"] and usefulness == now_data["usefulness"]:
+                return current
+            stamp = max(time.time(), current.updated_at + _STAMP_STEP)
+            merged["version"] = current.version + 1
+            merged["updated_at"] = stamp
+            from purpose_agent.models import MemoryItem
+
+            stored = MemoryItem.model_validate(merged)
+            values = self._values(stored.model_dump(mode="json"), stored.content_hash)
+            assignments = ", ".join(f"{c} = %({c})s" for c in values if c != "id")
+            tsv = TSV_SQL.format(text="%(text)s::text", tags="%(tags)s::text")
+            conn.execute(f"UPDATE {self._table('items')} SET {assignments}, tsv = {tsv} WHERE id = %(id)s", values)
+            self._write_version(conn, stored.id, stored.version, stored.model_dump(mode="json"), stamp)
+            self._mark(conn, stored.id, stamp, counters["uses"], counters["helpful"], counters["harmful"], usefulness)
+            conn.execute(f"DELETE FROM {self._table('counter_marks')} WHERE item_id = %s AND stamp < %s",
+                         (stored.id, stamp - MARK_RETENTION_S))
+        return stored
+
+    def _merged_counters(self, conn: Any, item: Any, current: Any) -> tuple[dict[str, int], float]:
+        """The caller's change to counters and usefulness, applied on top of the current values."""
+        now = current.counters
+        mine = item.counters
+        mark = conn.execute(
+            f"SELECT uses, helpful, harmful, usefulness FROM {self._table('counter_marks')} "
+            "WHERE item_id = %s AND stamp = %s", (item.id, item.updated_at)).fetchone()
+        if mark is not None:
+            seen_uses, seen_helpful, seen_harmful, seen_usefulness = mark
+            counters = {"uses": now.uses + mine.uses - seen_uses,
+                        "helpful": now.helpful + mine.helpful - seen_helpful,
+                        "harmful": now.harmful + mine.harmful - seen_harmful}
+            usefulness = current.usefulness + (item.usefulness - seen_usefulness)
+        else:
+            # The caller's read is too old to be found (or the item was built by hand): counters
+            # never go backwards through update(); its usefulness counts only with new uses.
+            counters = {"uses": max(now.uses, mine.uses), "helpful": max(now.helpful, mine.helpful),
+                        "harmful": max(now.harmful, mine.harmful)}
+            grew = mine.uses > now.uses or mine.helpful > now.helpful or mine.harmful > now.harmful
+            usefulness = item.usefulness if grew else current.usefulness
+        if min(counters.values()) < 0:
+            raise ValueError(f"update() of memory item {item.id} would make a counter negative ({counters}); "
+                             "counters only grow")
+        return counters, float(usefulness)
+
+    def list(self, *, status: Any = None, limit: int | None = None) -> Sequence[Any]:
+        """Current items, newest first, optionally only those with ``status``."""
+        sql = f"SELECT {_SELECT} FROM {self._table('items')} i"
+        params: builtins.list[Any] = []
+        if status is not None:
+            sql += " WHERE i.status = %s"
+            params.append(str(status))
+        sql += " ORDER BY i.updated_at DESC, i.seq DESC"
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(int(limit))
+        with self._transaction() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [self._item(row) for row in rows]
+
+    def search(self, query: str, *, limit: int = 10, status: Any = None,
+               scopes: Sequence[tuple[str, str]] | None = None) -> Sequence[Any]:
+        """Items matching any of ``query``'s words, ranked by ``ts_rank_cd``, best first (score > 0).
+
+        ``scopes`` keeps only global items and those whose ``(level, value)`` is listed.
+        """
+        from purpose_agent.models import ScoredItem
+
+        return [ScoredItem(item=self._item(row), score=score)
+                for score, row in self.search_rows(query, limit=limit, status=status, scopes=scopes)]
+
+    def search_candidates(self, query: str, *, limit: int = 10, status: Any = None,
+                          scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[Candidate]:
+        """Like :meth:`search`, as :class:`Candidate` hits whose item is validated only on demand."""
+        return [Candidate(score, row, self._item)
+                for score, row in self.search_rows(query, limit=limit, status=status, scopes=scopes)]
+
+    def search_rows(self, query: str, *, limit: int = 10, status: Any = None,
+                    scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
+        """The ranking behind :meth:`search`: ``(score, items row)`` pairs, best first, ties by insertion."""
+        words = websearch_query(query)
+        if not words or limit <= 0:
+            return []
+        filters = ""
+        params: builtins.list[Any] = [words]
+        if status is not None:
+            filters += " AND i.status = %s"
+            params.append(str(status))
+        if scopes is not None:
+            pairs = [f"{level}\x1f{value}" for level, value in scopes]
+            filters += " AND (i.scope_level = 'global' OR i.scope_level || chr(31) || i.scope_value = ANY(%s))"
+            params.append(pairs)
+        params.append(int(limit))
+        # ts_rank_cd normalisation 1: divided by 1 + log(length), so a long item does not win by length alone.
+        sql = (f"SELECT ts_rank_cd('{RANK_WEIGHTS}', i.tsv, q, 1) AS score, {_SELECT} "
+               f"FROM {self._table('items')} i, websearch_to_tsquery('{TEXT_SEARCH_CONFIG}', %s) q "
+               f"WHERE i.tsv @@ q{filters} ORDER BY score DESC, i.seq LIMIT %s")
+        with self._transaction() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [(float(row[0]), tuple(row[1:])) for row in rows]
+
+    def history(self, item_id: str) -> Sequence[Any]:
+        """Every version of an item, oldest first (empty if the id is unknown)."""
+        from purpose_agent.models import MemoryItem
+
+        with self._transaction() as conn:
+            rows = conn.execute(f"SELECT data FROM {self._table('item_versions')} WHERE item_id = %s ORDER BY version",
+                                (item_id,)).fetchall()
+        return [MemoryItem.model_validate_json(row[0]) for row in rows]
+
+    # ------------------------------------------------------------------ extras
+
+    def record_use(self, item_id: str, helpful: bool | None = None, *, policy: Any = None,
+                   now: float | None = None) -> Any:
+        """Record one use of an item with its verdict (``None``: no verdict), atomically.
+
+        Under the row's lock: ``uses`` (and ``helpful`` or ``harmful``) are incremented in SQL and
+        usefulness is moved from the value in the row, so concurrent uses from any number of
+        workers all count. No version is written: use is evidence about an item, not a change to it.
+        """
+        policy = policy or DEFAULT_POLICY
+        now = time.time() if now is None else now
+        with self._transaction() as conn:
+            row = conn.execute(f"SELECT usefulness, updated_at FROM {self._table('items')} WHERE id = %s FOR UPDATE",
+                               (item_id,)).fetchone()
+            if row is None:
+                raise PostgresItemNotFound(f"memory item {item_id} does not exist; cannot record its use")
+            usefulness = policy.updated(float(row[0]), now - float(row[1]), helpful)
+            stamp = max(now, float(row[1]) + _STAMP_STEP)
+            updated = conn.execute(
+                f"UPDATE {self._table('items')} i SET uses = uses + 1, helpful = helpful + %s, harmful = harmful + %s, "
+                f"usefulness = %s, updated_at = %s WHERE id = %s RETURNING {_SELECT}",
+                (1 if helpful is True else 0, 1 if helpful is False else 0, usefulness, stamp, item_id)).fetchone()
+            self._mark(conn, item_id, stamp, updated[_INDEX["uses"]], updated[_INDEX["helpful"]],
+                       updated[_INDEX["harmful"]], usefulness)
+        return self._item(updated)
+
+    def rollback(self, item_id: str, version: int, *, reason: str = "") -> Any:
+        """Write a new version whose content (kind, status, text, scope, provenance, tags) equals
+        ``version``'s, under the row's lock; counters and usefulness keep their current values."""
+        from purpose_agent.models import MemoryItem
+
+        with self._transaction() as conn:
+            row = conn.execute(f"SELECT {_SELECT} FROM {self._table('items')} i WHERE i.id = %s FOR UPDATE",
+                               (item_id,)).fetchone()
+            if row is None:
+                raise PostgresItemNotFound(f"no memory item with id {item_id!r}; 'purpose-agent memory list' shows the ids")
+            current = self._item(row)
+            found = conn.execute(f"SELECT data FROM {self._table('item_versions')} WHERE item_id = %s AND version = %s",
+                                 (item_id, version)).fetchone()
+            if found is None:
+                versions = [r[0] for r in conn.execute(
+                    f"SELECT version FROM {self._table('item_versions')} WHERE item_id = %s ORDER BY version", (item_id,))]
+                raise PostgresItemNotFound(
+                    f"memory item {item_id} has no version {version}; it has versions "
+                    f"{', '.join(str(v) for v in versions)} ('purpose-agent memory history {item_id}')")
+            if version == current.version:
+                raise ValueError(f"version {version} is already the current version of {item_id}; nothing to roll back")
+            old = MemoryItem.model_validate_json(found[0])
+            note = f"rolled back to version {version}" + (f": {reason.strip()}" if reason.strip() else "")
+            stamp = max(time.time(), current.updated_at + _STAMP_STEP)
+            restored = current.model_copy(update={**{f: getattr(old, f) for f in (*CONTENT_FIELDS, "status")},
+                                                  "status_reason": note, "version": current.version + 1,
+                                                  "updated_at": stamp})
+            values = self._values(restored.model_dump(mode="json"), restored.content_hash)
+            assignments = ", ".join(f"{c} = %({c})s" for c in values if c != "id")
+            tsv = TSV_SQL.format(text="%(text)s::text", tags="%(tags)s::text")
+            conn.execute(f"UPDATE {self._table('items')} SET {assignments}, tsv = {tsv} WHERE id = %(id)s", values)
+            self._write_version(conn, item_id, restored.version, restored.model_dump(mode="json"), stamp)
+            c = restored.counters
+            self._mark(conn, item_id, stamp, c.uses, c.helpful, c.harmful, restored.usefulness)
+        return restored
+
+    def find_by_hash(self, digest: str) -> Sequence[Any]:
+        """Current items whose ``content_hash`` is ``digest`` (tier-1 duplicate detection)."""
+        with self._transaction() as conn:
+            rows = conn.execute(f"SELECT {_SELECT} FROM {self._table('items')} i WHERE i.content_hash = %s "
+                                "ORDER BY i.seq", (digest,)).fetchall()
+        return [self._item(row) for row in rows]
+
+    def ids_with_prefix(self, prefix: str, *, limit: int = 2) -> builtins.list[str]:
+        """Ids starting with ``prefix`` (for short ids typed by people), at most ``limit``."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._transaction() as conn:
+            rows = conn.execute(f"SELECT id FROM {self._table('items')} WHERE id LIKE %s ORDER BY id LIMIT %s",
+                                (escaped + "%", limit)).fetchall()
+        return [row[0] for row in rows]
+
+    def restore(self, records: Sequence[Any], *, skip_existing: bool = False) -> builtins.list[str]:
+        """Insert exported records exactly as they were (versions, times, counters); one transaction.
+
+        An id that already exists is an error (nothing is written) unless ``skip_existing``.
+        """
+        written: builtins.list[str] = []
+        with self._transaction() as conn:
+            for record in records:
+                if conn.execute(f"SELECT 1 FROM {self._table('items')} WHERE id = %s", (record.item.id,)).fetchone():
+                    if skip_existing:
+                        continue
+                    raise ValueError(
+                        f"memory item {record.item.id} already exists in schema {self.schema} at {self.where}; "
+                        "nothing was imported. Use --skip-existing to import only the new items."
+                    )
+                self._insert(conn, record.item, record.history)
+                written.append(record.item.id)
+        return written
+
+    def schema_version(self) -> int:
+        """The schema version of the tables."""
+        with self._transaction() as conn:
+            return int(conn.execute(f"SELECT MAX(version) FROM {self._table('schema_version')}").fetchone()[0])
+
+    def retrieval(self) -> dict[str, str]:
+        """Which retrieval is active, and whether dense retrieval could be (``stats`` and ``postgres status``)."""
+        return {
+            "lexical": (f"PostgreSQL full-text search: tsvector ('{TEXT_SEARCH_CONFIG}' stemming; text weight 1, "
+                        "tags 0.5), GIN index, websearch_to_tsquery, ts_rank_cd"),
+            "dense": "not used: this version of the postgres store retrieves by words only",
+            "pgvector": ("available on this server (CREATE EXTENSION vector)" if self.pgvector
+                         else "not installed on this server (Debian: postgresql-15-pgvector)"),
+        }
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by status and kind, versions, schema version, sizes, the server, and the retrieval in use."""
+        with self._transaction() as conn:
+            by_status = dict(conn.execute(
+                f"SELECT status, COUNT(*) FROM {self._table('items')} GROUP BY status ORDER BY status").fetchall())
+            by_kind = dict(conn.execute(
+                f"SELECT kind, COUNT(*) FROM {self._table('items')} GROUP BY kind ORDER BY kind").fetchall())
+            versions = conn.execute(f"SELECT COUNT(*) FROM {self._table('item_versions')}").fetchone()[0]
+            size = conn.execute(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+                (self.schema,)).fetchone()[0]
+        return {
+            "server": f"PostgreSQL {self.server_version} at {self.where}",
+            "schema": self.schema,
+            "schema_version": self.schema_version(),
+            "items": sum(by_status.values()),
+            "versions": versions,
+            "by_status": by_status,
+            "by_kind": by_kind,
+            "database_bytes": int(size),
+            "retrieval": self.retrieval(),
+        }
+
+    def integrity_check(self) -> str:
+        """``"ok"``, or the problems found, joined with ``; ``.
+
+        Every item has versions 1..version with no gap, its row equals its newest version in
+        content, its ``tsv`` is what its text and tags give, and no version belongs to no item.
+        """
+        items, versions = self._table("items"), self._table("item_versions")
+        problems: builtins.list[str] = []
+        with self._transaction() as conn:
+            gaps = conn.execute(
+                f"SELECT i.id FROM {items} i LEFT JOIN (SELECT item_id, COUNT(*) AS n, MIN(version) AS lo, "
+                f"MAX(version) AS hi FROM {versions} GROUP BY item_id) v ON v.item_id = i.id "
+                "WHERE v.item_id IS NULL OR v.n <> i.version OR v.lo <> 1 OR v.hi <> i.version LIMIT 5").fetchall()
+            if gaps:
+                problems.append(f"history is not versions 1..current for {', '.join(r[0] for r in gaps)}")
+            orphans = conn.execute(f"SELECT DISTINCT item_id FROM {versions} v WHERE NOT EXISTS "
+                                   f"(SELECT 1 FROM {items} i WHERE i.id = v.item_id) LIMIT 5").fetchall()
+            if orphans:
+                problems.append(f"versions without an item: {', '.join(r[0] for r in orphans)}")
+            tsv = TSV_SQL.format(text="i.text", tags="i.tags")
+            stale = conn.execute(f"SELECT i.id FROM {items} i WHERE i.tsv <> {tsv} LIMIT 5").fetchall()
+            if stale:
+                problems.append(f"search vector out of date for {', '.join(r[0] for r in stale)}")
+            rows = conn.execute(f"SELECT {_SELECT}, v.data FROM {items} i JOIN {versions} v "
+                                "ON v.item_id = i.id AND v.version = i.version").fetchall()
+        for row in rows:
+            current = self._item(row[:-1]).model_dump(mode="json")
+            newest = json.loads(row[-1])
+            differs = [f for f in (*CONTENT_FIELDS, *DECISION_FIELDS) if current[f] != newest.get(f)]
+            if differs:
+                problems.append(f"item {current['id']} differs from its newest version in {', '.join(differs)}")
+                if len(problems) > 10:
+                    break
+        return "; ".join(problems) or "ok"
+
+
+def open_store(context: Any) -> PostgresStore:
+    """The factory behind ``kernel.memory_store("postgres", ...)``: options over ``[plugins.postgres]``."""
+    from .connection import resolve
+
+    return PostgresStore(resolve(context, "memory store"))
+
+
+__all__ = ["LATEST_SCHEMA", "Candidate", "PostgresStore", "open_store", "query_terms", "websearch_query"]

@@ -194,7 +194,7 @@ _MAX_QUERY_TERMS = 32
 #: item to be a candidate by meaning, the share of the best BM25 score a candidate by words must
 #: reach, and how many candidates each ranking contributes. Measured on paraphrased lessons by
 #: tests/benchmarks/bench_retrieval.py (docs/retrieval.md).
-MIN_SIMILARITY = 0.3
+MIN_SIMILARITY = 0.2
 LEXICAL_FLOOR = 0.3
 HYBRID_CANDIDATES = 50
 #: Texts embedded per write transaction when items are embedded lazily.
@@ -715,8 +715,7 @@ class SQLiteStore:
             with self._write() as conn:
                 conn.executemany("INSERT OR IGNORE INTO item_vectors (model_id, digest, vector) VALUES (?, ?, ?)",
                                  [(model_id, d, v) for d, v in zip(part, vectors, strict=True)])
-        if not pending and conn.execute("SELECT 1 FROM item_vectors WHERE model_id != ? LIMIT 1",
-                                        (model_id,)).fetchone():
+        if conn.execute("SELECT 1 FROM item_vectors WHERE model_id != ? LIMIT 1", (model_id,)).fetchone():
             with self._write() as conn:  # one model's vectors at a time: the old ones are no longer read
                 conn.execute("DELETE FROM item_vectors WHERE model_id != ?", (model_id,))
         return len(pending)
@@ -1026,8 +1025,10 @@ def open_store(context: Any) -> SQLiteStore:
             f"[memory] semantic = {semantic!r} is not one of \"auto\", true, false; \"auto\" searches memory by "
             "meaning when an embedder is installed, false by words only"
         )
-    if semantic is not False and "embedder" not in options:
-        options["embedder"] = _kernel_embedder(context.kernel, required=semantic is True)
+    if semantic is True and "embedder" not in options:
+        options["embedder"] = context.kernel.embedder()  # required: a missing embedder is reported now
+    elif semantic == "auto" and "embedder" not in options:
+        options["embedder"] = _kernel_embedder(context.kernel)
     known = {"busy_timeout_ms", "synchronous", "embedder", "min_similarity", "lexical_floor", "candidates"}
     unknown = sorted(set(options) - known)
     if unknown:
@@ -1038,8 +1039,9 @@ def open_store(context: Any) -> SQLiteStore:
     return SQLiteStore(path, **options)
 
 
-def _kernel_embedder(kernel: Any, *, required: bool) -> Callable[[], Any]:
-    """A function giving the kernel's embedder on first use; ``None`` when none is installed (unless ``required``)."""
+def _kernel_embedder(kernel: Any) -> Callable[[], Any]:
+    """A function giving the kernel's embedder on first use, or ``None`` (with a warning if one is
+    installed but cannot be used): ``[memory] semantic = "auto"`` never stops memory working."""
 
     def resolve() -> Any:
         import warnings
@@ -1049,14 +1051,10 @@ def _kernel_embedder(kernel: Any, *, required: bool) -> Callable[[], Any]:
         try:
             return kernel.embedder()
         except UnknownComponentError as exc:
-            if required:
-                raise
             if "no embedder is installed" not in str(exc):
                 warnings.warn(f"memory is searched by words only: {exc}", RuntimeWarning, stacklevel=2)
             return None
         except PurposeAgentError as exc:
-            if required:
-                raise
             warnings.warn(f"memory is searched by words only, because the embedder cannot be used: {exc}",
                           RuntimeWarning, stacklevel=2)
             return None

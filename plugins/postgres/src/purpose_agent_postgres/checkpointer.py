@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .connection import ConnectionSettings, PostgresError
@@ -33,6 +34,7 @@ class PostgresCheckpointer:
         self.where = settings.where()
         self._guard = threading.Lock()
         self._pool: Any = None
+        self._close_pool: Callable[[], Any] = lambda: None
         self._pid = os.getpid()
         conn = connect(settings)
         try:
@@ -45,9 +47,10 @@ class PostgresCheckpointer:
             if os.getpid() != self._pid:  # a forked child opens its own connections
                 self._pid, self._pool = os.getpid(), None
             if self._pool is None:
-                from .connection import open_pool
+                from .connection import close_pool_later, open_pool
 
                 self._pool = open_pool(self.settings)
+                self._close_pool = close_pool_later(self, self._pool)
             return self._pool
 
     def _run(self, sql: str, params: tuple[Any, ...], *, fetch: bool = False) -> Any:
@@ -90,9 +93,8 @@ class PostgresCheckpointer:
     def close(self) -> None:
         """Close this process's connections."""
         with self._guard:
-            pool, self._pool = self._pool, None
-        if pool is not None and self._pid == os.getpid():
-            pool.close()
+            self._pool = None
+        self._close_pool()
 
 
 def open_checkpointer(context: Any) -> PostgresCheckpointer:

@@ -176,6 +176,24 @@ def open_pool(settings: ConnectionSettings) -> Any:
     )
 
 
+def close_pool_later(owner: object, pool: Any) -> Any:
+    """Close ``pool`` when ``owner`` is collected or the interpreter exits, unless ``close()`` did
+    first; never in a forked child (its parent's connections are not its to end).
+
+    Returns the finalizer; calling it closes the pool now (once). Without this, a pool nobody
+    closed is collected by psycopg_pool's own ``__del__``, which fails when the collection happens
+    in one of the pool's worker threads.
+    """
+    import weakref
+
+    return weakref.finalize(owner, _close_in_owner, pool, os.getpid())
+
+
+def _close_in_owner(pool: Any, pid: int) -> None:
+    if os.getpid() == pid:
+        pool.close()
+
+
 def connection_failure(settings: ConnectionSettings, exc: BaseException) -> str:
     """The sentence for a failed connection: which server, what happened, what to do."""
     message = str(exc)

@@ -186,6 +186,7 @@ class PostgresStore:
         self.where = settings.where()
         self._guard = threading.Lock()
         self._pool: Any = None
+        self._close_pool: Callable[[], Any] = lambda: None
         self._pid = os.getpid()
         self._closed = False
         # One direct connection first: a wrong address or password is reported as a sentence now,
@@ -210,9 +211,10 @@ class PostgresStore:
                 # closing (closing would end the parent's sessions) and opens its own.
                 self._pid, self._pool = os.getpid(), None
             if self._pool is None:
-                from .connection import open_pool
+                from .connection import close_pool_later, open_pool
 
                 self._pool = open_pool(self.settings)
+                self._close_pool = close_pool_later(self, self._pool)
             return self._pool
 
     @contextmanager
@@ -243,9 +245,8 @@ class PostgresStore:
         """Close the pool (every connection this process opened)."""
         with self._guard:
             self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None and self._pid == os.getpid():
-            pool.close()
+            self._pool = None
+        self._close_pool()
 
     def __enter__(self) -> PostgresStore:
         return self

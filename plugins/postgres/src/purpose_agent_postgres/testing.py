@@ -40,6 +40,13 @@ class ClusterUnavailable(RuntimeError):
     """A throwaway cluster cannot be started here; the message says why (tests skip with it)."""
 
 
+def schema_for(key: str) -> str:
+    """A schema name of its own for ``key`` (say, a test's ``tmp_path``): the same key, the same schema."""
+    import hashlib
+
+    return "t_" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
 def server_binaries() -> Path:
     """The directory holding ``initdb`` and ``pg_ctl``, or :class:`ClusterUnavailable`."""
     found = shutil.which("pg_ctl")

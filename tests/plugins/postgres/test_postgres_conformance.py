@@ -1,0 +1,42 @@
+"""The PostgreSQL store and checkpointer pass the same conformance suites as the SQLite ones,
+against a real server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import purpose_agent_postgres
+from purpose_agent.testing.conformance import CheckpointerConformance, MemoryStoreConformance
+from purpose_agent_postgres.testing import ThrowawayCluster, schema_for
+
+
+class _OnTheCluster:
+    cluster: ThrowawayCluster
+
+    @pytest.fixture(autouse=True)
+    def _use_cluster(self, postgres_cluster: ThrowawayCluster) -> None:
+        self.cluster = postgres_cluster
+
+    def _options(self, tmp_path: Path) -> dict[str, Any]:
+        return {"dsn": self.cluster.dsn, "password_env": self.cluster.password_env, "schema": schema_for(str(tmp_path))}
+
+
+class TestPostgresStore(_OnTheCluster, MemoryStoreConformance):
+    plugin = purpose_agent_postgres
+    plugin_id = "postgres"
+    store_name = "postgres"
+
+    def store_options_for(self, tmp_path: Path) -> dict[str, Any]:
+        return self._options(tmp_path)
+
+
+class TestPostgresCheckpointer(_OnTheCluster, CheckpointerConformance):
+    plugin = purpose_agent_postgres
+    plugin_id = "postgres"
+    checkpointer_name = "postgres"
+
+    def checkpointer_options_for(self, tmp_path: Path) -> dict[str, Any]:
+        return self._options(tmp_path)

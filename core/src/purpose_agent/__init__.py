@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .runtime.agents import LessonRejected, Spark, Team, add_team_arguments, purpose, team_from_arguments
     from .runtime.events import EventBus
     from .runtime.flow import BEGIN, DONE_SIGNAL, Council, Flow, aswarm, swarm
+    from .runtime.knowledge import Vault
     from .runtime.loop import Budget, Runner
     from .runtime.tools import tool
 
@@ -59,6 +60,7 @@ _LAZY: dict[str, str] = {
     "aswarm": "purpose_agent.runtime.flow",
     "Council": "purpose_agent.runtime.flow",
     "tool": "purpose_agent.runtime.tools",
+    "Vault": "purpose_agent.runtime.knowledge",
     "Budget": "purpose_agent.runtime.loop",
     "Runner": "purpose_agent.runtime.loop",
     "EventBus": "purpose_agent.runtime.events",

@@ -48,7 +48,9 @@ PROJECT_NAME = "purpose_agent"
 #: and priced for cost-aware routing.
 #: 1.3 added the protocol capabilities (adapters that serve a team, close, report problems) and
 #: :func:`watch_run`, a run's events live from its start to its finish.
-HOOK_API_VERSION = "1.3"
+#: 1.4 added the ``knowledge`` role (:func:`register_knowledge`): searchable document sources,
+#: so ``knowledge="./docs/"`` becomes a vault the team searches and cites.
+HOOK_API_VERSION = "1.4"
 
 #: The roles a plugin can play, each an entry-point group ``purpose_agent.<role>``.
 ROLES: tuple[str, ...] = (
@@ -63,6 +65,7 @@ ROLES: tuple[str, ...] = (
     "observer",
     "command",
     "embedder",
+    "knowledge",
 )
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -250,6 +253,25 @@ def register_embedders(register: Callable[..., None], settings: Any) -> None:
             a :class:`purpose_agent.interfaces.Embedder`. ``name`` is what ``[runtime] embedder``
             and ``kernel.embedder(name)`` select. The kernel wraps the embedder in its vector
             cache, so the factory should not cache vectors itself.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_knowledge(register: Callable[..., None], settings: Any) -> None:
+    """Register knowledge sources: searchable indexes of documents a team reads and cites.
+
+    Called: per plugin, the first time a knowledge source is needed: a team given a directory as
+    ``knowledge=`` (``pa.purpose(..., knowledge="./docs/")``) asks ``kernel.knowledge(path)``.
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.KnowledgeSource` for the directory
+            ``context.options["path"]``. Building it should be quick: index on first search.
+            Its passages are untrusted ``document`` text: screen them at ingestion with
+            ``context.kernel.scan_many`` and keep flagged ones out of search results.
         settings: this plugin's validated settings, or ``None``.
 
     Returns: nothing.

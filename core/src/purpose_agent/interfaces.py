@@ -416,6 +416,52 @@ class Embedder(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Passage:
+    """A piece of a document a knowledge source found for a query, with where it is.
+
+    ``source`` is the file relative to the source's root, ``start``-``end`` its line range (a
+    page range for a PDF), ``heading`` its heading path (``"Install > From source"``). ``score``
+    is the search engine's (comparable only within one search); ``relevance`` how closely the
+    passage matches the query on the source's own scale (the vault: the cosine of their vectors);
+    ``relevant`` whether the source judges it close enough to support an answer. The text is
+    untrusted ``document`` text.
+    """
+
+    text: str
+    source: str
+    start: int
+    end: int
+    heading: str = ""
+    score: float = 0.0
+    id: str = ""
+    relevance: float | None = None
+    relevant: bool = True
+
+    @property
+    def citation(self) -> str:
+        """``file:start-end``, the form answers cite."""
+        return f"{self.source}:{self.start}-{self.end}"
+
+
+@runtime_checkable
+class KnowledgeSource(Protocol):
+    """Documents a team can search and cite (a vault over a directory).
+
+    Passages never include text the immune scanners flagged. The team searches it through
+    :meth:`as_tool` during runs and through :meth:`search` in ``team.ask()``.
+    """
+
+    def search(self, query: str, k: int = 5) -> Sequence[Passage]:
+        """The ``k`` passages best matching ``query``, best first."""
+        ...
+
+    def as_tool(self, name: str = "search_documents") -> Tool:
+        """A tool named ``name`` the actor calls to search; its observations carry
+        ``TextOrigin(kind="document")``, so the runner screens them and marks them as data."""
+        ...
+
+
 @runtime_checkable
 class Command(Protocol):
     """A ``purpose-agent`` subcommand contributed by a plugin."""

@@ -47,6 +47,7 @@ REGISTER_HOOKS: dict[str, str] = {
     "checkpointer": "register_checkpointers",
     "command": "register_commands",
     "embedder": "register_embedders",
+    "knowledge": "register_knowledge",
 }
 
 #: The embedder used when neither the caller nor ``[runtime] embedder`` names one, and the
@@ -591,6 +592,18 @@ class Kernel:
             cache = None if where is False else VectorCache(Path(where).expanduser() if where else default_cache_path())
             cached = self._embedders[chosen] = CachedEmbedder(inner, cache)
         return cached
+
+    def knowledge(self, path: str, name: str | None = None, **options: Any) -> Any:
+        """A knowledge source (:class:`purpose_agent.interfaces.KnowledgeSource`) over the directory
+        ``path``, from the plugin registered as ``name``: default ``vault`` (purpose-agent-vault),
+        else the only one installed."""
+        registry = self.components("knowledge")
+        chosen = name or ("vault" if "vault" in registry or len(registry) != 1 else next(iter(registry)))
+        if chosen not in registry and not name:
+            raise UnknownComponentError(
+                f"{path} is a directory of documents, and searching one needs a knowledge plugin, but none is "
+                "installed; install it (pip install purpose-agent-vault) or pass the texts themselves")
+        return self.create("knowledge", chosen, path=path, **options)
 
     def _default_embedder_name(self) -> str:
         record = self.records.get(DEFAULT_EMBEDDER)

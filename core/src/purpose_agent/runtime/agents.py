@@ -271,7 +271,7 @@ class Team:
         model: Any = None,
         roles: Sequence[str] | None = None,
         tools: Sequence[Any] | None = None,
-        knowledge: Sequence[str] | str | None = None,
+        knowledge: Any = None,
         critic: Any = None,
         kernel: Any = None,
         budget: Budget | None = None,
@@ -287,7 +287,12 @@ class Team:
         # Without tools=, each run also gets the protocol adapters' tools (MCP servers, remote
         # agents), asked for at the run's start and closed when the last run using them ends.
         self.protocol_tools = tools is None
-        self.knowledge = [knowledge] if isinstance(knowledge, str) else list(knowledge or [])
+        # Texts are standing instructions; directories and vaults are sources the team searches
+        # (a tool in runs) and cites (ask()).
+        from .knowledge import source_tools, split_knowledge
+
+        self.knowledge, self.sources = split_knowledge(knowledge, self.kernel)
+        self.tools.extend(source_tools(self.sources))
         self.bus = EventBus(kernel=self.kernel)
         self.budget = budget or Budget(max_steps=6)
         if critic is None:
@@ -463,7 +468,17 @@ class Team:
         return run_sync(self.arun(task, lessons=lessons))
 
     def ask(self, question: str) -> str:
-        """Answer a question from the team's purpose and knowledge, with one model call, no tools."""
+        """Answer a question from the team's purpose and knowledge, with one model call, no tools.
+
+        With document sources (``knowledge="./docs/"``) the answer cites ``file:start-end`` of the
+        passages it rests on, or says plainly that the documents hold no support (a
+        :class:`~purpose_agent.runtime.knowledge.CitedAnswer`, whose ``supported`` tells which)."""
+        if self.sources:
+            from .knowledge import answer_with_citations
+
+            return answer_with_citations(question, self.sources, backend=self.backend, purpose=self.purpose,
+                                         instructions=self.knowledge,
+                                         spotlight=self.kernel.config.get("runtime.spotlight", "delimit"))
         system = f"You answer questions for a team whose purpose is: {self.purpose}."
         if self.knowledge:
             system += "\nWhat the team knows:\n" + "\n".join(f"- {k}" for k in self.knowledge)
@@ -603,6 +618,9 @@ def team_from_arguments(args: Any, kernel: Any) -> Team:
                 memory=False if args.no_memory else None, learn=not args.no_learn)
 
 
-def purpose(description: str, *, model: Any = None, knowledge: Sequence[str] | str | None = None, **kwargs: Any) -> Team:
-    """Build a team for a purpose: ``pa.purpose("Help me write Python code").run("...")``."""
+def purpose(description: str, *, model: Any = None, knowledge: Any = None, **kwargs: Any) -> Team:
+    """Build a team for a purpose: ``pa.purpose("Help me write Python code").run("...")``.
+
+    ``knowledge``: standing instructions (texts), directories of documents the team searches and
+    cites (``"./docs/"``), vaults, or a list of these."""
     return Team(description, model=model, knowledge=knowledge, **kwargs)

@@ -45,6 +45,14 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 #: this (all-MiniLM-L6-v2). Measured by tests/benchmarks/bench_vault.py on the Python FAQ:
 #: see docs/knowledge.md, "Saying there is no support".
 DEFAULT_MIN_RELEVANCE = 0.35
+#: Without an embedder, a passage supports an answer when it holds this share of the question's
+#: content words (words of three letters or more, not in :data:`_STOP_WORDS`).
+MIN_WORD_OVERLAP = 0.5
+_WORD = re.compile(r"\w{3,}")
+_STOP_WORDS = frozenset(
+    "the and for are but not you all any can had her was one our out has him his how its who did yes use "
+    "what which when where why with this that from they will would there their been have were does into "
+    "than then them these those your about could should".split())
 #: Findings at or above this severity keep a chunk out of the index (the bar at which memory CI
 #: blocks a lesson and a run flags a tool output).
 FLAG_SEVERITY = "high"
@@ -343,15 +351,20 @@ class Vault:
             passages.append(Passage(
                 text=hit.text[int(meta.get("body_at", 0)):], source=str(meta["file"]), start=int(meta["start"]),
                 end=int(meta["end"]), heading=str(meta.get("heading", "")), score=float(hit.score), id=hit.id,
-                relevance=similarity, relevant=similarity >= self.min_relevance if similarity is not None
-                else hit.lexical_rank is not None))
+                relevance=similarity,
+                relevant=similarity >= (self.min_relevance if self.embedder is not None else MIN_WORD_OVERLAP)))
         return passages
 
-    def _relevance(self, query: str, texts: Sequence[str]) -> list[float | None]:
-        """The cosine of the query with each text (vectors come from the kernel's cache), or
-        ``None`` each without an embedder."""
-        if self.embedder is None or not texts:
-            return [None for _ in texts]
+    def _relevance(self, query: str, texts: Sequence[str]) -> list[float]:
+        """How well each text matches the query: the cosine of their vectors (from the kernel's
+        cache), or without an embedder the share of the query's content words the text holds."""
+        if not texts:
+            return []
+        if self.embedder is None:
+            wanted = _content_words(query)
+            if not wanted:
+                return [0.0 for _ in texts]
+            return [len(wanted & _content_words(text)) / len(wanted) for text in texts]
         vectors = self.embedder.embed([query, *texts])
         return [float(vectors[0] @ row) for row in vectors[1:]]
 
@@ -423,6 +436,10 @@ def format_passage(passage: Passage) -> str:
     """``[file:start-end] Heading > Path`` then the passage's text."""
     heading = f" {passage.heading}" if passage.heading else ""
     return f"[{passage.citation}]{heading}\n{passage.text}"
+
+
+def _content_words(text: str) -> set[str]:
+    return {word for word in _WORD.findall(text.lower()) if word not in _STOP_WORDS}
 
 
 def default_index_path(root: Path) -> Path:

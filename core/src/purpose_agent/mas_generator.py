@@ -46,7 +46,8 @@ from .models import ChatRequest, Message
 
 __all__ = [
     "AgentSpec", "EdgeSpec", "EvalCase", "EvaluationReport", "GeneratedSystem", "GeneratorError", "MissingTool",
-    "RoutingPolicy", "SystemResult", "SystemSpec", "generate", "load_project", "write_project",
+    "RoutingPolicy", "SystemResult", "SystemSpec", "check_project_directory", "generate", "load_project", "repair",
+    "spec_from_table", "write_project",
 ]
 
 #: Flow endpoints as a spec writes them.
@@ -393,14 +394,12 @@ def generate(use_case: str, *, model: Any = None, kernel: Any = None, budget_usd
     backends = {spec: (f"about ${price:.4f} per agent run" if price else "local or free") for spec, price in prices.items()}
     messages = [Message(role="system", content="You design multi-agent systems. You reply with JSON only."),
                 Message(role="user", content=_proposal_prompt(use_case, tools, backends, budget_usd))]
-    reply = backend.complete(ChatRequest(messages=messages, response_schema=SystemSpec.model_json_schema()))
-    spec, problem = _parse_proposal(reply.message.content)
+    text, spec, problem = _propose(backend, messages)
     if spec is None:
-        messages += [Message(role="assistant", content=reply.message.content[:4000]), Message(
+        messages += [Message(role="assistant", content=text[:4000]), Message(
             role="user", content=f"That proposal could not be used: {problem}. Reply again with the whole system "
                                  "as one JSON object matching the schema, and nothing else.")]
-        reply = backend.complete(ChatRequest(messages=messages, response_schema=SystemSpec.model_json_schema()))
-        spec, second = _parse_proposal(reply.message.content)
+        _, spec, second = _propose(backend, messages)
         if spec is None:
             raise GeneratorError(f"the model's proposal could not be used after one repair: {second}. "
                                  "Try a stronger model (--model provider:model) or a more concrete use case")
@@ -408,6 +407,17 @@ def generate(use_case: str, *, model: Any = None, kernel: Any = None, budget_usd
         spec.routing.budget_usd = budget_usd
     registered = sorted(kernel.components("backend"))
     return repair(spec, tools=list(tools), backends=registered, prices=prices)
+
+
+def _propose(backend: Any, messages: list[Message]) -> tuple[str, SystemSpec | None, str]:
+    """Ask for a proposal: the reply's text, the spec (or ``None``) and what is wrong with it."""
+    from .errors import StructuredOutputError
+
+    try:
+        reply = backend.complete(ChatRequest(messages=messages, response_schema=SystemSpec.model_json_schema()))
+    except StructuredOutputError as exc:  # a backend that checks structured output itself: the same problem
+        return "", None, f"the reply was not valid JSON ({exc})"
+    return reply.message.content, *_parse_proposal(reply.message.content)
 
 
 def _parse_proposal(text: str) -> tuple[SystemSpec | None, str]:
@@ -507,15 +517,8 @@ def write_project(spec: SystemSpec, directory: str | Path, *, model: str | None 
 
     from .config import atomic_write_bytes
 
-    target = Path(directory)
-    paths = [target / PROJECT_FILE, target / PYTHON_FILE]
-    existing = [p.name for p in paths if p.exists()]
-    if existing and not force:
-        raise GeneratorError(f"{target} already has {' and '.join(existing)}; choose another --out directory "
-                             "or pass --force to overwrite")
-    if target.exists() and not target.is_dir():
-        raise GeneratorError(f"{target} is a file, not a directory; choose another --out")
-    target.mkdir(parents=True, exist_ok=True)
+    paths = check_project_directory(directory, force=force)
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {"system": spec.model_dump(mode="json", exclude_none=True)}
     if model:
         document["model"] = {"default": model}
@@ -528,6 +531,20 @@ def write_project(spec: SystemSpec, directory: str | Path, *, model: str | None 
     text = _PYTHON_TEMPLATE.format(name=spec.name, purpose=spec.purpose.replace('"""', "'''"),
                                    missing=("\n" + missing.strip() + "\n") if missing else "")
     atomic_write_bytes(paths[1], text.encode())
+    return paths
+
+
+def check_project_directory(directory: str | Path, *, force: bool = False) -> list[Path]:
+    """The project's two paths in ``directory``; a :class:`GeneratorError` if it is a file, or
+    already holds a project and ``force`` is not given (checked before the model is asked)."""
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise GeneratorError(f"{target} is a file, not a directory; choose another --out")
+    paths = [target / PROJECT_FILE, target / PYTHON_FILE]
+    existing = [p.name for p in paths if p.exists()]
+    if existing and not force:
+        raise GeneratorError(f"{target} already has {' and '.join(existing)}; choose another --out directory "
+                             "or pass --force to overwrite")
     return paths
 
 

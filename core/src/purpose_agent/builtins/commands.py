@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run_cmd", "run a task with a team, showing live progress"),
     "demo": ("demo_cmd", "the learning demo: a team solves coding tasks over rounds"),
     "memory": ("memory_cmd", "inspect and curate memory items (list, promote, rollback, export …)"),
+    "generate": ("generate_cmd", "a runnable multi-agent system from a sentence, written as a project"),
 }
 
 

@@ -26,11 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def generate(args: argparse.Namespace) -> int:
     from ..errors import PurposeAgentError
     from ..kernel import Kernel
+    from ..mas_generator import check_project_directory, write_project
     from ..mas_generator import generate as generate_spec
-    from ..mas_generator import write_project
 
     if args.budget is not None and not args.budget >= 0:
         raise PurposeAgentError(f"--budget must be a number of dollars at or above 0, not {args.budget}")
+    check_project_directory(args.out, force=args.force)  # before the model is asked
     kernel = Kernel.load(strict=args.strict)
     spec = generate_spec(args.use_case, model=args.model, kernel=kernel, budget_usd=args.budget)
     paths = write_project(spec, args.out, model=args.model, force=args.force)

@@ -56,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
     from ..runtime.loop import Budget
 
     kernel = Kernel.load(strict=args.strict)
+    system = kernel.config.get("system")
+    if isinstance(system, dict) and not args.purpose:  # a generated project (purpose-agent generate)
+        from .generate_cmd import run_system
+
+        return run_system(args, kernel, system)
     team = Team(args.purpose or args.task, model=args.model, kernel=kernel, budget=Budget(max_steps=args.max_steps),
                 learn=bool(getattr(args, "learn", False)), critic=getattr(args, "critic", None))
     # Naming the backend chooses it: a run needs a model, so a missing one is reported here.

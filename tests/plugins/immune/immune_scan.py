@@ -28,3 +28,15 @@ def seconds_to_scan(text: str) -> float:
     for module in ALL:
         module.SCANNER.hits(text, Context())
     return time.perf_counter() - started
+
+
+def osa_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance by the textbook table (the reference for the fast checks)."""
+    table = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+    return table[len(a)][len(b)]

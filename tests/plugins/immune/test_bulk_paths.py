@@ -15,6 +15,7 @@ from itertools import product
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from immune_scan import osa_distance
 
 from purpose_agent_immune import injection
 from purpose_agent_immune import normalize as module
@@ -64,8 +65,10 @@ def correct_one_by_one(lexicon: module._Lexicon, word: str) -> str | None:
     found = lexicon.near.get(word)
     if found is not None:
         return found
-    low, high = lexicon.far_range
-    return lexicon._far(word) if low <= len(word) <= high else None
+    # two edits from a long key word: the closest, a tie to the closer length, then alphabetical
+    long_words = [w for w in lexicon.exact if len(w) >= module._FAR_MIN]
+    best = min((osa_distance(word, w), abs(len(w) - len(word)), w) for w in long_words)
+    return best[2] if best[0] <= 2 else None
 
 
 def spell_one_by_one(lexicon: module._Lexicon, token: str) -> str | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from immune_scan import osa_distance
 
 from purpose_agent_immune import normalize as module
 from purpose_agent_immune.normalize import DEFAULT_VOCABULARY, fold, normalize
@@ -373,19 +374,20 @@ def test_the_look_alike_table_is_unicode_confusables_plus_the_documented_additio
     assert module._CONFUSABLE == {**derived, **additions}
 
 
-def osa_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance by the textbook table (the reference for the fast check)."""
-    table = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
-    return table[len(a)][len(b)]
-
-
 @settings(max_examples=1000, deadline=None, database=None)
 @given(st.text("abcd", max_size=9), st.text("abcd", max_size=9), st.integers(0, 2))
-def test_the_distance_check_agrees_with_the_textbook_table(a: str, b: str, limit: int) -> None:
-    assert module._within(a, b, limit) == (osa_distance(a, b) <= limit)
+def test_the_distance_the_misspelling_check_uses_agrees_with_the_textbook_table(a: str, b: str, limit: int) -> None:
+    # rapidfuzz's OSA: a swap of neighbours is one edit (Levenshtein would count two)
+    distance = module._osa_distance()(a, b, score_cutoff=limit)
+    assert (distance <= limit) == (osa_distance(a, b) <= limit)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.text("instrucopaswdgevly", min_size=7, max_size=16))
+def test_a_long_key_word_misspelt_twice_becomes_the_closest_key_word(word: str) -> None:
+    lexicon = module._lexicon(DEFAULT_VOCABULARY, frozenset())
+    if word in lexicon.words or word in lexicon.near:
+        return
+    long_words = [w for w in lexicon.exact if len(w) >= module._FAR_MIN]
+    best = min((osa_distance(word, w), abs(len(w) - len(word)), w) for w in long_words)
+    assert lexicon.correct_all([word]).get(word) == (best[2] if best[0] <= 2 else None)

@@ -757,51 +757,23 @@ def _edits1(word: str, alphabet: str) -> set[str]:
     return found
 
 
-def _within(a: str, b: str, limit: int) -> bool:
-    """True when the optimal-string-alignment (Damerau) distance of ``a`` and ``b`` is at most
-    ``limit`` (0, 1 or 2).
-
-    Once the common prefix and suffix are cut, the first characters differ and so do the last:
-    an edit must start at the front and one must end at the back. One edit can do both only on
-    cores of at most two characters; for two, each of the four edits at the front (substitute,
-    delete, insert, transpose) is tried and the rest must be one edit at the back, which is a
-    handful of slice comparisons in C.
-    """
-    shorter = min(len(a), len(b))
-    i = 0
-    while i < shorter and a[i] == b[i]:
-        i += 1
-    j = 0
-    while j < shorter - i and a[-1 - j] == b[-1 - j]:
-        j += 1
-    a, b = a[i : len(a) - j], b[i : len(b) - j]
-    if not a or not b:
-        return max(len(a), len(b)) <= limit
-    if limit <= 0 or abs(len(a) - len(b)) > limit:
-        return False
-    if limit == 1:
-        return (len(a) == 1 and len(b) == 1) or (len(a) == len(b) == 2 and a[0] == b[1] and a[1] == b[0])
-    if limit > 2:
-        raise ValueError(f"distance limit {limit} is not supported; use 0, 1 or 2")
-    rests = [(a[1:], b[1:]), (a[1:], b), (a, b[1:])]
-    if len(a) > 1 and len(b) > 1 and a[0] == b[1] and a[1] == b[0]:
-        rests.append((a[2:], b[2:]))
-    return any(_one_edit_at_back(x, y) for x, y in rests)
-
-
-def _one_edit_at_back(x: str, y: str) -> bool:
-    """At most one edit turns ``x`` into ``y``, given that their last characters differ."""
-    if not x or not y:
-        return len(x) + len(y) <= 1
-    return (
-        x[:-1] == y[:-1]
-        or x[:-1] == y
-        or x == y[:-1]
-        or (len(x) > 1 and len(y) > 1 and x[-1] == y[-2] and x[-2] == y[-1] and x[:-2] == y[:-2])
-    )
-
-
 _CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=1)
+def _extract_one() -> Callable[..., tuple[str, int, int] | None]:
+    """``rapidfuzz.process.extractOne`` (imported on first use: only a misspelling check needs it)."""
+    from rapidfuzz.process import extractOne
+
+    return extractOne
+
+
+@lru_cache(maxsize=1)
+def _osa_distance() -> Callable[..., int]:
+    """``rapidfuzz``'s optimal-string-alignment distance (Damerau: a swap of neighbours is one edit)."""
+    from rapidfuzz.distance import OSA
+
+    return OSA.distance
 
 
 class _Lexicon:
@@ -809,18 +781,17 @@ class _Lexicon:
 
     ``near`` holds every string one edit from a vocabulary word of six letters or more (SymSpell's
     neighbourhood idea), so the distance-1 check for all the words of a text is one set
-    intersection. Words of nine letters or more also tolerate two edits. Two edits leave at least
-    one of three disjoint parts of such a word intact, within two positions of where it was, so
-    ``anchors`` (per position: the first three letters of a part -> vocabulary words), looked up
-    with every three-letter substring of a candidate, names the few vocabulary words worth an
-    exact distance check.
+    intersection. Words of nine letters or more also tolerate two edits: a word whose length is
+    within two of such a word's is compared with the few long vocabulary words of a near length
+    in one call into C++ (``rapidfuzz``'s optimal-string-alignment distance, cut off at 2),
+    about a microsecond per word.
 
     The words of a text are settled all at once (:meth:`corrections`, :meth:`spellings`): set
     operations and ``map`` over all of them run in C, and Python looks at a word only when it is
-    a misspelling, or when it holds an anchor where a long vocabulary word has one. The cost per
-    word depends on its length, never on the size of the vocabulary, and a text of many distinct
-    words (which no cache helps) costs no Python call per word that cannot be a misspelling.
-    Answers are cached, since the words of real text repeat.
+    a misspelling or has the length of a long key word's misspelling. The cost per word depends
+    on its length, never on the size of the vocabulary, and a text of many distinct words (which
+    no cache helps) costs no Python call per word that cannot be a misspelling. Answers are
+    cached, since the words of real text repeat.
     """
 
     def __init__(self, vocabulary: frozenset[str], known: frozenset[str]) -> None:
@@ -837,7 +808,6 @@ class _Lexicon:
         self.ambiguous_forms = frozenset(w.translate(_AMBIGUOUS_FORM) for w in skip)
         letters = "".join(sorted({c for w in self.exact for c in w if c.isalpha() and not c.isascii()}))
         self.near: dict[str, str] = {}
-        self.anchors: list[dict[str, set[str]]] = [{} for _ in range(max(map(len, self.exact), default=0) + 3)]
         for word in sorted(self.exact):
             if len(word) < _FUZZY_MIN:
                 continue
@@ -845,23 +815,15 @@ class _Lexicon:
             for variant in _edits1(word, alphabet):
                 if variant not in skip:
                     self.near.setdefault(variant, word)
-            if len(word) >= _FAR_MIN:
-                third = len(word) // 3
-                for offset in (0, third, len(word) - third):  # the three parts' first letters
-                    for position in range(max(0, offset - 2), offset + 3):
-                        self.anchors[position].setdefault(word[offset : offset + 3], set()).add(word)
-        lengths = [len(w) for w in self.exact if len(w) >= _FAR_MIN]
-        self.far_range = (min(lengths) - 2, max(lengths) + 2) if lengths else (1, 0)
-        #: per position, the slice of the three letters there (``word[p:p + 3]``)
-        self.trigram_at = [slice(p, p + 3) for p in range(len(self.anchors))]
-        self._anchored: re.Pattern[str] | None = None
-        #: per word length: the long vocabulary words within two letters of it, ranked closest
-        #: length first, then alphabetically (the order the candidates are tried in)
-        self.far_rank: dict[int, dict[str, int]] = {}
         long_words = [w for w in self.exact if len(w) >= _FAR_MIN]
+        lengths = list(map(len, long_words))
+        self.far_range = (min(lengths) - 2, max(lengths) + 2) if lengths else (1, 0)
+        #: per word length: the long vocabulary words within two letters of it, closest length
+        #: first, then alphabetically (the order that breaks a tie between equally close words)
+        self.far_ranked: dict[int, list[str]] = {}
         for length in range(self.far_range[0], self.far_range[1] + 1):
             ranked = sorted((abs(len(w) - length), w) for w in long_words if abs(len(w) - length) <= 2)
-            self.far_rank[length] = {w: i for i, (_, w) in enumerate(ranked)}
+            self.far_ranked[length] = [w for _, w in ranked]
         # Every word looked at so far, and the misspelt ones among them with their correction:
         # a text's words are then mostly settled by two set operations in C.
         self.seen: set[str] = set()
@@ -878,10 +840,8 @@ class _Lexicon:
         """Misspelt word -> the vocabulary word it misspells, for ``words`` (lower case).
 
         Vocabulary and known words, and words one edit away, are settled by set operations. Of
-        the rest, a word can be two edits from a long vocabulary word only if its length is in
-        ``far_range`` and it holds one of that word's anchors at a position the anchor can sit
-        at: that is tested position by position over all the words at once, and only the words
-        that pass get the exact distance check (:meth:`_far`).
+        the rest, only a word whose length is in ``far_range`` can be two edits from a long
+        vocabulary word; each such word gets one distance computation in C++ (:meth:`_far`).
         """
         rest = set(words)
         rest -= self.words
@@ -894,45 +854,16 @@ class _Lexicon:
         by_length = sorted(rest, key=len)
         lengths = list(map(len, by_length))
         in_range = by_length[bisect_left(lengths, low) : bisect_right(lengths, high)]
-        anchored = set(self.anchored().findall("\n".join(in_range)))
-        for word in anchored:
-            hit = self._far(word)
-            if hit is not None:
-                found[word] = hit
+        far = zip(in_range, map(self._far, in_range), strict=True)
+        found.update((word, hit) for word, hit in far if hit is not None)
         return found
 
-    def anchored(self) -> re.Pattern[str]:
-        """A pattern that finds, in words joined one per line, the lines that hold an anchor at a
-        position it can sit at (built on first use: one pass in C instead of one per position)."""
-        if self._anchored is None:
-            branches = "|".join(
-                f"[^\\n]{{{position}}}(?:{'|'.join(map(re.escape, sorted(anchors)))})"
-                for position, anchors in enumerate(self.anchors)
-                if anchors
-            )
-            self._anchored = re.compile(f"^(?:{branches or '(?!)'})[^\\n]*", re.MULTILINE)
-        return self._anchored
-
     def _far(self, word: str) -> str | None:
-        """The long vocabulary word within two edits of ``word`` (not a vocabulary or known word).
-
-        The candidates are the vocabulary words anchored where ``word`` has the same three
-        letters (one ``map`` over the positions), tried closest in length first, then
-        alphabetically.
-        """
-        length = len(word)
-        rank = self.far_rank.get(length)
-        if rank is None:
-            return None
-        positions = length - 2
-        anchored = filter(
-            None, map(dict.get, self.anchors[:positions], map(word.__getitem__, self.trigram_at[:positions]))
-        )
-        candidates = rank.keys() & set().union(*anchored)
-        for candidate in sorted(candidates, key=rank.__getitem__):
-            if _within(word, candidate, 2):
-                return candidate
-        return None
+        """The long vocabulary word within two edits of ``word`` (not a vocabulary or known word,
+        length in ``far_range``): the closest one, a tie going to the closer length, then to the
+        alphabetically first."""
+        match = _extract_one()(word, self.far_ranked[len(word)], scorer=_osa_distance(), score_cutoff=2)
+        return None if match is None else match[0]
 
     def corrections(self, words: set[str]) -> dict[str, str]:
         """Misspelt word -> vocabulary word, for the distinct lower-case words of a text."""
@@ -1131,12 +1062,22 @@ def _vocabulary_steps(text: str, lexicon: _Lexicon) -> _Edits:
     found = lexicon.corrections(words)
     if not found:
         return leet
-    pieces = _LETTERS_SPLIT.split(lower)  # text, word, text, word, …, text
-    offsets = list(accumulate(map(len, pieces), initial=0))  # word i is offsets[2i+1 : 2i+2]
-    misspelt = list(map(found.__contains__, pieces[1::2]))
-    starts = list(compress(offsets[1::2], misspelt))
-    ends = list(compress(offsets[2::2], misspelt))
-    replacements = list(map(found.__getitem__, compress(pieces[1::2], misspelt)))
+    if lower.isascii():
+        # every non-letter as a space, split at each: the words (and empty pieces) one character
+        # apart, so piece i starts at the sum of the lengths before it plus i (no pattern to run)
+        pieces = lower.translate(_NON_LETTER_TO_SPACE).split(" ")
+        starts_all = list(accumulate(map(len, pieces), add, initial=0))
+        misspelt = list(map(found.__contains__, pieces))
+        starts = list(map(add, compress(starts_all, misspelt), compress(range(len(pieces)), misspelt)))
+        words_found = list(compress(pieces, misspelt))
+    else:
+        pieces = _LETTERS_SPLIT.split(lower)  # text, word, text, word, …, text
+        offsets = list(accumulate(map(len, pieces), initial=0))  # word i is offsets[2i+1 : 2i+2]
+        misspelt = list(map(found.__contains__, pieces[1::2]))
+        starts = list(compress(offsets[1::2], misspelt))
+        words_found = list(compress(pieces[1::2], misspelt))
+    ends = list(map(add, starts, map(len, words_found)))
+    replacements = list(map(found.__getitem__, words_found))
     # a written form in lower case is never a camelCase compound; the others are looked at
     keep = list(map(str.islower, map(text.__getitem__, map(slice, starts, ends))))
     for i in list(compress(range(len(keep)), map(not_, keep))):

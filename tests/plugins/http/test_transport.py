@@ -191,6 +191,65 @@ def test_a_whole_body_read_frees_its_connection_and_decodes_like_a_stream() -> N
     assert asyncio.run(serve(responder, scenario)) == 1
 
 
+def test_a_non_streamed_call_skips_httpx_objects_and_sends_and_reads_as_httpx_would() -> None:
+    """Every non-streamed async model call goes through ``request_whole``, with no httpx request or
+    response: the bytes sent are what httpx would send for the same body, gzip and a named charset
+    are decoded as httpx decodes them, a 429's Retry-After and rate-limit headers are read, and the
+    one connection slot is back before each call returns (a slot kept would time out the next)."""
+    import gzip
+    import json
+
+    from purpose_agent_http import ProviderSettings
+
+    def reply(content: str) -> bytes:
+        return json.dumps({"choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": 1, "completion_tokens": 1}}, ensure_ascii=False).encode("utf-8")
+
+    zipped = gzip.compress(reply("déjà zipped"))
+    latin = reply("ça").decode("utf-8").encode("latin-1")
+    replies = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+        % (len(zipped), zipped),
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=ISO-8859-1\r\nContent-Length: %d\r\n\r\n%s"
+        % (len(latin), latin),
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nx-ratelimit-remaining-requests: 0\r\n"
+        b"Content-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-ratelimit-remaining-requests: 7\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(reply("fine")), reply("fine")),
+    ]
+    heads: list[bytes] = []
+    bodies: list[bytes] = []
+
+    async def responder(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while replies:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+            heads.append(head.lower())
+            bodies.append(await reader.readexactly(length))
+            writer.write(replies.pop(0))
+            await writer.drain()
+
+    ask = ChatRequest(messages=[Message(role="user", content="naïve \u2603")])
+
+    async def scenario(url: str) -> None:
+        settings = ProviderSettings(max_connections=1, pool_timeout=0.2, retry_base_delay=0.0, max_retries=1)
+        backend = OpenAICompatibleBackend("m", base_url=url + "/v1", api_key="k", settings=settings)
+        try:
+            answers = [(await backend.acomplete(ask)).message.content for _ in range(3)]
+        finally:
+            await backend.aclose()
+        assert answers == ["déjà zipped", "ça", "fine"]
+        assert backend.rate_limit.requests_remaining == 7
+        expected = httpx.Request("POST", url + "/v1/chat/completions", json=backend.build_body(ask, stream=False))
+        assert bodies == [expected.content] * 4
+        for head in heads:
+            assert head.startswith(b"post /v1/chat/completions http/1.1\r\n")
+            assert b"content-type: application/json\r\n" in head and b"authorization: bearer k\r\n" in head
+            assert b"accept-encoding: gzip" in head  # so a compressed reply must be (and is) decoded
+
+    assert asyncio.run(serve(responder, scenario)) == 1
+
+
 def test_max_connections_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="max_connections must be at least 1, not 0"):
         PooledAsyncTransport(max_connections=0)

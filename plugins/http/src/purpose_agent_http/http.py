@@ -14,6 +14,7 @@ httpx is imported inside methods so that importing a provider plugin costs almos
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import AsyncGenerator, Generator, Iterator, Mapping
@@ -65,19 +66,55 @@ READ_WHOLE_BODY = "purpose_agent_http.read_whole_body"
 PARSED_HEADERS = "purpose_agent_http.parsed_headers"
 
 
-def _headers_of(response: httpx.Response) -> Mapping[str, str]:
+class WholeResponse:
+    """A reply read whole by :meth:`PooledAsyncTransport.request_whole
+    <purpose_agent_http.transport.PooledAsyncTransport.request_whole>`: what the retry loop and
+    :meth:`HTTPBackend.apost_json` read of a response, without httpx's response object."""
+
+    __slots__ = ("content", "extensions", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status_code = status_code
+        #: aiohttp's parsed headers (case-insensitive)
+        self.headers = headers
+        self.content = content
+        self.extensions = {PARSED_HEADERS: headers}
+
+    @property
+    def text(self) -> str:
+        """The body decoded by the charset its type names (UTF-8 when none or an unknown one)."""
+        content_type = self.headers.get("content-type", "")
+        charset = content_type.lower().partition("charset=")[2].split(";")[0].strip().strip("'\"")
+        try:
+            return self.content.decode(charset or "utf-8", "replace")
+        except LookupError:
+            return self.content.decode("utf-8", "replace")
+
+    async def aread(self) -> bytes:
+        return self.content
+
+    async def aclose(self) -> None:
+        """Nothing to close: the connection went back to the pool when the body was read."""
+
+
+def _headers_of(response: httpx.Response | WholeResponse) -> Mapping[str, str]:
     """The response's headers for lookups: the transport's parsed mapping when there is one."""
     parsed = response.extensions.get(PARSED_HEADERS)
     return parsed if parsed is not None else response.headers
 
 
-def _text_of(response: httpx.Response) -> str:
+def _text_of(response: httpx.Response | WholeResponse) -> str:
     """``response.text`` without httpx's charset parsing when the type names no charset
     (httpx then decodes as UTF-8 as well)."""
     content_type = _headers_of(response).get("content-type", "")
     if "charset" in content_type.lower():
         return response.text
     return response.content.decode("utf-8", "replace")
+
+
+def _json_body(body: Any) -> bytes:
+    """``body`` encoded as httpx's ``json=`` encodes it (compact, UTF-8, no NaN)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 _SSL_CONTEXT: Any = None
 
@@ -186,7 +223,9 @@ class HTTPBackend:
         self._aclients: dict[int, httpx.AsyncClient] = {}
         self._direct: dict[int, Any] = {}
         self._urls: dict[str, Any] = {}
+        self._url_texts: dict[str, str] = {}
         self._header_sets: dict[tuple[Any, ...], httpx.Headers] = {}
+        self._json_header_sets: dict[tuple[Any, ...], Any] = {}
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -303,6 +342,13 @@ class HTTPBackend:
             url = self._urls[path] = httpx.URL(self.base_url.rstrip("/") + "/" + path.lstrip("/"))
         return url
 
+    def _url_text(self, path: str) -> str:
+        """:meth:`_url` as text, kept like it."""
+        text = self._url_texts.get(path)
+        if text is None:
+            text = self._url_texts[path] = str(self._url(path))
+        return text
+
     def _merged_headers(self, client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Headers:
         """The client's default headers with ``headers`` over them, as ``client.build_request``
         merges them; kept per client and header set (they rarely change between requests)."""
@@ -316,6 +362,17 @@ class HTTPBackend:
             merged = self._header_sets[key] = httpx.Headers(client.headers)
             merged.update(headers)
         return merged
+
+    def _json_headers(self, client: httpx.AsyncClient, direct: Any, headers: dict[str, str]) -> Any:
+        """:meth:`_merged_headers` for a JSON body, in the form ``direct.request_whole`` takes;
+        kept like them."""
+        key = (id(client), tuple(headers.items()))
+        prepared = self._json_header_sets.get(key)
+        if prepared is None:
+            if len(self._json_header_sets) >= 64:
+                self._json_header_sets.clear()
+            prepared = self._json_header_sets[key] = direct.json_headers(self._merged_headers(client, headers))
+        return prepared
 
     def close(self) -> None:
         """Close the sync client (async clients close with :meth:`aclose`)."""
@@ -405,7 +462,7 @@ class HTTPBackend:
             provider=self.provider,
         )
 
-    def _server_wait(self, response: httpx.Response) -> float | None:
+    def _server_wait(self, response: httpx.Response | WholeResponse) -> float | None:
         headers = _headers_of(response)
         wait = parse_retry_after(headers.get("retry-after"))
         if wait is None:
@@ -451,6 +508,15 @@ class HTTPBackend:
 
     async def asend(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None, attempts: int | None = None) -> httpx.Response:
         """Async twin of :meth:`send`."""
+        response = await self._asend(method, path, body, stream=stream, read_timeout=read_timeout, attempts=attempts)
+        assert not isinstance(response, WholeResponse)
+        return response
+
+    async def _asend(self, method: str, path: str, body: Any = None, *, stream: bool = False,
+                     read_timeout: float | None = None, attempts: int | None = None,
+                     whole: bool = False) -> httpx.Response | WholeResponse:
+        """:meth:`asend`; with ``whole`` (a JSON body, a reply read whole) the pooled transport's
+        reply is returned as it is, without an httpx request or response."""
         import httpx
 
         headers = self._headers()
@@ -459,10 +525,16 @@ class HTTPBackend:
         while True:
             attempt += 1
             wait: float | None = None
+            response: httpx.Response | WholeResponse
             try:
                 timeout = self._timeout(read_timeout) if read_timeout else None
                 direct = self._direct.get(id(client))
-                if direct is not None:
+                if direct is not None and whole and not stream:
+                    limits = timeout or client.timeout
+                    response = await direct.request_whole(
+                        method, self._url_text(path), self._json_headers(client, direct, headers), _json_body(body),
+                        connect=limits.connect, read=limits.read, pool=limits.pool)
+                elif direct is not None:
                     # Straight to the transport: the client's URL joining, header merging, auth,
                     # redirect and cookie machinery is unused here and costs a measurable share
                     # of a swarm's CPU.
@@ -503,7 +575,7 @@ class HTTPBackend:
 
     async def apost_json(self, path: str, body: Any) -> Any:
         """Async twin of :meth:`post_json`."""
-        response = await self.asend("POST", path, body)
+        response = await self._asend("POST", path, body, whole=True)
         return parse_json(_text_of(response), provider=self.provider)
 
     def stream_lines(self, path: str, body: Any) -> Generator[str, None, None]:

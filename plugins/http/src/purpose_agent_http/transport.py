@@ -24,7 +24,11 @@ What this module adds to aiohttp:
   response is :class:`httpx.RemoteProtocolError`, so the backend retries it and reports it like
   any other broken exchange;
 - a whole-body read for callers that would read the body anyway (the ``READ_WHOLE_BODY``
-  request extension), which frees the connection before the response is handed back.
+  request extension), which frees the connection before the response is handed back;
+- :meth:`PooledAsyncTransport.request_whole`, the same exchange for a non-streamed JSON call
+  without httpx's request and response objects at all (``HTTPBackend.apost_json``, every
+  non-streamed model call): building them was the largest share of the client's own CPU per
+  call left in a swarm.
 
 Importing this module imports aiohttp (tens of milliseconds); it loads on the first async request.
 """
@@ -41,13 +45,13 @@ import httpx
 from multidict import CIMultiDict
 from yarl import URL
 
-from .http import PARSED_HEADERS, READ_WHOLE_BODY
+from .http import PARSED_HEADERS, READ_WHOLE_BODY, WholeResponse
 
 #: The failures of an exchange a transport may raise besides httpx's own errors.
 _EXCHANGE_ERRORS = (aiohttp.ClientError, httpx.TransportError, TimeoutError, OSError, ValueError)
 
 
-def as_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+def as_httpx_error(exc: BaseException, request: httpx.Request | None = None) -> httpx.TransportError:
     """The httpx error for a failed exchange, judged by aiohttp's original error where there is one."""
     original = exc.__cause__ if isinstance(exc, httpx.HTTPError) and exc.__cause__ is not None else exc
     # aiohttp's parser errors span lines (the offending bytes under the message): one line here
@@ -158,8 +162,7 @@ class PooledAsyncTransport(httpx.AsyncBaseTransport):
         await self._closer.__anext__()
         return self._session
 
-    def _url(self, url: httpx.URL) -> URL:
-        text = str(url)
+    def _url(self, text: str) -> URL:
         parsed = self._urls.get(text)
         if parsed is None:
             if len(self._urls) >= 256:  # a client that sends to ever new URLs gains nothing here
@@ -167,23 +170,26 @@ class PooledAsyncTransport(httpx.AsyncBaseTransport):
             parsed = self._urls[text] = URL(text, encoded=True)
         return parsed
 
-    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
-        given = request.extensions.get("timeout", {})
-        key = (given.get("connect"), given.get("read"), given.get("pool"))
+    def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+        key = (connect, read)
         timeout = self._timeouts.get(key)
         if timeout is None:
             if len(self._timeouts) >= 64:
                 self._timeouts.clear()
             # a connection's wait for a free slot is bounded here (the semaphore), not by aiohttp
-            timeout = self._timeouts[key] = aiohttp.ClientTimeout(sock_connect=key[0], sock_read=key[1])
+            timeout = self._timeouts[key] = aiohttp.ClientTimeout(sock_connect=connect, sock_read=read)
         return timeout
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def _send(self, method: str, url: URL, headers: CIMultiDict[str], data: Any, *,
+                    connect: float | None, read: float | None, pool: float | None, server_hostname: Any = None,
+                    request: httpx.Request | None = None) -> tuple[aiohttp.ClientResponse, asyncio.Semaphore]:
+        """Wait for a connection slot (at most ``pool`` seconds, else the transport's pool timeout)
+        and send; the response's head is read, its body is not. Releasing the slot is the caller's."""
         session = self._session if self._session is not None else await self._open()
         slots = self._slots
         assert slots is not None
         if slots.locked():  # only a request that must wait pays for a timer
-            wait = request.extensions.get("timeout", {}).get("pool") or self.pool_timeout
+            wait = pool or self.pool_timeout
             try:
                 async with asyncio.timeout(wait):
                     await slots.acquire()
@@ -194,24 +200,62 @@ class PooledAsyncTransport(httpx.AsyncBaseTransport):
         else:
             await slots.acquire()
         try:
-            try:
-                data: Any = request.content or None
-            except httpx.RequestNotRead:  # a streamed upload: aiohttp frames it itself
-                data = request.stream
-                request.headers.pop("transfer-encoding", None)
-            # httpx has already set every header (Host, Accept, Content-Length, ...); a
-            # CIMultiDict is taken as it is, where any other mapping would be copied first.
-            headers = CIMultiDict([(key.decode("latin-1"), value.decode("latin-1")) for key, value in request.headers.raw])
             response = await session.request(
-                request.method, self._url(request.url), headers=headers, data=data, allow_redirects=False,
-                compress=False, timeout=self._timeout(request),
-                server_hostname=request.extensions.get("sni_hostname"),
+                method, url, headers=headers, data=data, allow_redirects=False, compress=False,
+                timeout=self._timeout(connect, read), server_hostname=server_hostname,
             )
         except BaseException as exc:
             slots.release()
             if isinstance(exc, _EXCHANGE_ERRORS):
                 raise as_httpx_error(exc, request) from exc
             raise
+        return response, slots
+
+    def json_headers(self, headers: httpx.Headers) -> CIMultiDict[str]:
+        """``headers`` (a client's merged set) plus the type of a JSON body, as :meth:`request_whole`
+        takes them; aiohttp adds Host and Content-Length and copies the mapping, so one can be
+        kept and reused for every request with the same headers."""
+        prepared = CIMultiDict(headers.multi_items())
+        prepared["Content-Type"] = "application/json"
+        return prepared
+
+    async def request_whole(self, method: str, url: str, headers: CIMultiDict[str], content: bytes, *,
+                            connect: float | None, read: float | None, pool: float | None) -> WholeResponse:
+        """Send ``content`` and read the whole reply, with the connection and its slot given back
+        before returning; no httpx request or response is built.
+
+        Errors are the same :mod:`httpx` errors :meth:`handle_async_request` raises (without a
+        request attached), and a body with a ``Content-Encoding`` is decoded as httpx would.
+        """
+        response, slots = await self._send(method, self._url(url), headers, content or None,
+                                           connect=connect, read=read, pool=pool)
+        try:
+            body = await response.read()
+        except _EXCHANGE_ERRORS as exc:
+            raise as_httpx_error(exc) from exc
+        finally:
+            response.release()
+            slots.release()
+        if response.headers.get("content-encoding", "identity").lower() != "identity":
+            # gzip and the like: httpx's decoders, as the streamed path uses them (rare for a model API)
+            body = httpx.Response(status_code=response.status, headers=response.raw_headers, content=body).content
+        return WholeResponse(response.status, response.headers, body)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            data: Any = request.content or None
+        except httpx.RequestNotRead:  # a streamed upload: aiohttp frames it itself
+            data = request.stream
+            request.headers.pop("transfer-encoding", None)
+        # httpx has already set every header (Host, Accept, Content-Length, ...); a
+        # CIMultiDict is taken as it is, where any other mapping would be copied first.
+        headers = CIMultiDict([(key.decode("latin-1"), value.decode("latin-1")) for key, value in request.headers.raw])
+        given = request.extensions.get("timeout", {})
+        response, slots = await self._send(
+            request.method, self._url(str(request.url)), headers, data, connect=given.get("connect"),
+            read=given.get("read"), pool=given.get("pool"), server_hostname=request.extensions.get("sni_hostname"),
+            request=request,
+        )
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1", PARSED_HEADERS: response.headers}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")

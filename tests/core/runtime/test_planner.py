@@ -191,3 +191,12 @@ def test_for_agent_plans_with_a_sparks_tools() -> None:
     spark = pa.Spark(model=backend, tools=[add], kernel=make_kernel())
     result = Planner.for_agent(spark).run("4 + 5?")
     assert result.answer == "9" and result.trajectory.steps[0].observation.output == "9"
+
+
+def test_a_team_with_planner_true_plans_each_members_tool_calls() -> None:
+    backend = ScriptedBackend([plan(("add", {"a": 1, "b": 2}), ("add", {"a": 3, "b": 4})), answer("3 and 7")])
+    team = pa.Team("sums", model=backend, roles=["assistant"], tools=[add], kernel=make_kernel(), memory=False,
+                   planner=True)
+    result = team.run("1 + 2 and 3 + 4?")
+    assert result.answer == "3 and 7" and len(backend.requests) == 2
+    assert [s.observation.output for s in result.trajectory.steps[:2]] == ["3", "7"]

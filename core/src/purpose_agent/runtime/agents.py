@@ -164,6 +164,9 @@ class Spark:
     #: The team run this agent works for: its events carry it as ``parent_run_id``, and its
     #: ``stop_signal`` stops the run (see :class:`purpose_agent.runtime.runs.TeamRun`).
     team_run: Any = None
+    #: Plan the tool calls at once and run independent ones concurrently (runtime/planner.py);
+    #: an unusable plan falls back to the step loop.
+    planner: bool = False
 
     def __post_init__(self) -> None:
         self.kernel = _kernel(self.kernel)
@@ -210,16 +213,23 @@ class Spark:
 
         extra = self.kernel.instructions(task, os.getcwd())
         if not self.protocol_tools:
-            return await self.runner(extra_instructions=extra).arun(task, **kwargs)
+            return await self._launch(self.runner(extra_instructions=extra), task, kwargs)
         offered, problems = await asyncio.to_thread(self.kernel.acquire_protocol_tools)
         own = {tool.name for tool in self.tools or ()}
         try:
             runner = self.runner(extra_instructions=extra, extra_tools=[t for t in offered if t.name not in own])
             for protocol, reason in problems:
                 runner.bus.emit(Event(type=ev.PROTOCOL_UNAVAILABLE, data={"protocol": protocol, "reason": reason}))
-            return await runner.arun(task, **kwargs)
+            return await self._launch(runner, task, kwargs)
         finally:
             await asyncio.to_thread(self.kernel.release_protocol_tools)
+
+    async def _launch(self, runner: Runner, task: str, kwargs: dict[str, Any]) -> RunResult:
+        if not self.planner or kwargs.get("resume"):  # a resumed run continues in the step loop it was saved from
+            return await runner.arun(task, **kwargs)
+        from .planner import Planner
+
+        return await Planner(runner).arun(task, run_id=kwargs.get("run_id"))
 
     def run(self, task: str, **kwargs: Any) -> RunResult:
         """Run one task."""
@@ -277,6 +287,7 @@ class Team:
         budget: Budget | None = None,
         memory: Any = None,
         learn: bool = True,
+        planner: bool = False,
     ) -> None:
         self.purpose = purpose
         self.kernel = _kernel(kernel)
@@ -304,6 +315,7 @@ class Team:
         self._run_tools: list[Any] | None = None
         self.store = self._open_memory(memory)
         self.learn = learn
+        self.planner = planner  # each member plans its tool calls at once (Spark.planner)
         self.learner = None
         if self.store is not None:
             from ..learning.learner import Learner
@@ -344,7 +356,8 @@ class Team:
         """The agent that plays ``role`` in this team (with ``lessons`` injected)."""
         return Spark(role=role, purpose=self.purpose, model=self.backend,
                      tools=list(self.tools if tools is None else tools), kernel=self.kernel, budget=self.budget,
-                     instructions=self.knowledge, bus=bus or self.bus, lessons=lessons, team_run=team_run)
+                     instructions=self.knowledge, bus=bus or self.bus, lessons=lessons, team_run=team_run,
+                     planner=self.planner)
 
     def start(self, task: str, *, lessons: Sequence[str] | None = None, run_id: str | None = None) -> TeamRun:
         """Start a run of ``task`` on the running event loop; return its handle at once.

@@ -84,11 +84,9 @@ def test_independent_calls_run_concurrently_with_two_model_calls() -> None:
     run, backend, seen = planner(
         [plan(("slow_lookup", {"city": "Paris"}), ("slow_lookup", {"city": "Rome"}), ("slow_lookup", {"city": "Oslo"})),
          answer("Rome is largest")], [slow_lookup])
-    started = time.monotonic()
     result = run.run("Which city is largest?")
-    elapsed = time.monotonic() - started
     assert result.answer == "Rome is largest" and result.stopped == "answer"
-    assert peak == 3 and elapsed < 0.4  # three 0.15 s calls overlapped (sequential: 0.45 s)
+    assert peak == 3  # the three calls were in flight together (the time saved is bench_planner's to measure)
     assert len(backend.requests) == 2 and result.tool_calls == 3
     outputs = [s.observation.output for s in result.trajectory.steps[:3]]
     assert outputs == ["2.1M", "2.8M", "0.7M"]
@@ -200,3 +198,22 @@ def test_a_team_with_planner_true_plans_each_members_tool_calls() -> None:
     result = team.run("1 + 2 and 3 + 4?")
     assert result.answer == "3 and 7" and len(backend.requests) == 2
     assert [s.observation.output for s in result.trajectory.steps[:2]] == ["3", "7"]
+
+
+def test_a_backend_that_refuses_a_non_json_plan_also_falls_back() -> None:
+    from purpose_agent.errors import StructuredOutputError
+
+    class Strict(ScriptedBackend):
+        def complete(self, request: Any) -> Any:
+            if request.response_schema is not None and "plan" in request.response_schema.get("properties", {}):
+                self.requests.append(request)
+                raise StructuredOutputError("strict:x: asked for JSON matching a schema, the model replied with text")
+            return super().complete(request)
+
+    backend = Strict([json.dumps({"thought": "", "action": "answer", "answer": "ok"})])
+    seen: list[Event] = []
+    bus = EventBus()
+    bus.listen(seen.append)
+    result = Planner(Runner(actor=Actor(backend=backend, tools=[add]), bus=bus)).run("anything")
+    assert result.answer == "ok"
+    assert "the plan was not valid JSON (strict:x: asked for JSON" in next(e for e in seen if e.type == PLAN_FALLBACK).data["reason"]

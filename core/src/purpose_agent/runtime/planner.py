@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import StructuredOutputError
 from ..models import Action, ChatRequest, Message, Observation, Step, Trajectory, Usage, new_id
 from . import events as ev
 from .actor import _extract_json_object
@@ -202,10 +203,14 @@ class Planner:
             for round_index in range(self.max_replans + 1):
                 last_round = round_index == self.max_replans
                 usage_carry = Usage()
-                reply = await runner._with_deadline(actor.backend.acomplete(self._plan_request(actor, trajectory)), started)
-                usage = usage + reply.usage
                 room = runner.budget.max_steps - len(trajectory.steps) - 1  # one step is kept for the answer
                 try:
+                    try:
+                        reply = await runner._with_deadline(
+                            actor.backend.acomplete(self._plan_request(actor, trajectory)), started)
+                    except StructuredOutputError as exc:  # a backend that checks JSON itself: an unusable plan
+                        raise PlanError(f"the plan was not valid JSON ({exc})") from exc
+                    usage = usage + reply.usage
                     calls, thought = parse_plan(reply.message.content, set(tools), max_calls=max(room, 0))
                 except PlanError as problem:
                     emit(PLAN_FALLBACK, trajectory.run_id, len(trajectory.steps),

@@ -1,7 +1,8 @@
 """The real-model learning benchmark of issue 19: learn on the suite's train tasks, measure on its eval tasks.
 
 Run: ``.venv/bin/python tests/benchmarks/bench_learning_real.py [--seeds 3] [--rounds 3] [--tasks 8]
-[--eval-tasks 20] [--model provider:model] [--temperature 0.5] [--replays 2] [--no-remedies] [--image PATH]``
+[--eval-tasks 20] [--model provider:model] [--temperature 0.5] [--replays 2] [--model-lessons 0]
+[--no-remedies] [--image PATH]``
 
 Everything is real: the model (the embedded SmolLM2-135M unless ``--model`` names another), the
 suite's hidden unit tests run in the sandbox, and the whole learning loop (``Learner``: retrieval,
@@ -88,6 +89,7 @@ class SeedRun:
         self.store = kernel.memory_store("memory")
         self.learner = Learner(kernel, self.store, backend, purpose=DEMO_PURPOSE, replayer=self.replay,
                                max_replays=args.replays)
+        self.learner.extractor.max_lessons = args.model_lessons
         # Per round: eval outcome per task and arm, failure kinds, train passes, learner counts.
         self.rounds: list[dict[str, Any]] = []
         self.decisions: Counter[str] = Counter()
@@ -286,6 +288,9 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.5)
     parser.add_argument("--max-tokens", type=int, default=192)
     parser.add_argument("--replays", type=int, default=2, help="train tasks memory CI replays per candidate")
+    parser.add_argument("--model-lessons", type=int, default=0,
+                        help="lessons the model may propose per run (0: only hindsight proposes; the embedded model's "
+                             "own lessons are echoes of the prompt, see docs/learning-benchmark.md)")
     parser.add_argument("--no-remedies", action="store_true",
                         help="drop the critic's remedy, so hindsight proposes episodes instead of general rules")
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE, help="where to write the SVG curve ('' for none)")
@@ -302,7 +307,7 @@ def main() -> None:
         sys.exit("no sandbox plugin is active, so answers cannot be tested: install purpose-agent-sandbox and bubblewrap")
     print(f"model {resolution.spec}; {args.seeds} seed(s) x {args.rounds} round(s); {args.tasks} train task(s) per "
           f"round, {args.eval_tasks} eval task(s); temperature {args.temperature}; replays {args.replays}; "
-          f"remedies {'off' if args.no_remedies else 'on'}; scanners: {', '.join(kernel.scanners()) or 'none'}", flush=True)
+          f"remedies {'off' if args.no_remedies else 'on'}; model lessons per run {args.model_lessons}; scanners: {', '.join(kernel.scanners()) or 'none'}", flush=True)
     runs = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         run = SeedRun(seed, args, kernel, resolution.backend, sandbox)

@@ -8,7 +8,7 @@ from typing import Any
 from purpose_agent.builtins.sqlite_store import InMemoryStore
 from purpose_agent.learning.ci import MemoryCI, maintain
 from purpose_agent.learning.edits import apply_edits, contradicts, plan_edits, similarity
-from purpose_agent.learning.extraction import LessonExtractor, RunRecord, describe, hindsight
+from purpose_agent.learning.extraction import LESSONS_SCHEMA, LessonExtractor, RunRecord, describe, hindsight
 from purpose_agent.models import (
     Action,
     Counters,
@@ -247,3 +247,24 @@ def test_function_backend_can_drive_extraction_per_prompt() -> None:
     backend = FunctionBackend(lambda req: json.dumps({"lessons": [{"kind": "warning", "text": "Beware off-by-one at n=1."}]}))
     [item] = LessonExtractor(backend).extract(run_record("x", 1.0))
     assert item.kind == MemoryKind.WARNING
+
+
+def test_echoes_of_the_prompt_and_repeats_are_not_lessons() -> None:
+    """The embedded 135M model's replies (schema-bounded) were the prompt's own instruction and a
+    narration of the run, each three times; none is a lesson, and advice in the same reply stays."""
+    run = run_record("def fizzbuzz(n): pass", 0.0)
+    reply = {"lessons": [
+        {"kind": "tool_note", "text": "This is a short, imperative sentence of advice about how to do such tasks."},
+        {"kind": "tool_note", "text": "This run failed. The reason is that the function is not able to handle the input."},
+        {"kind": "heuristic", "text": "Check n % 15 before n % 3 and n % 5."},
+        {"kind": "heuristic", "text": "Check n % 15 before n % 3 and n % 5."},
+    ]}
+    items = LessonExtractor(ScriptedBackend([json.dumps(reply)]), max_lessons=4).extract(run)
+    assert [item.text for item in items] == ["Check n % 15 before n % 3 and n % 5."]
+
+
+def test_the_lesson_schema_bounds_each_text_and_zero_lessons_asks_no_model() -> None:
+    assert LESSONS_SCHEMA["properties"]["lessons"]["items"]["properties"]["text"]["maxLength"] == 200
+    asked: list[Any] = []
+    extractor = LessonExtractor(FunctionBackend(lambda request: asked.append(request) or "{}"), max_lessons=0)
+    assert extractor.extract(run_record("x", 0.0)) == [] and asked == []

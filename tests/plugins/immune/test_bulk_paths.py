@@ -97,6 +97,16 @@ def test_words_settled_together_are_corrected_as_one_by_one(words: list[str]) ->
     assert lexicon().correct_all(plain) == expected
 
 
+@settings(max_examples=100, deadline=None, database=None)
+@given(st.lists(disguised_words().map(str.lower), min_size=1, max_size=80))
+def test_words_checked_in_one_batch_get_the_corrections_they_get_one_by_one(words: list[str]) -> None:
+    """A megabyte's words go to rapidfuzz's cdist at once, a lesson's one by one: same answers."""
+    lex = lexicon()
+    low, high = lex.far_range
+    plain = sorted({w for w in words if w.isalpha() and low <= len(w) <= high and w not in lex.words})
+    assert lex._far_many(plain) == {w: hit for w in plain if (hit := lex._far(w)) is not None}
+
+
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.lists(TOKENS, min_size=1, max_size=40))
 def test_tokens_spelt_together_spell_what_each_spells_alone(tokens: list[str]) -> None:

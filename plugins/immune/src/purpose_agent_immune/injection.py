@@ -154,6 +154,10 @@ _NON_WORD_BYTES = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c == 95) else 3
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
+#: The rule id of a ``decode_budget`` finding, whichever decoder ran out.
+_BUDGET_ID = "injection.decode-budget"
+
+
 class _Decodings:
     """The decoded candidates of one decoder, cut into blocks as they come, repeats dropped.
 
@@ -193,7 +197,7 @@ class _Decodings:
             return
         start, end = self.candidates[0][:2]
         if self.over or not self.budget.take(self.volume):
-            yield Hit("decode_budget", "critical", start, end, self.budget.exceeded(NAME, self.volume))
+            yield Hit("decode_budget", "critical", start, end, self.budget.exceeded(NAME, self.volume), _BUDGET_ID)
             return
         blocks = list(self.blocks)
         starts = list(accumulate((len(block) + 2 for block in blocks), initial=0))
@@ -201,7 +205,7 @@ class _Decodings:
         strong = [hit for hit in scanner.hits("\n\n".join(blocks), inner) if hit.severity in ("high", "critical")]
         over = [hit for hit in strong if hit.category == "decode_budget"]
         if over:  # a decoding of a decoding did not fit: that is the reason, not an injection
-            yield Hit("decode_budget", "critical", start, end, over[0].explanation)
+            yield Hit("decode_budget", "critical", start, end, over[0].explanation, _BUDGET_ID)
             return
         if not strong:
             return

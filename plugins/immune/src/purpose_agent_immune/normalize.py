@@ -758,6 +758,9 @@ def _edits1(word: str, alphabet: str) -> set[str]:
 
 
 _CACHE_SIZE = 1 << 16
+#: From this many words of a long key word's length on, their distances are computed in one call
+#: (:meth:`_Lexicon._far_many`); fewer are looked at one by one (no numpy array for a lesson).
+_FAR_BATCH = 512
 
 
 @lru_cache(maxsize=1)
@@ -824,6 +827,7 @@ class _Lexicon:
         for length in range(self.far_range[0], self.far_range[1] + 1):
             ranked = sorted((abs(len(w) - length), w) for w in long_words if abs(len(w) - length) <= 2)
             self.far_ranked[length] = [w for _, w in ranked]
+        self.far_ranked_all = sorted(long_words)
         # Every word looked at so far, and the misspelt ones among them with their correction:
         # a text's words are then mostly settled by two set operations in C.
         self.seen: set[str] = set()
@@ -854,8 +858,41 @@ class _Lexicon:
         by_length = sorted(rest, key=len)
         lengths = list(map(len, by_length))
         in_range = by_length[bisect_left(lengths, low) : bisect_right(lengths, high)]
-        far = zip(in_range, map(self._far, in_range), strict=True)
-        found.update((word, hit) for word, hit in far if hit is not None)
+        if len(in_range) >= _FAR_BATCH:
+            found.update(self._far_many(in_range))
+        else:
+            far = zip(in_range, map(self._far, in_range), strict=True)
+            found.update((word, hit) for word, hit in far if hit is not None)
+        return found
+
+    def _far_many(self, words: list[str]) -> dict[str, str]:
+        """:meth:`_far` of many words at once (lengths in ``far_range``): every distance to every
+        long vocabulary word in one C++ call (``rapidfuzz.process.cdist``), the closest chosen
+        per word with numpy; no Python work per word but for the ones that are misspellings."""
+        import numpy as np
+        from rapidfuzz.process import cdist
+
+        long_words = self.far_ranked_all
+        distances = cdist(words, long_words, scorer=_osa_distance(), score_cutoff=2, dtype=np.int32, workers=1)
+        lengths = np.fromiter(map(len, words), dtype=np.int32, count=len(words))
+        column = {word: i for i, word in enumerate(long_words)}
+        found: dict[str, str] = {}
+        for length, ranked in self.far_ranked.items():
+            rows = np.flatnonzero(lengths == length)
+            if not rows.size or not ranked:
+                continue
+            columns = np.fromiter(map(column.__getitem__, ranked), dtype=np.int64, count=len(ranked))
+            near = distances[np.ix_(rows, columns)]
+            # closest first, a tie to the earlier in rank order
+            best = np.argmin(near * len(ranked) + np.arange(len(ranked)), axis=1)
+            hits = near[np.arange(rows.size), best] <= 2
+            found.update(
+                zip(
+                    map(words.__getitem__, rows[hits].tolist()),
+                    map(ranked.__getitem__, best[hits].tolist()),
+                    strict=True,
+                )
+            )
         return found
 
     def _far(self, word: str) -> str | None:

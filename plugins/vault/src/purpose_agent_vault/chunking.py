@@ -283,8 +283,8 @@ def _rst_title(lines: Sequence[str], index: int) -> tuple[int, tuple[str, bool] 
     line = lines[index]
     over = _RST_ADORNMENT.match(line)
     if over and index + 2 < len(lines):  # overline, title, underline
-        title, under = lines[index + 1], lines[index + 2]
-        if title.strip() and under.strip() == line.strip() and len(line.strip()) >= len(title.strip()):
+        title, underline = lines[index + 1], lines[index + 2]
+        if title.strip() and underline.strip() == line.strip() and len(line.strip()) >= len(title.strip()):
             return index + 1, (over.group(1), True)
     if index + 1 < len(lines) and line.strip() and not line.startswith((" ", "\t")) and not over:
         under = _RST_ADORNMENT.match(lines[index + 1])

@@ -242,9 +242,9 @@ class Planner:
                 if decision == "replan":
                     continue
                 step_usage = join.usage if steps else join.usage + usage_carry
-                kind = "answer" if decision == "answer" else "done"
-                trajectory.steps.append(Step(index=len(trajectory.steps), usage=step_usage,
-                                             action=Action(kind=kind, text=text)))
+                action = Action(kind="answer", text=text) if decision == "answer" else Action(kind="done", text=text)
+                kind = action.kind
+                trajectory.steps.append(Step(index=len(trajectory.steps), usage=step_usage, action=action))
                 trajectory.final_answer = text if kind == "answer" else None
                 stopped = "answer" if kind == "answer" else f"done: {text}"
                 break

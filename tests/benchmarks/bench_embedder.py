@@ -1,4 +1,5 @@
-"""Embedding throughput and latency of the ``minilm`` embedder, numpy and ONNX Runtime side by side.
+"""Embedding throughput and latency of the ``minilm`` embedder, numpy and ONNX Runtime side by side,
+and of ``minilm-int8`` (the same model with 8-bit dense layers, ONNX Runtime).
 
 Run: ``.venv/bin/python tests/benchmarks/bench_embedder.py [--texts N] [--rounds R] [--data FILE.jsonl]``
 
@@ -12,8 +13,8 @@ configuration runs in a fresh process, so BLAS threads are set before numpy load
   ONNX Runtime);
 * ``all threads``: numpy's default thread count, no pinning, ``threads`` = the CPU count.
 
-In each process both backends are loaded, then measured in alternation, R rounds, so a burst of
-load from other work on a shared machine hits both alike; each figure is the round with the
+In each process the three (numpy, onnx, onnx-int8) are loaded, then measured in alternation, R
+rounds, so a burst of load from other work on a shared machine hits them alike; each figure is the round with the
 median throughput. Uncached (``MiniLMEmbedder.embed`` directly): one lesson per call, the 32
 longest one per call, 32 per call, and 256-piece texts one per call (texts/s, texts per
 CPU-second, p50/p99 ms per text; for 32 per call a text's latency is its call's time). Then,
@@ -37,6 +38,8 @@ from typing import Any
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "eval" / "benign_lessons_dev.jsonl"
 BACKENDS = ("numpy", "onnx")
+#: The embedders measured: the two float32 backends and the 8-bit model (``precision="int8"``).
+VARIANTS = (*BACKENDS, "onnx-int8")
 WORKLOADS = {
     "batch1": "one lesson per call",
     "batch1_longest32": "the 32 longest lessons, one per call",
@@ -126,6 +129,7 @@ def measure(count: int, rounds: int, data: Path, threads: int) -> dict[str, obje
 
     texts = lesson_texts(count, data)
     embedders = {backend: MiniLMEmbedder(threads=threads, backend=backend) for backend in BACKENDS}
+    embedders["onnx-int8"] = MiniLMEmbedder(threads=threads, backend="onnx", precision="int8")
     result: dict[str, Any] = {}
     for backend, embedder in embedders.items():
         started = time.perf_counter()
@@ -155,6 +159,18 @@ def measure(count: int, rounds: int, data: Path, threads: int) -> dict[str, obje
         }
         for workload in workloads
     }
+    result["int8_over_onnx"] = {
+        workload: {
+            "wall": round(result["onnx-int8"][workload]["texts_per_s"] / result["onnx"][workload]["texts_per_s"], 2),
+            "cpu": round(
+                result["onnx-int8"][workload]["texts_per_cpu_s"] / result["onnx"][workload]["texts_per_cpu_s"], 2
+            ),
+        }
+        for workload in workloads
+    }
+    # How far the 8-bit vectors are from the float32 ones (cosine per text).
+    cosines = (embedders["onnx-int8"].embed(texts) * embedders["onnx"].embed(texts)).sum(axis=1)
+    result["int8_cosine_to_float32"] = {"min": round(float(cosines.min()), 4), "mean": round(float(cosines.mean()), 4)}
     result["texts"] = {
         "lessons": len(texts),
         "mean_chars": round(sum(map(len, texts)) / len(texts)),
@@ -224,15 +240,21 @@ def main() -> None:
         figures[label] = result
         about = result["texts"]
         print(
-            f"== {label}: load numpy {result['numpy']['load_s']} s, onnx {result['onnx']['load_s']} s; lessons of "
+            f"== {label}: load numpy {result['numpy']['load_s']} s, onnx {result['onnx']['load_s']} s, onnx-int8 "
+            f"{result['onnx-int8']['load_s']} s; lessons of "
             f"{about['mean_chars']} chars, {about['mean_tokens']} word pieces on average; the longest 32 have "
             f"{about['longest32_min_chars']}+ chars"
         )
         for workload, title in WORKLOADS.items():
-            ratio = result["onnx_over_numpy"][workload]
-            print(f"  {title}: onnx/numpy {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x per CPU-s")
-            for backend in BACKENDS:
-                print("    " + row(backend, result[backend][workload]))
+            ratio, int8 = result["onnx_over_numpy"][workload], result["int8_over_onnx"][workload]
+            print(
+                f"  {title}: onnx/numpy {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x per CPU-s; "
+                f"int8/onnx {int8['wall']:.2f}x wall, {int8['cpu']:.2f}x per CPU-s"
+            )
+            for variant in VARIANTS:
+                print("    " + row(variant, result[variant][workload]))
+        closeness = result["int8_cosine_to_float32"]
+        print(f"  int8 vectors against float32: cosine min {closeness['min']}, mean {closeness['mean']}")
         kernel = result["through_kernel"]
         print(f"  through kernel.embedder() ({kernel['backend']}, vector cache):")
         for key in ("filling_cache_batch32", "cached_batch1", "cached_batch32"):

@@ -1,4 +1,13 @@
-"""The semantic scanner: windows → embeddings → head → one finding for the worst window."""
+"""The semantic scanner: windows → embeddings → head → one finding for the worst window.
+
+A long text is read in two passes. The first scores a subset of the windows that covers every
+sentence once (:func:`~.windows.covering`: every other two-sentence window). The second scores a
+window the first skipped — the pair that straddles two scored windows — only when one of those
+neighbours reached ``overlap_threshold`` (default :data:`OVERLAP_THRESHOLD`, never above the
+medium band): an injection cut in two by the first pass's layout is still read whole wherever
+either half looked suspicious. A plainly benign text costs one embedding per sentence instead of
+two. ``overlap_threshold = 0`` scores every window.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,7 @@ from typing import Any
 from purpose_agent.models import Finding, ScanRequest, Severity
 
 from .head import HEAD_PATH, Head, HeadError, load_head
-from .windows import Window, normalise, windows
+from .windows import Window, covering, normalise, windows
 
 SCANNER_ID = "immune-semantic"
 CATEGORY = "semantic_injection"
@@ -18,6 +27,9 @@ RULE_ID = "semantic-head"
 #: text is about 55 windows, which embed in about a second on one core; a longer one would run past the
 #: kernel's scan deadline anyway.
 MAX_CHARS_DEFAULT = 32_000
+#: Probability of a first-pass window at or above which the skipped windows overlapping it are
+#: scored too (see the module docstring).
+OVERLAP_THRESHOLD = 0.2
 
 
 class SemanticScanner:
@@ -56,11 +68,36 @@ class SemanticScanner:
                 f"'{head.embedder}' embedder is {embedder.model_id!r}; install the purpose-agent-minilm version "
                 "the head was trained with, or retrain with plugins/immune-semantic/training/train.py"
             )
+        import numpy as np
+
         spans = self.windows_of(text, settings)
         texts = [normalise(text[w.start : w.end]) for w in spans]
-        probabilities = head.probabilities(head.inputs(embedder.embed(texts), texts))
+        probabilities = np.full(len(spans), -1.0)  # -1: not scored
+
+        def score_windows(indexes: list[int]) -> None:
+            if indexes:
+                chosen = [texts[i] for i in indexes]
+                probabilities[indexes] = head.probabilities(head.inputs(embedder.embed(chosen), chosen))
+
+        bar = self.overlap_threshold(settings)
+        first = covering(spans) if bar > 0 else list(range(len(spans)))
+        score_windows(first)
+        if len(first) < len(spans):
+            score_windows(_second_pass(spans, first, probabilities, bar))
         worst = int(probabilities.argmax())
         return float(probabilities[worst]), spans[worst]
+
+    def overlap_threshold(self, settings: Any) -> float:
+        """The first-pass probability that sends the skipped windows around it to be scored: the
+        setting (or :data:`OVERLAP_THRESHOLD`), never above the bottom of the medium band."""
+        chosen = OVERLAP_THRESHOLD
+        threshold = self.head().threshold
+        band = 0.2
+        if settings is not None:
+            chosen = settings.overlap_threshold if settings.overlap_threshold is not None else chosen
+            threshold = settings.threshold if settings.threshold is not None else threshold
+            band = settings.medium_band
+        return min(chosen, max(0.0, threshold - band))
 
     def scan(self, request: ScanRequest, settings: Any, context: Any) -> list[Finding]:
         """One finding for the worst window at or above the warning band, else none."""
@@ -112,3 +149,23 @@ class SemanticScanner:
 
 
 SCANNER = SemanticScanner()
+
+
+def _second_pass(spans: list[Window], first: list[int], probabilities: Any, bar: float) -> list[int]:
+    """The windows left out of ``first`` that overlap a first-pass window scoring at least ``bar``.
+
+    The first-pass windows do not overlap one another and all windows are in text order, so a
+    skipped window can only overlap the first-pass windows just before and just after it."""
+    result = []
+    position = 0  # first[position] is the first first-pass window after the current index
+    for index, window in enumerate(spans):
+        while position < len(first) and first[position] <= index:
+            position += 1
+        if position and first[position - 1] == index:
+            continue
+        neighbours = first[max(0, position - 1) : position + 1]
+        if any(
+            probabilities[i] >= bar and spans[i].start < window.end and window.start < spans[i].end for i in neighbours
+        ):
+            result.append(index)
+    return result

@@ -123,3 +123,18 @@ def test_bad_options_are_refused_with_a_sentence() -> None:
         pa.Council(members={"a": chair()}, chair=chair(), agreement="vote")
     with pytest.raises(ValueError, match="escalate='vote' is not a way to escalate"):
         pa.Council(members={"a": chair()}, chair=chair(), escalate="vote")
+
+
+def test_an_embedder_that_fails_falls_back_to_exact_and_says_why() -> None:
+    class Broken:
+        model_id, dimension = "broken", 8
+
+        def embed(self, texts: Any) -> Any:
+            raise RuntimeError("model file missing")
+
+    kernel = make_kernel(plugin("broken", register_embedders=lambda register: register("broken", lambda context: Broken())),
+                         config={"runtime": {"embedder": "broken", "embedding_cache": False}})
+    run, seen = council({"a": scripted("Friday"), "b": scripted("friday")}, kernel=kernel)
+    result = run.deliberate("When?")
+    assert result.agreement == [1.0] and result.outcome == "consensus"
+    assert seen[0].data["measure"] == "exact (the embedder failed: RuntimeError: model file missing)"

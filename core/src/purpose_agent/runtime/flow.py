@@ -330,8 +330,11 @@ class Council:
                 from ..kernel import Kernel
 
                 kernel = self.kernel = Kernel.load()
-            embedder = kernel.embedder()
-            return await asyncio.to_thread(semantic_agreement, positions, embedder), "semantic"
+            try:
+                embedder = kernel.embedder()
+                return await asyncio.to_thread(semantic_agreement, positions, embedder), "semantic"
+            except Exception as exc:  # a broken embedder must not end the deliberation: exact, and say so
+                return exact_agreement(positions), f"exact (the embedder failed: {type(exc).__name__}: {exc})"
         if measure == "judge":
             listed = "\n\n".join(f"[{name}] {text}" for name, text in answers.items())
             reply = await self._ask(self.judge or self.chair, "judge", system="You judge how far a council agrees.", prompt=(

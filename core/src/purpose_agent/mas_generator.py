@@ -46,7 +46,8 @@ from .models import ChatRequest, Message
 
 __all__ = [
     "AgentSpec", "EdgeSpec", "EvalCase", "EvaluationReport", "GeneratedSystem", "GeneratorError", "MissingTool",
-    "RoutingPolicy", "SystemResult", "SystemSpec", "check_project_directory", "generate", "load_project", "repair",
+    "RoutingPolicy", "SystemResult", "SystemSpec", "check_project_directory", "generate", "load_project",
+    "proposal_schema", "repair",
     "spec_from_table", "write_project",
 ]
 
@@ -353,20 +354,30 @@ def _repair_routing(spec: SystemSpec, backends: Sequence[str], prices: dict[str,
 # --------------------------------------------------------------------------- generating
 
 
+def proposal_schema() -> dict[str, Any]:
+    """The JSON schema the model writes to: :class:`SystemSpec` without what the generator itself
+    fills in (``missing_tools``, ``repairs``), so a small context window holds it."""
+    schema = SystemSpec.model_json_schema()
+    for name in ("missing_tools", "repairs"):
+        schema["properties"].pop(name, None)
+    schema.get("$defs", {}).pop("MissingTool", None)
+    schema["description"] = "A multi-agent system for a use case."
+    return schema
+
+
 def _proposal_prompt(use_case: str, tools: dict[str, str], backends: dict[str, str], budget_usd: float | None) -> str:
     installed = "\n".join(f"- {name}: {text}" for name, text in sorted(tools.items())) or "(none)"
     installable = "\n".join(f"- {name}: {text} (plugin: {plugin})" for name, (plugin, text) in KNOWN_TOOL_PLUGINS.items()
                             if name not in tools)
     models = "\n".join(f"- {spec}: {text}" for spec, text in sorted(backends.items())) or "(only the default model)"
-    schema = json.dumps(SystemSpec.model_json_schema(), separators=(",", ":"))
+    schema = json.dumps(proposal_schema(), separators=(",", ":"))
     return (
         f"Design a small multi-agent system for this use case: {use_case}\n\n"
         f"Installed tools (use these names):\n{installed}\n\nTools that exist in plugins not installed here:\n"
         f"{installable or '(none)'}\n\nA tool nobody offers may still be named; it will be listed as missing.\n\n"
         f"Models that can be routed to (provider:model):\n{models}\n"
         f"Budget per run: {'$' + format(budget_usd, 'g') if budget_usd is not None else 'none given'}.\n\n"
-        "Reply with one JSON object and nothing else, matching this JSON schema (leave out 'missing_tools' and "
-        f"'repairs'):\n{schema}\n\n"
+        f"Reply with one JSON object and nothing else, matching this JSON schema:\n{schema}\n\n"
         "Agents: 2 to 5, each with a distinct role, instructions and task. Flow: edges from BEGIN through the "
         "agents to DONE; a loop (reviewer back to writer, say) must have an edge whose 'when' word the agent "
         "writes to leave it. Evaluation: 2 to 5 tasks a user of this system would give, each with 'expect' "
@@ -396,10 +407,15 @@ def generate(use_case: str, *, model: Any = None, kernel: Any = None, budget_usd
                 Message(role="user", content=_proposal_prompt(use_case, tools, backends, budget_usd))]
     text, spec, problem = _propose(backend, messages)
     if spec is None:
-        messages += [Message(role="assistant", content=text[:4000]), Message(
+        messages += [Message(role="assistant", content=text[:1500]), Message(
             role="user", content=f"That proposal could not be used: {problem}. Reply again with the whole system "
                                  "as one JSON object matching the schema, and nothing else.")]
-        _, spec, second = _propose(backend, messages)
+        try:
+            _, spec, second = _propose(backend, messages)
+        except Exception as exc:  # say that the proposal was the problem, not only that the repair failed
+            raise GeneratorError(f"the model's proposal could not be used ({problem}), and asking for a repair "
+                                 f"failed ({type(exc).__name__}: {exc}). Try a stronger model (--model "
+                                 "provider:model) or a more concrete use case") from exc
         if spec is None:
             raise GeneratorError(f"the model's proposal could not be used after one repair: {second}. "
                                  "Try a stronger model (--model provider:model) or a more concrete use case")
@@ -414,7 +430,7 @@ def _propose(backend: Any, messages: list[Message]) -> tuple[str, SystemSpec | N
     from .errors import StructuredOutputError
 
     try:
-        reply = backend.complete(ChatRequest(messages=messages, response_schema=SystemSpec.model_json_schema()))
+        reply = backend.complete(ChatRequest(messages=messages, response_schema=proposal_schema()))
     except StructuredOutputError as exc:  # a backend that checks structured output itself: the same problem
         return "", None, f"the reply was not valid JSON ({exc})"
     return reply.message.content, *_parse_proposal(reply.message.content)

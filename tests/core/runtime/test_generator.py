@@ -195,3 +195,15 @@ def test_write_project_and_load_it_back(tmp_path: Path) -> None:
 def test_an_empty_use_case_is_refused() -> None:
     with pytest.raises(GeneratorError, match="the use case is empty"):
         generate("  ", model=ScriptedBackend([]), kernel=make_kernel())
+
+
+def test_a_repair_request_that_fails_says_what_was_wrong_with_the_proposal() -> None:
+    def model(request: ChatRequest) -> str:
+        if len(request.messages) > 2:
+            raise ValueError("Requested tokens (2092) exceed context window of 2048")
+        assert "missing_tools" not in json.dumps(request.response_schema)  # the generator fills that in
+        return "not json"
+
+    with pytest.raises(GeneratorError, match=r"the model's proposal could not be used \(the reply was not valid JSON\), "
+                                             r"and asking for a repair failed \(ValueError: Requested tokens"):
+        generate("CVE monitor", model=FunctionBackend(model), kernel=kernel_with_tools())

@@ -643,6 +643,20 @@ class GeneratedSystem:
         self.extra_tools = list(tools)
         self.max_steps = max_steps
         self.bus = EventBus(kernel=self.kernel)
+        self._backends: dict[str, Any] = {}
+
+    def backend_for(self, agent: str) -> Any:
+        """The model ``agent`` runs on: its route, else ``model``, else the default chain; each
+        ``provider:model`` chosen once per system (at its first call), so runs share it."""
+        from .runtime.agents import DeferredBackend
+
+        route = self.spec.routing.roles.get(agent)
+        if route is None and self.model is not None and not isinstance(self.model, str):
+            return self.model
+        spec = route or self.model or ""
+        if spec not in self._backends:
+            self._backends[spec] = DeferredBackend(spec or None, self.kernel)
+        return self._backends[spec]
 
     def flow(self, agents: dict[str, Any]) -> Any:
         """The flow over ``agents`` (name -> agent with ``arun``), as the spec's edges say."""
@@ -683,7 +697,7 @@ class GeneratedSystem:
                 wanted = [*spec.tools, *(m.name for m in self.spec.missing_tools if spec.name in m.needed_by)]
                 agents[spec.name] = Spark(
                     role=spec.role, purpose=self.spec.purpose, kernel=self.kernel, bus=self.bus,
-                    model=self.spec.routing.roles.get(spec.name) or self.model,
+                    model=self.backend_for(spec.name),
                     tools=[available[n] for n in wanted if n in available],
                     instructions=[spec.instructions] if spec.instructions else [],
                     budget=Budget(max_steps=self.max_steps))

@@ -217,3 +217,11 @@ def test_a_backend_that_refuses_a_non_json_plan_also_falls_back() -> None:
     result = Planner(Runner(actor=Actor(backend=backend, tools=[add]), bus=bus)).run("anything")
     assert result.answer == "ok"
     assert "the plan was not valid JSON (strict:x: asked for JSON" in next(e for e in seen if e.type == PLAN_FALLBACK).data["reason"]
+
+
+def test_a_replan_past_the_token_budget_stops_with_the_budget_reason() -> None:
+    run, backend, _ = planner(
+        [plan(("add", {"a": 1, "b": 1})), json.dumps({"action": "replan", "reason": "more"}), plan(), answer("x")],
+        [add], max_replans=1, budget=Budget(max_tokens=10))
+    result = run.run("sums")
+    assert result.answer is None and result.stopped == "budget: 10 tokens" and len(backend.requests) == 2

@@ -203,6 +203,9 @@ class Planner:
             for round_index in range(self.max_replans + 1):
                 last_round = round_index == self.max_replans
                 usage_carry = Usage()
+                stopped = runner._budget_exceeded(trajectory, usage, started)  # tokens, cost, time, steps, cancel
+                if stopped:
+                    break
                 room = runner.budget.max_steps - len(trajectory.steps) - 1  # one step is kept for the answer
                 try:
                     try:

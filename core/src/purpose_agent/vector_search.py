@@ -1,11 +1,20 @@
 """Nearest vectors for the retrieval engine: exact below a size threshold, approximate above.
 
 :class:`VectorSet` holds one ranking's unit vectors in memory, keyed by integer row numbers
-(``seq``), and answers "the ``limit`` rows most similar to this query vector". Below
-:data:`EXACT_BELOW` rows (or when ``usearch`` is not installed) it is one float32 matrix-vector
-product and a partial sort: exact, and fast enough (the figures are in docs/retrieval.md). At
-or above it, an HNSW graph (``usearch``) answers instead, asked for more candidates than wanted
-and re-scored exactly, so the order of what it returns is exact even when its recall is not.
+(``seq``), and answers "the ``limit`` rows most similar to this query vector".
+
+* Below :data:`EXACT_BELOW` rows: one float32 matrix-vector product and a partial sort. Exact.
+* At or above it: an inverted file (IVF). The rows are clustered once (spherical k-means,
+  ``sqrt(n)`` clusters, seeded, on a sample), stored grouped by cluster; a query scores the
+  cluster centres and then only the rows of the :data:`PROBE_SHARE` nearest clusters, exactly.
+  The scores it returns are exact cosines; what it can miss is a near row in an unprobed
+  cluster (recall is measured against the exact scan in ``tests/benchmarks/bench_retrieval.py``).
+
+Why not a library: the candidates were measured here (docs/retrieval.md). ``sqlite-vec`` cannot be
+loaded by this Python's ``sqlite3`` (built without extension loading) and is an exact scan
+anyway; ``hnswlib`` has no wheel; ``usearch`` (HNSW) took 187-272 s to build a 100,000-vector
+graph on this 2-core machine and found under half of the exact top 50 at its default search
+width, where the IVF builds in seconds.
 
 The vectors themselves live in SQLite (the callers' tables); this module only ranks. numpy is
 imported on first use.
@@ -13,31 +22,32 @@ imported on first use.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
-#: Rows from which the approximate index is used (when ``usearch`` is importable). Measured by
-#: ``tests/benchmarks/bench_retrieval.py``: see docs/retrieval.md.
+#: Rows from which the inverted file is used. Measured by tests/benchmarks/bench_retrieval.py.
 EXACT_BELOW = 20_000
 
-#: The approximate index is asked for this many times the wanted rows, then re-scored exactly.
-OVERSAMPLE = 4
+#: Share of the clusters a query scans (at least :data:`MIN_PROBES`).
+PROBE_SHARE = 0.08
+MIN_PROBES = 8
 
+#: k-means: iterations, and sample rows per cluster it is trained on.
+KMEANS_ITERATIONS = 8
+SAMPLE_PER_CLUSTER = 64
 
-def usearch_available() -> bool:
-    """Whether the approximate index's library can be imported."""
-    try:
-        import usearch.index  # noqa: F401
-    except ImportError:
-        return False
-    return True
+#: Rows scored per matrix product while assigning rows to clusters (bounds the scratch memory).
+_ASSIGN_CHUNK = 8_192
 
 
 class VectorSet:
     """Unit vectors by row number, ranked by cosine (the dot product of unit vectors).
 
-    ``seqs`` (int64) and ``matrix`` (float32, one row per seq) are read-only once built; a change
-    builds a new set (:meth:`without`, :meth:`plus`), so a search never sees half an update.
+    ``seqs`` (int64) and ``matrix`` (float32, one row per seq) are not changed in place once
+    searched, except that the inverted file regroups the rows by cluster when it is built (so
+    ``seqs`` is then not in ascending order); a change builds a new set (:meth:`without`,
+    :meth:`plus`), so a search never sees half an update.
     """
 
     def __init__(self, seqs: Any, matrix: Any, *, exact_below: int = EXACT_BELOW) -> None:
@@ -48,21 +58,23 @@ class VectorSet:
         if self.matrix.ndim != 2 or len(self.matrix) != len(self.seqs):
             raise ValueError(f"{len(self.seqs)} row numbers for a matrix of shape {self.matrix.shape}")
         self.exact_below = exact_below
-        self._graph: Any = None  # built on first approximate search
+        self._graph: Any = None  # (centres, offsets) of the inverted file, built on first use
+        self._building = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.seqs)
 
     @property
     def approximate(self) -> bool:
-        """Whether searches go through the approximate index (size at or above the threshold)."""
-        return len(self.seqs) >= self.exact_below and usearch_available()
+        """Whether searches go through the inverted file (size at or above the threshold)."""
+        return len(self.seqs) >= self.exact_below
 
     def top(self, query: Any, limit: int, allowed: Callable[[Any], Any] | None = None) -> list[tuple[int, float]]:
         """``(seq, cosine)`` of the ``limit`` most similar rows, best first (ties: lower seq first).
 
         ``allowed`` maps an int64 array of seqs to a boolean array: rows it refuses are never
-        returned (an exact search applies it before ranking, an approximate one asks for more).
+        returned (the exact scan applies it before ranking; the inverted file probes more
+        clusters until ``limit`` allowed rows are found, or scans everything).
         """
         import numpy as np
 
@@ -70,7 +82,7 @@ class VectorSet:
             return []
         vector = np.asarray(query, dtype=np.float32).reshape(-1)
         if self.approximate:
-            found = self._approximate(vector, limit, allowed)
+            found = self._probe(vector, limit, allowed)
             if found is not None:
                 return found
         seqs, matrix = self.seqs, self.matrix
@@ -79,33 +91,54 @@ class VectorSet:
             seqs, matrix = seqs[keep], matrix[keep]
         return _best(seqs, matrix @ vector, limit)
 
-    def _approximate(self, vector: Any, limit: int, allowed: Callable[[Any], Any] | None) -> list[tuple[int, float]] | None:
-        """The graph's answer re-scored exactly; ``None`` when a filter refuses too many to fill ``limit``."""
+    def _probe(self, vector: Any, limit: int, allowed: Callable[[Any], Any] | None) -> list[tuple[int, float]] | None:
+        """The inverted file's answer; ``None`` when the probed clusters hold too few allowed rows."""
         import numpy as np
 
-        graph = self._ensure_graph()
-        wanted = limit * OVERSAMPLE
+        centres, offsets = self._clusters()
+        probes = max(MIN_PROBES, round(PROBE_SHARE * len(centres)))
+        order = np.argsort(-(centres @ vector), kind="stable")
         while True:
-            found = graph.search(vector, min(wanted, len(self.seqs)), threads=1)
-            rows = np.asarray(found.keys, dtype=np.int64)
+            chosen = np.sort(order[:probes])  # in storage order: contiguous reads
+            seqs = np.concatenate([self.seqs[offsets[c]:offsets[c + 1]] for c in chosen])
+            scores = np.concatenate([self.matrix[offsets[c]:offsets[c + 1]] @ vector for c in chosen])
             if allowed is not None:
-                rows = rows[np.asarray(allowed(self.seqs[rows]), dtype=bool)]
-            if len(rows) >= limit or wanted >= len(self.seqs):
-                return _best(self.seqs[rows], self.matrix[rows] @ vector, limit)
-            if wanted >= 16 * limit * OVERSAMPLE:
-                return None  # a narrow filter: the exact scan over the allowed rows is cheaper
-            wanted *= 4
+                keep = np.asarray(allowed(seqs), dtype=bool)
+                seqs, scores = seqs[keep], scores[keep]
+            if len(seqs) >= limit:
+                return _best(seqs, scores, limit)
+            if probes >= len(centres) // 4:
+                return None  # a narrow filter: the exact scan over the allowed rows is as cheap
+            probes *= 4
 
-    def _ensure_graph(self) -> Any:
-        if self._graph is None:
-            import numpy as np
-            from usearch.index import Index
-
-            graph = Index(ndim=self.matrix.shape[1], metric="ip", dtype="f32", connectivity=16,
-                          expansion_add=128, expansion_search=64)
-            graph.add(np.arange(len(self.seqs), dtype=np.uint64), self.matrix, threads=1)
-            self._graph = graph
+    def _clusters(self) -> tuple[Any, Any]:
+        """Cluster the rows (first use): centres, and where each cluster's rows start (rows regrouped)."""
+        with self._building:
+            if self._graph is None:
+                self._graph = self._build()
         return self._graph
+
+    def _build(self) -> tuple[Any, Any]:
+        import numpy as np
+
+        count = len(self.seqs)
+        clusters = max(1, int(count ** 0.5))
+        rng = np.random.default_rng(0)  # seeded: the same rows give the same clusters
+        sample = self.matrix[rng.choice(count, min(count, clusters * SAMPLE_PER_CLUSTER), replace=False)]
+        centres = sample[rng.choice(len(sample), clusters, replace=False)].copy()
+        for _ in range(KMEANS_ITERATIONS):
+            labels = np.argmax(sample @ centres.T, axis=1)
+            sums = np.zeros_like(centres)
+            np.add.at(sums, labels, sample)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            empty = norms[:, 0] == 0
+            centres = np.where(empty[:, None], centres, sums / np.where(norms == 0, 1, norms))
+        labels = np.concatenate([np.argmax(self.matrix[at:at + _ASSIGN_CHUNK] @ centres.T, axis=1)
+                                 for at in range(0, count, _ASSIGN_CHUNK)])
+        order = np.argsort(labels, kind="stable")
+        self.seqs, self.matrix = self.seqs[order], np.ascontiguousarray(self.matrix[order])
+        offsets = np.searchsorted(labels[order], np.arange(clusters + 1))
+        return centres.astype(np.float32), offsets
 
     def without(self, seqs: Any) -> VectorSet:
         """A new set without the rows ``seqs``."""

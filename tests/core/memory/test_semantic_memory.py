@@ -160,7 +160,7 @@ def test_a_lesson_is_found_by_meaning_for_a_task_worded_differently(tmp_path: Pa
     store = kernel.memory_store("sqlite", path=str(tmp_path / "m.db"))
     try:
         store.add_many([promoted(PIN), *(promoted(t) for t in DISTRACTORS)])
-        task = "Make installs reproducible across machines"
+        task = "How do I make installs reproducible?"
         assert store.lexical_rows(task, limit=10) == [], "no shared word: BM25 cannot find it"
         assert [s.item.text for s in store.search(task, limit=1)] == [PIN]
         assert [r.item.text for r in retrieve(store, task, scope=RunScope(purpose="build"))][:1] == [PIN]
@@ -171,3 +171,27 @@ def test_a_lesson_is_found_by_meaning_for_a_task_worded_differently(tmp_path: Pa
         assert PIN not in [i.text for i in learner.retrieve("Escape the HTML of user comments")]
     finally:
         store.close()
+
+
+def test_filters_hold_when_the_nearest_vectors_are_approximate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from purpose_agent import vector_search
+
+    words = "queue cache socket parser schema token worker index bucket ledger".split()
+    items = [promoted(f"{words[n % 10]} {words[(n * 3) % 10]} note {n}",
+                      status=MemoryStatus.PROMOTED if n % 3 else MemoryStatus.CANDIDATE,
+                      scope=Scope() if n % 5 else Scope(level="agent", value=f"a{n % 2}")) for n in range(400)]
+    results = {}
+    for exact_below in (10**9, 50):
+        monkeypatch.setattr(vector_search, "EXACT_BELOW", exact_below)
+        with SQLiteStore(tmp_path / f"m{exact_below}.db", embedder=HashingEmbedder()) as store:
+            store.add_many(items)
+            rows = store.dense_rows("queue cache note", limit=20, status=MemoryStatus.PROMOTED, scopes=[("agent", "a0")])
+            assert store._dense.vectors.approximate == (exact_below == 50)
+            by_seq = {seq: store._conn().execute("SELECT status, scope FROM items WHERE seq = ?", (seq,)).fetchone()
+                      for seq, _ in rows}
+            assert len(rows) == 20
+            assert all(status == "promoted" and ('"global"' in scope or '"a0"' in scope) for status, scope in by_seq.values())
+            results[exact_below] = [round(cosine, 5) for _, cosine in rows]
+    # the approximate scores are exact cosines; it may miss a few rows, never rank a worse one first
+    assert results[50] == sorted(results[50], reverse=True)
+    assert sum(score >= results[10**9][-1] for score in results[50]) >= 18

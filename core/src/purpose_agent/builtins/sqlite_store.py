@@ -194,8 +194,8 @@ _MAX_QUERY_TERMS = 32
 #: item to be a candidate by meaning, the share of the best BM25 score a candidate by words must
 #: reach, and how many candidates each ranking contributes. Measured on paraphrased lessons by
 #: tests/benchmarks/bench_retrieval.py (docs/retrieval.md).
-MIN_SIMILARITY = 0.2
-LEXICAL_FLOOR = 0.3
+MIN_SIMILARITY = 0.25
+LEXICAL_FLOOR = 0.5
 HYBRID_CANDIDATES = 50
 #: Texts embedded per write transaction when items are embedded lazily.
 _EMBED_COMMIT = 256
@@ -683,7 +683,7 @@ class SQLiteStore:
         allowed = None
         if wanted_status is not None or allowed_scopes is not None:
             def allowed(seqs: Any) -> Any:
-                at = np.searchsorted(state.vectors.seqs, seqs)
+                at = np.searchsorted(state.seqs, seqs)
                 keep = np.ones(len(seqs), dtype=bool)
                 if wanted_status is not None:
                     keep &= state.statuses[at] == wanted_status
@@ -724,8 +724,8 @@ class SQLiteStore:
         """The in-memory vectors of every item, reloaded when any connection changed what they depend on."""
         import numpy as np
 
+        from purpose_agent import vector_search
         from purpose_agent.embedding_cache import text_digest
-        from purpose_agent.vector_search import VectorSet
 
         model_id = str(embedder.model_id)
         conn = self._conn()
@@ -754,8 +754,8 @@ class SQLiteStore:
             scopes = np.fromiter((scope_codes.setdefault(_scope_key(row[3]), len(scope_codes)) for row, _ in kept),
                                  dtype=np.int32, count=len(kept))
             matrix = np.frombuffer(b"".join(blob for _, blob in kept), dtype="<f4").reshape(len(kept), int(embedder.dimension))
-            state = _DenseState(generation, model_id, VectorSet(seqs, matrix), statuses, scopes, status_codes,
-                                scope_codes)
+            vectors = vector_search.VectorSet(seqs, matrix, exact_below=vector_search.EXACT_BELOW)
+            state = _DenseState(generation, model_id, vectors, seqs, statuses, scopes, status_codes, scope_codes)
             self._dense = state
             return state
 
@@ -932,12 +932,13 @@ class InMemoryStore(SQLiteStore):
 class _DenseState:
     """Every item's vector in memory, for one model, as of one ``search_generation`` value."""
 
-    __slots__ = ("generation", "model_id", "scope_codes", "scopes", "status_codes", "statuses", "vectors")
+    __slots__ = ("generation", "model_id", "scope_codes", "scopes", "seqs", "status_codes", "statuses", "vectors")
 
-    def __init__(self, generation: int, model_id: str, vectors: Any, statuses: Any, scopes: Any,
+    def __init__(self, generation: int, model_id: str, vectors: Any, seqs: Any, statuses: Any, scopes: Any,
                  status_codes: dict[str, int], scope_codes: dict[str, int]) -> None:
         self.generation, self.model_id, self.vectors = generation, model_id, vectors
-        self.statuses, self.scopes = statuses, scopes  # int32 codes, one per row of vectors
+        # seqs ascending (the vector set may regroup its own rows), and each one's status and scope codes
+        self.seqs, self.statuses, self.scopes = seqs, statuses, scopes
         self.status_codes, self.scope_codes = status_codes, scope_codes
 
 

@@ -214,7 +214,10 @@ def connection_failure(settings: ConnectionSettings, exc: BaseException) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The cause in libpq's message: after its last ``failed:``, without ``FATAL:`` (libpq adds
+    the address, which the sentence already gives, and a hint, which the sentence replaces)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    # libpq repeats itself per address tried; the last line is usually the most specific
-    text = lines[-1] if lines else type(exc).__name__
-    return text.rstrip(".")
+    chosen = next((line for line in reversed(lines) if "failed:" in line), lines[-1] if lines else type(exc).__name__)
+    cause = chosen.rsplit("failed:", 1)[-1].strip()
+    cause = re.sub(r"^(FATAL|ERROR):\s+", "", cause)
+    return cause.rstrip(".") or type(exc).__name__

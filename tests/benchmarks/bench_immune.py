@@ -88,8 +88,74 @@ def _misspelt(rng: random.Random) -> str:
     return "".join(letters)
 
 
+def _dictionary_word(rng: random.Random) -> str:
+    """A pronounceable made-up word of dictionary shape (consonant-vowel syllables), 4-14 letters."""
+    syllables = rng.randint(2, 5)
+    return "".join(rng.choice("bcdfghjklmnprstvwz") + rng.choice("aeiou") for _ in range(syllables))[
+        : rng.randint(4, 14)
+    ]
+
+
+#: Letters of several scripts (Latin with marks, Greek, Cyrillic, Armenian, Hebrew, Arabic,
+#: Devanagari, Thai, kana, CJK, Hangul) and fullwidth forms.
+_UNICODE_LETTERS = "".join(
+    chr(c)
+    for low, high in (
+        (0xC0, 0x17F),
+        (0x391, 0x3C9),
+        (0x410, 0x44F),
+        (0x531, 0x556),
+        (0x5D0, 0x5EA),
+        (0x627, 0x64A),
+        (0x905, 0x939),
+        (0xE01, 0xE2E),
+        (0x3041, 0x3096),
+        (0x4E00, 0x4FFF),
+        (0xAC00, 0xADFF),
+        (0xFF21, 0xFF3A),
+    )
+    for c in range(low, high + 1)
+)
+#: Cyrillic and Greek letters that look like Latin ones, for words that mix the scripts.
+_LOOK_ALIKES = "аеорсухіјѕԁɡοαικνρτυ"
+
+
+def _mixed_script_word(rng: random.Random) -> str:
+    letters = list(rng.choice(("ignore", "system", "prompt", "reveal", "secret")) + _dictionary_word(rng))
+    for _ in range(rng.randint(1, 3)):
+        letters[rng.randrange(len(letters))] = rng.choice(_LOOK_ALIKES)
+    return "".join(letters)
+
+
+def _nested(rng: random.Random) -> str:
+    """Base64 of base64 (or of hex) of random words: every layer decodes to something readable."""
+    plain = " ".join(_dictionary_word(rng) for _ in range(rng.randint(3, 8))).encode()
+    inner = base64.b64encode(plain) if rng.random() < 0.5 else plain.hex().encode()
+    return base64.b64encode(inner).decode()
+
+
+def _every_trigger(rng: random.Random) -> str:
+    """One of each decoder's triggers (Caesar, reversed, Atbash, escapes, Morse, binary, decimal,
+    base64, hex) with random words between them, so no two pieces repeat."""
+    word = _dictionary_word(rng)
+    return " ".join(
+        (
+            rng.choice(("vtaber", "erongi", "rtmliv", "gcjiwb")),
+            word,
+            "%" + "%".join(f"{ord(c):02X}" for c in word),
+            " ".join(".-" * rng.randint(1, 3) for _ in range(8)),
+            " ".join(format(ord(c), "08b") for c in word + "xy"),
+            " ".join(str(ord(c)) for c in word + "abcd"),
+            base64.b64encode((word * 3).encode()).decode(),
+            (word * 3).encode().hex(),
+        )
+    )
+
+
 #: Generated inputs that no cache helps: every token is new (distinct leetspeak tokens, distinct
-#: misspellings of the key words, random base64 runs, random printable ASCII).
+#: misspellings of the key words, random base64 runs, random printable ASCII, made-up words,
+#: letters of many scripts, look-alike letters inside words, one line without spaces, nested
+#: encodings, every decoder's trigger again and again).
 GENERATED: dict[str, Callable[[int], str]] = {
     "distinct leet": lambda size: _distinct(
         size, lambda r: r.choice("abcdefgh") + "".join(r.choices("abcdefghij0123456789@$", k=r.randint(3, 9)))
@@ -104,6 +170,14 @@ GENERATED: dict[str, Callable[[int], str]] = {
     "leet + decoders": lambda size: ("vtaber erongi rtmliv %41%41%41%41%41%41 " + GENERATED["distinct leet"](size))[
         :size
     ],
+    "dictionary words": lambda size: _distinct(size, _dictionary_word),
+    "unicode letters": lambda size: _distinct(size, lambda r: "".join(r.choices(_UNICODE_LETTERS, k=r.randint(2, 10)))),
+    "mixed scripts": lambda size: _distinct(size, _mixed_script_word),
+    "no spaces": lambda size: "".join(
+        random.Random(size).choices(string.ascii_letters + string.digits + "._-", k=size)
+    ),
+    "nested encodings": lambda size: _distinct(size, _nested),
+    "every trigger": lambda size: _distinct(size, _every_trigger),
 }
 SYNTHETIC = [
     "Always run the unit tests before committing and keep functions small.",

@@ -125,7 +125,7 @@ def test_a_trigger_decodes_its_own_window_not_the_whole_text() -> None:
     # ROT13 "ignore" at the very start, the shifted injection 100,000 characters later: the window
     # around the first trigger does not reach it, the trigger inside the payload does
     far = "vtaber " + noise(100_000) + " " + codecs.encode(ATTACK, "rot13")
-    windows = injection._trigger_windows(far, far.lower(), injection._CAESAR_SHIFTS)
+    windows = injection._trigger_windows(far, injection._CAESAR_SHIFTS)
     assert [(start, end) for start, end, _, _ in windows[13]] == [
         (0, 6 + injection._TRIGGER_CONTEXT),
         (len(far) - len(ATTACK) - injection._TRIGGER_CONTEXT, len(far)),

@@ -219,19 +219,16 @@ def _budget(context: Context) -> DecodeBudget:
     return context.budget if context.budget is not None else DecodeBudget()
 
 
-def _trigger_windows(
-    text: str, lower: str, triggers: Mapping[bytes, Any]
-) -> dict[Any, list[tuple[int, int, int, int]]]:
+def _trigger_windows(text: str, triggers: Mapping[bytes, Any]) -> dict[Any, list[tuple[int, int, int, int]]]:
     """Per group of ``triggers`` (trigger word -> group), the windows of ``text`` to decode:
     ``(window start, window end, first trigger start, first trigger end)``, merged where they overlap.
 
-    A trigger counts as a whole word (ASCII word boundaries, as RE2's ``\\b``). The words are
-    split in C; only a trigger the text holds as a word is then looked for with ``bytes.find``.
+    A trigger counts as a whole word in any case (ASCII word boundaries, as RE2's ``\\b``). The
+    words are split in C; only a trigger the text holds as a word is then looked for with
+    ``bytes.find``, occurrence by occurrence.
     """
-    if len(lower) != len(text):  # a lower-case form of another length: fold ASCII only
-        lower = text.translate(_ASCII_LOWER)
-    data = lower.encode("ascii", "replace")  # one byte per character: offsets stay the same
-    present = set(data.translate(_NON_WORD_BYTES).split()) & triggers.keys()
+    data, words = _ascii_words(text)
+    present = words & triggers.keys()
     windows: dict[Any, list[tuple[int, int, int, int]]] = {}
     length = len(data)
     for word in sorted(present):
@@ -246,6 +243,21 @@ def _trigger_windows(
     return {key: _merged(spans) for key, spans in windows.items()}
 
 
+# The last text's lower-case ASCII bytes and words: the Caesar, reversed and Atbash decoders look
+# at the same text in a row.
+_last_words: tuple[str, bytes, frozenset[bytes]] = ("", b"", frozenset())
+
+
+def _ascii_words(text: str) -> tuple[bytes, frozenset[bytes]]:
+    """``text`` as lower-case ASCII bytes, one byte per character (any other character is "?"),
+    and its distinct ASCII words (runs of ``[a-z0-9_]``), split in C."""
+    global _last_words
+    if _last_words[0] is not text:
+        data = text.encode("ascii", "replace").lower()
+        _last_words = (text, data, frozenset(data.translate(_NON_WORD_BYTES).split()))
+    return _last_words[1], _last_words[2]
+
+
 def _merged(spans: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """Overlapping windows made one, each keeping its first trigger."""
     merged: list[tuple[int, int, int, int]] = []
@@ -256,9 +268,6 @@ def _merged(spans: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int,
         else:
             merged.append(span)
     return merged
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 #: A run long enough to be an encoded payload: the cheap test (one RE2 pass) before the decoders.
@@ -377,7 +386,7 @@ def _shifted_payloads(text: str, context: Context) -> Iterator[Hit]:
             plain = "".join(chr(int(c)) for c in codes)
             if not decodings.add(match.start(), match.end(), plain, "character codes"):
                 break
-    for k, windows in sorted(_trigger_windows(text, context.lower or text.lower(), _CAESAR_SHIFTS).items()):
+    for k, windows in sorted(_trigger_windows(text, _CAESAR_SHIFTS).items()):
         for start, end, first, last in windows:
             if not decodings.add(first, last, _unshift(text[start:end], k), f"Caesar shift {k}"):
                 break
@@ -466,12 +475,11 @@ def _escape_window(text: str, cluster: list[int]) -> tuple[int, int, int, int]:
 def _unwrapped_payloads(text: str, context: Context) -> Iterator[Hit]:
     """Reversed, Atbash, Morse or percent / HTML / backslash-escaped text that decodes to an injection."""
     decodings = _Decodings(_budget(context))
-    lower = context.lower or text.lower()
     for keywords, decode, how in (
         (_REVERSED_KEYWORDS, lambda t: t[::-1], "reversed"),
         (_ATBASH_KEYWORDS, lambda t: t.translate(_ATBASH), "Atbash"),
     ):
-        for windows in _trigger_windows(text, lower, keywords).values():
+        for windows in _trigger_windows(text, keywords).values():
             for start, end, first, last in windows:
                 decodings.add(first, last, decode(text[start:end]), how)
     if ".- " in text or "-. " in text or " .-" in text or " -." in text:

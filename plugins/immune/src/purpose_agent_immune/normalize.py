@@ -828,6 +828,8 @@ class _Lexicon:
             ranked = sorted((abs(len(w) - length), w) for w in long_words if abs(len(w) - length) <= 2)
             self.far_ranked[length] = [w for _, w in ranked]
         self.far_ranked_all = sorted(long_words)
+        #: every vocabulary word is ASCII (the default): a word far from ASCII is near none of them
+        self.ascii_only = all(map(str.isascii, self.exact))
         # Every word looked at so far, and the misspelt ones among them with their correction:
         # a text's words are then mostly settled by two set operations in C.
         self.seen: set[str] = set()
@@ -855,6 +857,12 @@ class _Lexicon:
         low, high = self.far_range
         if not rest or low > high:
             return found
+        if self.ascii_only:
+            # a word with three letters or more outside ASCII is three edits from every ASCII
+            # key word (counted in C: the length of its ASCII part)
+            candidates = list(rest)
+            ascii_parts = map(len, map(str.encode, candidates, repeat("ascii"), repeat("ignore")))
+            rest = set(compress(candidates, map(ge, ascii_parts, map(sub, map(len, candidates), repeat(2)))))
         by_length = sorted(rest, key=len)
         lengths = list(map(len, by_length))
         in_range = by_length[bisect_left(lengths, low) : bisect_right(lengths, high)]
@@ -993,6 +1001,13 @@ class _Lexicon:
 
 @lru_cache(maxsize=8)
 def _lexicon(vocabulary: frozenset[str], known: frozenset[str]) -> _Lexicon:
+    # rapidfuzz and numpy are imported with the first lexicon (the first scan, which may take its
+    # time preparing), not in the middle of the first long text's scan
+    _extract_one()
+    _osa_distance()
+    import numpy  # noqa: F401
+    from rapidfuzz.process import cdist  # noqa: F401
+
     return _Lexicon(vocabulary, known)
 
 

@@ -80,3 +80,20 @@ def test_vault_is_listed_in_help_with_its_plugin(tmp_path, env):
                          timeout=60).stdout
     # The description may wrap onto a second line before the plugin id.
     assert re.search(r"^\s+vault\s+index a directory of documents[^\[]*\[vault\]", out, re.M)
+
+
+def test_ask_answers_with_a_citation_through_a_real_backend(tmp_path, env, server):
+    """``vault ask`` against an OpenAI-compatible server on loopback (the http plugin's fake)."""
+    docs = write_documents(tmp_path / "docs")
+    server.reply_text = "Customers can ask for a refund within 30 days of purchase [handbook.md:7-8]."
+    (tmp_path / "purpose-agent.toml").write_text(
+        f'[plugins.vault]\nembedder = "none"\n\n[plugins.openai]\nbase_url = "{server.url}/v1"\n')
+    env = {**env, "OPENAI_API_KEY": "test-key"}
+    asked = cli(env, tmp_path, "ask", "Within how many days can a customer ask for a refund after purchase?",
+                "--dir", str(docs), "--model", "openai:gpt-test", "--json")
+    assert asked.returncode == 0, asked.stderr + asked.stdout
+    answer = json.loads(asked.stdout.strip().splitlines()[-1])
+    assert answer == {"answer": server.reply_text, "supported": True, "citations": ["handbook.md:7-8"]}
+    [request] = [r for r in server.requests if r.path.endswith("/chat/completions")]
+    user = request.body["messages"][-1]["content"]
+    assert "[handbook.md:7-8] Support handbook > Refunds\n<untrusted-text id=" in user

@@ -289,6 +289,7 @@ def latency(size: int, query_count: int, vectors: str, kernel: Kernel) -> dict[s
     warmup = [f"{q} (warm-up {n})" for n, q in enumerate(realistic_queries(rng, 20))]
     scope = RunScope(purpose="build", agent="coder")
     out: dict[str, Any] = {}
+    tops: dict[str, list[list[int]]] = {}
     print()
     print(f"(c) latency over {size:,} memories ({vectors} vectors), {query_count} queries, ms")
     print("| what | p50 | p99 |")
@@ -305,16 +306,26 @@ def latency(size: int, query_count: int, vectors: str, kernel: Kernel) -> dict[s
             store.dense_rows("warm up", limit=1, status=MemoryStatus.PROMOTED)
             load = time.perf_counter() - started
             timed(lambda q: retrieve(store, q, scope=scope), warmup)
-            vectors_only = timed(lambda q: store._dense.vectors.top(store._dense.vectors.matrix[hash(q) % size], 50), queries)
+            query_vectors = uncached.embed(queries[:100])
+            vector_set = store._dense.vectors
+            vectors_only = timed(lambda q, vs=vector_set, qv=query_vectors: vs.top(qv[hash(q) % 100], 50), queries)
             out[f"{label}_nearest_vectors"] = vectors_only
             out[f"{label}_hybrid_retrieve"] = timed(lambda q: retrieve(store, q, scope=scope), queries)
             out[f"{label}_load_s"] = load
-    for key, (p50, p99) in out.items():
-        if not key.endswith("_load_s"):
+            tops[label] = [[seq for seq, _ in vector_set.top(v, 50)] for v in query_vectors]
+    recall = None
+    if len(tops) == 2:
+        recall = statistics.mean(len(set(a) & set(b)) / 50 for a, b in zip(tops["exact"], tops["approximate"], strict=True))
+    for key, value in out.items():
+        if isinstance(value, tuple):
+            p50, p99 = value
             print(f"| {key.replace('_', ' ')} | {p50:.2f} | {p99:.2f} |")
     for key in ("exact_load_s", "approximate_load_s"):
         if key in out:
-            print(f"({key.replace('_', ' ')}: {out[key]:.1f} s: reading the vectors, building the graph if approximate)")
+            print(f"({key.replace('_', ' ')}: {out[key]:.1f} s: reading the vectors, clustering them if approximate)")
+    if recall is not None:
+        out["approximate_recall_at_50"] = recall
+        print(f"(approximate recall@50 against the exact scan, 100 queries: {recall:.3f})")
     return out
 
 

@@ -295,7 +295,7 @@ def test_a_process_killed_mid_write_leaves_the_index_consistent(tmp_path: Path) 
             assert index.integrity_check() == "ok"
             count = len(index)
             assert count % batch == 0, f"{count} texts: a batch was half written"
-            rounds = {}
+            rounds: dict[str, int] = {}
             for text_id in index.ids():
                 round_number = text_id.split("-")[0]
                 rounds[round_number] = rounds.get(round_number, 0) + 1

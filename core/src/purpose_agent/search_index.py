@@ -499,6 +499,7 @@ class SearchIndex:
             vector_set = self._vector_set()
             vector = self.embedder.embed([query])[0]
             dense = vector_set.top(vector, pool)
+        ranked: list[tuple[int, float, int | None, int | None]]
         if mode == "lexical":
             ranked = [(seq, score, rank, None) for rank, (seq, score) in enumerate(lexical, 1)]
         elif mode == "dense":

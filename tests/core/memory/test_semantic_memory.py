@@ -127,16 +127,16 @@ def embedder_plugin(embedder: Any) -> Any:
 def test_the_semantic_setting_chooses_the_search(tmp_path: Path) -> None:
     embedder = HashingEmbedder()
     with_one = make_kernel(embedder_plugin(embedder), builtins=True, config={"runtime": {"embedding_cache": False}})
-    auto = with_one.memory_store("sqlite", path=str(tmp_path / "a.db"))
+    auto: Any = with_one.memory_store("sqlite", path=str(tmp_path / "a.db"))
     assert auto.embedder is not None and auto.embedder.model_id == embedder.model_id
-    off = with_one.memory_store("sqlite", path=str(tmp_path / "b.db"), semantic=False)
+    off: Any = with_one.memory_store("sqlite", path=str(tmp_path / "b.db"), semantic=False)
     assert off.embedder is None
     configured_off = make_kernel(embedder_plugin(embedder), builtins=True, config={"memory": {"semantic": False}})
     assert configured_off.memory_store("sqlite", path=str(tmp_path / "c.db")).embedder is None
     without = make_kernel(builtins=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no embedder installed is normal: no warning
-        lexical = without.memory_store("sqlite", path=str(tmp_path / "d.db"))
+        lexical: Any = without.memory_store("sqlite", path=str(tmp_path / "d.db"))
         lexical.add(promoted(DISTRACTORS[0]))
         assert [s.item.text for s in lexical.search("network backoff")] == [DISTRACTORS[0]]
         assert lexical.embedder is None
@@ -157,7 +157,7 @@ def minilm() -> Any:
 @pytest.mark.slow
 def test_a_lesson_is_found_by_meaning_for_a_task_worded_differently(tmp_path: Path, minilm: Any) -> None:
     kernel = make_kernel(minilm, builtins=True, config={"runtime": {"embedding_cache": str(tmp_path / "v.sqlite")}})
-    store = kernel.memory_store("sqlite", path=str(tmp_path / "m.db"))
+    store: Any = kernel.memory_store("sqlite", path=str(tmp_path / "m.db"))
     try:
         store.add_many([promoted(PIN), *(promoted(t) for t in DISTRACTORS)])
         task = "How do I make installs reproducible?"

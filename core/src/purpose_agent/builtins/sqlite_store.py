@@ -754,8 +754,8 @@ class SQLiteStore:
             scopes = np.fromiter((scope_codes.setdefault(_scope_key(row[3]), len(scope_codes)) for row, _ in kept),
                                  dtype=np.int32, count=len(kept))
             matrix = np.frombuffer(b"".join(blob for _, blob in kept), dtype="<f4").reshape(len(kept), int(embedder.dimension))
-            vectors = vector_search.VectorSet(seqs, matrix, exact_below=vector_search.EXACT_BELOW)
-            state = _DenseState(generation, model_id, vectors, seqs, statuses, scopes, status_codes, scope_codes)
+            vector_set = vector_search.VectorSet(seqs, matrix, exact_below=vector_search.EXACT_BELOW)
+            state = _DenseState(generation, model_id, vector_set, seqs, statuses, scopes, status_codes, scope_codes)
             self._dense = state
             return state
 

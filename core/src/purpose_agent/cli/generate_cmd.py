@@ -29,7 +29,7 @@ def generate(args: argparse.Namespace) -> int:
     from ..mas_generator import check_project_directory, write_project
     from ..mas_generator import generate as generate_spec
 
-    if args.budget is not None and not args.budget >= 0:
+    if args.budget is not None and not 0 <= args.budget < float("inf"):
         raise PurposeAgentError(f"--budget must be a number of dollars at or above 0, not {args.budget}")
     check_project_directory(args.out, force=args.force)  # before the model is asked
     kernel = Kernel.load(strict=args.strict)

@@ -95,6 +95,7 @@ def test_independent_calls_run_concurrently_with_two_model_calls() -> None:
     created = next(e for e in seen if e.type == PLAN_CREATED)
     assert created.data["waves"] == 1 and len(created.data["calls"]) == 3
     assert [e.type for e in seen].count(ev.TOOL_FINISHED) == 3 and seen[-1].type == ev.RUN_FINISHED
+    assert [e.data["action"] for e in seen if e.type == ev.MODEL_FINISHED] == ["plan", "answer"]
 
 
 def test_references_are_substituted_and_order_the_calls() -> None:

@@ -190,6 +190,7 @@ class Planner:
         """Plan, execute and join, replanning at most ``max_replans`` times; fall back to the step loop."""
         runner = self.runner
         started = time.monotonic()
+        runner._cancel.clear()  # as Runner.arun does: a cancel of an earlier run does not stop this one
         actor = dataclasses.replace(runner.actor)  # a fresh boundary id for this run
         tools = {t.name: t for t in actor.tools}
         trajectory = Trajectory(run_id=run_id or new_id(), task=task, purpose=actor.purpose)
@@ -208,6 +209,7 @@ class Planner:
                     break
                 room = runner.budget.max_steps - len(trajectory.steps) - 1  # one step is kept for the answer
                 try:
+                    emit(ev.MODEL_CALLED, trajectory.run_id, len(trajectory.steps), {"purpose": "plan"})
                     try:
                         reply = await runner._with_deadline(
                             actor.backend.acomplete(self._plan_request(actor, trajectory)), started)
@@ -215,6 +217,7 @@ class Planner:
                         raise PlanError(f"the plan was not valid JSON ({exc})") from exc
                     usage = usage + reply.usage
                     calls, thought = parse_plan(reply.message.content, set(tools), max_calls=max(room, 0))
+                    self._model_finished(trajectory, "plan", reply, thought)
                 except PlanError as problem:
                     emit(PLAN_FALLBACK, trajectory.run_id, len(trajectory.steps),
                          {"round": round_index, "reason": str(problem)})
@@ -236,10 +239,12 @@ class Planner:
                 if runner._cancelled():
                     stopped = "cancelled"
                     break
+                emit(ev.MODEL_CALLED, trajectory.run_id, len(trajectory.steps), {"purpose": "join"})
                 join = await runner._with_deadline(
                     actor.backend.acomplete(self._join_request(actor, trajectory, last_round)), started)
                 usage = usage + join.usage
                 decision, text = self._decision(join.message.content, last_round)
+                self._model_finished(trajectory, decision, join, "")
                 emit(PLAN_JOINED, trajectory.run_id, len(trajectory.steps),
                      {"round": round_index, "decision": decision, "reason": text if decision != "answer" else ""})
                 if decision == "replan":
@@ -263,6 +268,12 @@ class Planner:
             "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
             "duration_s": round(duration, 3), "planner": True})
         return RunResult(trajectory, score, usage, stopped, duration, tool_calls)
+
+    def _model_finished(self, trajectory: Trajectory, action: str, reply: Any, thought: str) -> None:
+        # As the step loop reports a decision: progress lines, traces and protocol views read these.
+        self.runner._emit(ev.MODEL_FINISHED, trajectory.run_id, len(trajectory.steps), {
+            "action": action, "tool": None, "thought": thought,
+            "prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens})
 
     # ------------------------------------------------------------------ executing
 

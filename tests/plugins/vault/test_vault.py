@@ -108,6 +108,19 @@ def test_the_immune_scanners_flag_an_injected_document(tmp_path):
     vault.close()
 
 
+def test_ignored_scanners_read_chunks_but_do_not_flag_them(tmp_path):
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "vendor.md").write_text(f"# Vendor notes\n\n{INJECTION}\n")
+    import purpose_agent as pa
+
+    # Through the knowledge role, so [plugins.vault] ignore_scanners is what sets it.
+    kernel = vault_kernel(vault_settings={"ignore_scanners": ["phrase-guard"]})
+    vault = pa.Vault.from_directory(root, index_path=tmp_path / "i.sqlite", kernel=kernel)
+    assert vault.flagged() == [] and vault.search("developer mode", mode="lexical")[0].source == "vendor.md"
+    vault.close()
+
+
 def test_without_scanners_the_report_says_nothing_was_screened(tmp_path):
     root = write_documents(tmp_path / "docs")
     vault = Vault(root, index_path=tmp_path / "index.sqlite", kernel=vault_kernel(scanners=False))

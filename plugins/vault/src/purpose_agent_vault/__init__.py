@@ -53,6 +53,7 @@ def settings_model() -> Any:
         min_relevance: float = Field(default=0.35, ge=-1.0, le=1.0,
                                      description="cosine a passage needs to support an answer")
         max_chars: int = Field(default=1200, ge=200, le=20000, description="largest chunk, in characters")
+        ignore_scanners: list[str] = Field(default=[], description="scanners whose findings do not flag a chunk")
 
     return VaultSettings
 
@@ -62,7 +63,8 @@ def vault_options(settings: Any) -> dict[str, Any]:
     if settings is None:
         return {}
     return {"mode": settings.mode, "embedder": None if settings.embedder == "none" else settings.embedder,
-            "min_relevance": settings.min_relevance, "max_chars": settings.max_chars}
+            "min_relevance": settings.min_relevance, "max_chars": settings.max_chars,
+            "ignore_scanners": list(settings.ignore_scanners)}
 
 
 def _vault_for(context: Any) -> Any:

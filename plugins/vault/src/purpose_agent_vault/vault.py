@@ -129,12 +129,15 @@ class Vault:
             an embedder object, or ``None`` for lexical search only.
         mode: ``"hybrid"``, ``"lexical"`` or ``"dense"`` (the default search mode).
         min_relevance: the cosine a passage needs to count as support (see :data:`DEFAULT_MIN_RELEVANCE`).
+        ignore_scanners: ids of scanners whose findings do not flag a document chunk (every
+            active scanner still reads every chunk); for a scanner meant for lessons that flags
+            ordinary documents (``url-guard`` on any link, say). Empty by default.
     """
 
     def __init__(self, root: str | os.PathLike[str], *, pattern: str | Sequence[str] | None = None,
                  index_path: str | os.PathLike[str] | None = None, kernel: Any = None, embedder: Any = "default",
                  mode: str = "hybrid", min_relevance: float = DEFAULT_MIN_RELEVANCE, max_chars: int = MAX_CHARS,
-                 overlap_chars: int = OVERLAP_CHARS) -> None:
+                 overlap_chars: int = OVERLAP_CHARS, ignore_scanners: Sequence[str] = ()) -> None:
         self.root = Path(root).expanduser().resolve()
         if not self.root.is_dir():
             raise ValueError(f"{root} is not a directory; give Vault the directory that holds your documents")
@@ -150,6 +153,7 @@ class Vault:
         self.min_relevance = min_relevance
         self.max_chars = max_chars
         self.overlap_chars = overlap_chars
+        self.ignore_scanners = frozenset(ignore_scanners)
         self.refreshed = False
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.index_path, check_same_thread=False, timeout=10)
@@ -324,7 +328,7 @@ class Vault:
         results = kernel.scan_many([ScanRequest(text=chunk.text, source="document") for chunk in chunks])
         verdicts = []
         for findings in results:
-            blocking = [f for f in findings if f.severity.rank >= bar]
+            blocking = [f for f in findings if f.severity.rank >= bar and f.scanner not in self.ignore_scanners]
             verdicts.append("; ".join(f"{f.scanner}/{f.category}: {f.explanation}" for f in blocking[:3]))
         return verdicts
 

@@ -836,6 +836,13 @@ class Kernel:
             texts.extend(result or [])
         return texts
 
+    def observes_events(self) -> bool:
+        """Whether :meth:`emit` would deliver to any observer (loading the observer role once)."""
+        if not self._observers_loaded:
+            self.ensure_role("observer")
+            self._observers_loaded = True
+        return any(record.status == STATUS_OK for record, _impl in self._impls("on_event"))
+
     def emit(self, event: Event) -> None:
         """Deliver an event to every synchronous observer; a failing observer is disabled."""
         if not self._observers_loaded:

@@ -288,3 +288,36 @@ def test_jsonl_trace_round_trips(tmp_path: Path) -> None:
         handle.write('{"type": "trunc')  # a crash mid-line
     events = read_trace(tmp_path / "trace.jsonl")
     assert next(e["type"] for e in events) == ev.RUN_STARTED and events[-1]["type"] == ev.RUN_FINISHED
+
+
+def test_events_are_built_only_while_someone_receives_them(monkeypatch: Any) -> None:
+    """A run nobody watches builds no event objects (a swarm's short runs would spend a seventh of
+    their CPU on them); an observer plugin or a callback added mid-run gets every event from then on."""
+    from purpose_agent.runtime import loop
+    from purpose_agent.testing import make_kernel, plugin
+
+    built: list[str] = []
+
+    class CountedEvent(Event):
+        def __init__(self, **data: Any) -> None:
+            super().__init__(**data)
+            built.append(self.type)
+
+    monkeypatch.setattr(loop, "Event", CountedEvent)
+    actor = Actor(backend=ScriptedBackend([answer_reply("ok")]), tools=[add])
+    assert Runner(actor=actor, bus=EventBus(kernel=make_kernel())).run("t").answer == "ok"
+    assert built == []
+
+    observed: list[str] = []
+    kernel = make_kernel(plugin("watcher", on_event=lambda event: observed.append(event.type)))
+    actor = Actor(backend=ScriptedBackend([answer_reply("ok")]), tools=[add])
+    Runner(actor=actor, bus=EventBus(kernel=kernel)).run("t")
+    assert observed[0] == ev.RUN_STARTED and observed[-1] == ev.RUN_FINISHED and built == observed
+
+    built.clear()
+    late: list[str] = []
+    bus = EventBus()
+    backend = FunctionBackend(lambda request: (bus.listen(lambda event: late.append(event.type)),
+                                               answer_reply("ok"))[1])
+    Runner(actor=Actor(backend=backend, tools=[add]), bus=bus).run("t")
+    assert late == [ev.MODEL_FINISHED, ev.STEP_FINISHED, ev.RUN_FINISHED] == built

@@ -99,6 +99,17 @@ class EventBus:
                         self._subscriptions.remove(subscription)
                 return
 
+    def listening(self) -> bool:
+        """Whether an event emitted now reaches anyone (a callback, a subscriber, an observer
+        plugin): the loop builds its events only then, which a swarm of short runs notices."""
+        if self._callbacks or self._subscriptions:
+            return True
+        if self.kernel is None:
+            return False
+        # a kernel-like object without the question (a stand-in in tests) is assumed to observe
+        observes = getattr(self.kernel, "observes_events", None)
+        return observes() if observes is not None else True
+
     def emit(self, event: Event) -> None:
         """Deliver ``event`` everywhere; never blocks on an async subscriber."""
         if self.kernel is not None:

@@ -291,7 +291,8 @@ class Runner:
         return score
 
     def _emit(self, type_: str, run_id: str, step: int | None = None, data: dict[str, Any] | None = None) -> None:
-        self.bus.emit(Event(type=type_, run_id=run_id, step=step, data=data or {}, parent_run_id=self.parent_run_id))
+        if self.bus.listening():  # an event nobody receives is not built (six or more a run)
+            self.bus.emit(Event(type=type_, run_id=run_id, step=step, data=data or {}, parent_run_id=self.parent_run_id))
 
 
 def run_sync(awaitable: Any) -> Any:

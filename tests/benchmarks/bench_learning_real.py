@@ -122,7 +122,8 @@ class SeedRun:
             proposed += report.proposed
             self.edits.update(report.edits)
             for item in report.decisions:
-                self.decisions[f"{item.status.value}: {decision_class(item.status_reason)}"] += 1
+                source = "model" if item.provenance.extractor == "llm-contrast" else item.provenance.extractor
+                self.decisions[f"{source} {item.status.value}: {decision_class(item.status_reason)}"] += 1
         outcome: dict[str, Any] = {"round": number, "train_passed": train_passed, "proposed": proposed,
                                    "eval": {arm: {} for arm in ARMS}, "kinds": {arm: Counter() for arm in ARMS},
                                    "saw_lessons": 0}

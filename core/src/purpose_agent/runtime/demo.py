@@ -1,11 +1,14 @@
-"""``purpose-agent demo``: a team learns the seed coding tasks over rounds.
+"""``purpose-agent demo``: a model attempts small Python functions over rounds and learns between them.
 
-Each round the team solves fibonacci, fizzbuzz and factorial. Its answer is graded by hidden
-unit tests executed **in the sandbox** (the score is 10 × the pass fraction — arithmetic, not a
-model's opinion). After every task the learner extracts lessons, memory CI screens and replays
-them, and the next round retrieves what was promoted. The demo prints the score per round and
-the lessons learned. With the embedded 135M-parameter model the scores are low and noisy: the
-demo shows the loop working, not what a strong model gains.
+Each round attempts the same tasks, drawn from the graded suite (:mod:`.suite`): one model call
+per attempt, graded by hidden unit tests executed **in the sandbox** (the score is 10 × the pass
+fraction — arithmetic, not a model's opinion), each failure classified by kind. After every
+attempt the learner proposes lessons — the model's own, contrasting the run with one that went
+the other way, and in hindsight the general rule against the failure's kind
+(:data:`~purpose_agent.runtime.suite.REMEDIES`, never the failed code) — memory CI screens and
+replays them, and later attempts retrieve what was promoted. The demo prints a per-round table,
+a chart and the lessons learned. ``tests/benchmarks/bench_learning_real.py`` measures the same
+loop against no memory on unseen tasks over several seeds (docs/learning-benchmark.md).
 """
 
 from __future__ import annotations

@@ -121,14 +121,15 @@ class Runner:
     #: Set from outside (a team run's handle) to stop this run after the step in progress; unlike
     #: :meth:`cancel` it is not cleared when a run starts, so a cancel that comes first still counts.
     stop: threading.Event | None = None
-    _cancel: threading.Event = field(default_factory=threading.Event, init=False)
+    # A flag, not a threading.Event: nothing waits on it, and a swarm builds a runner per run.
+    _cancel_requested: bool = field(default=False, init=False)
 
     def cancel(self) -> None:
         """Ask the current run to stop after the step in progress (thread-safe)."""
-        self._cancel.set()
+        self._cancel_requested = True
 
     def _cancelled(self) -> bool:
-        return self._cancel.is_set() or (self.stop is not None and self.stop.is_set())
+        return self._cancel_requested or (self.stop is not None and self.stop.is_set())
 
     def run(self, task: str, *, run_id: str | None = None, resume: bool = False) -> RunResult:
         """Synchronous twin of :meth:`arun`."""
@@ -137,7 +138,7 @@ class Runner:
     async def arun(self, task: str, *, run_id: str | None = None, resume: bool = False) -> RunResult:
         """Run ``task`` to an answer, a safe stop, a budget limit or cancellation."""
         started = time.monotonic()
-        self._cancel.clear()
+        self._cancel_requested = False
         trajectory, completed = self._start(task, run_id, resume)
         run_id = trajectory.run_id
         usage = Usage()

@@ -190,7 +190,7 @@ class Planner:
         """Plan, execute and join, replanning at most ``max_replans`` times; fall back to the step loop."""
         runner = self.runner
         started = time.monotonic()
-        runner._cancel.clear()  # as Runner.arun does: a cancel of an earlier run does not stop this one
+        runner._cancel_requested = False  # as Runner.arun does: a cancel of an earlier run does not stop this one
         actor = dataclasses.replace(runner.actor)  # a fresh boundary id for this run
         tools = {t.name: t for t in actor.tools}
         trajectory = Trajectory(run_id=run_id or new_id(), task=task, purpose=actor.purpose)

@@ -24,11 +24,12 @@ if TYPE_CHECKING:
         UnknownComponentError,
     )
     from .hookspecs import HOOK_API_VERSION, hookimpl
+    from .interfaces import WorkerSpec
     from .kernel import Kernel
     from .resolve import resolve_backend
     from .runtime.agents import LessonRejected, Spark, Team, add_team_arguments, purpose, team_from_arguments
     from .runtime.events import EventBus
-    from .runtime.flow import BEGIN, DONE_SIGNAL, Council, Flow, aswarm, swarm
+    from .runtime.flow import BEGIN, DONE_SIGNAL, Council, Flow, aswarm, resolve_worker, swarm
     from .runtime.knowledge import Vault
     from .runtime.loop import Budget, Runner
     from .runtime.tools import tool
@@ -58,6 +59,8 @@ _LAZY: dict[str, str] = {
     "DONE_SIGNAL": "purpose_agent.runtime.flow",
     "swarm": "purpose_agent.runtime.flow",
     "aswarm": "purpose_agent.runtime.flow",
+    "resolve_worker": "purpose_agent.runtime.flow",
+    "WorkerSpec": "purpose_agent.interfaces",
     "Council": "purpose_agent.runtime.flow",
     "tool": "purpose_agent.runtime.tools",
     "Vault": "purpose_agent.runtime.knowledge",

@@ -94,7 +94,7 @@ KERNEL_KEYS: dict[str, dict[str, KeyType]] = {
     "memory": {"store": NAME, "path": PATH, "max_lesson_chars": POSITIVE_COUNT},
     "model": {"default": NAME, "fallback": NAME_LIST, "routing": NAME},
     "runtime": {"critic": NAME, "checkpoint_path": PATH, "embedder": NAME, "embedding_cache": PATH_OR_FALSE,
-                "flagged_tool_output": FLAGGED_OUTPUT_MODE, "spotlight": SPOTLIGHT_MODE},
+                "flagged_tool_output": FLAGGED_OUTPUT_MODE, "spotlight": SPOTLIGHT_MODE, "executor": NAME},
 }
 
 # A key that would hold a credential. Its value must not be written to a file; configure the

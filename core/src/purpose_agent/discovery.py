@@ -43,6 +43,7 @@ BUILTIN_PLUGINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "memory": ("purpose_agent.builtins.memory_store", ("memory_store",)),
     "sqlite": ("purpose_agent.builtins.sqlite_plugin", ("memory_store",)),
     "checkpointers": ("purpose_agent.builtins.checkpointers", ("checkpointer",)),
+    "executors": ("purpose_agent.builtins.executors", ("executor",)),
 }
 #: Built-ins that configuration cannot turn off: the CLI's own commands are how a plugin is
 #: enabled again, so ``[plugins.cli] enabled = false`` or an allowlist without it must not lose them.

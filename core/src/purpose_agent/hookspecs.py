@@ -50,7 +50,9 @@ PROJECT_NAME = "purpose_agent"
 #: :func:`watch_run`, a run's events live from its start to its finish.
 #: 1.4 added the ``knowledge`` role (:func:`register_knowledge`): searchable document sources,
 #: so ``knowledge="./docs/"`` becomes a vault the team searches and cites.
-HOOK_API_VERSION = "1.4"
+#: 1.5 added the ``executor`` role (:func:`register_executors`): where ``swarm`` runs its tasks
+#: (in this process by default; a cluster such as Ray through a plugin).
+HOOK_API_VERSION = "1.5"
 
 #: The roles a plugin can play, each an entry-point group ``purpose_agent.<role>``.
 ROLES: tuple[str, ...] = (
@@ -66,6 +68,7 @@ ROLES: tuple[str, ...] = (
     "command",
     "embedder",
     "knowledge",
+    "executor",
 )
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -272,6 +275,25 @@ def register_knowledge(register: Callable[..., None], settings: Any) -> None:
             ``context.options["path"]``. Building it should be quick: index on first search.
             Its passages are untrusted ``document`` text: screen them at ingestion with
             ``context.kernel.scan_many`` and keep flagged ones out of search results.
+        settings: this plugin's validated settings, or ``None``.
+
+    Returns: nothing.
+    """
+
+
+@hookspec
+def register_executors(register: Callable[..., None], settings: Any) -> None:
+    """Register executors: where a batch of tasks runs (``pa.swarm(tasks, agent, executor=...)``).
+
+    Called: per plugin, the first time an executor is needed: ``swarm`` given ``executor="NAME"``,
+    or ``[runtime] executor = "NAME"`` in the configuration. Without either, tasks run in the
+    caller's process (the built-in ``in-process`` executor).
+
+    Args:
+        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
+            a :class:`purpose_agent.interfaces.Executor`. ``context.options["max_in_flight"]``
+            bounds the tasks submitted and not yet finished. Building it should be quick:
+            connect to a cluster on the first batch.
         settings: this plugin's validated settings, or ``None``.
 
     Returns: nothing.

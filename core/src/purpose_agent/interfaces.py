@@ -462,6 +462,47 @@ class KnowledgeSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a task runs, described so another process (or machine) can rebuild it.
+
+    ``factory(kernel)`` returns the worker: an agent with ``arun`` (a ``Spark``, a ``Team``) or a
+    function of one task (sync or async). It must be picklable by reference, so a module-level
+    function. ``config_path`` is the TOML file the worker's kernel loads (the same file on every
+    machine: models, memory store, plugins); ``None`` loads the layered configuration found from
+    the worker's working directory. Each process builds the worker once and reuses it.
+    """
+
+    factory: Callable[[Any], Any]
+    config_path: str | None = None
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs a batch of tasks: in this process, or spread over other processes and machines.
+
+    ``max_in_flight`` bounds the tasks submitted and not yet finished (backpressure: the rest wait
+    in the caller). ``worker`` is a :class:`WorkerSpec` (any executor) or an agent / function
+    object (an executor in this process; one that sends work elsewhere may refuse what it cannot
+    pickle, saying so).
+    """
+
+    max_in_flight: int
+
+    async def amap(self, worker: Any, tasks: Sequence[Any], *, retries: int = 0) -> list[Any]:
+        """Run ``worker`` on every task; return the results in task order.
+
+        A task that raises is run again, up to ``retries`` more times; if every attempt fails, its
+        last exception is returned in its place (not raised), so one failure loses no other
+        result. Cancelling the coroutine cancels the tasks running and starts no more.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections; the executor may not be used afterwards."""
+        ...
+
+
 @runtime_checkable
 class Command(Protocol):
     """A ``purpose-agent`` subcommand contributed by a plugin."""

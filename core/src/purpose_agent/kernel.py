@@ -48,6 +48,7 @@ REGISTER_HOOKS: dict[str, str] = {
     "command": "register_commands",
     "embedder": "register_embedders",
     "knowledge": "register_knowledge",
+    "executor": "register_executors",
 }
 
 #: The embedder used when neither the caller nor ``[runtime] embedder`` names one, and the
@@ -604,6 +605,13 @@ class Kernel:
                 f"{path} is a directory of documents, and searching one needs a knowledge plugin, but none is "
                 "installed; install it (pip install purpose-agent-vault) or pass the texts themselves")
         return self.create("knowledge", chosen, path=path, **options)
+
+    def executor(self, name: str | None = None, **options: Any) -> Any:
+        """An executor (:class:`purpose_agent.interfaces.Executor`) registered as ``name``, else
+        ``[runtime] executor``, else the built-in ``in-process`` one; ``options`` go to its factory
+        (``max_in_flight``)."""
+        chosen = name or self.config.get("runtime.executor") or "in-process"
+        return self.create("executor", chosen, **options)
 
     def _default_embedder_name(self) -> str:
         record = self.records.get(DEFAULT_EMBEDDER)

@@ -115,31 +115,134 @@ def _apply(state: Any, result: Any) -> Any:
     return result
 
 
-async def aswarm(tasks: Sequence[Any], worker: Callable[[Any], Awaitable[Any]] | Any, *, concurrency: int = 8) -> list[Any]:
+async def aswarm(tasks: Sequence[Any], worker: Callable[[Any], Awaitable[Any]] | Any, *, concurrency: int = 8,
+                 executor: Any = None, retries: int = 0) -> list[Any]:
     """Run ``worker`` on every task, at most ``concurrency`` at a time; results keep task order.
 
-    ``worker`` is an async function, or an agent with ``arun`` (a :class:`Spark`, a team).
+    ``worker`` is an async function, or an agent with ``arun`` (a :class:`Spark`, a team), or a
+    :class:`purpose_agent.interfaces.WorkerSpec` that each process builds its own agent from.
     An exception in one task is returned in its place, not raised, so one failure does not
-    lose the other results.
+    lose the other results; a task that raises is run again up to ``retries`` more times first.
+
+    ``executor`` says where the tasks run: a registered executor's name (``"ray"`` with
+    purpose-agent-ray), an :class:`purpose_agent.interfaces.Executor` object, or ``None`` for
+    ``[runtime] executor`` from the worker's configuration, else this process (``in-process``).
+    ``concurrency`` is then the executor's bound on tasks in flight.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    call = worker.arun if hasattr(worker, "arun") else worker
-    gate = asyncio.Semaphore(concurrency)
+    if retries < 0:
+        raise ValueError(f"retries must be 0 or more, not {retries}")
+    if executor is None:
+        executor = _configured_executor(worker)
+    if executor is None or executor == IN_PROCESS:  # the default, without building a component
+        return await run_here(tasks, worker, max_in_flight=concurrency, retries=retries)
+    if not isinstance(executor, str):
+        return list(await executor.amap(worker, tasks, retries=retries))
+    chosen = _kernel_of(worker).executor(executor, max_in_flight=concurrency)
+    try:
+        return list(await chosen.amap(worker, tasks, retries=retries))
+    finally:
+        chosen.close()
+
+
+def swarm(tasks: Sequence[Any], worker: Any, *, concurrency: int = 8, executor: Any = None, retries: int = 0) -> list[Any]:
+    """Synchronous twin of :func:`aswarm`."""
+    return run_sync(aswarm(tasks, worker, concurrency=concurrency, executor=executor, retries=retries))
+
+
+#: The built-in executor's name: tasks run on the caller's event loop.
+IN_PROCESS = "in-process"
+
+
+async def run_here(tasks: Sequence[Any], worker: Any, *, max_in_flight: int, retries: int = 0) -> list[Any]:
+    """The in-process executor: every task on this event loop, at most ``max_in_flight`` at a time."""
+    call = resolve_worker(worker)
+    gate = asyncio.Semaphore(max_in_flight)
 
     async def one(task: Any) -> Any:
         async with gate:
-            try:
-                return await call(task)
-            except Exception as exc:
-                return exc
+            failure: Exception | None = None
+            for _attempt in range(retries + 1):
+                try:
+                    result = call(task)
+                    return (await result) if inspect.isawaitable(result) else result
+                except Exception as exc:
+                    failure = exc
+            return failure
 
     return list(await asyncio.gather(*(one(t) for t in tasks)))
 
 
-def swarm(tasks: Sequence[Any], worker: Any, *, concurrency: int = 8) -> list[Any]:
-    """Synchronous twin of :func:`aswarm`."""
-    return run_sync(aswarm(tasks, worker, concurrency=concurrency))
+# Workers built from a WorkerSpec in this process, each once (a Ray worker runs many batches).
+_BUILT_WORKERS: dict[Any, Any] = {}
+
+
+def resolve_worker(worker: Any) -> Callable[[Any], Any]:
+    """What to call with one task: ``worker.arun`` for an agent, the function itself, or, for a
+    :class:`purpose_agent.interfaces.WorkerSpec`, the worker its factory builds on a kernel loaded
+    from its ``config_path`` (built once per process). The call's result may be awaitable."""
+    from ..interfaces import WorkerSpec
+
+    if isinstance(worker, WorkerSpec):
+        built = _BUILT_WORKERS.get(worker)
+        if built is None:
+            built = _BUILT_WORKERS[worker] = worker.factory(load_worker_kernel(worker.config_path))
+        worker = built
+    if hasattr(worker, "arun"):
+        return worker.arun  # type: ignore[no-any-return]
+    if not callable(worker):
+        raise TypeError(f"a swarm worker must be an agent (with arun), a function of one task or a WorkerSpec, "
+                        f"not {type(worker).__name__}")
+    return worker  # type: ignore[no-any-return]
+
+
+def load_worker_kernel(config_path: str | None) -> Any:
+    """The kernel a worker process runs on: configured by the TOML file ``config_path`` (on top of
+    the user's file), or by the configuration found from the working directory when ``None``."""
+    from ..kernel import Kernel
+
+    return Kernel.load(config=worker_config(config_path))
+
+
+def worker_config(config_path: str | None) -> Any:
+    """The configuration :func:`load_worker_kernel` reads."""
+    import os
+    from pathlib import Path
+
+    from ..config import ENV_CONFIG, load_config
+
+    if config_path is None:
+        return load_config()
+    path = Path(config_path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"the worker's configuration {path} does not exist on this machine; copy the TOML "
+                                "file there (the same path on every machine) or pass config_path=None")
+    return load_config(cwd=path.parent, environ={**os.environ, ENV_CONFIG: str(path)})
+
+
+def _configured_executor(worker: Any) -> str | None:
+    """``[runtime] executor`` from the worker's own configuration, read without loading a kernel
+    when the worker has none (a plain function reads the layered files)."""
+    from ..interfaces import WorkerSpec
+
+    kernel = getattr(worker, "kernel", None)
+    if kernel is not None and hasattr(kernel, "config"):
+        return kernel.config.get("runtime.executor")  # type: ignore[no-any-return]
+    return worker_config(worker.config_path if isinstance(worker, WorkerSpec) else None).get("runtime.executor")
+
+
+def _kernel_of(worker: Any) -> Any:
+    from ..interfaces import WorkerSpec
+
+    kernel = getattr(worker, "kernel", None)
+    if kernel is not None and hasattr(kernel, "executor"):
+        return kernel
+    if isinstance(worker, WorkerSpec):
+        return load_worker_kernel(worker.config_path)
+    from ..kernel import Kernel
+
+    return Kernel.load()
 
 
 #: Events a council emits on its bus (and so to observer plugins when it has a kernel).

@@ -51,6 +51,7 @@ __all__ = [
     "CheckpointerConformance",
     "CriticConformance",
     "EmbedderConformance",
+    "ExecutorConformance",
     "MemoryStoreConformance",
     "ProtocolAdapterConformance",
     "ProtocolServerConformance",
@@ -748,3 +749,167 @@ class ProtocolServerConformance(_Suite):
             return asyncio.get_running_loop().time() - started
 
         assert self._serve(kernel, team, body) < 10
+
+
+# --------------------------------------------------------------------------- executor
+# The workers below are module-level functions, so an executor that runs tasks in other processes
+# can send them by reference: those processes import this module, as they import the plugin.
+
+
+def double(task: int) -> int:
+    """A synchronous worker."""
+    return task * 2
+
+
+async def value_after(task: tuple[float, Any]) -> Any:
+    """An asynchronous worker: ``(seconds, value)`` gives ``value`` after that many seconds."""
+    await asyncio.sleep(task[0])
+    return task[1]
+
+
+def refuse_odd(task: int) -> int:
+    """Raises for odd numbers."""
+    if task % 2:
+        raise ValueError(f"{task} is odd")
+    return task
+
+
+def fail_first(task: tuple[str, int]) -> str:
+    """``(file, failures)``: each attempt appends a line to ``file``; the first ``failures`` attempts
+    raise. A file, not a variable, because retries may run in other processes."""
+    path, failures = task
+    with open(path, "a", encoding="utf-8") as attempts:
+        attempts.write("attempt\n")
+    with open(path, encoding="utf-8") as attempts:
+        made = len(attempts.readlines())
+    if made <= failures:
+        raise RuntimeError(f"attempt {made} fails on purpose")
+    return f"succeeded on attempt {made}"
+
+
+async def interval(task: float) -> tuple[float, float]:
+    """Sleeps ``task`` seconds; returns when it started and ended (wall clock, comparable across
+    processes on one machine)."""
+    import time
+
+    started = time.time()
+    await asyncio.sleep(task)
+    return started, time.time()
+
+
+async def mark_then_sleep(task: tuple[str, int, float]) -> int:
+    """``(directory, index, seconds)``: touches ``started-<index>``, sleeps, touches ``done-<index>``."""
+    directory, index, seconds = task
+    Path(directory, f"started-{index}").touch()
+    await asyncio.sleep(seconds)
+    Path(directory, f"done-{index}").touch()
+    return index
+
+
+def configured_greeting(kernel: Any) -> Any:
+    """A :class:`WorkerSpec` factory: its worker answers with ``[conformance] greeting`` from the
+    worker's own kernel and the process it runs in."""
+    greeting = kernel.config.get("conformance.greeting")
+
+    def answer(task: str) -> tuple[str, int]:
+        return f"{greeting}, {task}", os.getpid()
+
+    return answer
+
+
+def _peak_overlap(intervals: list[tuple[float, float]]) -> int:
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
+                   key=lambda edge: (edge[0], edge[1]))  # an end before a start at the same instant
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+class ExecutorConformance(_Suite):
+    """Executors. Set ``plugin`` and ``executor_name``; ``executor_options`` go to the factory
+    beside ``max_in_flight`` (2 in these tests). ``startup_s`` is how long the first task may take
+    to start (a cluster starting its workers)."""
+
+    executor_name: ClassVar[str] = ""
+    executor_options: ClassVar[dict[str, Any]] = {}
+    startup_s: ClassVar[float] = 60.0
+
+    @pytest.fixture
+    def executor(self, kernel: Any) -> Any:
+        executor = kernel.create("executor", self.executor_name, max_in_flight=2, **self.executor_options)
+        yield executor
+        executor.close()
+
+    def _map(self, executor: Any, worker: Any, tasks: list[Any], **kwargs: Any) -> list[Any]:
+        return asyncio.run(asyncio.wait_for(executor.amap(worker, tasks, **kwargs), timeout=self.startup_s + 60))
+
+    def test_executor_is_registered_and_bounds_tasks_in_flight(self, kernel: Any, executor: Any) -> None:
+        assert self.executor_name in kernel.components("executor")
+        assert executor.max_in_flight == 2
+        with pytest.raises(ValueError, match="max_in_flight"):
+            kernel.create("executor", self.executor_name, max_in_flight=0, **self.executor_options)
+
+    def test_results_keep_task_order(self, executor: Any) -> None:
+        assert self._map(executor, double, list(range(7))) == [0, 2, 4, 6, 8, 10, 12]
+        # later tasks finish first
+        assert self._map(executor, value_after, [(0.3, "a"), (0.0, "b"), (0.1, "c")]) == ["a", "b", "c"]
+        assert self._map(executor, double, []) == []
+
+    def test_an_exception_is_returned_in_its_place(self, executor: Any) -> None:
+        results = self._map(executor, refuse_odd, [0, 1, 2, 3])
+        assert results[0] == 0 and results[2] == 2
+        for odd in (1, 3):
+            assert isinstance(results[odd], ValueError), results[odd]
+            assert f"{odd} is odd" in str(results[odd])
+
+    def test_failed_tasks_are_retried(self, executor: Any, tmp_path: Path) -> None:
+        tasks = [(str(tmp_path / "once"), 1), (str(tmp_path / "twice"), 2), (str(tmp_path / "always"), 99)]
+        results = self._map(executor, fail_first, tasks, retries=2)
+        assert results[:2] == ["succeeded on attempt 2", "succeeded on attempt 3"]
+        assert isinstance(results[2], RuntimeError) and "attempt 3 fails" in str(results[2])
+        assert len((tmp_path / "always").read_text().splitlines()) == 3, "retries=2 means three attempts at most"
+        no_retry = self._map(executor, fail_first, [(str(tmp_path / "none"), 1)])
+        assert isinstance(no_retry[0], RuntimeError)
+
+    def test_tasks_in_flight_never_exceed_the_bound(self, executor: Any) -> None:
+        self._map(executor, double, [1])  # workers started, so the measure is of the bound, not of startup
+        intervals = self._map(executor, interval, [0.4] * 6)
+        peak = _peak_overlap(intervals)
+        assert peak <= 2, f"{peak} tasks ran at once with max_in_flight=2"
+        assert peak == 2, "tasks ran one at a time: the executor does not run them concurrently"
+
+    def test_cancelling_stops_running_tasks_and_starts_no_more(self, executor: Any, tmp_path: Path) -> None:
+        import time
+
+        tasks = [(str(tmp_path), index, 30.0) for index in range(6)]
+
+        async def cancel_once_started() -> float:
+            batch = asyncio.ensure_future(executor.amap(mark_then_sleep, tasks))
+            deadline = time.monotonic() + self.startup_s
+            while not list(tmp_path.glob("started-*")) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert list(tmp_path.glob("started-*")), f"no task started within {self.startup_s} s"
+            await asyncio.sleep(0.3)
+            cancelled = time.monotonic()
+            batch.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await batch
+            return time.monotonic() - cancelled
+
+        assert asyncio.run(cancel_once_started()) < 10, "cancelling took more than 10 s"
+        time.sleep(1.0)  # a task that was not really cancelled would go on starting others meanwhile
+        started = sorted(p.name for p in tmp_path.glob("started-*"))
+        assert len(started) <= 2, f"tasks kept starting after the cancel: {started}"
+        assert not list(tmp_path.glob("done-*")), "a running task finished after the batch was cancelled"
+        assert self._map(executor, double, [21]) == [42], "the executor is unusable after a cancel"
+
+    def test_a_worker_spec_is_built_from_its_configuration_file(self, executor: Any, tmp_path: Path) -> None:
+        from ..interfaces import WorkerSpec
+
+        config = tmp_path / "worker.toml"
+        config.write_text('[conformance]\ngreeting = "hello from the TOML"\n', encoding="utf-8")
+        spec = WorkerSpec(factory=configured_greeting, config_path=str(config))
+        results = self._map(executor, spec, ["one", "two", "three"])
+        assert [text for text, _pid in results] == [f"hello from the TOML, {t}" for t in ("one", "two", "three")]

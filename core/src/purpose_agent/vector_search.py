@@ -85,11 +85,11 @@ class VectorSet:
             found = self._probe(vector, limit, allowed)
             if found is not None:
                 return found
-        seqs, matrix = self.seqs, self.matrix
-        if allowed is not None:
+        seqs, scores = self.seqs, self.matrix @ vector
+        if allowed is not None:  # score everything, then drop: cheaper than copying the allowed rows
             keep = np.asarray(allowed(seqs), dtype=bool)
-            seqs, matrix = seqs[keep], matrix[keep]
-        return _best(seqs, matrix @ vector, limit)
+            seqs, scores = seqs[keep], scores[keep]
+        return _best(seqs, scores, limit)
 
     def _probe(self, vector: Any, limit: int, allowed: Callable[[Any], Any] | None) -> list[tuple[int, float]] | None:
         """The inverted file's answer; ``None`` when the probed clusters hold too few allowed rows."""

@@ -617,12 +617,15 @@ class SQLiteStore:
         from purpose_agent.search_index import RRF_K, reciprocal_rank_fusion
 
         pool = max(limit, self.candidates)
+        # the query's embedding (the slowest part) runs beside the BM25 ranking: both release the GIL
+        embedding = _background().submit(embedder.embed, [query]) if query.strip() else None
         lexical = self.lexical_rows(query, limit=pool, status=status, scopes=scopes, with_seq=True)
         if lexical:
             floor = lexical[0][0] * self.lexical_floor
             lexical = [entry for entry in lexical if entry[0] >= floor]
-        dense = [(seq, cosine) for seq, cosine in self.dense_rows(query, limit=pool, status=status, scopes=scopes)
-                 if cosine >= self.min_similarity]
+        vector = None if embedding is None else embedding.result()[0]
+        dense = [(seq, cosine) for seq, cosine in self.dense_rows(query, limit=pool, status=status, scopes=scopes,
+                                                                   vector=vector) if cosine >= self.min_similarity]
         rows = {row[0]: row[1:] for _, row in lexical}
         fused = reciprocal_rank_fusion([[row[0] for _, row in lexical], [seq for seq, _ in dense]], RRF_K)[:limit]
         missing = [seq for seq, _, _ in fused if seq not in rows]
@@ -661,8 +664,11 @@ class SQLiteStore:
         return self._embedder
 
     def dense_rows(self, query: str, *, limit: int = 10, status: Any = None,
-                   scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[int, float]]:
+                   scopes: Sequence[tuple[str, str]] | None = None,
+                   vector: Any = None) -> builtins.list[tuple[int, float]]:
         """``(seq, cosine)`` of the items nearest ``query`` in meaning, best first (``[]`` without an embedder).
+
+        ``vector`` is the query's embedding when the caller already has it.
 
         Items not embedded yet with the current model are embedded first (in batches, each
         batch its own transaction), so the first search after many writes pays for them.
@@ -690,7 +696,8 @@ class SQLiteStore:
                 if allowed_scopes is not None:
                     keep &= np.isin(state.scopes[at], allowed_scopes)
                 return keep
-        vector = embedder.embed([query])[0]
+        if vector is None:
+            vector = embedder.embed([query])[0]
         return state.vectors.top(vector, limit, allowed)
 
     def embed_pending(self) -> int:
@@ -940,6 +947,25 @@ class _DenseState:
         # seqs ascending (the vector set may regroup its own rows), and each one's status and scope codes
         self.seqs, self.statuses, self.scopes = seqs, statuses, scopes
         self.status_codes, self.scope_codes = status_codes, scope_codes
+
+
+_BACKGROUND: tuple[int, Any] | None = None  # (pid, executor): a forked child makes its own
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def _background() -> Any:
+    """A small thread pool of this process for query embeddings (made on first use)."""
+    global _BACKGROUND
+    made = _BACKGROUND
+    if made is None or made[0] != os.getpid():
+        with _BACKGROUND_LOCK:
+            made = _BACKGROUND
+            if made is None or made[0] != os.getpid():
+                from concurrent.futures import ThreadPoolExecutor
+
+                made = _BACKGROUND = (os.getpid(), ThreadPoolExecutor(max_workers=2,
+                                                                       thread_name_prefix="purpose-agent-embed"))
+    return made[1]
 
 
 def _scope_key(scope_json: str) -> str:

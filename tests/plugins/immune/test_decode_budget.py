@@ -15,8 +15,11 @@ import codecs
 import random
 import string
 import urllib.parse
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from purpose_agent.errors import PluginError
 from purpose_agent.models import ScanRequest
@@ -161,3 +164,25 @@ def test_misspelt_key_words_inside_a_megabyte_of_noise_are_still_caught() -> Non
     override = hits["instruction_override"]
     assert override.severity in ("high", "critical")
     assert text[override.start : override.end].startswith("Ignroe")
+
+
+def windows_one_occurrence_at_a_time(data: bytes, word: bytes, context: int) -> list[tuple[int, int, int, int]]:
+    """Every whole-word occurrence's window, then the overlapping ones merged (the plain form)."""
+    spans = []
+    for at in range(len(data) - len(word) + 1):
+        end = at + len(word)
+        if data[at:end] == word and (at == 0 or (not data[at - 1 : at].isalnum() and data[at - 1 : at] != b"_")):
+            if end == len(data) or (not data[end : end + 1].isalnum() and data[end : end + 1] != b"_"):
+                spans.append((max(0, at - context), min(len(data), end + context), at, end))
+    return injection._merged(spans)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.lists(st.sampled_from(["ab", "xab", "abx", " ", "_", "ab ab", "-", "q"]), max_size=30), st.integers(0, 6))
+def test_windows_that_jump_to_the_last_trigger_are_those_of_every_trigger_merged(
+    pieces: list[str], context: int
+) -> None:
+    data = "".join(pieces).encode()
+    with mock.patch.object(injection, "_TRIGGER_CONTEXT", context):
+        jumped = injection._merged(list(injection._word_windows(data, b"ab")))
+        assert jumped == windows_one_occurrence_at_a_time(data, b"ab", context)

@@ -230,17 +230,43 @@ def _trigger_windows(text: str, triggers: Mapping[bytes, Any]) -> dict[Any, list
     data, words = _ascii_words(text)
     present = words & triggers.keys()
     windows: dict[Any, list[tuple[int, int, int, int]]] = {}
-    length = len(data)
     for word in sorted(present):
-        group = windows.setdefault(triggers[word], [])
-        size = len(word)
-        found = data.find(word)
-        while found >= 0:
-            end = found + size
-            if (found == 0 or data[found - 1] not in _WORD_BYTES) and (end == length or data[end] not in _WORD_BYTES):
-                group.append((max(0, found - _TRIGGER_CONTEXT), min(length, end + _TRIGGER_CONTEXT), found, end))
-            found = data.find(word, found + 1)
+        windows.setdefault(triggers[word], []).extend(_word_windows(data, word))
     return {key: _merged(spans) for key, spans in windows.items()}
+
+
+def _word_windows(data: bytes, word: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """The windows around the whole-word occurrences of ``word`` in ``data``, merged.
+
+    Once a window is open, the search jumps to the last occurrence inside it (``bytes.rfind``),
+    which extends it as far as every occurrence before would: a text made of the trigger costs
+    one jump per window length, not one step per occurrence.
+    """
+    length, size = len(data), len(word)
+
+    def whole(at: int) -> bool:
+        return (at == 0 or data[at - 1] not in _WORD_BYTES) and (
+            at + size == length or data[at + size] not in _WORD_BYTES
+        )
+
+    found = data.find(word)
+    while found >= 0:
+        if not whole(found):
+            found = data.find(word, found + 1)
+            continue
+        first = last = found
+        end = min(length, found + size + _TRIGGER_CONTEXT)
+        while True:
+            # the last whole occurrence that starts inside the window, if any, extends it
+            later = data.rfind(word, last + 1, end + size)
+            while later >= 0 and not whole(later):
+                later = data.rfind(word, last + 1, later + size - 1)
+            if later < 0:
+                break
+            last = later
+            end = min(length, later + size + _TRIGGER_CONTEXT)
+        yield (max(0, first - _TRIGGER_CONTEXT), end, first, first + size)
+        found = data.find(word, end + 1)
 
 
 # The last text's lower-case ASCII bytes and words: the Caesar, reversed and Atbash decoders look

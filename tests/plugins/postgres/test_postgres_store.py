@@ -175,6 +175,27 @@ def test_migrations_are_recorded_once_and_a_newer_schema_is_refused(kernel: Any,
         kernel.memory_store("postgres", **options)
 
 
+def test_workers_opening_a_new_schema_at_once_migrate_it_once(kernel: Any, options: dict[str, Any]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        stores = list(pool.map(lambda _: kernel.memory_store("postgres", **options), range(6)))
+    for store in stores:
+        store.close()
+    assert sql(options, "SELECT version FROM {s}.schema_version") == [(v,) for v in range(1, LATEST_SCHEMA + 1)]
+
+
+def test_a_read_older_than_the_marks_merges_counters_by_the_larger_value(store: Any, options: dict[str, Any]) -> None:
+    from purpose_agent_postgres.store import MARK_RETENTION_S
+
+    old = store.add(MemoryItem(text="An old lesson.", updated_at=1.0e9))
+    store.record_use(old.id, True, now=1.0e9 + MARK_RETENTION_S + 10)  # forgets the mark of the add
+    assert sql(options, "SELECT stamp FROM {s}.counter_marks WHERE item_id = %s", (old.id,)) == [
+        (1.0e9 + MARK_RETENTION_S + 10,)]
+    stale = store.update(old.model_copy(update={"status": MemoryStatus.QUARANTINED}))
+    assert stale.counters == Counters(uses=1, helpful=1) and stale.status == MemoryStatus.QUARANTINED
+
+
 def test_the_integrity_check_finds_what_it_promises(store: Any, options: dict[str, Any]) -> None:
     a = store.add(MemoryItem(text="alpha lesson"))
     b = store.add(MemoryItem(text="beta lesson"))

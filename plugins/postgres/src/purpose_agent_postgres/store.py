@@ -420,9 +420,13 @@ class PostgresStore:
             conn.execute(f"UPDATE {self._table('items')} SET {assignments}, tsv = {tsv} WHERE id = %(id)s", values)
             self._write_version(conn, stored.id, stored.version, stored.model_dump(mode="json"), stamp)
             self._mark(conn, stored.id, stamp, counters["uses"], counters["helpful"], counters["harmful"], usefulness)
-            conn.execute(f"DELETE FROM {self._table('counter_marks')} WHERE item_id = %s AND stamp < %s",
-                         (stored.id, stamp - MARK_RETENTION_S))
+            self._forget_old_marks(conn, stored.id, stamp)
         return stored
+
+    def _forget_old_marks(self, conn: Any, item_id: str, stamp: float) -> None:
+        """Drop the item's marks older than :data:`MARK_RETENTION_S` (one row per write otherwise piles up)."""
+        conn.execute(f"DELETE FROM {self._table('counter_marks')} WHERE item_id = %s AND stamp < %s",
+                     (item_id, stamp - MARK_RETENTION_S))
 
     def _merged_counters(self, conn: Any, item: Any, current: Any) -> tuple[dict[str, int], float]:
         """The caller's change to counters and usefulness, applied on top of the current values."""
@@ -539,6 +543,7 @@ class PostgresStore:
                 (1 if helpful is True else 0, 1 if helpful is False else 0, usefulness, stamp, item_id)).fetchone()
             self._mark(conn, item_id, stamp, updated[_INDEX["uses"]], updated[_INDEX["helpful"]],
                        updated[_INDEX["harmful"]], usefulness)
+            self._forget_old_marks(conn, item_id, stamp)
         return self._item(updated)
 
     def rollback(self, item_id: str, version: int, *, reason: str = "") -> Any:

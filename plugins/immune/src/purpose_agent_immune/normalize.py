@@ -875,29 +875,26 @@ class _Lexicon:
         return found
 
     def _far_many(self, words: list[str]) -> dict[str, str]:
-        """:meth:`_far` of many words at once (lengths in ``far_range``): every distance to every
-        long vocabulary word in one C++ call (``rapidfuzz.process.cdist``), the closest chosen
-        per word with numpy; no Python work per word but for the ones that are misspellings."""
+        """:meth:`_far` of many words at once (lengths in ``far_range``): per word length, every
+        distance to the long vocabulary words of a near length in one C++ call
+        (``rapidfuzz.process.cdist``), the closest chosen per word with numpy (a tie to the earlier
+        in rank order); no Python work per word but for the ones that are misspellings."""
         import numpy as np
         from rapidfuzz.process import cdist
 
-        long_words = self.far_ranked_all
-        distances = cdist(words, long_words, scorer=_osa_distance(), score_cutoff=2, dtype=np.int32, workers=1)
-        lengths = np.fromiter(map(len, words), dtype=np.int32, count=len(words))
-        column = {word: i for i, word in enumerate(long_words)}
+        ordered = sorted(words, key=len)
+        lengths = list(map(len, ordered))
         found: dict[str, str] = {}
         for length, ranked in self.far_ranked.items():
-            rows = np.flatnonzero(lengths == length)
-            if not rows.size or not ranked:
+            group = ordered[bisect_left(lengths, length) : bisect_right(lengths, length)]
+            if not group or not ranked:
                 continue
-            columns = np.fromiter(map(column.__getitem__, ranked), dtype=np.int64, count=len(ranked))
-            near = distances[np.ix_(rows, columns)]
-            # closest first, a tie to the earlier in rank order
-            best = np.argmin(near * len(ranked) + np.arange(len(ranked)), axis=1)
-            hits = near[np.arange(rows.size), best] <= 2
+            distances = cdist(group, ranked, scorer=_osa_distance(), score_cutoff=2, dtype=np.int32, workers=1)
+            best = np.argmin(distances * len(ranked) + np.arange(len(ranked)), axis=1)
+            hits = distances[np.arange(len(group)), best] <= 2
             found.update(
                 zip(
-                    map(words.__getitem__, rows[hits].tolist()),
+                    compress(group, hits.tolist()),
                     map(ranked.__getitem__, best[hits].tolist()),
                     strict=True,
                 )

@@ -236,6 +236,21 @@ def quality(embedder: Any, workdir: Path) -> dict[str, Any]:
         fusion[rrf_k] = {"found": found / len(PAIRS), "mrr": mrr / len(PAIRS)}
         print(f"| {rrf_k} | {found / len(PAIRS):.0%} | {mrr / len(PAIRS):.2f} |")
     out["rrf_k_sweep"] = fusion
+    print()
+    print("SearchIndex modes, same texts: found in the top 10 and MRR")
+    print("| mode | found | MRR |")
+    print("| --- | ---: | ---: |")
+    with SearchIndex(workdir / "fusion.db", embedder=embedder) as index:
+        for mode in ("lexical", "dense", "hybrid", "hybrid with the memory floors"):
+            found = mrr = 0.0
+            index.lexical_floor, index.min_similarity = (0.5, 0.25) if mode.endswith("floors") else (0.0, None)
+            for (_, task), item in zip(PAIRS, lessons, strict=True):
+                ranked = [h.id for h in index.search(task, k=10, mode=mode.split()[0])]
+                if item.id in ranked:
+                    found += 1
+                    mrr += 1 / (ranked.index(item.id) + 1)
+            out[f"index_{mode.replace(' ', '_')}"] = {"found": found / len(PAIRS), "mrr": mrr / len(PAIRS)}
+            print(f"| {mode} | {found / len(PAIRS):.0%} | {mrr / len(PAIRS):.2f} |")
     return out
 
 

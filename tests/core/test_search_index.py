@@ -306,3 +306,15 @@ def test_a_process_killed_mid_write_leaves_the_index_consistent(tmp_path: Path) 
             texts = conn.execute("SELECT count(DISTINCT digest) FROM chunks_texts").fetchone()[0]
             vectors = conn.execute("SELECT count(*) FROM chunks_vectors").fetchone()[0]
         assert vectors == texts, "every text has its vector and no vector outlives its texts"
+
+
+def test_hybrid_floors_leave_weak_candidates_out_of_the_fusion(index: SearchIndex) -> None:
+    query = "refund of the price within days"
+    everything = index.search(query, k=5)
+    index.lexical_floor, index.min_similarity = 0.9, 0.99
+    strict = index.search(query, k=5)
+    lexical = index.search(query, k=50, mode="lexical")
+    close_to_best = [h.id for h in lexical if h.score >= 0.9 * lexical[0].score]
+    assert len(strict) < len(everything)
+    assert [h.id for h in strict] == close_to_best, "only BM25 candidates within 90 % of the best"
+    assert all(h.dense_rank is None for h in strict), "no text is within cosine 0.99 of the query"

@@ -123,6 +123,10 @@ class SearchIndex:
         candidates: how many hits each ranking contributes to a hybrid search at least.
         rrf_k: reciprocal rank fusion's constant.
         exact_below: rows from which dense search is approximate (see :mod:`purpose_agent.vector_search`).
+        lexical_floor: in hybrid search, BM25 candidates scoring below this share of the best
+            one are left out of the fusion (0: none; the memory store uses 0.5).
+        min_similarity: in hybrid search, candidates by meaning with a lower cosine are left out
+            (``None``: none; the memory store uses 0.25 with all-MiniLM-L6-v2).
         busy_timeout_ms: how long a writer waits for another process's write.
 
     Thread-safe (one connection, used under a lock). A forked child must open its own index.
@@ -130,6 +134,7 @@ class SearchIndex:
 
     def __init__(self, path: str | os.PathLike[str], *, name: str = "chunks", embedder: Any = None,
                  candidates: int = CANDIDATES, rrf_k: int = RRF_K, exact_below: int | None = None,
+                 lexical_floor: float = 0.0, min_similarity: float | None = None,
                  busy_timeout_ms: int = 10_000) -> None:
         from .builtins import sqlite_search
         from .builtins.sqlite_store import require_fts5
@@ -148,6 +153,8 @@ class SearchIndex:
         self.embedder = embedder
         self.candidates = int(candidates)
         self.rrf_k = int(rrf_k)
+        self.lexical_floor = float(lexical_floor)
+        self.min_similarity = min_similarity
         self.exact_below = EXACT_BELOW if exact_below is None else int(exact_below)
         self.in_memory = os.fspath(path) == ":memory:"
         self.path = Path(path).expanduser()
@@ -505,6 +512,10 @@ class SearchIndex:
         elif mode == "dense":
             ranked = [(seq, score, None, rank) for rank, (seq, score) in enumerate(dense, 1)]
         else:
+            if lexical and self.lexical_floor > 0:
+                lexical = [(seq, score) for seq, score in lexical if score >= lexical[0][1] * self.lexical_floor]
+            if self.min_similarity is not None:
+                dense = [(seq, score) for seq, score in dense if score >= self.min_similarity]
             fused = reciprocal_rank_fusion([[s for s, _ in lexical], [s for s, _ in dense]], self.rrf_k)
             ranked = [(seq, score, ranks[0], ranks[1]) for seq, score, ranks in fused]
         rows_by_seq = self._fetch([entry[0] for entry in ranked])

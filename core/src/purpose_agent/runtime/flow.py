@@ -185,9 +185,10 @@ def resolve_worker(worker: Any) -> Callable[[Any], Any]:
     from ..interfaces import WorkerSpec
 
     if isinstance(worker, WorkerSpec):
-        built = _BUILT_WORKERS.get(worker)
+        key = _spec_key(worker)
+        built = _BUILT_WORKERS.get(key)
         if built is None:
-            built = _BUILT_WORKERS[worker] = worker.factory(load_worker_kernel(worker.config_path))
+            built = _BUILT_WORKERS[key] = worker.factory(load_worker_kernel(worker.config_path))
         worker = built
     if hasattr(worker, "arun"):
         return worker.arun  # type: ignore[no-any-return]
@@ -195,6 +196,15 @@ def resolve_worker(worker: Any) -> Callable[[Any], Any]:
         raise TypeError(f"a swarm worker must be an agent (with arun), a function of one task or a WorkerSpec, "
                         f"not {type(worker).__name__}")
     return worker  # type: ignore[no-any-return]
+
+
+def _spec_key(spec: Any) -> Any:
+    """The same spec unpickled twice is two objects: key a named factory by its name, so a worker
+    process builds it once however often it arrives."""
+    name = getattr(spec.factory, "__qualname__", "")
+    if name and "<" not in name:  # not a lambda or a local function: the name says which
+        return (getattr(spec.factory, "__module__", ""), name, spec.config_path)
+    return spec
 
 
 def load_worker_kernel(config_path: str | None) -> Any:

@@ -141,20 +141,6 @@ def test_a_megabyte_of_distinct_disguised_words_is_normalised_like_its_parts() -
 
 
 @settings(max_examples=500, deadline=None, database=None)
-@given(st.text(st.sampled_from("ab1Z0_@$!|- .\n\t,"), max_size=80))
-def test_leetspeak_tokens_found_by_splitting_are_those_the_pattern_finds(text: str) -> None:
-    def placed(found: tuple[list[str], list[int], list[int], list[str]]) -> set[tuple[int, int, str]]:
-        tokens, starts, ends, distinct = found
-        return {(a, b, t) for t, a, b in zip(tokens, starts, ends, strict=True) if t in set(distinct)}
-
-    by_splitting = module._leet_tokens(text, by_splitting=True)
-    by_pattern = module._leet_tokens(text, by_splitting=False)
-    assert sorted(by_splitting[3]) == sorted(by_pattern[3])
-    assert placed(by_splitting) == placed(by_pattern)
-    assert all(text[a:b] == t for a, b, t in placed(by_splitting))
-
-
-@settings(max_examples=500, deadline=None, database=None)
 @given(st.text(st.sampled_from("ignore systemPROMPT secrets_1-ſK İı\n'"), max_size=60))
 def test_injection_words_by_splitting_are_the_pattern_matches(text: str) -> None:
     assert injection._injection_words(text) == set(injection._INJECTION_WORD.findall(text.lower()))

@@ -48,7 +48,6 @@ built once per vocabulary. Only the standard library is used.
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
@@ -56,7 +55,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import accumulate, chain, compress, product, repeat
-from operator import add, and_, contains, ge, is_not, itemgetter, le, ne, not_, or_, sub
+from operator import add, and_, contains, ge, is_not, itemgetter, le, ne, not_, sub
 from typing import NamedTuple
 
 __all__ = ["DEFAULT_VOCABULARY", "Normalized", "fold", "normalize"]
@@ -1033,12 +1032,6 @@ _LEET_NEXT_TO_LETTER = re.compile(r"[0-9@$!|](?<=[A-Za-z].)|[0-9@$!|](?=[A-Za-z]
 _LEET_TOKEN = re.compile(r"(?<![\w@$!|])[\w@$!|]*?(?:[0-9@$!|](?<=[A-Za-z].)|[0-9@$!|](?=[A-Za-z]))[\w@$!|]*")
 #: The same as the one group of a pattern: ``split`` gives the tokens and the text between them.
 _LEET_SPLIT = re.compile(f"({_LEET_TOKEN.pattern})")
-#: ASCII characters that cannot be part of a token, as spaces; and the shape of a token's
-#: characters (letters as "a", leet characters as "1"): for ASCII text, tokens without a pattern.
-_NON_TOKEN_TO_SPACE = str.maketrans({c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "_@$!|")})
-_LEET_SHAPE = str.maketrans(
-    {**dict.fromkeys(map(ord, string.ascii_letters), "a"), **dict.fromkeys(map(ord, "0123456789@$!|"), "1")}
-)
 _MAX_TOKEN = 40
 _MAX_LEET_VARIANTS = 16
 _LEET_CHARACTER = re.compile("[0-9@$!|]")
@@ -1049,29 +1042,6 @@ _AMBIGUOUS_FORM = str.maketrans("lb", "ig")
 #: ASCII characters other than lower-case letters, as spaces (splitting a lower-cased ASCII text
 #: into words this way is twice as fast as a regular expression).
 _NON_LETTER_TO_SPACE = str.maketrans({c: " " for c in range(128) if not 97 <= c <= 122})
-
-
-def _leet_tokens(text: str, by_splitting: bool) -> tuple[list[str], list[int], list[int], list[str]]:
-    """The runs of ``text`` that may be leetspeak tokens, where they start and end, and the
-    distinct tokens among them (runs in which a leet character touches a letter).
-
-    ``by_splitting`` (ASCII text only): every run of ``[A-Za-z0-9_@$!|]`` is found by turning
-    everything else into a space and splitting at each space (run i starts after the runs before
-    it and i spaces), and a run is a token when its shape (letters as "a", leet characters as "1")
-    holds "a1" or "1a": C-level passes only. Otherwise :data:`_LEET_SPLIT` splits the text.
-    """
-    if by_splitting:
-        runs = text.translate(_NON_TOKEN_TO_SPACE).split(" ")
-        ends = list(map(add, accumulate(map(len, runs)), range(len(runs))))
-        starts = list(map(sub, ends, map(len, runs)))
-        distinct_runs = list(set(runs))
-        shapes = "\n".join(distinct_runs).translate(_LEET_SHAPE).split("\n")
-        touching = map(or_, map(contains, shapes, repeat("a1")), map(contains, shapes, repeat("1a")))
-        return runs, starts, ends, list(compress(distinct_runs, list(touching)))
-    pieces = _LEET_SPLIT.split(text)  # text, token, text, token, …, text
-    offsets = list(accumulate(map(len, pieces), initial=0))  # token i is offsets[2i+1 : 2i+2]
-    tokens = pieces[1::2]
-    return tokens, offsets[1::2][: len(tokens)], offsets[2::2][: len(tokens)], list(set(tokens))
 
 
 def _leet_edits(text: str, lexicon: _Lexicon) -> _Edits:
@@ -1086,7 +1056,9 @@ def _leet_edits(text: str, lexicon: _Lexicon) -> _Edits:
     """
     if not _LEET_NEXT_TO_LETTER.search(text):
         return _Edits([], [], [])
-    tokens, token_starts, token_ends, distinct = _leet_tokens(text, by_splitting=text.isascii())
+    pieces = _LEET_SPLIT.split(text)  # text, token, text, token, …, text
+    tokens = pieces[1::2]
+    distinct = list(set(tokens))
     cores = list(map(str.strip, distinct, repeat("!|")))  # "!" and "|" at the edges dropped
     usable = map(and_, map(le, map(len, cores), repeat(_MAX_TOKEN)), map(not_, map(contains, cores, repeat("_"))))
     spelt = lexicon.spellings(set(compress(cores, list(usable))) - {""})
@@ -1101,11 +1073,12 @@ def _leet_edits(text: str, lexicon: _Lexicon) -> _Edits:
     leads = list(map(str.index, distinct, cores))
     trails = map(sub, map(sub, map(len, distinct), leads), map(len, cores))
     rewrites = dict(zip(distinct, zip(leads, trails, words, strict=True), strict=True))  # token -> (lead, trail, word)
+    offsets = list(accumulate(map(len, pieces), initial=0))  # token i is offsets[2i+1 : 2i+2]
     found = list(map(rewrites.get, tokens))
     chosen = list(filter(None, found))
     return _Edits(
-        list(map(add, compress(token_starts, found), map(itemgetter(0), chosen))),
-        list(map(sub, compress(token_ends, found), map(itemgetter(1), chosen))),
+        list(map(add, compress(offsets[1::2], found), map(itemgetter(0), chosen))),
+        list(map(sub, compress(offsets[2::2], found), map(itemgetter(1), chosen))),
         list(map(itemgetter(2), chosen)),
     )
 

@@ -26,7 +26,8 @@ look-alikes ("іgnоrе"), misspelt key words ("ignroe all previus instrutions")
 5. Whitespace runs become one space, or one newline when the run holds a line break (blank lines
    collapse too).
 6. A word within Damerau distance 1 (2 for key words of nine letters or more) of a vocabulary
-   word becomes that word, unless it is a real word itself ("ignores", "signore", "content").
+   word becomes that word (the closest; a tie goes to the closer length, then alphabetically),
+   unless it is a real word itself ("ignores", "signore", "content").
 7. Leetspeak inside a word that has letters ("1gn0r3", "p@$$w0rd") becomes letters when the result
    is a vocabulary word or a known real word ("h2o", "v1.2" and "ipv6" stay as they are).
 
@@ -42,7 +43,9 @@ Cost: every step is linear in the length of the text, built from single-characte
 expressions, ``str.translate`` and set operations (no pattern that can backtrack over a run), and
 a text of printable ASCII with single spaces goes straight to steps 6-7. The tables for non-ASCII
 text are built on the first call that needs them (a few milliseconds); the vocabulary index is
-built once per vocabulary. Only the standard library is used.
+built once per vocabulary. Besides the standard library, the two-edit distances of step 6 are
+computed by ``rapidfuzz`` (C++; many words at once through ``numpy``), imported with the first
+vocabulary index.
 """
 
 from __future__ import annotations

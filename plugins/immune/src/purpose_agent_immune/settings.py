@@ -78,12 +78,13 @@ def build_settings_model(
 
     model: type[ImmuneScannerSettings] = ImmuneScannerSettings
     if decode_budget is not None:
+        default_budget: int = decode_budget
 
         class DecodingScannerSettings(ImmuneScannerSettings):
             """The settings of a scanner that decodes (base64, Caesar, escapes …) and rescans."""
 
             decode_budget_chars: int = Field(
-                default=decode_budget,
+                default=default_budget,
                 gt=0,
                 strict=True,
                 description="Characters of decoded text one scan may rescan; a text that needs more is blocked.",

@@ -77,6 +77,16 @@ def _ensure_test_user() -> None:
                                  f"created: {made.stderr.strip() or made.returncode}")
 
 
+def _base_directory(run_as: str | None) -> str | None:
+    """Where the cluster's directory goes: the usual temporary directory, unless the cluster's
+    user could not reach it (a root-only ``TMPDIR``), then ``/tmp``."""
+    base = Path(tempfile.gettempdir())
+    if run_as is None:
+        return None
+    reachable = all(part.stat().st_mode & 0o001 for part in (base, *base.parents))
+    return None if reachable else "/tmp"
+
+
 @dataclass
 class ThrowawayCluster:
     """A running server in a temporary directory (see the module docstring)."""
@@ -105,7 +115,7 @@ class ThrowawayCluster:
                                          "unprivileged user")
             _ensure_test_user()
             run_as = TEST_USER
-        directory = Path(tempfile.mkdtemp(prefix="pa-postgres-"))
+        directory = Path(tempfile.mkdtemp(prefix="pa-postgres-", dir=_base_directory(run_as)))
         cluster = cls(directory=directory, port=_free_port(), password=secrets.token_urlsafe(18), bin_dir=bin_dir,
                       run_as=run_as, settings=dict(settings or {}))
         try:

@@ -201,21 +201,30 @@ class Vault:
 
     def files(self) -> Iterator[Path]:
         """The files under ``root`` this vault reads, in a stable order."""
-        for directory, subdirs, names in os.walk(self.root):
+        for path, _ in self._walk():
+            yield Path(path)
+
+    def _walk(self) -> Iterator[tuple[str, str]]:
+        """``(path, path relative to root with '/')`` of each file the vault reads. Plain strings:
+        pathlib's parsing was most of the time of a refresh that found nothing changed."""
+        root = str(self.root)
+        index = str(self.index_path.resolve())  # and its -wal and -shm files
+        for directory, subdirs, names in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            prefix = "" if directory == root else directory[len(root) + 1:].replace(os.sep, "/") + "/"
             for name in sorted(names):
                 if name.startswith("."):
                     continue
-                path = Path(directory, name)
-                relative = path.relative_to(self.root).as_posix()
+                relative = prefix + name
                 if self._matchers:
                     if not any(m.fullmatch(relative) for m in self._matchers):
                         continue
-                elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                elif os.path.splitext(name)[1].lower() not in SUPPORTED_SUFFIXES:
                     continue
-                if path == self.index_path or path.name.startswith(self.index_path.name):
+                path = os.path.join(directory, name)
+                if path.startswith(index):
                     continue
-                yield path
+                yield path, relative
 
     def refresh(self) -> RefreshReport:
         """Bring the index up to date: new and changed files (by content hash) are chunked, screened
@@ -230,13 +239,13 @@ class Vault:
                  self._db.execute("SELECT path, sha256, chunk_ids FROM vault_files")}
         seen: set[str] = set()
         pending: list[tuple[str, str, list[Chunk]]] = []  # (path, digest, chunks)
-        for path in self.files():
-            relative = path.relative_to(self.root).as_posix()
+        for path, relative in self._walk():
             try:
-                if path.stat().st_size > MAX_FILE_BYTES:
+                if os.stat(path).st_size > MAX_FILE_BYTES:
                     report.unreadable.append((relative, f"larger than {MAX_FILE_BYTES // 2**20} MiB"))
                     continue
-                data = path.read_bytes()
+                with open(path, "rb") as file:
+                    data = file.read()
             except OSError as exc:
                 report.unreadable.append((relative, f"cannot be read: {exc.strerror or exc}"))
                 continue
@@ -248,9 +257,9 @@ class Vault:
                 continue
             (report.changed if previous is not None else report.added).append(relative)
             try:
-                if path.suffix.lower() not in PDF_SUFFIXES and b"\x00" in data[:8192]:
+                if os.path.splitext(path)[1].lower() not in PDF_SUFFIXES and b"\x00" in data[:8192]:
                     raise UnreadableDocument("looks binary (a NUL byte in its first 8 KiB)")
-                chunks = chunk_document(path, data, max_chars=self.max_chars, overlap_chars=self.overlap_chars)
+                chunks = chunk_document(Path(path), data, max_chars=self.max_chars, overlap_chars=self.overlap_chars)
             except UnreadableDocument as exc:
                 report.unreadable.append((relative, str(exc)))
                 chunks = []

@@ -72,6 +72,15 @@ def test_the_kernels_retrieval_runs_on_it(store: Any) -> None:
     assert retrieve(store, "which unit tests should run", scope=RunScope(purpose="cooking")) == []
 
 
+def test_text_postgresql_cannot_hold_is_refused_with_a_sentence(store: Any) -> None:
+    item = store.add(MemoryItem(text="clean text"))
+    for write in (lambda: store.add(MemoryItem(text="nul \x00 inside")),
+                  lambda: store.update(item.model_copy(update={"text": "nul \x00 inside"}))):
+        with pytest.raises(pa.PurposeAgentError, match="nothing was written: PostgreSQL refused a value .*NUL"):
+            write()
+    assert store.get(item.id).text == "clean text" and len(store.list()) == 1
+
+
 # --------------------------------------------------------------------------- counters and the merge
 
 

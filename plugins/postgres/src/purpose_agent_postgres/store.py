@@ -237,6 +237,10 @@ class PostgresStore:
             ) from None
         except psycopg.OperationalError as exc:
             raise PostgresError(connection_failure(self.settings, exc)) from None
+        except psycopg.DataError as exc:
+            # The usual one: a NUL character, which PostgreSQL text cannot hold (SQLite's can).
+            raise PostgresError(f"nothing was written: PostgreSQL refused a value ({str(exc).splitlines()[0]}); "
+                                "remove NUL characters and invalid Unicode from the text") from None
 
     def _table(self, name: str) -> str:
         return f"{self.schema}.{name}"
@@ -334,9 +338,6 @@ class PostgresStore:
                 self._insert(conn, item)
             except psycopg.errors.UniqueViolation:
                 raise ValueError(f"memory item {item.id} already exists; use update() to change it") from None
-            except psycopg.DataError as exc:
-                raise PostgresError(f"nothing was written: PostgreSQL refused the item's text ({exc}); "
-                                    "remove NUL characters and invalid Unicode from it") from None
         return item.model_copy(deep=True)
 
     def add_many(self, items: Iterable[Any]) -> int:

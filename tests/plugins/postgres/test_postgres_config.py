@@ -125,3 +125,30 @@ def test_the_cli_says_why_it_cannot_connect(tmp_path: Path, options: dict[str, A
                    "postgres", "status")
     assert done.returncode != 0 and "cannot connect to PostgreSQL at pa@127.0.0.1:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_memory_commands_work_on_it(tmp_path: Path, options: dict[str, Any], kernel: Any) -> None:
+    from purpose_agent.models import MemoryItem, MemoryStatus
+
+    store = kernel.memory_store("postgres", **options)
+    try:
+        item = store.add(MemoryItem(text="Rotate the keys every quarter.", status=MemoryStatus.QUARANTINED))
+    finally:
+        store.close()
+    short = item.id[:8]
+    listed = run_cli(tmp_path, options, "memory", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout.splitlines()[0])["id"] == item.id, listed.stderr
+    promoted = run_cli(tmp_path, options, "memory", "promote", short, "--reason", "checked by hand")
+    assert promoted.returncode == 0, promoted.stderr
+    rolled = run_cli(tmp_path, options, "memory", "rollback", short, "1", "--reason", "too early")
+    assert rolled.returncode == 0, rolled.stderr
+    history = run_cli(tmp_path, options, "memory", "history", short, "--json")
+    statuses = [json.loads(line)["status"] for line in history.stdout.splitlines()]
+    assert statuses == ["quarantined", "promoted", "quarantined"], history.stdout + history.stderr
+    exported = run_cli(tmp_path, options, "memory", "export", str(tmp_path / "export.jsonl"))
+    assert exported.returncode == 0, exported.stderr
+    copy = {**options, "schema": options["schema"] + "_copy"}
+    imported = run_cli(tmp_path, copy, "memory", "import", str(tmp_path / "export.jsonl"))
+    assert imported.returncode == 0, imported.stderr
+    again = run_cli(tmp_path, copy, "memory", "history", short, "--json")
+    assert again.stdout == history.stdout

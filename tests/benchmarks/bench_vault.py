@@ -280,7 +280,9 @@ def ingest(files: int, embed_files: int, kernel: Any) -> dict[str, Any]:
         tree = Path(scratch, "tree")
         generate_tree(tree, files)
         vault = Vault(tree, index_path=Path(scratch, "lexical.sqlite"), kernel=kernel, embedder=None)
+        cpu = time.process_time()  # every thread of this process: the scanners run on workers
         first = vault.refresh()
+        first_cpu = time.process_time() - cpu
         again = vault.refresh()
         changed = sorted(tree.rglob("*.md"))[:100]
         for path in changed:
@@ -289,23 +291,29 @@ def ingest(files: int, embed_files: int, kernel: Any) -> dict[str, Any]:
         vault.close()
         out["lexical"] = {"files": files, "chunks": first.chunks, "seconds": round(first.seconds, 2),
                           "chunks_per_s": round(first.chunks / first.seconds, 1),
-                          "screened": first.screened, "unchanged_refresh_s": round(again.seconds, 2),
+                          "chunks_per_cpu_s": round(first.chunks / first_cpu, 1), "screened": first.screened, "unchanged_refresh_s": round(again.seconds, 2),
                           "changed_100_refresh_s": round(third.seconds, 2), "changed_100_chunks": third.chunks}
         print(f"\n(d) ingestion, {files} files, lexical, screened={first.screened}: {first.chunks} chunks in "
-              f"{first.seconds:.1f} s = {first.chunks / first.seconds:.0f} chunks/s; refresh with nothing changed "
+              f"{first.seconds:.1f} s = {first.chunks / first.seconds:.0f} chunks/s ({first.chunks / first_cpu:.0f} per "
+              f"CPU-second); refresh with nothing changed "
               f"{again.seconds:.2f} s; after 100 files changed {third.seconds:.2f} s ({third.chunks} chunks re-indexed)")
         if embed_files:
             small = Path(scratch, "small")
             generate_tree(small, embed_files, seed=11)
             # A fresh vector cache, so every chunk is really embedded.
             vault = Vault(small, index_path=Path(scratch, "hybrid.sqlite"), kernel=kernel)
+            vault.embedder.embed(["load the model before the clock starts"])
+            cpu = time.process_time()
             report = vault.refresh()
+            report_cpu = time.process_time() - cpu
             vault.close()
             out["hybrid"] = {"files": embed_files, "chunks": report.chunks, "seconds": round(report.seconds, 2),
                              "chunks_per_s": round(report.chunks / report.seconds, 1),
+                             "chunks_per_cpu_s": round(report.chunks / report_cpu, 1),
                              "embedder": getattr(vault.embedder, "model_id", None)}
             print(f"    with the embedder ({out['hybrid']['embedder']}), {embed_files} files: {report.chunks} chunks "
-                  f"in {report.seconds:.1f} s = {report.chunks / report.seconds:.1f} chunks/s")
+                  f"in {report.seconds:.1f} s = {report.chunks / report.seconds:.1f} chunks/s "
+                  f"({report.chunks / report_cpu:.1f} per CPU-second)")
     return out
 
 

@@ -117,3 +117,15 @@ def test_importing_purpose_agent_does_not_import_the_plugin():
     code = "import purpose_agent as pa, sys; pa.Vault; print('purpose_agent_vault' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_without_a_knowledge_plugin_a_directory_is_refused_with_what_to_install(tmp_path):
+    from conftest import hashing_embedder_plugin
+
+    from purpose_agent.errors import UnknownComponentError
+    from purpose_agent.testing import make_kernel
+
+    root = write_documents(tmp_path / "docs")
+    kernel = make_kernel(hashing_embedder_plugin())
+    with pytest.raises(UnknownComponentError, match="pip install purpose-agent-vault"):
+        pa.purpose("x", kernel=kernel, memory=False, tools=[], knowledge=str(root))

@@ -191,15 +191,29 @@ def _entry_point_rows() -> list[Row]:
                 continue  # the first distribution of a name on sys.path wins, as in importlib
             seen.add(key)
             try:  # bytes: most distributions are not plugins, and decoding theirs would be wasted
-                with open(os.path.join(child.path, "entry_points.txt"), "rb") as handle:
-                    data = handle.read()
-            except OSError:
+                data = _read_bytes(os.path.join(child.path, "entry_points.txt"))
+            except OSError:  # most distributions declare no entry points at all
                 continue
             if prefix not in data:
                 continue
             text = data.decode("utf-8")
             rows.extend((key, match["version"], group, name, value) for group, name, value in _parse_entry_points(text))
     return rows
+
+
+def _read_bytes(path: str) -> bytes:
+    """The file's bytes through the OS calls alone: ``open()`` builds a buffered file object per
+    call, and discovery tries one file in every installed distribution."""
+    import os
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _parse_entry_points(text: str) -> list[tuple[str, str, str]]:

@@ -354,10 +354,12 @@ class Kernel:
         """The names of the hooks ``obj`` implements (marked with our ``hookimpl``)."""
         marker = f"{hookspecs.PROJECT_NAME}_impl"
         names = set()
-        for attr in dir(obj):
+        # A module's attributes are its namespace (most plugins are modules, with every import in
+        # it): read directly, not name by name through dir() and getattr().
+        attributes = vars(obj).items() if isinstance(obj, ModuleType) else ((a, getattr(obj, a, None)) for a in dir(obj))
+        for attr, value in attributes:
             # A cheap attribute probe first: pluggy's own parser inspects every attribute
             # statically, which is most of the cost of loading a plugin.
-            value = getattr(obj, attr, None)
             opts = getattr(value, marker, None)
             if isinstance(opts, dict):
                 names.add(opts.get("specname") or attr)

@@ -118,3 +118,19 @@ def test_one_enormous_line_is_cut_at_word_boundaries():
 def test_chunks_never_span_two_sections():
     chunks = chunks_of("a.md", "# A\n\nshort\n\n# B\n\nalso short\n")
     assert [(c.heading, c.text) for c in chunks] == [("A", "short"), ("B", "also short")]
+
+
+SPHINX_FAQ = Path("/usr/share/doc/python3-doc/html/faq/library.html")
+
+
+@pytest.mark.skipif(not SPHINX_FAQ.is_file(), reason="the Python documentation is not installed (apt-get install python3-doc)")
+def test_a_real_sphinx_page_keeps_its_questions_and_drops_its_navigation():
+    page = SPHINX_FAQ.read_bytes()
+    chunks = chunks_of("library.html", page)
+    copy = [c for c in chunks if c.heading.endswith("How do I copy a file?")]
+    assert copy and all(c.heading.startswith("Library and Extension FAQ > ") for c in copy)
+    assert "shutil" in " ".join(c.text for c in copy)
+    text = " ".join(c.text for c in chunks)
+    assert "Previous topic" not in text and "Quick search" not in text and "¶" not in " ".join(c.heading for c in chunks)
+    source = page.decode().splitlines()
+    assert any("shutil" in line for line in source[copy[0].start - 1:copy[-1].end])

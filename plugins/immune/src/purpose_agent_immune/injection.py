@@ -79,20 +79,23 @@ def _question_barrage(text: str, context: Context) -> Iterator[Hit]:
     Unrelated questions in a row are the "overload" attack (the model answers them all, the
     forbidden one included); a lesson that is a checklist of questions is rare.
     """
-    if context.source != "lesson" or text.count("?") < 3:
+    marks = text.count("?")
+    if context.source != "lesson" or marks < 3:
         return
-    ends = [m.end() for m in _QUESTION_END.finditer(text)]
     # three questions in a row (each within a few sentences of the last), not three scattered
-    # through a long document
-    for i in range(len(ends) - 2):
-        if ends[i + 2] - ends[i] <= 2 * _QUESTION_GAP:
-            start = max(0, ends[i] - _QUESTION_GAP)
+    # through a long document; the search stops at the first such run
+    ends: list[int] = []
+    for match in _QUESTION_END.finditer(text):
+        ends.append(match.end())
+        if len(ends) >= 3 and ends[-1] - ends[-3] <= 2 * _QUESTION_GAP:
+            start = max(0, ends[-3] - _QUESTION_GAP)
             yield Hit(
                 "task_injection",
                 "high",
                 start,
-                ends[i + 2],
-                f"{len(ends)} questions put to the model where a lesson belongs (question overload)",
+                ends[-1],
+                f"{marks} question marks, three questions in a row: questions put to the model where a lesson "
+                "belongs (question overload)",
             )
             return
 

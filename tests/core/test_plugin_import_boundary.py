@@ -24,6 +24,7 @@ PUBLIC_MODULES = {
     "purpose_agent.config",
     "purpose_agent.terminal_text",
     "purpose_agent.search_index",
+    "purpose_agent.loopback",
 }
 
 #: What a plugin may import from another distribution of this workspace (a ``purpose_agent_*``

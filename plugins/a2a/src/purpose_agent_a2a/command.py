@@ -62,9 +62,9 @@ class A2ACommand:
         import asyncio
 
         import purpose_agent as pa
+        from purpose_agent.loopback import is_loopback
 
         from . import A2AProtocol
-        from .server import is_loopback
 
         server = self._settings().server
         token = os.environ.get(server.token_env) or None

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from a2a.server.agent_execution import AgentExecutor
+
+from purpose_agent.loopback import is_loopback
 
 #: JSON-RPC 2.0 "Invalid Request": what an oversized body is answered with (the SDK does the same).
 INVALID_REQUEST = -32600
@@ -36,16 +37,6 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` keeps the server reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
 
 def task_refusal(kernel: Any, task: str) -> str:
     """``""`` when a client's ``task`` may run; else the sentence naming the scanners that flagged it.

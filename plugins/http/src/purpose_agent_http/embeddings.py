@@ -16,13 +16,13 @@ numpy is imported on the first :meth:`HTTPEmbedder.embed`.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from purpose_agent.errors import ResponseFormatError
+from purpose_agent.loopback import is_loopback
 
 #: Characters of one text sent to the server (see the module docstring).
 DEFAULT_MAX_CHARS = 8000
@@ -33,13 +33,7 @@ DEFAULT_BATCH_SIZE = 64
 
 def sends_off_machine(base_url: str) -> bool:
     """Whether texts sent to ``base_url`` leave this machine (anything but a loopback host)."""
-    host = (urlsplit(base_url).hostname or "").lower()
-    if host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
+    return not is_loopback(urlsplit(base_url).hostname or "")
 
 
 class HTTPEmbedder:

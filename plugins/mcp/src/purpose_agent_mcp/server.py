@@ -19,11 +19,12 @@ bearer token.
 # registration, and ``Context`` is imported inside :func:`build_server` (on first use).
 import asyncio
 import hmac
-import ipaddress
 import json
 import socket
 from collections.abc import Callable
 from typing import Any
+
+from purpose_agent.loopback import is_loopback
 
 #: The longest task, question or lesson a client may send (characters).
 MAX_TEXT_CHARS = 20_000
@@ -135,16 +136,6 @@ def parse_http_address(text: str) -> tuple[str, int]:
     if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
         raise ValueError(f"--http {text!r}: the port must be a number from 0 to 65535 (HOST:PORT, e.g. 127.0.0.1:8765)")
     return host, int(port_text)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _require_bearer(app: Any, token: str) -> Any:

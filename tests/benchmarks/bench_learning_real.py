@@ -306,7 +306,7 @@ def main() -> None:
     sandbox = first_sandbox(kernel)
     if sandbox is None:
         sys.exit("no sandbox plugin is active, so answers cannot be tested: install purpose-agent-sandbox and bubblewrap")
-    print(f"model {resolution.spec}; {args.seeds} seed(s) x {args.rounds} round(s); {args.tasks} train task(s) per "
+    print(f"model {getattr(resolution.backend, 'name', '') or resolution.spec}; {args.seeds} seed(s) x {args.rounds} round(s); {args.tasks} train task(s) per "
           f"round, {args.eval_tasks} eval task(s); temperature {args.temperature}; replays {args.replays}; "
           f"remedies {'off' if args.no_remedies else 'on'}; model lessons per run {args.model_lessons}; scanners: {', '.join(kernel.scanners()) or 'none'}", flush=True)
     runs = []
@@ -322,9 +322,9 @@ def main() -> None:
     figures["wall_seconds"] = round(time.monotonic() - wall, 1)
     figures["cpu_seconds"] = round(sum(spent[:4]) - sum(cpu[:4]), 1)
     figures["settings"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    figures["model"] = resolution.spec
+    figures["model"] = getattr(resolution.backend, "name", "") or resolution.spec
     if str(args.image):
-        title = (f"{resolution.spec}: eval pass rate per round, {args.seeds} seeds, "
+        title = (f"{figures['model']}: eval pass rate per round, {args.seeds} seeds, "
                  f"{args.tasks} train / {args.eval_tasks} eval tasks")
         write_svg(args.image, figures["per_round"], figures["per_seed"], figures["interval_per_round"], title)
         print(f"curve written to {args.image}")

@@ -287,7 +287,7 @@ class LessonExtractor:
                 data = None
         if not isinstance(data, dict) or not isinstance(data.get("lessons"), list):
             return []
-        items = []
+        items: list[MemoryItem] = []
         provenance = derived_provenance(run, contrast, extractor="llm-contrast")
         for entry in data["lessons"][: self.max_lessons]:
             if not isinstance(entry, dict):

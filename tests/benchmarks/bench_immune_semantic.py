@@ -15,9 +15,8 @@ Speed, on one core, embeddings not cached (every text is new to the scanner):
 ``lessons_per_s`` for N benign lessons scanned one at a time by the semantic tier, next to the rule
 tier on the same lessons in the same run (a ratio, because the machine is shared), p50/p99
 milliseconds per lesson, and the time for a 16,000-character lesson (the kernel's default size
-cap) and a 32,000-character text (the semantic tier's default cap), each scanned under the
-kernel's default deadline (2 s), with the windows embedded and whether it passed (no finding: not
-flagged and not timed out).
+cap) and a 32,000-character text (the semantic tier's default cap), with the windows embedded
+and whether it would pass (no finding, and within the kernel's default scan deadline of 2 s).
 
 The last line is JSON.
 """
@@ -155,11 +154,10 @@ def main() -> None:
     }
     from purpose_agent_immune_semantic.scanner import SCANNER
 
-    # The long texts go through a kernel with the default scan deadline ([kernel] scan_timeout_s, 2 s):
-    # "passed" means no finding at all, so neither a semantic finding nor a scanner_timeout.
-    semantic = make_kernel(SEMANTIC, config={"runtime": {"embedding_cache": False}})
-    timed_scans(semantic, ["warm up the model"])
+    # Timed under the generous deadline of NO_CACHE: a call abandoned at the default 2 s would keep
+    # running on its thread (blocking the next scan, and crashing ONNX Runtime at exit).
     embedder = semantic.embedder(SCANNER.head().embedder)
+    deadline = make_kernel(SEMANTIC, config={"runtime": {"embedding_cache": False}}).config.scan_timeout_s
     for chars in (16_000, 32_000):
         # Every sentence distinct: identical windows would be embedded once.
         text = "".join(f"When deploy {i} fails, read its log, roll back, and report step {i} with its exit code. " for i in range(chars // 60))[:chars]
@@ -169,7 +167,8 @@ def main() -> None:
         speed[f"text_{chars}_s"] = round(time.perf_counter() - started, 2)
         # Windows embedded against windows in the text (the second pass reads the rest only near a suspicious one).
         speed[f"text_{chars}_windows"] = f"{embedder.misses - before}/{len(SCANNER.windows_of(text))}"
-        speed[f"text_{chars}_passed"] = not found
+        # Passed: no finding, within the kernel's default deadline ([kernel] scan_timeout_s).
+        speed[f"text_{chars}_passed"] = not found and speed[f"text_{chars}_s"] <= deadline
     results["speed"] = speed
     print(f"\nspeed (one text at a time, not cached): semantic {speed['semantic_lessons_per_s']} lessons/s "
           f"({speed['semantic_lessons_per_cpu_s']} per CPU-second), rules {speed['rules_lessons_per_s']} lessons/s; "

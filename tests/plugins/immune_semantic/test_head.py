@@ -77,8 +77,8 @@ def test_the_shipped_head_fits_the_installed_embedder() -> None:
     from purpose_agent_minilm.embedder import MiniLMEmbedder
 
     head = load_head(HEAD_PATH)
-    assert head.embedder == "minilm"
-    assert head.model_id == MiniLMEmbedder().model_id, "retrain: plugins/immune-semantic/training/train.py"
+    assert head.embedder == "minilm-int8"
+    assert head.model_id == MiniLMEmbedder(precision="int8").model_id, "retrain: plugins/immune-semantic/training/train.py"
     assert 0.5 <= head.threshold < 1.0
     assert HEAD_PATH.stat().st_size < 2_000_000, "the head should stay small"
 

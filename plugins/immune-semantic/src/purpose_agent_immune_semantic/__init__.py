@@ -1,9 +1,9 @@
 """Plugin ``immune-semantic``: the semantic tier of the immune system.
 
 It reads meaning instead of surface forms. The text is cut into overlapping windows of two
-sentences (:mod:`.windows`), each window is embedded by the kernel's embedder (all-MiniLM-L6-v2
-from ``purpose-agent-minilm``) and scored by a small trained head (:mod:`.head`); the worst window
-decides. A probability at or above the head's threshold is a ``high`` finding (which blocks
+sentences (:mod:`.windows`), windows are embedded by the kernel's ``minilm-int8`` embedder
+(all-MiniLM-L6-v2 with 8-bit dense layers, from ``purpose-agent-minilm``) and scored by a small
+trained head (:mod:`.head`); the worst window decides. A probability at or above the head's threshold is a ``high`` finding (which blocks
 promotion), one in the band below it a ``medium`` finding, with the span of that window.
 
 Importing this module is cheap: numpy, the head and the model load on the first scan.

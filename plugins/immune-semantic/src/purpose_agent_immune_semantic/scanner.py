@@ -1,12 +1,14 @@
 """The semantic scanner: windows → embeddings → head → one finding for the worst window.
 
-A long text is read in two passes. The first scores a subset of the windows that covers every
-sentence once (:func:`~.windows.covering`: every other two-sentence window). The second scores a
-window the first skipped — the pair that straddles two scored windows — only when one of those
-neighbours reached ``overlap_threshold`` (default :data:`OVERLAP_THRESHOLD`, never above the
-medium band): an injection cut in two by the first pass's layout is still read whole wherever
-either half looked suspicious. A plainly benign text costs one embedding per sentence instead of
-two. ``overlap_threshold = 0`` scores every window.
+By default every window is scored. ``overlap_threshold`` > 0 reads a long text in two passes
+instead: the first scores a subset of the windows that covers every sentence once
+(:func:`~.windows.covering`: every other two-sentence window); the second scores a window the first
+skipped — the pair straddling two scored windows — only when one of those neighbours reached
+``overlap_threshold`` (never above the medium band). A plainly benign text then costs about 60% of
+the embeddings. It is off by default because it costs recall: a sentence is scored with one
+neighbour instead of two, and an injection whose two halves each look harmless next to their
+other neighbour is missed (on the written training data, 16 of 408 multi-window texts lost their
+high finding at 0.2, 6 even at 0.001; on the written test split recall fell from 85.5% to 82.5%).
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ SCANNER_ID = "immune-semantic"
 CATEGORY = "semantic_injection"
 #: ``Finding.rule_id`` of every finding: the detector is the trained head, not a rule.
 RULE_ID = "semantic-head"
-#: Longest text embedded by default (twice the kernel's default lesson cap of 16,000): a 32,000-character
-#: text is about 55 windows, which embed in about a second on one core; a longer one would run past the
-#: kernel's scan deadline anyway.
+#: Longest text embedded by default (twice the kernel's default lesson cap of 16,000). Time grows with
+#: length: prose of 32,000 characters is ~370 two-sentence windows, ~4-5 CPU-seconds here, past the
+#: kernel's default 2 s scan deadline (which then blocks it); a longer text would only take longer.
 MAX_CHARS_DEFAULT = 32_000
 #: Probability of a first-pass window at or above which the skipped windows overlapping it are
-#: scored too (see the module docstring).
-OVERLAP_THRESHOLD = 0.2
+#: scored too; 0 (the default): no first pass, every window is scored (see the module docstring).
+OVERLAP_THRESHOLD = 0.0
 
 
 class SemanticScanner:

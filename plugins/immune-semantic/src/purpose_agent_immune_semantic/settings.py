@@ -7,7 +7,7 @@
     medium_band = 0.2      # report medium from threshold - medium_band up to the threshold
     window_sentences = 2   # sentences per window in long texts (default: what the head was trained on)
     window_stride = 1      # a new window starts every this many sentences
-    overlap_threshold = 0.2  # score the windows between first-pass ones next to one this suspicious (0: all)
+    overlap_threshold = 0  # > 0: two passes over long texts (faster, misses some split attacks); 0: every window
     max_chars = 32000      # a longer text is not embedded: one high finding says so
 
 Window settings default to those the shipped head was trained with; changing them changes what
@@ -48,9 +48,10 @@ class SemanticSettings(BaseModel):
         default=None,
         ge=0.0,
         lt=1.0,
-        description="A long text is read first through windows that cover each sentence once; the windows "
-        "between them are scored only next to a first-pass window at or above this probability (default 0.2, "
-        "never above the medium band; 0 scores every window).",
+        description="Above 0, a long text is read first through windows that cover each sentence once, and the "
+        "windows between them are scored only next to a first-pass window at or above this probability (never "
+        "above the medium band): about 60% of the work, but some attacks split across two windows are missed. "
+        "Default 0: every window is scored.",
     )
     max_chars: int = Field(
         default=32_000,

@@ -541,10 +541,11 @@ class HTTPBackend:
                     extensions = {"timeout": (timeout or client.timeout).as_dict(), READ_WHOLE_BODY: not stream}
                     request = httpx.Request(method, self._url(path), json=body, headers=self._merged_headers(client, headers),
                                             extensions=extensions)
-                    response = await direct.handle_async_request(request)
-                    response.request = request
+                    streamed: httpx.Response = await direct.handle_async_request(request)
+                    streamed.request = request
                     if not stream:
-                        await response.aread()
+                        await streamed.aread()
+                    response = streamed
                 else:
                     request = client.build_request(method, self._url(path), json=body, headers=headers,
                                                    timeout=timeout or httpx.USE_CLIENT_DEFAULT)

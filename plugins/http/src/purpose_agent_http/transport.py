@@ -148,7 +148,7 @@ class PooledAsyncTransport(httpx.AsyncBaseTransport):
         # Per-request conversions that give the same answer every time (a swarm sends hundreds
         # of requests to one URL with one timeout): parsed once.
         self._urls: dict[str, URL] = {}
-        self._timeouts: dict[tuple[float | None, float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
 
     async def _open(self) -> aiohttp.ClientSession:
         """The session and the connection slots, bound to the running loop from now on."""

@@ -195,3 +195,30 @@ def test_filters_hold_when_the_nearest_vectors_are_approximate(tmp_path: Path, m
     # the approximate scores are exact cosines; it may miss a few rows, never rank a worse one first
     assert results[50] == sorted(results[50], reverse=True)
     assert sum(score >= results[10**9][-1] for score in results[50]) >= 18
+
+
+class FailingEmbedder(HashingEmbedder):
+    """Builds fine, fails on use: like a model whose weights cannot be read."""
+
+    def embed(self, texts: Any) -> Any:
+        from purpose_agent.errors import PluginError
+
+        raise PluginError("the model weights cannot be read")
+
+
+def test_an_embedder_found_by_auto_that_fails_falls_back_to_words(tmp_path: Path) -> None:
+    kernel = make_kernel(embedder_plugin(FailingEmbedder()), builtins=True,
+                         config={"runtime": {"embedding_cache": False}})
+    auto: Any = kernel.memory_store("sqlite", path=str(tmp_path / "auto.db"))
+    auto.add(promoted(DISTRACTORS[0]))
+    with pytest.warns(RuntimeWarning, match="words only.*weights cannot be read"):
+        found = auto.search("network backoff")
+    assert [s.item.text for s in found] == [DISTRACTORS[0]]
+    assert auto.embedder is None
+    auto.close()
+    with SQLiteStore(tmp_path / "given.db", embedder=FailingEmbedder()) as given:  # asked for: no fallback
+        given.add(promoted(DISTRACTORS[0]))
+        from purpose_agent.errors import PluginError
+
+        with pytest.raises(PluginError, match="weights cannot be read"):
+            given.search("network backoff")

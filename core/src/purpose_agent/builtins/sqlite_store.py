@@ -376,6 +376,8 @@ class SQLiteStore:
         self._embedder_source = embedder
         self._embedder: Any = None if callable(embedder) and not hasattr(embedder, "embed") else embedder
         self._embedder_resolved = self._embedder is not None or embedder is None
+        # an embedder found by "auto" is optional: if it fails, search falls back to words
+        self._embedder_optional = not self._embedder_resolved
         self.min_similarity = float(min_similarity)
         self.lexical_floor = float(lexical_floor)
         self.candidates = int(candidates)
@@ -614,6 +616,22 @@ class SQLiteStore:
         embedder = self.embedder
         if embedder is None or limit <= 0:
             return self.lexical_rows(query, limit=limit, status=status, scopes=scopes)
+        try:
+            return self._hybrid_rows(embedder, query, limit=limit, status=status, scopes=scopes)
+        except Exception as exc:
+            from purpose_agent.errors import PurposeAgentError
+
+            if not self._embedder_optional or not isinstance(exc, (PurposeAgentError, OSError, RuntimeError)):
+                raise
+            import warnings
+
+            warnings.warn(f"memory is searched by words only from now on in this process: the embedder failed "
+                          f"({exc})", RuntimeWarning, stacklevel=2)
+            self._embedder = None
+            return self.lexical_rows(query, limit=limit, status=status, scopes=scopes)
+
+    def _hybrid_rows(self, embedder: Any, query: str, *, limit: int, status: Any,
+                     scopes: Sequence[tuple[str, str]] | None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
         from purpose_agent.search_index import RRF_K, reciprocal_rank_fusion
 
         pool = max(limit, self.candidates)

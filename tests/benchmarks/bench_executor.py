@@ -103,8 +103,9 @@ def main() -> None:
         figures["ray_init_s"] = round(time.perf_counter() - started, 2)
         with tempfile.TemporaryDirectory() as scratch:
             config = Path(scratch, "purpose-agent.toml")
-            # The workers load no plugin, like make_kernel() in process: the figure is the executor's.
-            config.write_text(f'[kernel]\nplugins = []\n\n[plugins.ray]\nworkers = 2\n\n[bench]\nurl = "{url}"\n',
+            # The workers load no plugin but the executors (the caller reads the same file to find
+            # 'ray'), like make_kernel() in process: the figure is the executor's.
+            config.write_text(f'[kernel]\nplugins = ["ray", "executors"]\n\n[plugins.ray]\nworkers = 2\n\n[bench]\nurl = "{url}"\n',
                               encoding="utf-8")
             import bench_executor
 
@@ -118,7 +119,8 @@ def main() -> None:
         server.wait(timeout=10)
 
     # The fixed cost of a task: one at a time, then many in flight.
-    bare = ray.remote(answer)
+    # num_cpus=0: the two workers hold the cluster's two CPUs, and a task asking for one would wait forever.
+    bare = ray.remote(num_cpus=0)(answer)
     ray.get(bare.remote(0))
     trips = []
     for i in range(50):

@@ -851,7 +851,10 @@ class Kernel:
         if not self._observers_loaded:
             self.ensure_role("observer")
             self._observers_loaded = True
-        return any(record.status == STATUS_OK for record, _impl in self._impls("on_event"))
+        for record, _impl in self._impls("on_event"):  # asked before every event a run could emit
+            if record.status == STATUS_OK:
+                return True
+        return False
 
     def emit(self, event: Event) -> None:
         """Deliver an event to every synchronous observer; a failing observer is disabled."""

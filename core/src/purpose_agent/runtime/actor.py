@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,16 +264,21 @@ class Actor:
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
+def _json_candidates(text: str) -> Iterator[str]:
+    """The reply itself, then its fenced blocks, then from its first ``{`` to its last ``}``:
+    produced one at a time, since most replies parse as they are."""
+    yield text
+    yield from _FENCE.findall(text)
+    start = text.find("{")
+    if start >= 0:
+        yield text[start : text.rfind("}") + 1]
+
+
 def _extract_json_object(text: str) -> tuple[dict[str, Any] | None, str]:
     """Find the JSON object in a reply (bare, fenced, or with chatter around it)."""
     if not text:
         return None, "the reply was empty"
-    candidates = [text]
-    candidates += _FENCE.findall(text)
-    start = text.find("{")
-    if start >= 0:
-        candidates.append(text[start : text.rfind("}") + 1])
-    for candidate in candidates:
+    for candidate in _json_candidates(text):
         try:
             data = json.loads(candidate)
         except (json.JSONDecodeError, ValueError):

@@ -1,6 +1,6 @@
 """Runtime costs: kernel overhead per step, retrieval at 10,000 memories, and a swarm.
 
-    .venv/bin/python tests/benchmarks/bench_runtime.py [--swarm-only]
+    .venv/bin/python tests/benchmarks/bench_runtime.py [--swarm-only [--rounds N]]
 
 1. **Overhead per step**: a 200-step run with an instant scripted backend and a no-op tool;
    time inside the backend and the tool is measured and subtracted, so what remains is the
@@ -10,7 +10,17 @@
 3. **Swarm**: 200 one-step tasks against an OpenAI-compatible server on loopback that answers
    each request after 100 ms, concurrency 50. Ideal wall time 200/50 x 0.1 s = 0.4 s; target
    <= 1.3 x ideal. The median of five swarms (each its own event loop and connection pool, as
-   every ``pa.swarm`` call is): one swarm on 2 shared cores varies by +-15 %.
+   every ``pa.swarm`` call is): one swarm on 2 shared cores varies by +-15 %. Also the client's
+   CPU per task (``time.process_time`` over the swarms, this process only: the server runs in
+   its own), which other jobs on the machine move far less than the wall time.
+
+   Instructions per task, a figure load does not move at all (needs valgrind; the server is a
+   child process and not counted)::
+
+       valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python tests/benchmarks/bench_runtime.py --swarm-only --rounds 1
+       (the same with --rounds 3)
+
+   then (instructions of 3 rounds - instructions of 1 round) / 400 tasks.
 
 The last line is JSON.
 """
@@ -134,8 +144,9 @@ asyncio.run(main())
 """
 
 
-def swarm_seconds(tasks: int = 200, concurrency: int = 50, delay: float = 0.1, rounds: int = 5) -> list[float]:
-    """Wall times of ``rounds`` swarms against a server in its own process (as a real local server would be)."""
+def swarm_seconds(tasks: int = 200, concurrency: int = 50, delay: float = 0.1, rounds: int = 5) -> tuple[list[float], float]:
+    """Wall times of ``rounds`` swarms against a server in its own process (as a real local server
+    would be), and this process's CPU milliseconds per task over them."""
     import subprocess
 
     from purpose_agent.testing import make_kernel
@@ -149,6 +160,7 @@ def swarm_seconds(tasks: int = 200, concurrency: int = 50, delay: float = 0.1, r
         spark = pa.Spark(role="worker", model=backend, tools=[], kernel=make_kernel(), budget=Budget(max_steps=2))
         pa.swarm(["warm-up"], spark, concurrency=1)
         walls = []
+        cpu_started = time.process_time()
         for _ in range(rounds):
             started = time.perf_counter()
             results = pa.swarm([f"task {i}" for i in range(tasks)], spark, concurrency=concurrency)
@@ -159,16 +171,19 @@ def swarm_seconds(tasks: int = 200, concurrency: int = 50, delay: float = 0.1, r
         if server.stdin:
             server.stdin.close()
         server.wait(timeout=10)
-    return walls
+        cpu_ms_per_task = (time.process_time() - cpu_started) * 1000 / (rounds * tasks)
+    return walls, cpu_ms_per_task
 
 
 def main() -> None:
     if "--swarm-only" in sys.argv[1:]:  # for side-by-side runs of two checkouts (docs/providers.md)
-        walls = swarm_seconds()
+        rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
+        walls, cpu = swarm_seconds(rounds=rounds)
         wall = statistics.median(walls)
         print(f"swarm: {wall:.3f} s = {wall / 0.4:.2f} x ideal (median of {len(walls)}: "
-              f"{' '.join(f'{w:.3f}' for w in walls)})")
-        print(json.dumps({"swarm_wall_s": round(wall, 3), "swarm_ratio_to_ideal": round(wall / 0.4, 3)}))
+              f"{' '.join(f'{w:.3f}' for w in walls)}); client CPU {cpu:.3f} ms per task")
+        print(json.dumps({"swarm_wall_s": round(wall, 3), "swarm_ratio_to_ideal": round(wall / 0.4, 3),
+                          "swarm_cpu_ms_per_task": round(cpu, 3)}))
         return
     # Per-step cost is the slope between a short and a long run; what is left at zero steps is
     # the fixed cost of a run (event loop, worker thread, first prompt).
@@ -197,10 +212,10 @@ def main() -> None:
     print(f"retrieval at 10,000 memories: p50 {p50:.2f} ms per run")
     print(f"overhead per step of a 10-step run with 10 lessons and retrieval amortised: {with_memory:.3f} ms (target <= 1)")
 
-    walls = swarm_seconds()
+    walls, cpu = swarm_seconds()
     wall = statistics.median(walls)
     print(f"swarm: 200 tasks, concurrency 50, 100 ms server: {wall:.3f} s = {wall / 0.4:.2f} x ideal 0.4 s (target <= 1.3); "
-          f"median of {len(walls)}, range {min(walls):.3f}-{max(walls):.3f} s")
+          f"median of {len(walls)}, range {min(walls):.3f}-{max(walls):.3f} s; client CPU {cpu:.3f} ms per task")
     print(json.dumps({
         "overhead_ms_per_step": round(overhead, 4),
         "fixed_ms_per_run": round(fixed, 2),
@@ -208,6 +223,7 @@ def main() -> None:
         "overhead_ms_per_step_with_10k_memories": round(with_memory, 4),
         "swarm_wall_s": round(wall, 3),
         "swarm_ratio_to_ideal": round(wall / 0.4, 3),
+        "swarm_cpu_ms_per_task": round(cpu, 3),
     }))
 
 

@@ -232,6 +232,8 @@ def _trigger_windows(text: str, triggers: Mapping[bytes, Any]) -> dict[Any, list
     """
     data, words = _ascii_words(text)
     present = words & triggers.keys()
+    if not present:  # the common case: no trigger in the text
+        return {}
     windows: dict[Any, list[tuple[int, int, int, int]]] = {}
     for word in sorted(present):
         windows.setdefault(triggers[word], []).extend(_word_windows(data, word))
@@ -283,7 +285,7 @@ def _ascii_words(text: str) -> tuple[bytes, frozenset[bytes]]:
     global _last_words
     if _last_words[0] is not text:
         data = text.encode("ascii", "replace").lower()
-        _last_words = (text, data, frozenset(data.translate(_NON_WORD_BYTES).split()))
+        _last_words = (text, data, frozenset(data.translate(_NON_WORD_BYTES).split()))  # one split in C
     return _last_words[1], _last_words[2]
 
 

@@ -62,7 +62,7 @@ def test_a_text_that_needs_more_decoding_than_the_budget_is_blocked_with_a_sente
     assert len(blocked) == 1
     finding = blocked[0]
     assert finding.severity.value == "critical" and finding.rule_id == "injection.decode-budget"
-    assert "decode budget of 1,000" in finding.explanation
+    assert "decode budget of 1,000 characters per scan" in finding.explanation
     assert "[plugins.immune-injection] decode_budget_chars" in finding.explanation
     assert "raise decode_budget_chars" in finding.explanation
     # the same text within a budget that holds it is read in full and passes

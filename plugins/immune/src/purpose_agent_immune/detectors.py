@@ -95,9 +95,9 @@ class DecodeBudget:
     def exceeded(self, scanner: str, wanted: int) -> str:
         """The one-sentence reason a text is blocked when ``wanted`` more characters did not fit."""
         return (
-            f"decoding this text would rescan {self.used + wanted:,} characters, over the decode budget of "
-            f"{self.limit:,} per scan ([plugins.{scanner}] decode_budget_chars), so part of it was not read and "
-            f"it is blocked; raise decode_budget_chars to scan such texts in full"
+            f"decoding this text needs more than the decode budget of {self.limit:,} characters per scan "
+            f"([plugins.{scanner}] decode_budget_chars; it reached {self.used + wanted:,} and stopped), so part of "
+            f"it was not read and it is blocked; raise decode_budget_chars to scan such texts in full"
         )
 
 

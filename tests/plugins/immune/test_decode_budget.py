@@ -186,3 +186,17 @@ def test_windows_that_jump_to_the_last_trigger_are_those_of_every_trigger_merged
     with mock.patch.object(injection, "_TRIGGER_CONTEXT", context):
         jumped = injection._merged(list(injection._word_windows(data, b"ab")))
         assert jumped == windows_one_occurrence_at_a_time(data, b"ab", context)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    st.lists(
+        st.sampled_from(["%41", "&#65;", "&#x41;", "\\u0041", "\\x41", "%4", "x" * 60, " ", "&#", "%%"]), max_size=40
+    )
+)
+def test_escapes_walked_one_by_one_start_the_cells_a_search_per_cell_finds(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    with mock.patch.object(injection, "_ESCAPE_CELL", 16):
+        walked = [(cell, m.span()) for cell, m in injection._first_escape_per_cell(text, by_escape=True)]
+        searched = [(cell, m.span()) for cell, m in injection._first_escape_per_cell(text, by_escape=False)]
+    assert walked == searched

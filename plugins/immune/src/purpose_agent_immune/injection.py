@@ -472,18 +472,17 @@ def _escape_windows(text: str) -> list[tuple[int, int, int, int]]:
     """The clusters of escapes, each with ``_ESCAPE_CONTEXT`` characters on both sides:
     ``(window start, window end, first escape start, first escape end)``.
 
-    The text is looked at cell by cell (one search per ``_ESCAPE_CELL`` characters, so a text
-    made of escapes costs no Python work per escape); neighbouring cells that hold an escape are
-    one cluster, and a cluster counts when it holds two escapes or more.
+    The text is cut into cells of ``_ESCAPE_CELL`` characters; neighbouring cells that hold an
+    escape are one cluster, and a cluster counts when it holds two escapes or more.
     """
     windows: list[tuple[int, int, int, int]] = []
     length = len(text)
     cluster: list[int] = []  # [first escape start, first escape end, end of the last cell with an escape]
-    for cell in range(0, length, _ESCAPE_CELL):
+    # few escapes (one per four cells or fewer, counted in C): walked one by one; many: one
+    # search per cell, so a text made of escapes costs no Python work per escape
+    sparse = len(_ESCAPE.findall(text)) * 4 * _ESCAPE_CELL <= length
+    for cell, found in _first_escape_per_cell(text, by_escape=sparse):
         reach = min(length, cell + _ESCAPE_CELL + _LONGEST_ESCAPE)
-        found = _ESCAPE.search(text, cell, reach)
-        if found is None or found.start() >= cell + _ESCAPE_CELL:
-            continue
         if cluster and found.start() <= cluster[2] + _ESCAPE_CELL:
             cluster[2] = reach
         else:
@@ -493,6 +492,27 @@ def _escape_windows(text: str) -> list[tuple[int, int, int, int]]:
     if cluster:
         windows.append(_escape_window(text, cluster))
     return [window for window in windows if window[0] >= 0]
+
+
+def _first_escape_per_cell(text: str, by_escape: bool) -> Iterator[tuple[int, re.Match[str]]]:
+    """Each cell of ``text`` that an escape starts in, with the first escape that starts there.
+
+    ``by_escape`` walks the escapes of the text (escapes never overlap, so this finds what a
+    search from each cell's start finds); otherwise each cell is searched.
+    """
+    if by_escape:
+        previous = -1
+        for found in _ESCAPE.finditer(text):
+            cell = found.start() - found.start() % _ESCAPE_CELL
+            if cell != previous:
+                previous = cell
+                yield cell, found
+        return
+    length = len(text)
+    for cell in range(0, length, _ESCAPE_CELL):
+        found = _ESCAPE.search(text, cell, min(length, cell + _ESCAPE_CELL + _LONGEST_ESCAPE))
+        if found is not None and found.start() < cell + _ESCAPE_CELL:
+            yield cell, found
 
 
 def _escape_window(text: str, cluster: list[int]) -> tuple[int, int, int, int]:
@@ -563,7 +583,8 @@ def _lookalike_text(text: str, context: Context) -> Iterator[Hit]:
     if normal == text:
         return
     # sets of strings built in C: no Python call per word on a long text
-    if _injection_words(normal) <= _injection_words(text):
+    revealed = _injection_words(normal)
+    if not revealed or revealed <= _injection_words(text):
         return  # normalising revealed no injection word: nothing is hidden
     inner = Context(source=context.source, scope_level=context.scope_level)
     hits = [hit for hit in _RESCAN_NORMALIZED.hits(normal, inner) if hit.severity in ("high", "critical")]

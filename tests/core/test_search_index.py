@@ -232,6 +232,8 @@ def test_bad_input_gets_a_clear_error(tmp_path: Path) -> None:
             index.upsert([IndexedText("a", "text", {"when": object()})])
         with pytest.raises(SearchIndexError, match="is not one of lexical, dense, hybrid"):
             index.search("x", mode="semantic")
+        with pytest.raises(SearchIndexError, match="lone surrogate"):
+            index.upsert([IndexedText("ok", "fine text"), IndexedText("bad", "broken \udc80 text")])
         assert len(index) == 0, "nothing was written by a refused call"
         assert index.search("", k=5) == [] and index.search("words", k=0) == []
     with pytest.raises(SearchIndexError, match="closed"):

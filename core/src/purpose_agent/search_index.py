@@ -229,6 +229,12 @@ class SearchIndex:
             try:
                 yield conn
                 conn.execute(f"UPDATE {self._state} SET value = value + 1 WHERE key = 'generation'")
+            except UnicodeEncodeError as exc:
+                conn.execute("ROLLBACK")
+                raise SearchIndexError(
+                    f"nothing was written to the search index {self.path}: a text holds "
+                    f"{exc.object[exc.start:exc.end]!r}, which is not valid Unicode (a lone surrogate); decode its "
+                    "source with errors='replace'") from exc
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise

@@ -510,9 +510,9 @@ def _first_escape_per_cell(text: str, by_escape: bool) -> Iterator[tuple[int, re
         return
     length = len(text)
     for cell in range(0, length, _ESCAPE_CELL):
-        found = _ESCAPE.search(text, cell, min(length, cell + _ESCAPE_CELL + _LONGEST_ESCAPE))
-        if found is not None and found.start() < cell + _ESCAPE_CELL:
-            yield cell, found
+        searched = _ESCAPE.search(text, cell, min(length, cell + _ESCAPE_CELL + _LONGEST_ESCAPE))
+        if searched is not None and searched.start() < cell + _ESCAPE_CELL:
+            yield cell, searched
 
 
 def _escape_window(text: str, cluster: list[int]) -> tuple[int, int, int, int]:

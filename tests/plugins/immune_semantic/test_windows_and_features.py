@@ -7,11 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from purpose_agent_immune_semantic.features import char_ngrams
-from purpose_agent_immune_semantic.windows import covering, normalise, segments, windows
+from purpose_agent_immune_semantic.windows import normalise, segments, windows
 
 LAYOUT = {"size": 3, "stride": 2, "whole_chars": 320, "max_chars": 600}
-#: The layout the shipped head scans with.
-SCAN_LAYOUT = {"size": 2, "stride": 1, "whole_chars": 320, "max_chars": 600}
 
 sentences = st.lists(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=250), max_size=40
@@ -32,30 +30,6 @@ def test_every_visible_character_is_in_some_window(parts: list[str], glue: str) 
         covered[window.start : window.end] = True
     missed = [i for i, ch in enumerate(text) if not ch.isspace() and not covered[i]]
     assert not missed, f"characters {missed[:5]} are in no window"
-
-
-@settings(max_examples=200, deadline=None)
-@given(parts=sentences, glue=separators)
-def test_the_first_pass_covers_every_character_the_windows_cover_without_overlap(parts: list[str], glue: str) -> None:
-    text = glue.join(parts)
-    spans = windows(text, **SCAN_LAYOUT)
-    kept = covering(spans)
-    assert kept == sorted(set(kept)) and kept[0] == 0
-    everything = np.zeros(len(text) + 1, dtype=bool)
-    first_pass = np.zeros(len(text) + 1, dtype=int)
-    for window in spans:
-        everything[window.start : window.end] = True
-    for index in kept:
-        first_pass[spans[index].start : spans[index].end] += 1
-    assert np.array_equal(everything, first_pass > 0), "the first pass skips characters some window reads"
-    assert first_pass.max() <= 1, "first-pass windows overlap"
-
-
-def test_the_first_pass_of_two_sentence_windows_is_every_other_window() -> None:
-    text = " ".join(f"Sentence number {i} talks about the quarterly report." for i in range(30))
-    spans = windows(text, **SCAN_LAYOUT)
-    assert len(spans) == 29
-    assert covering(spans) == list(range(0, 29, 2))
 
 
 def test_short_text_is_one_window_and_long_text_is_split_at_sentences() -> None:

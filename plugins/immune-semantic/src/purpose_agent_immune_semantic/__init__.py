@@ -3,7 +3,8 @@
 It reads meaning instead of surface forms. The text is cut into overlapping windows of two
 sentences (:mod:`.windows`), windows are embedded by the kernel's ``minilm-int8`` embedder
 (all-MiniLM-L6-v2 with 8-bit dense layers, from ``purpose-agent-minilm``) and scored by a small
-trained head (:mod:`.head`); the worst window decides. A probability at or above the head's threshold is a ``high`` finding (which blocks
+trained head (:mod:`.head`); the worst window decides. In a long text the sentences are scored
+alone first and only the windows around a suspicious one are scored (:mod:`.scanner`). A probability at or above the head's threshold is a ``high`` finding (which blocks
 promotion), one in the band below it a ``medium`` finding, with the span of that window.
 
 Importing this module is cheap: numpy, the head and the model load on the first scan.

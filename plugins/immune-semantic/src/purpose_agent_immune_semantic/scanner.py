@@ -1,14 +1,16 @@
 """The semantic scanner: windows → embeddings → head → one finding for the worst window.
 
-By default every window is scored. ``overlap_threshold`` > 0 reads a long text in two passes
-instead: the first scores a subset of the windows that covers every sentence once
-(:func:`~.windows.covering`: every other two-sentence window); the second scores a window the first
-skipped — the pair straddling two scored windows — only when one of those neighbours reached
-``overlap_threshold`` (never above the medium band). A plainly benign text then costs about 60% of
-the embeddings. It is off by default because it costs recall: a sentence is scored with one
-neighbour instead of two, and an injection whose two halves each look harmless next to their
-other neighbour is missed (on the written training data, 16 of 408 multi-window texts lost their
-high finding at 0.2, 6 even at 0.001; on the written test split recall fell from 85.5% to 82.5%).
+A long text (more than one window) is read in two passes. First every sentence (segment) is
+scored alone; then only the two-sentence windows holding a sentence that scored at least
+``sentence_gate`` (default :data:`SENTENCE_GATE`, never above the bottom of the medium band) are
+scored, and the worst of those decides, as when every window is scored. A plainly benign text
+costs its sentences once (about half the word pieces of its windows, each of which reads two
+sentences) plus a few windows. Measured against scoring every window, on the multi-window texts
+of the written test split (93 attacks, 143 benign), a third of the written training data (202
+attacks) and the eval tune split (73 attacks): no verdict changed at any gate from 0.001 to 0.2.
+An earlier layout that scored every other window first, with no single sentences, missed 16 of
+408 split attacks; a sentence read alone does not hide behind its neighbour. ``sentence_gate = 0``
+scores every window.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from purpose_agent.models import Finding, ScanRequest, Severity
 
 from .head import HEAD_PATH, Head, HeadError, load_head
-from .windows import Window, covering, normalise, windows
+from .windows import Window, normalise, segments, windows
 
 SCANNER_ID = "immune-semantic"
 CATEGORY = "semantic_injection"
@@ -29,9 +31,9 @@ RULE_ID = "semantic-head"
 #: length: prose of 32,000 characters is ~370 two-sentence windows, ~4-5 CPU-seconds here, past the
 #: kernel's default 2 s scan deadline (which then blocks it); a longer text would only take longer.
 MAX_CHARS_DEFAULT = 32_000
-#: Probability of a first-pass window at or above which the skipped windows overlapping it are
-#: scored too; 0 (the default): no first pass, every window is scored (see the module docstring).
-OVERLAP_THRESHOLD = 0.0
+#: A window of a long text is scored only if one of its sentences alone scored at least this
+#: (see the module docstring); 0 scores every window.
+SENTENCE_GATE = 0.1
 
 
 class SemanticScanner:
@@ -51,14 +53,18 @@ class SemanticScanner:
         return self._head
 
     def windows_of(self, text: str, settings: Any = None) -> list[Window]:
-        """The windows :meth:`scan` scores for ``text`` under ``settings`` (the trained layout by default)."""
+        """The windows :meth:`scan` may score for ``text`` under ``settings`` (the trained layout by default)."""
+        return windows(text, **self.layout(settings))
+
+    def layout(self, settings: Any = None) -> dict[str, int]:
+        """The window layout: the head's, with the settings' overrides."""
         layout = dict(self.head().window)
         if settings is not None and settings.window_sentences is not None:
             layout["size"] = settings.window_sentences
         if settings is not None and settings.window_stride is not None:
             layout["stride"] = settings.window_stride
         layout["stride"] = min(layout["stride"], layout["size"])  # never skip a sentence
-        return windows(text, **layout)
+        return layout
 
     def score(self, text: str, context: Any, settings: Any = None) -> tuple[float, Window]:
         """The highest window probability of ``text`` and that window."""
@@ -70,33 +76,34 @@ class SemanticScanner:
                 f"'{head.embedder}' embedder is {embedder.model_id!r}; install the purpose-agent-minilm version "
                 "the head was trained with, or retrain with plugins/immune-semantic/training/train.py"
             )
-        import numpy as np
 
-        spans = self.windows_of(text, settings)
-        texts = [normalise(text[w.start : w.end]) for w in spans]
-        probabilities = np.full(len(spans), -1.0)  # -1: not scored
+        def probabilities_of(pieces: list[Window]) -> Any:
+            texts = [normalise(text[w.start : w.end]) for w in pieces]
+            return head.probabilities(head.inputs(embedder.embed(texts), texts))
 
-        def score_windows(indexes: list[int]) -> None:
-            if indexes:
-                chosen = [texts[i] for i in indexes]
-                probabilities[indexes] = head.probabilities(head.inputs(embedder.embed(chosen), chosen))
-
-        bar = self.overlap_threshold(settings)
-        first = covering(spans) if bar > 0 else list(range(len(spans)))
-        score_windows(first)
-        if len(first) < len(spans):
-            score_windows(_second_pass(spans, first, probabilities, bar))
+        layout = self.layout(settings)
+        spans = windows(text, **layout)
+        gate = self.sentence_gate(settings)
+        if len(spans) > 1 and gate > 0:
+            sentences = [Window(start, end) for start, end in segments(text, layout["max_chars"])]
+            alone = probabilities_of(sentences)
+            suspicious = [sentence for sentence, p in zip(sentences, alone, strict=True) if p >= gate]
+            if not suspicious:  # no window is scored: measured not to change a verdict (module docstring)
+                best = int(alone.argmax())
+                return float(alone[best]), sentences[best]
+            spans = _holding(spans, suspicious)
+        probabilities = probabilities_of(spans)
         worst = int(probabilities.argmax())
         return float(probabilities[worst]), spans[worst]
 
-    def overlap_threshold(self, settings: Any) -> float:
-        """The first-pass probability that sends the skipped windows around it to be scored: the
-        setting (or :data:`OVERLAP_THRESHOLD`), never above the bottom of the medium band."""
-        chosen = OVERLAP_THRESHOLD
+    def sentence_gate(self, settings: Any) -> float:
+        """The probability a sentence alone must reach for its windows to be scored: the setting
+        (or :data:`SENTENCE_GATE`), never above the bottom of the medium band."""
+        chosen = SENTENCE_GATE
         threshold = self.head().threshold
         band = 0.2
         if settings is not None:
-            chosen = settings.overlap_threshold if settings.overlap_threshold is not None else chosen
+            chosen = settings.sentence_gate if settings.sentence_gate is not None else chosen
             threshold = settings.threshold if settings.threshold is not None else threshold
             band = settings.medium_band
         return min(chosen, max(0.0, threshold - band))
@@ -153,21 +160,13 @@ class SemanticScanner:
 SCANNER = SemanticScanner()
 
 
-def _second_pass(spans: list[Window], first: list[int], probabilities: Any, bar: float) -> list[int]:
-    """The windows left out of ``first`` that overlap a first-pass window scoring at least ``bar``.
-
-    The first-pass windows do not overlap one another and all windows are in text order, so a
-    skipped window can only overlap the first-pass windows just before and just after it."""
+def _holding(spans: list[Window], sentences: list[Window]) -> list[Window]:
+    """The windows in ``spans`` that overlap any of ``sentences`` (both in text order)."""
     result = []
-    position = 0  # first[position] is the first first-pass window after the current index
-    for index, window in enumerate(spans):
-        while position < len(first) and first[position] <= index:
-            position += 1
-        if position and first[position - 1] == index:
-            continue
-        neighbours = first[max(0, position - 1) : position + 1]
-        if any(
-            probabilities[i] >= bar and spans[i].start < window.end and window.start < spans[i].end for i in neighbours
-        ):
-            result.append(index)
+    first = 0  # the first sentence that does not end before the current window starts
+    for window in spans:
+        while first < len(sentences) and sentences[first].end <= window.start:
+            first += 1
+        if first < len(sentences) and sentences[first].start < window.end:
+            result.append(window)
     return result

@@ -7,7 +7,7 @@
     medium_band = 0.2      # report medium from threshold - medium_band up to the threshold
     window_sentences = 2   # sentences per window in long texts (default: what the head was trained on)
     window_stride = 1      # a new window starts every this many sentences
-    overlap_threshold = 0  # > 0: two passes over long texts (faster, misses some split attacks); 0: every window
+    sentence_gate = 0.1    # long texts: windows scored only around a sentence this suspicious alone (0: all)
     max_chars = 32000      # a longer text is not embedded: one high finding says so
 
 Window settings default to those the shipped head was trained with; changing them changes what
@@ -44,14 +44,13 @@ class SemanticSettings(BaseModel):
     window_stride: int | None = Field(
         default=None, ge=1, le=20, description="A new window starts every this many sentences; default: as trained."
     )
-    overlap_threshold: float | None = Field(
+    sentence_gate: float | None = Field(
         default=None,
         ge=0.0,
         lt=1.0,
-        description="Above 0, a long text is read first through windows that cover each sentence once, and the "
-        "windows between them are scored only next to a first-pass window at or above this probability (never "
-        "above the medium band): about 60% of the work, but some attacks split across two windows are missed. "
-        "Default 0: every window is scored.",
+        description="A long text's sentences are scored alone first; a window is scored only if one of its "
+        "sentences reached this probability (default 0.1, never above the bottom of the medium band; 0 scores "
+        "every window).",
     )
     max_chars: int = Field(
         default=32_000,

@@ -100,16 +100,3 @@ def normalise(text: str) -> str:
     visible = "".join(ch for ch in folded if ch in "\t\n" or unicodedata.category(ch) not in _INVISIBLE)
     return " ".join(visible.split())
 
-
-def covering(spans: list[Window]) -> list[int]:
-    """The indexes of a subset of ``spans`` (windows as :func:`windows` returns them, in order)
-    that still covers every character they cover: a window is kept when it starts at or after the
-    end of the last kept one. With two-sentence windows at stride 1 that is every other window,
-    so each sentence is read once instead of twice."""
-    kept: list[int] = []
-    covered_to = -1
-    for index, window in enumerate(spans):
-        if window.start >= covered_to:
-            kept.append(index)
-            covered_to = window.end
-    return kept

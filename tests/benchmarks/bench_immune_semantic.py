@@ -165,7 +165,7 @@ def main() -> None:
         started = time.perf_counter()
         found = semantic.scan(ScanRequest(text=text, source="document"))
         speed[f"text_{chars}_s"] = round(time.perf_counter() - started, 2)
-        # Windows embedded against windows in the text (the second pass reads the rest only near a suspicious one).
+        # Texts embedded (sentences alone, then the windows around a suspicious one) against the windows in the text.
         speed[f"text_{chars}_windows"] = f"{embedder.misses - before}/{len(SCANNER.windows_of(text))}"
         # Passed: no finding, within the kernel's default deadline ([kernel] scan_timeout_s).
         speed[f"text_{chars}_passed"] = not found and speed[f"text_{chars}_s"] <= deadline
@@ -173,7 +173,7 @@ def main() -> None:
     print(f"\nspeed (one text at a time, not cached): semantic {speed['semantic_lessons_per_s']} lessons/s "
           f"({speed['semantic_lessons_per_cpu_s']} per CPU-second), rules {speed['rules_lessons_per_s']} lessons/s; "
           f"semantic p50 {speed['p50_ms']} ms, p99 {speed['p99_ms']} ms per lesson (mean {speed['mean_chars']} chars); "
-          f"16,000 chars {speed['text_16000_s']} s ({speed['text_16000_windows']} windows embedded, passed: {speed['text_16000_passed']}), "
+          f"16,000 chars {speed['text_16000_s']} s ({speed['text_16000_windows']} texts embedded / windows, passed: {speed['text_16000_passed']}), "
           f"32,000 chars {speed['text_32000_s']} s ({speed['text_32000_windows']}, passed: {speed['text_32000_passed']})")
     print(json.dumps(results))
 

@@ -28,8 +28,8 @@ CATEGORY = "semantic_injection"
 #: ``Finding.rule_id`` of every finding: the detector is the trained head, not a rule.
 RULE_ID = "semantic-head"
 #: Longest text embedded by default (twice the kernel's default lesson cap of 16,000). Time grows with
-#: length: prose of 32,000 characters is ~370 two-sentence windows, ~4-5 CPU-seconds here, past the
-#: kernel's default 2 s scan deadline (which then blocks it); a longer text would only take longer.
+#: length: benign prose of 32,000 characters is ~370 sentences, 2.3-2.7 s here, past the kernel's
+#: default 2 s scan deadline (which then blocks it); a longer text would only take longer.
 MAX_CHARS_DEFAULT = 32_000
 #: A window of a long text is scored only if one of its sentences alone scored at least this
 #: (see the module docstring); 0 scores every window.

@@ -7,8 +7,8 @@
     purpose-agent vault search --flagged [--dir docs/]
     purpose-agent vault ask "What is our refund policy?" [--dir docs/] [--model groq:…] [--json]
 
-Without ``--dir``, ``search`` and ``ask`` use the directory last given to ``vault index`` (else
-the current directory). Every command brings the index up to date first (only changed files are
+Without ``--dir``, ``search`` and ``ask`` use the directory last given to ``vault index`` (with
+none, they say so rather than index the current directory unasked). Every command brings the index up to date first (only changed files are
 re-read). Document text is printed through ``purpose_agent.terminal_text.printable``: it is
 untrusted, and must not drive the operator's terminal.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ class VaultCommand:
         ask.add_argument("--model", default=None, help="provider:model (default: the configured chain)")
         for each in (search, ask):
             each.add_argument("--dir", type=Path, default=None,
-                              help="the vault's directory (default: the last one indexed, else the current one)")
+                              help="the vault's directory (default: the last one indexed)")
         for each in (index, search, ask):
             each.add_argument("--index", type=Path, default=None, metavar="FILE",
                               help="the index file (default: one per directory under the state directory)")
@@ -60,11 +61,26 @@ class VaultCommand:
     def run(self, args: argparse.Namespace) -> int:
         """Run the action; 2 for unusable input (no such directory, an empty query)."""
         kernel = getattr(args, "kernel", None) or self.context.kernel
-        directory = args.dir if args.action == "index" else (args.dir or last_indexed() or Path("."))
+        if args.action == "ask" and not args.question.strip():
+            print("purpose-agent vault: ask needs a question", file=sys.stderr)
+            return 2
+        if args.index is not None and not str(args.index).strip():
+            print("purpose-agent vault: --index needs a file path (or leave it out for the default)", file=sys.stderr)
+            return 2
+        directory = args.dir if args.action == "index" else (args.dir or last_indexed())
+        if directory is None:
+            # Never index the current directory unasked: it may be a home directory or a checkout.
+            print("purpose-agent vault: no vault has been indexed yet; run 'purpose-agent vault index DIR' first, "
+                  "or name the directory with --dir", file=sys.stderr)
+            return 2
         try:
             vault = self._vault(kernel, directory, args)
         except ValueError as exc:
-            print(f"purpose-agent vault: {printable(exc)}", file=sys.stderr)
+            print(f"purpose-agent vault: {printable(exc, one_line=True)}", file=sys.stderr)
+            return 2
+        except (OSError, sqlite3.Error) as exc:
+            print(f"purpose-agent vault: cannot open the index {printable(args.index or 'file', one_line=True)} "
+                  f"({printable(exc, one_line=True)}); give --index a writable file path", file=sys.stderr)
             return 2
         try:
             report = vault.refresh()
@@ -130,7 +146,7 @@ class VaultCommand:
         try:
             passages = vault.search(args.query, k=args.k)
         except ValueError as exc:
-            print(f"purpose-agent vault: {printable(exc)}", file=sys.stderr)
+            print(f"purpose-agent vault: {printable(exc, one_line=True)}", file=sys.stderr)
             return 2
         if args.json:
             print(printable_json(json.dumps([

@@ -87,7 +87,12 @@ def test_workers_killed_mid_promotion_lose_no_promoted_item(store: Any, options:
             time.sleep(max(0.0, started + moment - time.monotonic()))
             os.kill(worker.pid, signal.SIGKILL)
         for worker in workers:
-            out, _ = worker.communicate(timeout=30)
+            # Read the rest through the reader readline() used: communicate() reads the raw pipes
+            # and would drop the lines readline() had already buffered (seen: 23 uses "missing").
+            assert worker.stdout is not None and worker.stderr is not None
+            out = worker.stdout.read()
+            worker.wait(timeout=30)
+            worker.stderr.close()
             assert worker.returncode == -signal.SIGKILL
             kills += 1
             records += lines_of(out)

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import vault_kernel
 from documents import write_documents
+from vault_kernels import vault_kernel
 
 import purpose_agent as pa
 from purpose_agent.testing import ScriptedBackend
@@ -120,7 +120,7 @@ def test_importing_purpose_agent_does_not_import_the_plugin():
 
 
 def test_without_a_knowledge_plugin_a_directory_is_refused_with_what_to_install(tmp_path):
-    from conftest import hashing_embedder_plugin
+    from vault_kernels import hashing_embedder_plugin
 
     from purpose_agent.errors import UnknownComponentError
     from purpose_agent.testing import make_kernel

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import vault_kernel
 from documents import pdf_bytes, write_documents
+from vault_kernels import vault_kernel
 
 from purpose_agent_vault import Vault
 

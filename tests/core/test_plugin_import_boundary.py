@@ -21,10 +21,6 @@ PUBLIC_MODULES = {
     "purpose_agent.interfaces",
     "purpose_agent.errors",
     "purpose_agent.testing",
-    "purpose_agent.config",
-    "purpose_agent.terminal_text",
-    "purpose_agent.search_index",
-    "purpose_agent.loopback",
 }
 
 #: What a plugin may import from another distribution of this workspace (a ``purpose_agent_*``

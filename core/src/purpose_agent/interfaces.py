@@ -10,8 +10,15 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+# Small rules every plugin that prints untrusted text or serves on a network must follow, part of
+# the contract so plugins import them from here (their code lives in the kernel modules named).
+from .loopback import is_loopback as is_loopback
+from .terminal_text import printable as printable
+from .terminal_text import printable_json as printable_json
+
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
     import numpy
 
@@ -94,6 +101,16 @@ class KernelServices(Protocol):
     def emit(self, event: Event) -> None:
         """Deliver ``event`` to every observer plugin (``on_event``); for what a component sees
         happen outside a run's own event stream (a remote agent's circuit opening, say)."""
+        ...
+
+    def state_dir(self) -> Path:
+        """Where purpose-agent keeps state on this machine (``$XDG_STATE_HOME/purpose-agent``)."""
+        ...
+
+    def search_index(self, path: str, *, name: str, embedder: Embedder | None = None) -> Any:
+        """The kernel's hybrid retrieval engine (:class:`purpose_agent.search_index.SearchIndex`:
+        BM25 and embeddings fused by rank) over the named index in the SQLite file ``path``;
+        entries are :class:`IndexedText`, results :class:`SearchHit`."""
         ...
 
 
@@ -501,6 +518,27 @@ class Executor(Protocol):
     def close(self) -> None:
         """Release workers and connections; the executor may not be used afterwards."""
         ...
+
+
+@dataclass(frozen=True)
+class IndexedText:
+    """A text to index: a caller-chosen unique ``id``, the ``text``, and JSON-serialisable ``metadata``."""
+
+    id: str
+    text: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result: the text, its metadata, the mode's ``score`` (higher is better) and both ranks (1-based)."""
+
+    id: str
+    text: str
+    metadata: Mapping[str, Any]
+    score: float
+    lexical_rank: int | None
+    dense_rank: int | None
 
 
 @runtime_checkable

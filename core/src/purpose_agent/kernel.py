@@ -869,6 +869,19 @@ class Kernel:
             except Exception as exc:
                 self._fail(record, f"raised in hook on_event: {type(exc).__name__}: {exc}")
 
+    def state_dir(self) -> Path:
+        """Where purpose-agent keeps state on this machine (``$XDG_STATE_HOME/purpose-agent``)."""
+        from .config import state_dir
+
+        return state_dir()
+
+    def search_index(self, path: str, *, name: str, embedder: Any = None) -> Any:
+        """The hybrid retrieval engine over the index ``name`` in the SQLite file ``path``
+        (:class:`purpose_agent.search_index.SearchIndex`), for plugins that keep their own texts."""
+        from .search_index import SearchIndex
+
+        return SearchIndex(path, name=name, embedder=embedder)
+
     # ------------------------------------------------------------------ protocols
 
     def protocols(self) -> list[ProtocolAdapter]:

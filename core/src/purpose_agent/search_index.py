@@ -46,11 +46,11 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import PurposeAgentError
+from .interfaces import IndexedText, SearchHit
 
 __all__ = ["MODES", "RRF_K", "IndexedText", "SearchHit", "SearchIndex", "SearchIndexError", "reciprocal_rank_fusion"]
 
@@ -73,27 +73,6 @@ _LOOKUP_CHUNK = 500  # ids per IN (...) lookup: under every SQLite build's param
 
 class SearchIndexError(PurposeAgentError):
     """A search index cannot do what was asked; the message says what to do instead."""
-
-
-@dataclass(frozen=True)
-class IndexedText:
-    """A text to index: a caller-chosen unique ``id``, the ``text``, and JSON-serialisable ``metadata``."""
-
-    id: str
-    text: str
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One result: the text, its metadata, the mode's ``score`` (higher is better) and both ranks (1-based)."""
-
-    id: str
-    text: str
-    metadata: Mapping[str, Any]
-    score: float
-    lexical_rank: int | None
-    dense_rank: int | None
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[Any]], k: int = RRF_K) -> list[tuple[Any, float, list[int | None]]]:

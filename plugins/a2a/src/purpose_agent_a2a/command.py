@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from purpose_agent.terminal_text import printable
+from purpose_agent.interfaces import printable
 
 
 class A2ACommand:
@@ -62,7 +62,7 @@ class A2ACommand:
         import asyncio
 
         import purpose_agent as pa
-        from purpose_agent.loopback import is_loopback
+        from purpose_agent.interfaces import is_loopback
 
         from . import A2AProtocol
 

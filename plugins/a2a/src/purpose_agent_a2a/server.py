@@ -26,7 +26,7 @@ from typing import Any
 
 from a2a.server.agent_execution import AgentExecutor
 
-from purpose_agent.loopback import is_loopback
+from purpose_agent.interfaces import is_loopback
 
 #: JSON-RPC 2.0 "Invalid Request": what an oversized body is answered with (the SDK does the same).
 INVALID_REQUEST = -32600

@@ -7,8 +7,7 @@ import os
 import sys
 from typing import Any
 
-from purpose_agent.loopback import is_loopback
-from purpose_agent.terminal_text import printable
+from purpose_agent.interfaces import is_loopback, printable
 
 
 class UiCommand:

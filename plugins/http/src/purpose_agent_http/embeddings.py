@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from purpose_agent.errors import ResponseFormatError
-from purpose_agent.loopback import is_loopback
+from purpose_agent.interfaces import is_loopback
 
 #: Characters of one text sent to the server (see the module docstring).
 DEFAULT_MAX_CHARS = 8000

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from purpose_agent.terminal_text import printable
+from purpose_agent.interfaces import printable
 
 
 class McpCommand:

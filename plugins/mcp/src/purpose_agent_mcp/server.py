@@ -24,7 +24,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.loopback import is_loopback
+from purpose_agent.interfaces import is_loopback
 
 #: The longest task, question or lesson a client may send (characters).
 MAX_TEXT_CHARS = 20_000

@@ -8,7 +8,7 @@ import argparse
 import json
 from typing import Any
 
-from purpose_agent.terminal_text import printable
+from purpose_agent.interfaces import printable
 
 
 class PostgresCommand:

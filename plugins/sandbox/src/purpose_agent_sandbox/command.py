@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from purpose_agent.terminal_text import printable
+from purpose_agent.interfaces import printable
 
 #: Exit status when the code hit the wall-clock limit (as coreutils ``timeout`` does).
 EXIT_TIMED_OUT = 124

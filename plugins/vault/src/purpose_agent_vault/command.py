@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from purpose_agent.terminal_text import printable, printable_json
+from purpose_agent.interfaces import printable, printable_json
 
 
 class VaultCommand:
@@ -67,7 +67,7 @@ class VaultCommand:
         if args.index is not None and not str(args.index).strip():
             print("purpose-agent vault: --index needs a file path (or leave it out for the default)", file=sys.stderr)
             return 2
-        directory = args.dir if args.action == "index" else (args.dir or last_indexed())
+        directory = args.dir if args.action == "index" else (args.dir or last_indexed(kernel.state_dir()))
         if directory is None:
             # Never index the current directory unasked: it may be a home directory or a checkout.
             print("purpose-agent vault: no vault has been indexed yet; run 'purpose-agent vault index DIR' first, "
@@ -85,7 +85,7 @@ class VaultCommand:
         try:
             report = vault.refresh()
             if args.action == "index":
-                remember_indexed(vault.root)
+                remember_indexed(vault.root, kernel.state_dir())
                 return self._index(vault, report, args)
             if not args.json and report.unreadable:
                 print(f"({len(report.unreadable)} file(s) could not be read; run 'vault index' to see which)")
@@ -181,25 +181,25 @@ def _snippet(text: str, limit: int = 240) -> str:
     return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
-def _last_file() -> Path:
-    from purpose_agent.config import state_dir
-
-    return state_dir() / "vaults" / "last-indexed"
+def _last_file(state_dir: Path) -> Path:
+    return state_dir / "vaults" / "last-indexed"
 
 
-def last_indexed() -> Path | None:
-    """The directory last given to ``vault index``, if it still exists."""
+def last_indexed(state_dir: Path) -> Path | None:
+    """The directory last given to ``vault index`` (recorded under the kernel's ``state_dir()``),
+    if it still exists."""
     try:
-        path = Path(_last_file().read_text(encoding="utf-8").strip())
+        path = Path(_last_file(state_dir).read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
         return None
     return path if path.is_dir() else None
 
 
-def remember_indexed(root: Path) -> None:
+def remember_indexed(root: Path, state_dir: Path) -> None:
     """Record ``root`` as the directory ``search`` and ``ask`` use without ``--dir``."""
+    last = _last_file(state_dir)
     try:
-        _last_file().parent.mkdir(parents=True, exist_ok=True)
-        _last_file().write_text(str(root), encoding="utf-8")
+        last.parent.mkdir(parents=True, exist_ok=True)
+        last.write_text(str(root), encoding="utf-8")
     except OSError:
         pass  # only a convenience; --dir still works

@@ -145,9 +145,10 @@ class Vault:
             raise ValueError(f"mode must be 'hybrid', 'lexical' or 'dense', not {mode!r}")
         self.patterns = [pattern] if isinstance(pattern, str) else list(pattern or [])
         self._matchers = [_glob_regex(p) for p in self.patterns]
-        self.index_path = Path(index_path).expanduser() if index_path else default_index_path(self.root)
-        self.index_path.parent.mkdir(parents=True, exist_ok=True)
         self._kernel = kernel
+        self.index_path = (Path(index_path).expanduser() if index_path
+                           else default_index_path(self.root, self.kernel.state_dir()))
+        self.index_path.parent.mkdir(parents=True, exist_ok=True)
         self.embedder = self._choose_embedder(embedder)
         self.mode = mode if self.embedder is not None else "lexical"
         self.min_relevance = min_relevance
@@ -159,9 +160,7 @@ class Vault:
         self._db = sqlite3.connect(self.index_path, check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
-        from purpose_agent.search_index import SearchIndex
-
-        self.index = SearchIndex(str(self.index_path), name="chunks", embedder=self.embedder)
+        self.index = self.kernel.search_index(str(self.index_path), name="chunks", embedder=self.embedder)
 
     @classmethod
     def from_directory(cls, path: str | os.PathLike[str], pattern: str | Sequence[str] | None = None, *,
@@ -282,7 +281,7 @@ class Vault:
 
     def _index_pending(self, pending: list[tuple[str, str, list[Chunk]]], report: RefreshReport) -> None:
         """Screen, index and record the chunks of new and changed files, in batches."""
-        from purpose_agent.search_index import IndexedText
+        from purpose_agent.interfaces import IndexedText
 
         batch: list[tuple[str, str, list[Chunk]]] = []
         size = 0
@@ -455,13 +454,12 @@ def _content_words(text: str) -> set[str]:
     return {word for word in _WORD.findall(text.lower()) if word not in _STOP_WORDS}
 
 
-def default_index_path(root: Path) -> Path:
-    """``$XDG_STATE_HOME/purpose-agent/vaults/<dir name>-<hash of the absolute path>.sqlite``."""
-    from purpose_agent.config import state_dir
-
+def default_index_path(root: Path, state_dir: Path) -> Path:
+    """``<state_dir>/vaults/<dir name>-<hash of the absolute path>.sqlite`` (the kernel's
+    ``state_dir()``: ``$XDG_STATE_HOME/purpose-agent``)."""
     digest = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:12]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", root.name)[:40] or "root"
-    return state_dir() / "vaults" / f"{name}-{digest}.sqlite"
+    return state_dir / "vaults" / f"{name}-{digest}.sqlite"
 
 
 def _glob_regex(pattern: str) -> re.Pattern[str]:

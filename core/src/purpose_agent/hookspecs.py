@@ -37,7 +37,7 @@ import pluggy
 if TYPE_CHECKING:  # the models import pydantic; keep this module cheap to import
     from collections.abc import Callable
 
-    from .interfaces import BackendProfile, ComponentContext, RunHandle
+    from .interfaces import BackendProfile, ComponentContext, KernelServices, RunHandle
     from .models import Event, Finding, MemoryItem, ScanRequest
 
 PROJECT_NAME = "purpose_agent"
@@ -52,7 +52,9 @@ PROJECT_NAME = "purpose_agent"
 #: so ``knowledge="./docs/"`` becomes a vault the team searches and cites.
 #: 1.5 added the ``executor`` role (:func:`register_executors`): where ``swarm`` runs its tasks
 #: (in this process by default; a cluster such as Ray through a plugin).
-HOOK_API_VERSION = "1.5"
+#: 1.6 gave :func:`instructions` the member's ``role`` and the ``kernel``, and :func:`watch_run`
+#: the ``kernel``: per-role instructions (prompt packs) and state under ``kernel.state_dir()``.
+HOOK_API_VERSION = "1.6"
 
 #: The roles a plugin can play, each an entry-point group ``purpose_agent.<role>``.
 ROLES: tuple[str, ...] = (
@@ -368,7 +370,7 @@ def scan(request: ScanRequest, settings: Any, context: ComponentContext) -> list
 
 
 @hookspec
-def instructions(task: str, workdir: str, settings: Any) -> list[str] | None:
+def instructions(task: str, workdir: str, settings: Any, role: str, kernel: KernelServices) -> list[str] | None:
     """Contribute standing instructions for a task (AGENTS.md and similar files).
 
     Called: per plugin, once at the start of every agent's run.
@@ -377,6 +379,9 @@ def instructions(task: str, workdir: str, settings: Any) -> list[str] | None:
         task: the task text.
         workdir: the directory the run works in.
         settings: this plugin's validated settings, or ``None``.
+        role: (1.6) the role of the agent about to run (``"coder"``, ``"assistant"``, …), so
+            instructions can be given to one role only; ``""`` when the caller names none.
+        kernel: (1.6) the :class:`purpose_agent.interfaces.KernelServices` running the agent.
 
     Returns: a list of instruction texts (each already size-capped by the plugin), or ``None``.
     """
@@ -398,7 +403,7 @@ def on_event(event: Event) -> None:
 
 
 @hookspec
-def watch_run(run: RunHandle, settings: Any) -> None:
+def watch_run(run: RunHandle, settings: Any, kernel: KernelServices) -> None:
     """Watch one team run's events live, from ``team.started`` to ``team.finished``.
 
     Called: per plugin (observer role), when a team run starts, before its first event, in the
@@ -417,6 +422,8 @@ def watch_run(run: RunHandle, settings: Any) -> None:
         run: a :class:`purpose_agent.interfaces.RunHandle`: ``run_id``, ``task``, ``listen``,
             ``events``, ``cancel``, ``result``.
         settings: this plugin's validated settings, or ``None``.
+        kernel: (1.6) the :class:`purpose_agent.interfaces.KernelServices` running the team
+            (``kernel.state_dir()`` for a plugin that records runs).
 
     Returns: nothing. A plugin that raises is disabled and reported; the run goes on.
     """

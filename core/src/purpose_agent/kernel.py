@@ -838,11 +838,11 @@ class Kernel:
         record.last_scan_failure = what
         record.reason = f"{what} (on {record.scan_failures} text(s) so far, each blocked)"
 
-    def instructions(self, task: str, workdir: str) -> list[str]:
-        """Collect standing instructions (AGENTS.md and similar) for a run."""
+    def instructions(self, task: str, workdir: str, role: str = "") -> list[str]:
+        """Collect standing instructions (AGENTS.md and similar) for a run of the agent playing ``role``."""
         self.ensure_role("protocol")
         texts: list[str] = []
-        for _plugin, result in self.call_each("instructions", task=task, workdir=workdir):
+        for _plugin, result in self.call_each("instructions", task=task, workdir=workdir, role=role, kernel=self):
             texts.extend(result or [])
         return texts
 
@@ -958,7 +958,7 @@ class Kernel:
         if not self._observers_loaded:
             self.ensure_role("observer")
             self._observers_loaded = True
-        self.call_each("watch_run", run=run)
+        self.call_each("watch_run", run=run, kernel=self)
 
     def write_memory(self, item: MemoryItem) -> MemoryItem:
         """Pass an item through the ``memory_write`` hooks; return what should be written.

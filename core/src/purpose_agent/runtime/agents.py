@@ -211,7 +211,7 @@ class Spark:
         """Run one task (async), with the standing instructions plugins give for it (AGENTS.md …)."""
         import os
 
-        extra = self.kernel.instructions(task, os.getcwd())
+        extra = self.kernel.instructions(task, os.getcwd(), role=self.role)
         if not self.protocol_tools:
             return await self._launch(self.runner(extra_instructions=extra), task, kwargs)
         offered, problems = await asyncio.to_thread(self.kernel.acquire_protocol_tools)

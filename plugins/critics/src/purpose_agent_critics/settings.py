@@ -7,6 +7,8 @@ Example::
     max_steps_in_prompt = 40                # standard: last N steps in full; delta: new steps cap
     cap_without_evidence = 3.0              # no verified quote from tool output -> score <= this
     timeout_s = 20                          # falsification: wall-clock limit per sandbox run
+    calibrated_critic = "standard"          # calibrated: the model critic it calibrates
+    grounded_critic = "reward"              # calibrated: where ground truth comes from
 """
 
 from __future__ import annotations
@@ -48,3 +50,31 @@ class CriticSettings(BaseModel):
     cache_size: int = Field(default=10000, ge=1, description="delta and falsification: cached states kept (LRU).")
     timeout_s: float = Field(default=20.0, gt=0, description="falsification: wall-clock limit per sandbox run.")
     max_assertions: int = Field(default=12, ge=1, le=50, description="falsification: most assertions used.")
+
+    # ------------------------------------------------------------------ calibration (critic ``calibrated``)
+    calibrated_critic: str = Field(
+        default="standard", description="calibrated: the registered model critic whose scores are calibrated."
+    )
+    grounded_critic: str = Field(
+        default="reward",
+        description="calibrated: the registered critic that knows the outcome (reward, hidden-tests, falsification).",
+    )
+    calibration_path: str | None = Field(
+        default=None,
+        description="calibrated: the SQLite file of recorded judgements (default: critic-calibration.sqlite "
+        "in the kernel's state directory).",
+    )
+    success_threshold: float = Field(
+        default=7.0, ge=0.0, le=10.0,
+        description="A raw model score at or above this counts as a verdict of success (the learner's success_at).",
+    )
+    min_samples: int = Field(
+        default=20, ge=2, description="calibrated: judgements with a grounded outcome needed before a mapping is trusted."
+    )
+    min_agreement: float = Field(
+        default=0.8, ge=0.0, le=1.0,
+        description="calibrated: below this agreement with the grounded outcome a family is marked unreliable.",
+    )
+    max_samples: int = Field(
+        default=500, ge=2, description="calibrated: the most recent judgements per (model, family) that are used."
+    )

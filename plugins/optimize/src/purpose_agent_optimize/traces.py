@@ -1,0 +1,165 @@
+"""Recording finished team runs: one record per member (the role that ran), written atomically.
+
+The ``watch_run`` hook hands each team run to :func:`watch`. The run's events give its purpose
+(the task family) and its end; its result (``run.result()``) gives each member's trajectory,
+usage and stop reason. The record is written by a short-lived thread once the result is there
+(the result is set just after ``team.finished``), all members of a run in one transaction.
+:func:`wait_for_recordings` waits for writes in flight (tests, the end of a benchmark); the
+threads are not daemons, so an interpreter that exits normally finishes them first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+from .store import OptimizeStore
+
+__all__ = ["FAILURE_KINDS", "failure_kind", "member_records", "wait_for_recordings", "watch"]
+
+#: Why a member run did not count as a success (``""`` for a success).
+FAILURE_KINDS = ("low_score", "unscored", "budget", "unusable_reply", "gave_up", "error", "cancelled",
+                 "no_answer", "team_error")
+
+_pending: set[threading.Thread] = set()
+_pending_lock = threading.Lock()
+
+
+def failure_kind(stopped: str, answered: bool, score: float | None, success_score: float) -> str:
+    """The failure kind of one member run from its stop reason, whether it answered, and the score."""
+    if stopped == "cancelled":
+        return "cancelled"
+    if stopped.startswith("budget: "):
+        return "budget"
+    if "reply could not be used" in stopped:
+        return "unusable_reply"
+    if stopped.startswith("error: "):
+        return "error"
+    if stopped.startswith("done: "):
+        return "gave_up"
+    if not answered:
+        return "no_answer"
+    if score is None:
+        return "unscored"
+    return "" if score >= success_score else "low_score"
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[… {len(text) - limit} characters not recorded]"
+
+
+def _steps(trajectory: Any, limit: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The steps as plain data, and the provenance of every untrusted text among them."""
+    steps: list[dict[str, Any]] = []
+    untrusted: list[dict[str, Any]] = []
+    for step in trajectory.steps:
+        action = step.action
+        entry: dict[str, Any] = {"action": action.kind, "tool": action.tool, "arguments": action.arguments,
+                                 "text": _clip(action.text, limit), "thought": _clip(action.thought, limit)}
+        observation = step.observation
+        if observation is not None:
+            origin = observation.origin
+            flagged = [f"{f.scanner}/{f.category}" for f in observation.flagged]
+            entry["observation"] = {"ok": observation.ok, "output": _clip(observation.output, limit),
+                                    "error": observation.error, "origin": origin.label,
+                                    "untrusted": origin.untrusted, "screened": observation.screened,
+                                    "flagged": flagged}
+            if origin.untrusted:
+                untrusted.append({"step": len(steps), "origin": origin.label, "screened": observation.screened,
+                                  "flagged": flagged})
+        steps.append(entry)
+    return steps, untrusted
+
+
+def member_records(result: Any, *, run_id: str, task: str, purpose: str, success_score: float,
+                   shadow: bool = False, packs: dict[str, int | None] | None = None,
+                   limit: int = 20_000) -> list[dict[str, Any]]:
+    """One record per member of a finished team run (a ``TeamResult``)."""
+    score = result.score.value if result.score is not None else None
+    records = []
+    now = time.time()
+    for role, member in result.members.items():
+        answered = member.trajectory.final_answer is not None
+        kind = failure_kind(member.stopped, answered, score, success_score)
+        steps, untrusted = _steps(member.trajectory, limit)
+        records.append({
+            "member_run_id": member.trajectory.run_id, "run_id": run_id, "recorded_at": now,
+            "role": role, "task": _clip(task, limit), "task_family": purpose[:80], "purpose": purpose,
+            "steps": len(member.trajectory.steps), "tool_calls": member.tool_calls,
+            "prompt_tokens": member.usage.prompt_tokens, "completion_tokens": member.usage.completion_tokens,
+            "score": score, "critic_reason": result.score.reason if result.score is not None else "",
+            "success": kind == "", "failure_kind": kind, "stopped": member.stopped,
+            "answer": _clip(member.trajectory.final_answer, limit), "shadow": shadow,
+            "pack_version": (packs or {}).get(role), "trajectory": steps, "untrusted": untrusted,
+        })
+    return records
+
+
+def _error_records(run_id: str, task: str, purpose: str, roles: list[str], error: str, shadow: bool) -> list[dict[str, Any]]:
+    """A team run that raised: one record per planned role, all ``team_error``."""
+    now = time.time()
+    return [{"member_run_id": f"{run_id}:{role}", "run_id": run_id, "recorded_at": now, "role": role,
+             "task": task, "task_family": purpose[:80], "purpose": purpose, "steps": 0, "tool_calls": 0,
+             "prompt_tokens": 0, "completion_tokens": 0, "score": None, "critic_reason": "",
+             "success": False, "failure_kind": "team_error", "stopped": error, "answer": None,
+             "shadow": shadow, "pack_version": None, "trajectory": [], "untrusted": []} for role in roles]
+
+
+def watch(run: Any, store_for: Any, *, success_score: float, shadow: bool, packs: Any, limit: int) -> None:
+    """Record ``run`` when it finishes (called from ``watch_run``; returns at once).
+
+    ``store_for()`` opens the store (only when there is something to write); ``packs(roles)`` gives
+    the pack versions the roles run with (asked at the start of the run)."""
+    seen: dict[str, Any] = {}
+
+    def on_event(event: Any) -> None:
+        if event.type == "team.started":
+            seen["purpose"] = str(event.data.get("purpose", ""))
+            seen["roles"] = list(event.data.get("roles", []))
+            seen["packs"] = packs(seen["roles"])
+        elif event.type == "team.finished":
+            thread = threading.Thread(target=_record, name=f"optimize: record {run.run_id}",
+                                      args=(run, dict(seen), store_for, success_score, shadow, limit))
+            with _pending_lock:
+                _pending.add(thread)
+            thread.start()
+
+    run.listen(on_event)
+
+
+def _record(run: Any, seen: dict[str, Any], store_for: Any, success_score: float, shadow: bool, limit: int) -> None:
+    try:
+        purpose = seen.get("purpose", "")
+        try:
+            result = asyncio.run(run.result())
+        except BaseException as exc:  # the run raised: still a run of these roles, and a failure
+            records = _error_records(run.run_id, run.task, purpose, seen.get("roles", []),
+                                     f"{type(exc).__name__}: {exc}", shadow)
+        else:
+            records = member_records(result, run_id=run.run_id, task=run.task, purpose=purpose,
+                                     success_score=success_score, shadow=shadow, packs=seen.get("packs"),
+                                     limit=limit)
+        if records:
+            store_for().add_runs(records)
+    finally:
+        with _pending_lock:
+            _pending.discard(threading.current_thread())
+
+
+def wait_for_recordings(timeout: float = 30.0) -> bool:
+    """Wait until every run that finished so far is written; ``False`` if some still are not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _pending_lock:
+            threads = list(_pending)
+        if not threads:
+            return True
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if time.monotonic() >= deadline:
+            with _pending_lock:
+                return not _pending

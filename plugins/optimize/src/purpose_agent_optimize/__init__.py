@@ -100,7 +100,8 @@ def _override(kernel: Any) -> dict[str, tuple[int | None, str | None]] | None:
         return _overrides.get(kernel)
 
 
-def _success_score(settings: Any) -> float:
+def success_score_of(settings: Any) -> float:
+    """The success threshold (0..10) from `[plugins.optimize]`, or the default."""
     return float(getattr(settings, "success_score", DEFAULT_SUCCESS_SCORE)) if settings is not None else DEFAULT_SUCCESS_SCORE
 
 
@@ -121,7 +122,7 @@ def watch_run(run: Any, settings: Any, kernel: Any) -> None:
         store = open_store(kernel, settings)
         return {role: pack.version for role in roles if (pack := store.adopted(role)) is not None}
 
-    watch(run, lambda: open_store(kernel, settings), success_score=_success_score(settings),
+    watch(run, lambda: open_store(kernel, settings), success_score=success_score_of(settings),
           shadow=override is not None, packs=packs,
           limit=settings.max_text_chars if settings is not None else 20_000)
 

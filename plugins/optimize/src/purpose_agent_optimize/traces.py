@@ -11,11 +11,10 @@ threads are not daemons, so an interpreter that exits normally finishes them fir
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from typing import Any
-
-from .store import OptimizeStore
 
 __all__ = ["FAILURE_KINDS", "failure_kind", "member_records", "wait_for_recordings", "watch"]
 
@@ -145,6 +144,9 @@ def _record(run: Any, seen: dict[str, Any], store_for: Any, success_score: float
                                      limit=limit)
         if records:
             store_for().add_runs(records)
+    except Exception as exc:  # a recording that cannot be written must not look like a crash of the run
+        print(f"purpose-agent optimize: run {run.run_id} was not recorded: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
     finally:
         with _pending_lock:
             _pending.discard(threading.current_thread())

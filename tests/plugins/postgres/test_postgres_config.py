@@ -113,8 +113,8 @@ def run_cli(tmp_path: Path, options: dict[str, Any], *arguments: str) -> subproc
 def test_the_cli_reports_the_retrieval_in_use(tmp_path: Path, options: dict[str, Any]) -> None:
     status = run_cli(tmp_path, options, "postgres", "status")
     assert status.returncode == 0, status.stderr
-    assert "(version 1)" in status.stdout and "lexical         PostgreSQL full-text search" in status.stdout
-    assert "pgvector" in status.stdout and "integrity       ok" in status.stdout
+    assert "(version 2)" in status.stdout and "lexical         PostgreSQL full-text search" in status.stdout
+    assert "pgvector" in status.stdout and "integrity       ok" in status.stdout and "\ndense " in status.stdout
     stats = run_cli(tmp_path, options, "memory", "stats")
     assert stats.returncode == 0, stats.stderr
     assert "ts_rank_cd" in json.loads(stats.stdout)["retrieval"]["lexical"]

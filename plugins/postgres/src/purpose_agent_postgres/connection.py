@@ -37,6 +37,8 @@ class PostgresItemNotFound(PostgresError, KeyError):
 
 def settings_model() -> Any:
     """The pydantic model of ``[plugins.postgres]`` (an unknown key is refused, naming it)."""
+    from typing import Literal
+
     from pydantic import BaseModel, ConfigDict, Field
 
     class PostgresSettings(BaseModel):
@@ -50,6 +52,8 @@ def settings_model() -> Any:
         pool_max: int = Field(default=8, ge=1, le=1000)
         connect_timeout: float = Field(default=10.0, gt=0, le=600)
         dedup: bool = Field(default=True, description="add() returns the live item with the same text")
+        semantic: Literal["auto"] | bool = Field(
+            default="auto", description="search memory by meaning: with the installed embedder (auto), always, never")
 
     return PostgresSettings
 
@@ -92,12 +96,13 @@ class ConnectionSettings:
         return kwargs
 
 
-def resolve(context: Any, what: str) -> ConnectionSettings:
+def resolve(context: Any, what: str, extra: tuple[str, ...] = ()) -> ConnectionSettings:
     """Options of ``context`` over ``[plugins.postgres]`` (``context.settings``); checked.
 
-    ``what`` names the component in messages ("memory store", "checkpointer").
+    ``what`` names the component in messages ("memory store", "checkpointer"); ``extra`` are the
+    component's own options besides the connection's (read by the component, skipped here).
     """
-    options = dict(getattr(context, "options", None) or {})
+    options = {key: value for key, value in (getattr(context, "options", None) or {}).items() if key not in extra}
     if "password" in options:
         raise PostgresError(
             f"the postgres {what} does not take a password option; put the password in an environment variable "
@@ -106,7 +111,7 @@ def resolve(context: Any, what: str) -> ConnectionSettings:
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise PostgresError(
-            f"unknown option(s) {', '.join(unknown)} for the postgres {what}; it takes {', '.join(OPTIONS)}"
+            f"unknown option(s) {', '.join(unknown)} for the postgres {what}; it takes {', '.join((*OPTIONS, *extra))}"
         )
     settings = getattr(context, "settings", None)
     merged: dict[str, Any] = {}

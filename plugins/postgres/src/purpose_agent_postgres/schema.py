@@ -89,6 +89,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX checkpoints_by_run_seq ON {s}.checkpoints (run_id, seq)",
     ),
+    # v2: search by meaning. An item's vector lives in its row, with the embedder's model id (a
+    # row embedded by another model counts as not embedded) and the transaction that wrote it,
+    # so a process holding the vectors in memory re-reads only rows changed since its last look
+    # (dense.py). A write that changes an item's text clears its vector in the same statement.
+    (
+        "ALTER TABLE {s}.items ADD COLUMN vector_model text, ADD COLUMN vector bytea, ADD COLUMN vector_xid xid8",
+        "CREATE INDEX items_by_vector_xid ON {s}.items (vector_xid)",
+        "CREATE INDEX items_not_embedded ON {s}.items (seq) WHERE vector IS NULL",
+    ),
 )
 
 LATEST_SCHEMA = len(MIGRATIONS)

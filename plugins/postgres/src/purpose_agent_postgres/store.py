@@ -27,8 +27,12 @@ What is locked, and why (docs/scaling.md says the same for operators):
 
 Lexical retrieval: a stored ``tsvector`` (text weighted A, tags B; English stemming), a GIN index,
 ``websearch_to_tsquery`` over the query's words joined with ``or``, ranked by ``ts_rank_cd``
-(normalised by the log of the item's length). Dense retrieval is not implemented here; ``stats()``
-says which retrieval is active and whether the server offers pgvector.
+(normalised by the log of the item's length).
+
+Search by meaning, when an embedder is given (``semantic``: ``"auto"`` uses the kernel's embedder
+when one is installed): vectors in the items' rows, searched in this process (dense.py), fused with
+the lexical ranking by reciprocal rank as the SQLite store does. ``retrieval()`` (and so ``stats()``,
+``purpose-agent postgres status`` and ``purpose-agent doctor``) says which retrieval is active.
 """
 
 from __future__ import annotations
@@ -57,6 +61,21 @@ CONTENT_FIELDS = ("kind", "text", "scope", "provenance", "tags")
 #: Status and its reason are one decision: merged together.
 DECISION_FIELDS = ("status", "status_reason")
 _LIVE = ("candidate", "quarantined", "promoted")
+#: Search by meaning: the lowest cosine for a candidate by meaning, the share of the best lexical
+#: score a candidate by words must reach, how many candidates each ranking contributes, and the
+#: constant of reciprocal-rank fusion: the SQLite store's values (measured there, docs/retrieval.md).
+MIN_SIMILARITY = 0.25
+LEXICAL_FLOOR = 0.5
+HYBRID_CANDIDATES = 50
+RRF_K = 60
+#: ``semantic`` under [plugins.postgres]: search by meaning when an embedder is installed, always, never.
+SEMANTIC_CHOICES = ("auto", True, False)
+#: In an UPDATE of ``items`` that sets ``text`` from ``%(text)s``: keep the row's vector when the
+#: text is unchanged (the right-hand sides read the row as it was), else clear it for re-embedding.
+_VECTOR_KEPT_UNLESS_TEXT_CHANGED = (
+    "vector = CASE WHEN text = %(text)s THEN vector END, "
+    "vector_model = CASE WHEN text = %(text)s THEN vector_model END, "
+    "vector_xid = CASE WHEN text = %(text)s THEN vector_xid ELSE pg_current_xact_id() END")
 #: How long update() can find the counters its caller read (older reads merge by the larger value).
 MARK_RETENTION_S = 7 * 86_400.0
 #: The smallest step between two updated_at stamps of one item, so each stamp names one state.
@@ -86,6 +105,16 @@ def websearch_query(text: str) -> str:
     websearch syntax (quotes, ``-``); the words are joined with ``or``.
     """
     return " or ".join(query_terms(text))
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[Any]], k: int = RRF_K) -> builtins.list[tuple[Any, float]]:
+    """Fuse rankings (each a list of keys, best first) into ``(key, sum of 1 / (k + rank))``, best
+    first; ties keep the order of first appearance (earlier rankings first)."""
+    fused: dict[Any, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(dict.fromkeys(ranking), 1):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+    return sorted(fused.items(), key=lambda entry: -entry[1])
 
 
 def canonical_json(value: Any) -> str:
@@ -178,10 +207,22 @@ class PostgresStore:
     #: ``search`` accepts ``scopes=[(level, value), ...]`` and filters in SQL.
     supports_scope_filter = True
 
-    def __init__(self, settings: ConnectionSettings) -> None:
+    def __init__(self, settings: ConnectionSettings, *, embedder: Any = None, min_similarity: float = MIN_SIMILARITY,
+                 lexical_floor: float = LEXICAL_FLOOR, candidates: int = HYBRID_CANDIDATES) -> None:
+        """``embedder``: ``None`` (words only), an embedder, or a function returning one or ``None``
+        on first search (``semantic = "auto"``: an embedder that cannot be used means words only)."""
         from .connection import connect
 
         self.settings = settings
+        self._embedder_source = embedder
+        self._embedder: Any = None if callable(embedder) and not hasattr(embedder, "embed") else embedder
+        self._embedder_resolved = self._embedder is not None or embedder is None
+        self._embedder_optional = not self._embedder_resolved
+        self._dense: Any = None  # the DenseIndex of the embedder in use
+        self._dense_guard = threading.Lock()
+        self.min_similarity = float(min_similarity)
+        self.lexical_floor = float(lexical_floor)
+        self.candidates = int(candidates)
         self.schema = settings.schema
         self.where = settings.where()
         self._guard = threading.Lock()
@@ -418,7 +459,8 @@ class PostgresStore:
             values = self._values(stored.model_dump(mode="json"), stored.content_hash)
             assignments = ", ".join(f"{c} = %({c})s" for c in values if c != "id")
             tsv = TSV_SQL.format(text="%(text)s::text", tags="%(tags)s::text")
-            conn.execute(f"UPDATE {self._table('items')} SET {assignments}, tsv = {tsv} WHERE id = %(id)s", values)
+            conn.execute(f"UPDATE {self._table('items')} SET {assignments}, tsv = {tsv}, "
+                         f"{_VECTOR_KEPT_UNLESS_TEXT_CHANGED} WHERE id = %(id)s", values)
             self._write_version(conn, stored.id, stored.version, stored.model_dump(mode="json"), stamp)
             self._mark(conn, stored.id, stamp, counters["uses"], counters["helpful"], counters["harmful"], usefulness)
             self._forget_old_marks(conn, stored.id, stamp)
@@ -488,12 +530,48 @@ class PostgresStore:
 
     def search_rows(self, query: str, *, limit: int = 10, status: Any = None,
                     scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
-        """The ranking behind :meth:`search`: ``(score, items row)`` pairs, best first, ties by insertion."""
-        words = websearch_query(query)
-        if not words or limit <= 0:
-            return []
+        """The ranking behind :meth:`search`: ``(score, items row)`` pairs, best first.
+
+        Without an embedder (:attr:`embedder`), the lexical ranking (:meth:`lexical_rows`). With
+        one, hybrid: the lexical candidates scoring at least ``lexical_floor`` times the best, and
+        the candidates by meaning whose cosine is at least ``min_similarity`` (:meth:`dense_rows`),
+        ``candidates`` of each at most, fused by reciprocal rank; ``score`` is the fused score.
+        """
+        embedder = self.embedder
+        if embedder is None or limit <= 0:
+            return [(score, row[1:]) for score, row in self.lexical_rows(query, limit=limit, status=status,
+                                                                          scopes=scopes)]
+        try:
+            return self._hybrid_rows(query, limit=limit, status=status, scopes=scopes)
+        except Exception as exc:
+            from purpose_agent.errors import PurposeAgentError
+
+            if not self._embedder_optional or not isinstance(exc, (PurposeAgentError, OSError, RuntimeError)):
+                raise
+            import warnings
+
+            warnings.warn(f"memory is searched by words only from now on in this process: the embedder failed "
+                          f"({exc})", RuntimeWarning, stacklevel=2)
+            self._embedder = None
+            return [(score, row[1:]) for score, row in self.lexical_rows(query, limit=limit, status=status,
+                                                                          scopes=scopes)]
+
+    def _hybrid_rows(self, query: str, *, limit: int, status: Any,
+                     scopes: Sequence[tuple[str, str]] | None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
+        pool = max(limit, self.candidates)
+        lexical = self.lexical_rows(query, limit=pool, status=status, scopes=scopes)
+        if lexical:
+            floor = lexical[0][0] * self.lexical_floor
+            lexical = [entry for entry in lexical if entry[0] >= floor]
+        rows = {row[0]: row[1:] for _, row in lexical}
+        dense = self.dense_rows(query, limit=pool, status=status, scopes=scopes, rows=rows)
+        fused = reciprocal_rank_fusion([[row[0] for _, row in lexical], [seq for seq, _ in dense]])[:limit]
+        return [(score, rows[seq]) for seq, score in fused if seq in rows]
+
+    def _filters(self, status: Any, scopes: Sequence[tuple[str, str]] | None) -> tuple[str, builtins.list[Any]]:
+        """``AND ...`` conditions on ``i`` for a status and a scope list, and their parameters."""
         filters = ""
-        params: builtins.list[Any] = [words]
+        params: builtins.list[Any] = []
         if status is not None:
             filters += " AND i.status = %s"
             params.append(str(status))
@@ -501,14 +579,85 @@ class PostgresStore:
             pairs = [f"{level}\x1f{value}" for level, value in scopes]
             filters += " AND (i.scope_level = 'global' OR i.scope_level || chr(31) || i.scope_value = ANY(%s))"
             params.append(pairs)
-        params.append(int(limit))
+        return filters, params
+
+    def lexical_rows(self, query: str, *, limit: int = 10, status: Any = None,
+                     scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
+        """The lexical ranking: ``(ts_rank_cd score, (seq, *items row))`` pairs, best first, ties by insertion."""
+        words = websearch_query(query)
+        if not words or limit <= 0:
+            return []
+        filters, params = self._filters(status, scopes)
         # ts_rank_cd normalisation 1: divided by 1 + log(length), so a long item does not win by length alone.
-        sql = (f"SELECT ts_rank_cd('{RANK_WEIGHTS}', i.tsv, q, 1) AS score, {_SELECT} "
+        sql = (f"SELECT ts_rank_cd('{RANK_WEIGHTS}', i.tsv, q, 1) AS score, i.seq, {_SELECT} "
                f"FROM {self._table('items')} i, websearch_to_tsquery('{TEXT_SEARCH_CONFIG}', %s) q "
                f"WHERE i.tsv @@ q{filters} ORDER BY score DESC, i.seq LIMIT %s")
         with self._transaction() as conn:
-            rows = conn.execute(sql, params).fetchall()
+            rows = conn.execute(sql, [words, *params, int(limit)]).fetchall()
         return [(float(row[0]), tuple(row[1:])) for row in rows]
+
+    # ------------------------------------------------------------------ search by meaning
+
+    @property
+    def embedder(self) -> Any:
+        """The embedder behind search by meaning, or ``None`` (search by words only)."""
+        if not self._embedder_resolved:
+            with self._dense_guard:
+                if not self._embedder_resolved:
+                    self._embedder = self._embedder_source()
+                    self._embedder_resolved = True
+        return self._embedder
+
+    def dense_index(self) -> Any:
+        """The in-memory vectors of this store's embedder (``None`` without one), brought up to
+        date: rows not embedded yet are embedded first (the first search after many writes pays)."""
+        embedder = self.embedder
+        if embedder is None:
+            return None
+        with self._dense_guard:
+            if self._dense is None or self._dense.embedder is not embedder:
+                from .dense import DenseIndex
+
+                self._dense = DenseIndex(embedder, self._transaction, self._table("items"),
+                                         advisory_key(self.schema, "embed"))
+            dense = self._dense
+        dense.embed_pending()
+        dense.refresh()
+        return dense
+
+    def dense_rows(self, query: str, *, limit: int = 10, status: Any = None,
+                   scopes: Sequence[tuple[str, str]] | None = None, vector: Any = None,
+                   rows: dict[int, tuple[Any, ...]] | None = None) -> builtins.list[tuple[int, float]]:
+        """``(seq, cosine)`` of the items nearest ``query`` in meaning that pass the filters, best
+        first, cosine at least ``min_similarity`` (``[]`` without an embedder).
+
+        ``vector`` is the query's embedding when the caller has it; ``rows`` (seq to items row)
+        receives the rows read, so a caller needs no second read.
+        """
+        dense = self.dense_index() if query.strip() and limit > 0 else None
+        if dense is None:
+            return []
+        if vector is None:
+            vector = dense.embedder.embed([query])[0]
+        seqs, cosines = dense.nearest(vector, min_similarity=self.min_similarity)
+        cosine_of = dict(zip(seqs.tolist(), cosines.tolist(), strict=True))
+        filters, params = self._filters(status, scopes)
+        found: builtins.list[int] = []
+        rows = {} if rows is None else rows
+        start, step = 0, max(4 * limit, 64)
+        # the filters run in SQL on the nearest rows; widen until enough pass or none are left
+        while len(found) < limit and start < len(seqs):
+            part = seqs[start:start + step].tolist()
+            with self._transaction() as conn:
+                read = conn.execute(f"SELECT i.seq, {_SELECT} FROM {self._table('items')} i "
+                                    f"WHERE i.seq = ANY(%s){filters}", [part, *params]).fetchall()
+            by_seq = {int(row[0]): tuple(row[1:]) for row in read}
+            for seq in part:
+                if seq in by_seq and len(found) < limit:
+                    found.append(seq)
+                    rows.setdefault(seq, by_seq[seq])
+            start, step = start + step, step * 4
+        return [(seq, cosine_of[seq]) for seq in found]
 
     def history(self, item_id: str) -> Sequence[Any]:
         """Every version of an item, oldest first (empty if the id is unknown)."""
@@ -577,7 +726,8 @@ class PostgresStore:
             values = self._values(restored.model_dump(mode="json"), restored.content_hash)
             assignments = ", ".join(f"{c} = %({c})s" for c in values if c != "id")
             tsv = TSV_SQL.format(text="%(text)s::text", tags="%(tags)s::text")
-            conn.execute(f"UPDATE {self._table('items')} SET {assignments}, tsv = {tsv} WHERE id = %(id)s", values)
+            conn.execute(f"UPDATE {self._table('items')} SET {assignments}, tsv = {tsv}, "
+                         f"{_VECTOR_KEPT_UNLESS_TEXT_CHANGED} WHERE id = %(id)s", values)
             self._write_version(conn, item_id, restored.version, restored.model_dump(mode="json"), stamp)
             c = restored.counters
             self._mark(conn, item_id, stamp, c.uses, c.helpful, c.harmful, restored.usefulness)
@@ -623,13 +773,29 @@ class PostgresStore:
             return int(conn.execute(f"SELECT MAX(version) FROM {self._table('schema_version')}").fetchone()[0])
 
     def retrieval(self) -> dict[str, str]:
-        """Which retrieval is active, and whether dense retrieval could be (``stats`` and ``postgres status``)."""
+        """Which retrieval is active, and whether pgvector could be (``stats``, ``postgres status``, ``doctor``).
+
+        Resolves the embedder (``semantic = "auto"`` loads it) to say whether search is by meaning.
+        """
+        embedder = self.embedder
+        if embedder is None:
+            dense = ("not used: no embedder (install one, e.g. purpose-agent-minilm, and keep semantic = \"auto\" "
+                     "under [plugins.postgres])" if self._embedder_source is not None or self._embedder_optional
+                     else "not used: words only (semantic = false under [plugins.postgres], or no embedder given)")
+        else:
+            with self._transaction() as conn:
+                embedded, total = conn.execute(
+                    f"SELECT COUNT(*) FILTER (WHERE vector_model = %s), COUNT(*) FROM {self._table('items')}",
+                    (str(embedder.model_id),)).fetchone()
+            dense = (f"vectors in the items' rows ({embedder.model_id}, {embedded} of {total} items embedded; "
+                     "the rest on the next search), exact cosine in each process, fused with the words by "
+                     "reciprocal rank")
         return {
             "lexical": (f"PostgreSQL full-text search: tsvector ('{TEXT_SEARCH_CONFIG}' stemming; text weight 1, "
                         "tags 0.5), GIN index, websearch_to_tsquery, ts_rank_cd"),
-            "dense": "not used: this version of the postgres store retrieves by words only",
-            "pgvector": ("available on this server (CREATE EXTENSION vector)" if self.pgvector
-                         else "not installed on this server (Debian: postgresql-15-pgvector)"),
+            "dense": dense,
+            "pgvector": ("available on this server, not used by this version (vectors are searched in-process)"
+                         if self.pgvector else "not installed on this server (not used by this version)"),
         }
 
     def stats(self) -> dict[str, Any]:
@@ -694,9 +860,50 @@ class PostgresStore:
 
 def open_store(context: Any) -> PostgresStore:
     """The factory behind ``kernel.memory_store("postgres", ...)``: options over ``[plugins.postgres]``."""
-    from .connection import resolve
+    from .connection import PostgresError, resolve
 
-    return PostgresStore(resolve(context, "memory store"))
+    options = dict(getattr(context, "options", None) or {})
+    settings = getattr(context, "settings", None)
+    semantic = options.pop("semantic", getattr(settings, "semantic", "auto"))
+    if semantic not in SEMANTIC_CHOICES:
+        raise PostgresError(
+            f"semantic = {semantic!r} for the postgres memory store is not one of \"auto\", true, false; \"auto\" "
+            "searches memory by meaning when an embedder is installed, false by words only")
+    search_options = {key: options.pop(key) for key in STORE_OPTIONS if key in options}
+    if semantic is True and "embedder" not in search_options:
+        search_options["embedder"] = context.kernel.embedder()  # required: a missing embedder is reported now
+    elif semantic == "auto" and "embedder" not in search_options:
+        search_options["embedder"] = _kernel_embedder(context.kernel)
+    elif semantic is False:
+        search_options["embedder"] = None
+    return PostgresStore(resolve(context, "memory store", extra=("semantic", *STORE_OPTIONS)), **search_options)
+
+
+#: Options of the memory store beside the connection's (see :class:`PostgresStore`).
+STORE_OPTIONS = ("embedder", "min_similarity", "lexical_floor", "candidates")
+
+
+def _kernel_embedder(kernel: Any) -> Callable[[], Any]:
+    """A function giving the kernel's embedder on first use, or ``None`` (with a warning if one is
+    installed but cannot be used): ``semantic = "auto"`` never stops memory working."""
+
+    def resolve() -> Any:
+        import warnings
+
+        from purpose_agent.errors import PurposeAgentError, UnknownComponentError
+
+        try:
+            return kernel.embedder()
+        except UnknownComponentError as exc:
+            if "no embedder is installed" not in str(exc):
+                warnings.warn(f"memory is searched by words only: {exc}", RuntimeWarning, stacklevel=2)
+            return None
+        except PurposeAgentError as exc:
+            warnings.warn(f"memory is searched by words only, because the embedder cannot be used: {exc}",
+                          RuntimeWarning, stacklevel=2)
+            return None
+
+    return resolve
 
 
 __all__ = ["LATEST_SCHEMA", "Candidate", "PostgresStore", "open_store", "query_terms", "websearch_query"]

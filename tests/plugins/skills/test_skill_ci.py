@@ -174,7 +174,7 @@ def run():
 def test_no_sandbox_means_the_tests_refuse_with_the_reason(tmp_path):
     ci = skills_ci(skills_kernel(tmp_path, sandbox=False), tmp_path)
     ci.add(sum_card())
-    with pytest.raises(SkillRefused, match=r"skill tests run only in a sandbox, and there is none: no sandbox named"):
+    with pytest.raises(SkillRefused, match=r"skill code and tests run only in a sandbox, and there is none: no sandbox named"):
         ci.test("csv-column-sum")
     with pytest.raises(SkillRefused):
         ci.promote("csv-column-sum")

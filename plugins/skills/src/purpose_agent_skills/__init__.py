@@ -80,7 +80,7 @@ def register_commands(register: Callable[..., None]) -> None:
 @hookimpl
 def on_event(event: Any) -> None:
     # Only the two event types that matter import anything.
-    if event.type in ("tool.finished", "run.finished"):
+    if event.type in ("tool.finished", "run.finished", "team.finished"):
         from .outcomes import observe
 
         observe(event)

@@ -153,7 +153,7 @@ class SkillCI:
         try:
             return self.kernel.sandbox(self.sandbox_name)
         except UnknownComponentError as exc:
-            raise SkillRefused(f"skill tests run only in a sandbox, and there is none: {exc}") from None
+            raise SkillRefused(f"skill code and tests run only in a sandbox, and there is none: {exc}") from None
 
     def _run(self, card: SkillCard, cases: list[tuple[SkillTest, str]]) -> list[CaseOutcome]:
         from purpose_agent.errors import SandboxUnavailable

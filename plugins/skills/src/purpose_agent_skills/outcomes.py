@@ -40,19 +40,28 @@ def expect(use_id: str, store: SkillStore, success_score: float) -> None:
 
 
 def observe(event: Any) -> None:
-    """Link a use to its run (``tool.finished``), credit it with the run's score (``run.finished``)."""
+    """Link a use to its run (``tool.finished``), credit it with the score of the run that
+    finished (``run.finished``; for a member of a team, ``team.finished`` when the member run
+    itself has no score)."""
     if event.type == "tool.finished":
         match = _USE_IN_ORIGIN.search(str(event.data.get("origin", "")))
         if match is not None:
             with _lock:
                 if match.group(1) in _open:
-                    _by_run.setdefault(event.run_id, []).append(match.group(1))
-    elif event.type == "run.finished":
-        with _lock:
-            use_ids = _by_run.pop(event.run_id, [])
-            waiting = [(use_id, _open.pop(use_id)) for use_id in use_ids if use_id in _open]
-        score = event.data.get("score")
-        if score is None:
+                    for run_id in (event.run_id, event.parent_run_id):
+                        if run_id:
+                            _by_run.setdefault(run_id, []).append(match.group(1))
+        return
+    if event.type not in ("run.finished", "team.finished"):
+        return
+    score = event.data.get("score")
+    with _lock:
+        if score is None and event.type == "run.finished" and event.parent_run_id:
+            _by_run.pop(event.run_id, None)  # the uses wait under the team run for its score
             return
-        for use_id, (store, success_score) in waiting:
-            store.record_run_outcome(use_id, event.run_id, float(score), float(score) >= success_score)
+        use_ids = _by_run.pop(event.run_id, [])
+        waiting = [(use_id, _open.pop(use_id)) for use_id in use_ids if use_id in _open]
+    if score is None:
+        return
+    for use_id, (store, success_score) in waiting:
+        store.record_run_outcome(use_id, event.run_id, float(score), float(score) >= success_score)

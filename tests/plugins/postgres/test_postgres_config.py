@@ -118,6 +118,13 @@ def test_the_cli_reports_the_retrieval_in_use(tmp_path: Path, options: dict[str,
     stats = run_cli(tmp_path, options, "memory", "stats")
     assert stats.returncode == 0, stats.stderr
     assert "ts_rank_cd" in json.loads(stats.stdout)["retrieval"]["lexical"]
+    doctor = run_cli(tmp_path, options, "doctor")
+    memory = doctor.stdout.split("\nmemory:\n", 1)[1]
+    assert memory.startswith("  store          postgres\n  lexical        PostgreSQL full-text search"), doctor.stdout
+    assert "\n  dense          " in memory and "\n  pgvector       " in memory
+    report = json.loads(run_cli(tmp_path, options, "doctor", "--json").stdout)
+    assert report["memory"]["store"] == "postgres" and set(report["memory"]["retrieval"]) == {
+        "lexical", "dense", "pgvector"}
 
 
 def test_the_cli_says_why_it_cannot_connect(tmp_path: Path, options: dict[str, Any]) -> None:

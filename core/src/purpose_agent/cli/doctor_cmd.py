@@ -63,6 +63,9 @@ def collect() -> dict[str, Any]:
             entry["error"] = f"{type(exc).__name__}: {exc}"
             report["problems"].append(f"sandbox {name}: {entry['error']}")
         report["sandboxes"].append(entry)
+    report["memory"] = _memory_entry(kernel, config)
+    if "error" in report["memory"]:
+        report["problems"].append(f"memory store {report['memory']['store']}: {report['memory']['error']}")
     # A scanner that raises on every text only shows when it scans: scan one harmless sentence.
     kernel.check_scanners()
     # Last, so failures found while building components above are included.
@@ -84,6 +87,32 @@ def _installed_plugins() -> list[dict[str, Any]]:
                      source=c.source, target=c.target).as_dict()
         for c in sorted(candidates.values(), key=lambda c: c.id)
     ]
+
+
+def _memory_entry(kernel: Any, config: Any) -> dict[str, Any]:
+    """The configured memory store and, when it says (an optional ``retrieval()`` returning
+    ``{aspect: sentence}``), which retrieval it uses. Only a store named in ``[memory] store`` is
+    opened: the default one is not created by asking after it."""
+    name = config.get("memory.store")
+    if not name:
+        return {"store": "sqlite", "configured": False}
+    entry: dict[str, Any] = {"store": name, "configured": True}
+    try:
+        store = kernel.memory_store(name)
+    except Exception as exc:
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+        return entry
+    try:
+        report = getattr(store, "retrieval", None)
+        if callable(report):
+            entry["retrieval"] = {str(key): str(value) for key, value in report().items()}
+    except Exception as exc:
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+    return entry
 
 
 def _backend_entry(kernel: Any, name: str, plugin_id: str) -> dict[str, Any]:
@@ -150,6 +179,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"    [{mark}] {layer['name']:14} {printable(layer['detail'], one_line=True)}")
         if "error" in sandbox:
             print(f"    error: {printable(sandbox['error'], one_line=True)}")
+    memory = report.get("memory")
+    if memory is not None:
+        print("\nmemory:")
+        print(printable(f"  store          {memory['store']}" + ("" if memory["configured"] else " (the default)"),
+                        one_line=True))
+        for aspect, sentence in memory.get("retrieval", {}).items():
+            print(printable(f"  {aspect:14} {sentence}", one_line=True))
+        if "error" in memory:
+            print(f"  error: {printable(memory['error'], one_line=True)}")
     if report["problems"]:
         print("\nproblems:")
         for problem in report["problems"]:

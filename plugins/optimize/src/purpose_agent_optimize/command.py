@@ -28,6 +28,11 @@ from purpose_agent.interfaces import printable, printable_json
 PROG = "purpose-agent optimize"
 
 
+def _print_json(data: Any) -> None:
+    """The ``--json`` line: recorded text in it is untrusted, so terminal controls are escaped."""
+    print(printable_json(json.dumps(data, ensure_ascii=False)))
+
+
 def _fail(message: str) -> int:
     print(f"{PROG}: {message}", file=sys.stderr)
     return 2
@@ -115,7 +120,7 @@ class OptimizeCommand:
                 k_low, k_high = figures["ci"]
                 print(f"    {kind}: {figures['count']} ({figures['share']:.0%}, 95% CI {k_low:.0%}-{k_high:.0%})")
         if args.json:
-            print(printable_json({"fingerprints": [fp.as_dict() for fp in prints]}))
+            _print_json({"fingerprints": [fp.as_dict() for fp in prints]})
         return 0
 
     def _export(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
@@ -163,7 +168,7 @@ class OptimizeCommand:
                 print(f"warning: {warning}")
             payload["plan"] = training
         if args.json:
-            print(printable_json(payload))
+            _print_json(payload)
         return 0
 
     def _propose(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
@@ -194,8 +199,8 @@ class OptimizeCommand:
             print(f"next: purpose-agent optimize shadow --role {args.role} --candidate {packs[0].version} "
                   "--tasks HELD_OUT_TASKS --purpose PURPOSE")
         if args.json:
-            print(printable_json({"candidates": [{"version": p.version, "text": p.text, "rationale": p.rationale}
-                                                 for p in packs], "blocked": blocked}))
+            _print_json({"candidates": [{"version": p.version, "text": p.text, "rationale": p.rationale}
+                                        for p in packs], "blocked": blocked})
         return 0 if packs else 1
 
     def _shadow(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
@@ -226,7 +231,7 @@ class OptimizeCommand:
               f"(paired bootstrap 95% CI {low:+.0%} to {high:+.0%})")
         print(result.reason)
         if args.json:
-            print(printable_json(result.as_dict()))
+            _print_json(result.as_dict())
         return 0
 
     def _status(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
@@ -247,7 +252,7 @@ class OptimizeCommand:
                 print(f"    {entry['done']}")
             report.append(entry)
         if args.json:
-            print(printable_json({"roles": report}))
+            _print_json({"roles": report})
         return 0
 
     def _rollback(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
@@ -255,7 +260,7 @@ class OptimizeCommand:
         now = f"pack v{adoption.version}" if adoption.version is not None else "no pack (its brief alone)"
         print(f"role '{printable(args.role)}' now runs with {now}")
         if args.json:
-            print(printable_json({"role": args.role, "version": adoption.version}))
+            _print_json({"role": args.role, "version": adoption.version})
         return 0
 
 

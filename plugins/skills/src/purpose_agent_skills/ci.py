@@ -29,7 +29,7 @@ from typing import Any
 from .card import SkillCard, SkillTest, arguments_key
 from .errors import SkillError, SkillRefused
 from .execution import CallResult, CaseOutcome, call_skill, run_cases
-from .store import SkillStore, SkillVersion
+from .store import SkillStore, SkillUse, SkillVersion
 
 
 @dataclass
@@ -210,7 +210,7 @@ class SkillCI:
                                      "baseline_passed": old.passed, "passed": new.passed, "detail": new.detail})
         uses = [use for use in self.store.uses(name, baseline.version, limit=self.replay_uses * 5) if use.tool_ok]
         seen: set[str] = set()
-        replayed = []
+        replayed: list[SkillUse] = []
         for use in uses:
             key = arguments_key(use.arguments)
             if key not in seen and len(replayed) < self.replay_uses and self._fits(stored.card, use.arguments):

@@ -108,8 +108,8 @@ class SkillsCommand:
             return 0
         print(f"{'NAME':<24} {'VERSIONS':>8}  {'PROMOTED':<10} {'NEWEST':<12} {'USES':>6} {'OK':>6}  PURPOSE")
         for row in rows:
-            promoted = ",".join(f"v{v}" for v in row["promoted"]) or "-"
-            print(f"{row['name']:<24} {row['versions']:>8}  {promoted:<10} {row['newest_status']:<12} "
+            in_use = ",".join(f"v{v}" for v in row["promoted"]) or "-"
+            print(f"{row['name']:<24} {row['versions']:>8}  {in_use:<10} {row['newest_status']:<12} "
                   f"{row['uses']:>6} {row['successes']:>6}  {printable(row['purpose'], one_line=True)[:60]}")
         return 0
 

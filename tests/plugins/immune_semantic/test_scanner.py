@@ -144,6 +144,28 @@ def test_a_text_over_the_size_cap_is_refused_in_constant_time(kernel: Any) -> No
     assert "max_chars" in found[0].explanation and "1,000" in found[0].explanation
 
 
+def test_a_text_of_more_sentences_than_the_cap_is_refused_before_any_embedding() -> None:
+    # 40 short distinct sentences: under max_chars, over a max_sentences of 30
+    text = " ".join(f"Step {i} writes its log to the build directory." for i in range(40))
+    found, embedded = counted_scan(text, max_sentences=30)
+    assert embedded == 0
+    assert [f.severity for f in found] == [Severity.HIGH]
+    assert "40 sentences" in found[0].explanation and "max_sentences" in found[0].explanation
+    assert "(30)" in found[0].explanation
+    # at the cap it is scanned as usual (benign: no finding)
+    found, embedded = counted_scan(text, max_sentences=40)
+    assert embedded >= 40 and not found
+    assert scanner_module.SCANNER.sentence_count(text) == 40
+    assert scanner_module.SCANNER.sentence_count("One short sentence.") == 1
+
+
+def test_a_megabyte_is_refused_at_once_by_the_size_cap() -> None:
+    text = "All good here. " * 70_000  # 1,050,000 characters
+    found, embedded = counted_scan(text)
+    assert embedded == 0 and [f.severity for f in found] == [Severity.HIGH]
+    assert "max_chars" in found[0].explanation
+
+
 def test_threshold_and_band_come_from_settings(kernel: Any) -> None:
     text = ATTACKS[0]
     strict = make_kernel(SEMANTIC, MINILM, config={**NO_CACHE, "plugins": {"immune-semantic": {"threshold": 0.999999, "medium_band": 0.999}}})

@@ -31,6 +31,12 @@ RULE_ID = "semantic-head"
 #: length: benign prose of 32,000 characters is ~370 sentences, 2.3-2.7 s here, past the kernel's
 #: default 2 s scan deadline (which then blocks it); a longer text would only take longer.
 MAX_CHARS_DEFAULT = 32_000
+#: Most sentences (segments) embedded by default. A scan embeds every sentence once, then the
+#: windows around a suspicious one: about 6-7 ms per sentence of prose on one core here (180
+#: sentences, 16,000 characters: 1.1-1.4 s). Past this many the kernel's default 2 s scan deadline
+#: would run out and block the text anyway, after spending those 2 s; the count is known before any
+#: embedding (one pass of the segment pattern), so such a text is refused at once instead.
+MAX_SENTENCES_DEFAULT = 200
 #: A window of a long text is scored only if one of its sentences alone scored at least this
 #: (see the module docstring); 0 scores every window.
 SENTENCE_GATE = 0.1
@@ -96,6 +102,13 @@ class SemanticScanner:
         worst = int(probabilities.argmax())
         return float(probabilities[worst]), spans[worst]
 
+    def sentence_count(self, text: str, settings: Any = None) -> int:
+        """The sentences (segments) a scan of ``text`` embeds alone: 1 for a text read as one window."""
+        layout = self.layout(settings)
+        if len(text) <= layout["whole_chars"]:
+            return 1
+        return len(segments(text, layout["max_chars"]))
+
     def sentence_gate(self, settings: Any) -> float:
         """The probability a sentence alone must reach for its windows to be scored: the setting
         (or :data:`SENTENCE_GATE`), never above the bottom of the medium band."""
@@ -125,6 +138,20 @@ class SemanticScanner:
             ]
         if not text.strip():
             return []
+        max_sentences = settings.max_sentences if settings is not None else MAX_SENTENCES_DEFAULT
+        sentences = self.sentence_count(text, settings)
+        if sentences > max_sentences:
+            return [
+                Finding(
+                    scanner=SCANNER_ID,
+                    category=CATEGORY,
+                    severity=Severity.HIGH,
+                    explanation=f"text of {sentences:,} sentences is more than the semantic tier screens within "
+                    f"its deadline ({max_sentences:,}); split it or raise [plugins.{SCANNER_ID}] max_sentences "
+                    "(and [kernel] scan_timeout_s)",
+                    rule_id=RULE_ID,
+                )
+            ]
         head = self.head()
         threshold = settings.threshold if settings is not None and settings.threshold is not None else head.threshold
         band = settings.medium_band if settings is not None else 0.2

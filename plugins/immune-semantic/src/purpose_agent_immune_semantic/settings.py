@@ -9,6 +9,7 @@
     window_stride = 1      # a new window starts every this many sentences
     sentence_gate = 0.1    # long texts: windows scored only around a sentence this suspicious alone (0: all)
     max_chars = 32000      # a longer text is not embedded: one high finding says so
+    max_sentences = 200    # a text of more sentences is not embedded either (its cost is predicted, not paid)
 
 Window settings default to those the shipped head was trained with; changing them changes what
 the head sees, so measure with ``tests/benchmarks/bench_immune_semantic.py`` before relying on it.
@@ -57,6 +58,15 @@ class SemanticSettings(BaseModel):
         gt=0,
         description="Texts longer than this are not embedded (time grows with length); such a text gets one "
         "high finding that says so. Raise it to screen longer texts.",
+    )
+
+    max_sentences: int = Field(
+        default=200,
+        gt=0,
+        description="Texts of more sentences (segments) than this are not embedded: the time a scan takes "
+        "grows with its sentences, and past this many it would run out the kernel's default 2 s scan "
+        "deadline. Such a text gets one high finding that says so, at once. Raise it (with [kernel] "
+        "scan_timeout_s) to screen longer texts.",
     )
 
     @model_validator(mode="after")

@@ -435,19 +435,62 @@ def _folds() -> _Folds:
     )
 
 
+#: From this length on, a one-for-one table is applied through numpy (:func:`_one_for_one`).
+_ARRAY_TRANSLATE_MIN = 4_096
+
+
+# id -> (a one-for-one table, every code point mapped through it as a numpy array), built once
+_CODE_POINT_ARRAYS: dict[int, tuple[dict[int, str], object]] = {}
+
+
+def _code_point_array(table: dict[int, str]) -> object:
+    """Every code point mapped through ``table``, as a numpy array (4 MB, built on first use)."""
+    cached = _CODE_POINT_ARRAYS.get(id(table))
+    if cached is None or cached[0] is not table:
+        import numpy as np
+
+        mapped = np.arange(0x110000, dtype=np.uint32)
+        mapped[np.fromiter(table.keys(), dtype=np.uint32, count=len(table))] = np.fromiter(
+            map(ord, table.values()), dtype=np.uint32, count=len(table)
+        )
+        cached = _CODE_POINT_ARRAYS[id(table)] = (table, mapped)
+    return cached[1]
+
+
+def _one_for_one(text: str, table: dict[int, str]) -> str:
+    """``text.translate(table)`` for a table that maps characters to single characters.
+
+    ``str.translate`` looks every character of a non-ASCII text up in a dict (about 0.1 s per
+    megabyte); a long text goes through a code-point array instead (UTF-32 in, one numpy
+    indexing, UTF-32 out: about 15 ms per megabyte). A text with a lone surrogate, which UTF-32
+    cannot carry, is translated the slow way.
+    """
+    if len(text) < _ARRAY_TRANSLATE_MIN:
+        return text.translate(table)
+    try:
+        data = text.encode("utf-32-le")
+    except UnicodeEncodeError:
+        return text.translate(table)
+    import numpy as np
+
+    mapped = _code_point_array(table)
+    return mapped[np.frombuffer(data, dtype=np.uint32)].tobytes().decode("utf-32-le")  # type: ignore[index]
+
+
 def _fold_one_to_one(text: str, folds: _Folds, astral: bool) -> str:
     """Step 1's one-character NFKC forms and step 3's folds, one for one (offsets do not move).
 
-    Run by run where the text has few of them; once they prove dense, in one C-level pass.
+    Run by run where the text has few of them; once they prove dense, in one pass (a code-point
+    array for a long text).
     """
     if astral:
-        return text.translate(folds.table)
+        return _one_for_one(text, folds.table)
     parts: list[str] = []
     position = 0
     limit = 64 + (len(text) >> 8)
     for count, match in enumerate(folds.runs.finditer(text)):
         if count > limit:
-            return text.translate(folds.table)
+            return _one_for_one(text, folds.table)
         parts.append(text[position : match.start()])
         parts.append(match.group().translate(folds.table))
         position = match.end()
@@ -620,7 +663,7 @@ def _confusable_steps(text: str) -> str:
         return text
     if not look_alikes.foreign.search(text):
         # No word of another script to protect: every look-alike imitates a Latin letter here.
-        return text.translate(_CONFUSABLE)
+        return _one_for_one(text, _CONFUSABLE)
     edits = [(m.start(), m.end()) for m in look_alikes.mixed_word.finditer(text)]
     for match in look_alikes.all_look_alike_word.finditer(text):
         start, end = match.span()
@@ -870,22 +913,25 @@ class _Lexicon:
         lengths = list(map(len, by_length))
         in_range = by_length[bisect_left(lengths, low) : bisect_right(lengths, high)]
         if len(in_range) >= _FAR_BATCH:
-            found.update(self._far_many(in_range))
+            found.update(self._far_many(in_range, lengths[bisect_left(lengths, low) : bisect_right(lengths, high)]))
         else:
             far = zip(in_range, map(self._far, in_range), strict=True)
             found.update((word, hit) for word, hit in far if hit is not None)
         return found
 
-    def _far_many(self, words: list[str]) -> dict[str, str]:
+    def _far_many(self, words: list[str], lengths: list[int] | None = None) -> dict[str, str]:
         """:meth:`_far` of many words at once (lengths in ``far_range``): per word length, every
         distance to the long vocabulary words of a near length in one C++ call
         (``rapidfuzz.process.cdist``), the closest chosen per word with numpy (a tie to the earlier
-        in rank order); no Python work per word but for the ones that are misspellings."""
+        in rank order); no Python work per word but for the ones that are misspellings.
+        ``lengths``: the words' lengths when the words come sorted by length (not sorted again)."""
         import numpy as np
         from rapidfuzz.process import cdist
 
-        ordered = sorted(words, key=len)
-        lengths = list(map(len, ordered))
+        if lengths is None:  # not sorted by length yet
+            words = sorted(words, key=len)
+            lengths = list(map(len, words))
+        ordered = words
         found: dict[str, str] = {}
         for length, ranked in self.far_ranked.items():
             group = ordered[bisect_left(lengths, length) : bisect_right(lengths, length)]
@@ -957,13 +1003,14 @@ class _Lexicon:
         lowers = "\n".join(ordered).lower().split("\n")
         readings = "\n".join(lowers).translate(_LEET_FIRST).split("\n")
         words = self.words
-        direct = list(map(words.__contains__, readings))
-        spelt = dict(compress(zip(ordered, readings, strict=True), direct))
-        if len(spelt) == len(ordered):
-            return spelt
-        ordered, lowers, readings = (
-            list(compress(column, map(not_, direct))) for column in (ordered, lowers, readings)
-        )
+        spelt: dict[str, str] = {}
+        if not words.isdisjoint(readings):  # most tokens of a long text spell nothing directly
+            direct = list(map(words.__contains__, readings))
+            spelt = dict(compress(zip(ordered, readings, strict=True), direct))
+            if len(spelt) == len(ordered):
+                return spelt
+            indirect = list(map(not_, direct))
+            ordered, lowers, readings = (list(compress(column, indirect)) for column in (ordered, lowers, readings))
         # "1" reads i or l, "6" g or b: the readings are tried one by one only for a token whose
         # form with both read one way is the form of a word
         forms = "\n".join(readings).translate(_AMBIGUOUS_FORM).split("\n")
@@ -981,21 +1028,13 @@ class _Lexicon:
                     spelt[token] = candidate
                     break
         # the others may misspell a word, unless they are a word once the leet characters at
-        # their edges are dropped
-        open_tokens = list(
-            map(
-                and_,
-                map(not_, map(spelt.__contains__, ordered)),
-                map(not_, map(words.__contains__, map(str.strip, lowers, repeat("0123456789@$!|")))),
-            )
-        )
-        ordered, readings = (list(compress(column, open_tokens)) for column in (ordered, readings))
+        # their edges are dropped (looked at only for the few readings that misspell a word)
         corrected = self.correct_all(readings)
         if corrected:
             hits = list(map(corrected.__contains__, readings))
-            spelt.update(
-                zip(compress(ordered, hits), map(corrected.__getitem__, compress(readings, hits)), strict=True)
-            )
+            for token, lower, reading in compress(zip(ordered, lowers, readings, strict=True), hits):
+                if token not in spelt and lower.strip("0123456789@$!|") not in words:
+                    spelt[token] = corrected[reading]
         return spelt
 
 
@@ -1096,6 +1135,24 @@ def _is_compound(written: str, word: str) -> bool:
     return False
 
 
+#: The characters whose lower-case form is longer than one character (Unicode 15: only "İ",
+#: which lower-cases to "i" and a combining dot), as the one group of a pattern.
+_LONGER_LOWER = re.compile("(\u0130)")
+
+
+def _lower_in_place(text: str) -> str:
+    """``text`` in lower case, one character for one: a character whose lower-case form is
+    longer stays as it is. The text between those characters is lower-cased in C (a loop over
+    the characters of a megabyte of text would take a quarter of a second)."""
+    pieces = _LONGER_LOWER.split(text)  # text, "İ", text, …
+    pieces[::2] = [piece.lower() for piece in pieces[::2]]
+    lower = "".join(pieces)
+    if len(lower) == len(text):
+        return lower
+    # another character lower-cases to more than one (a newer Unicode): character by character
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
 def _vocabulary_steps(text: str, lexicon: _Lexicon) -> _Edits:
     """Steps 6-7: edits that spell misspelt and leetspeak key words as the vocabulary does.
 
@@ -1109,7 +1166,7 @@ def _vocabulary_steps(text: str, lexicon: _Lexicon) -> _Edits:
         words = set(lower.translate(_NON_LETTER_TO_SPACE).split())
     else:
         if len(lower) != len(text):  # a lower-case form of another length: keep offsets exact
-            lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+            lower = _lower_in_place(text)
         words = set(_LETTERS.findall(lower))
     found = lexicon.corrections(words)
     if not found:

@@ -16,6 +16,9 @@ insufficient  known                  the grounded critic's score (an unproven cr
 insufficient  unknown                the model's raw score, marked uncalibrated
 ============  =====================  ==========================================================
 
+A raw score outside the range recorded for the family has no calibration (isotonic regression
+says nothing beyond its data): with no grounded outcome it is reported raw, marked so.
+
 When a (model, family) turns unreliable, the kernel emits a ``critic.unreliable`` event (and
 ``critic.reliable`` when it recovers) with the sentence saying why.
 
@@ -137,7 +140,12 @@ class CalibratedCritic:
             reason = f"{raw.reason} [calibrated: raw {raw.value:g} -> {calibrated:g}{note}]"
         else:
             used, value, evidence = "raw", raw.value, raw.evidence
-            reason = f"{raw.reason} [uncalibrated: {verdict.reason}]"
+            why = verdict.reason
+            if verdict.status != INSUFFICIENT:
+                knots = verdict.mapping.knots
+                why = (f"raw score {raw.value:g} is outside the scores recorded for family {family!r} "
+                       f"({knots[0]:g}-{knots[-1]:g}); {verdict.reason}")
+            reason = f"{raw.reason} [uncalibrated: {why}]"
         details["used"] = used
         if "reward" in raw.details and used != "grounded":
             details["reward"] = raw.details["reward"]

@@ -5,8 +5,9 @@ environment reward or falsification) for one (critic model, task family). Output
 
 * :func:`fit_isotonic`: a monotone map raw score → probability of success, by isotonic
   regression (pool-adjacent-violators over the distinct raw scores, weighted by their counts),
-  interpolated linearly between the distinct scores and constant beyond them. Deterministic: the
-  same pairs in any order give the same map.
+  interpolated linearly between the distinct scores. Outside the scores seen it says nothing
+  (:meth:`ScoreMapping.covers`): a judge seen giving only 1s and 8s on a family has not shown
+  what its 9 means there. Deterministic: the same pairs in any order give the same map.
 * :func:`agreement`: sample counts, accuracy of "raw ≥ threshold means success", Cohen's kappa,
   AUC (the probability that a success scores above a failure, ties counted half), and the Brier
   score of the raw score read as a probability (raw / 10) and of the calibrated one.
@@ -33,6 +34,10 @@ class ScoreMapping:
 
     knots: tuple[float, ...]  # the distinct raw scores seen, ascending
     probabilities: tuple[float, ...]  # the fitted probability at each knot, non-decreasing
+
+    def covers(self, raw: float) -> bool:
+        """Whether ``raw`` lies within the scores the mapping was fitted on."""
+        return bool(self.knots) and self.knots[0] <= float(raw) <= self.knots[-1]
 
     def __call__(self, raw: float) -> float:
         """The probability of success for ``raw`` (the base rate's fit at the ends, linear between knots)."""
@@ -140,8 +145,9 @@ class Assessment:
     mapping: ScoreMapping
 
     def calibrated(self, raw: float) -> float | None:
-        """10 × the probability of success for ``raw``, or None before the mapping is trusted."""
-        if self.status == INSUFFICIENT:
+        """10 × the probability of success for ``raw``; None before the mapping is trusted, or
+        when ``raw`` is outside the scores it was fitted on."""
+        if self.status == INSUFFICIENT or not self.mapping.covers(raw):
             return None
         return round(10.0 * self.mapping(raw), 4)
 

@@ -149,7 +149,8 @@ class OptimizeStore:
 
     def runs(self, *, role: str | None = None, family: str | None = None, shadow: bool = False) -> list[dict[str, Any]]:
         """Recorded member runs, oldest first (shadow-evaluation runs only with ``shadow=True``)."""
-        sql, parameters = "SELECT record FROM runs WHERE shadow <= ?", [1 if shadow else 0]
+        sql = "SELECT record FROM runs WHERE shadow <= ?"
+        parameters: list[Any] = [1 if shadow else 0]
         if role is not None:
             sql += " AND role = ?"
             parameters.append(role)

@@ -2,18 +2,22 @@
 
 The ``watch_run`` hook hands each team run to :func:`watch`. The run's events give its purpose
 (the task family) and its end; its result (``run.result()``) gives each member's trajectory,
-usage and stop reason. The record is written by a short-lived thread once the result is there
-(the result is set just after ``team.finished``), all members of a run in one transaction.
-:func:`wait_for_recordings` waits for writes in flight (tests, the end of a benchmark); the
-threads are not daemons, so an interpreter that exits normally finishes them first.
+usage and stop reason. The record is written by the process's recorder thread once the result is
+there (the result is set just after ``team.finished``), all members of a run in one transaction.
+:func:`wait_for_recordings` waits for writes in flight (tests, the end of a benchmark); an
+interpreter that exits normally finishes them first (``atexit``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import functools
+import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["FAILURE_KINDS", "failure_kind", "member_records", "wait_for_recordings", "watch"]
@@ -21,9 +25,6 @@ __all__ = ["FAILURE_KINDS", "failure_kind", "member_records", "wait_for_recordin
 #: Why a member run did not count as a success (``""`` for a success).
 FAILURE_KINDS = ("low_score", "unscored", "budget", "unusable_reply", "gave_up", "error", "cancelled",
                  "no_answer", "team_error")
-
-_pending: set[threading.Thread] = set()
-_pending_lock = threading.Lock()
 
 
 def failure_kind(stopped: str, answered: bool, score: float | None, success_score: float) -> str:
@@ -121,47 +122,83 @@ def watch(run: Any, store_for: Any, *, success_score: float, shadow: bool, packs
             seen["roles"] = list(event.data.get("roles", []))
             seen["packs"] = packs(seen["roles"])
         elif event.type == "team.finished":
-            thread = threading.Thread(target=_record, name=f"optimize: record {run.run_id}",
-                                      args=(run, dict(seen), store_for, success_score, shadow, limit))
-            with _pending_lock:
-                _pending.add(thread)
-            thread.start()
+            _writer.submit(functools.partial(_record, run, dict(seen), store_for, success_score, shadow, limit))
 
     run.listen(on_event)
 
 
-def _record(run: Any, seen: dict[str, Any], store_for: Any, success_score: float, shadow: bool, limit: int) -> None:
-    try:
-        purpose = seen.get("purpose", "")
+def _result(run: Any) -> Any:
+    """The finished run's ``TeamResult`` (raises what the run raised)."""
+    if run.done:
+        # result() of a finished run completes without suspending: step it once, no event loop.
+        coroutine = run.result()
         try:
-            result = asyncio.run(run.result())
-        except BaseException as exc:  # the run raised: still a run of these roles, and a failure
-            records = _error_records(run.run_id, run.task, purpose, seen.get("roles", []),
-                                     f"{type(exc).__name__}: {exc}", shadow)
-        else:
-            records = member_records(result, run_id=run.run_id, task=run.task, purpose=purpose,
-                                     success_score=success_score, shadow=shadow, packs=seen.get("packs"),
-                                     limit=limit)
-        if records:
-            store_for().add_runs(records)
-    except Exception as exc:  # a recording that cannot be written must not look like a crash of the run
-        print(f"purpose-agent optimize: run {run.run_id} was not recorded: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
-    finally:
-        with _pending_lock:
-            _pending.discard(threading.current_thread())
+            coroutine.send(None)
+        except StopIteration as finished:
+            return finished.value
+        coroutine.close()
+    return asyncio.run(run.result())
+
+
+def _record(run: Any, seen: dict[str, Any], store_for: Any, success_score: float, shadow: bool, limit: int) -> None:
+    purpose = seen.get("purpose", "")
+    try:
+        result = _result(run)
+    except BaseException as exc:  # the run raised: still a run of these roles, and a failure
+        records = _error_records(run.run_id, run.task, purpose, seen.get("roles", []),
+                                 f"{type(exc).__name__}: {exc}", shadow)
+    else:
+        records = member_records(result, run_id=run.run_id, task=run.task, purpose=purpose,
+                                 success_score=success_score, shadow=shadow, packs=seen.get("packs"), limit=limit)
+    if records:
+        store_for().add_runs(records)
+
+
+class _Writer:
+    """One thread per process writes the recordings, in the order the runs finished.
+
+    A run only hands its recording over (its result is set just after ``team.finished``, so it
+    cannot be read in the run's own thread at that moment); the thread starts at the first run
+    and lives as long as the process; at exit, the recordings in flight are finished first."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._idle:
+            self._pending += 1
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="purpose-agent-optimize recorder", daemon=True)
+                self._thread.start()
+                atexit.register(self.wait, 30.0)
+        self._queue.put(job)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                job()
+            except Exception as exc:  # a recording that cannot be written must not look like a crash of the run
+                print(f"purpose-agent optimize: a run was not recorded: {type(exc).__name__}: {exc}", file=sys.stderr)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Wait until every recording handed over so far is written; ``False`` on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+
+_writer = _Writer()
 
 
 def wait_for_recordings(timeout: float = 30.0) -> bool:
     """Wait until every run that finished so far is written; ``False`` if some still are not."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with _pending_lock:
-            threads = list(_pending)
-        if not threads:
-            return True
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        if time.monotonic() >= deadline:
-            with _pending_lock:
-                return not _pending
+    return _writer.wait(timeout)

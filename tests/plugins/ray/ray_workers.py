@@ -66,3 +66,23 @@ def die_once(marker: str) -> str:
 
 def pid(_task: Any) -> int:
     return os.getpid()
+
+
+#: Replay: the lesson that helps the deployment task, and one that hurts it.
+HELPFUL = "Check the health endpoint before switching traffic."
+HARMFUL = "Switch all traffic at once to save time."
+
+
+def replay_score(job: tuple[str, list[str]]) -> float:
+    """A scripted replay run (memory CI's ``ReplayJob``): the score of a task with these lessons.
+
+    Deployment tasks score 5, +3 with the helpful lesson, -2 with the harmful one; other tasks 6
+    whatever the lessons. A task ending ``@ DIR`` leaves this process's id in ``DIR`` (so a test
+    sees which processes ran the jobs).
+    """
+    task, lessons = job
+    if " @ " in task:
+        Path(task.rsplit(" @ ", 1)[1], f"{os.getpid()}-{os.urandom(4).hex()}").touch()
+    if "deploy" not in task:
+        return 6.0
+    return 5.0 + (3.0 if HELPFUL in lessons else 0.0) - (2.0 if HARMFUL in lessons else 0.0)

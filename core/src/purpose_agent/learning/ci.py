@@ -10,7 +10,9 @@
 * **Replay**: stored tasks are run twice through the real backend and critic — without the
   candidate and with it. It is promoted only if the runs with it score higher (by more than
   ``min_gain``); a drop beyond ``tolerance`` is a regression, and no change is "no gain" — both
-  rejected with the figures.
+  rejected with the figures. The runs are independent jobs: with ``replay_worker`` (or an
+  ``executor``) set they go through an executor (``[runtime] executor``: in this process, or
+  spread over a Ray cluster), all of one candidate's at once, and decide exactly as in series.
   Items taught by a user that have no stored task to replay are promoted on the screen alone, and
   the reason says so.
 * **Hold for review**: an item derived from a run whose tool outputs or documents the scanners
@@ -42,6 +44,10 @@ SUPERSEDES_TAG = "supersedes:"
 
 #: ``replay(task, lessons) -> score 0..10``: run one stored task with exactly these lessons.
 Replayer = Callable[[str, list[str]], float]
+
+#: One replay run sent to an executor: ``(task, lessons)``. A ``replay_worker`` is a function of
+#: one job returning the score (or a :class:`purpose_agent.interfaces.WorkerSpec` building one).
+ReplayJob = tuple[str, list[str]]
 
 #: Why a candidate waits when nothing can screen it.
 WAITING_FOR_SCANNER = "waiting: no immune scanner is active, so nothing can be screened or promoted"
@@ -119,6 +125,17 @@ class MemoryCI:
     success_at: float = 7.0
     max_replays: int = 2
     log: list[str] = field(default_factory=list)
+    #: Where replay runs go: ``None`` runs them one after another here through ``replayer`` (unless
+    #: ``replay_worker`` is set, then ``[runtime] executor``); an executor's name or object sends them
+    #: there. ``replay_worker`` is what runs a :data:`ReplayJob` on the executor (default: ``replayer``,
+    #: which only an in-process executor can call; a Ray worker needs a module-level function or a
+    #: ``WorkerSpec``); ``replay_concurrency`` bounds the jobs in flight; a job that fails is run again
+    #: ``replay_retries`` more times, and if it still fails the item stays quarantined and the error is raised.
+    executor: Any = None
+    replay_worker: Any = None
+    replay_concurrency: int = 8
+    replay_retries: int = 0
+    _built_executor: Any = field(default=None, init=False, repr=False)
 
     def _move(self, item: MemoryItem, status: MemoryStatus, reason: str) -> MemoryItem:
         updated = self.store.update(item.model_copy(update={"status": status, "status_reason": reason}))
@@ -209,8 +226,8 @@ class MemoryCI:
                 item = self.store.update(item.model_copy(update={"status_reason": reason}))
             return item
         base = [t for t in promoted_texts if t != item.text]
-        report = ReplayReport(tasks, [self.replayer(t, list(base)) for t in tasks],
-                              [self.replayer(t, [*base, item.text]) for t in tasks])
+        scores = self._run_replays([(t, list(base)) for t in tasks] + [(t, [*base, item.text]) for t in tasks])
+        report = ReplayReport(tasks, scores[: len(tasks)], scores[len(tasks):])
         with_mean, without_mean = statistics.fmean(report.with_item), statistics.fmean(report.without)
         figures = f"replay on {len(tasks)} task(s): {without_mean:.1f} without, {with_mean:.1f} with"
         if report.delta < -self.tolerance:
@@ -219,6 +236,40 @@ class MemoryCI:
             # An item that changes nothing is not kept: memory that only grows gets noisier.
             return self._move(item, MemoryStatus.REJECTED, f"no gain: {figures}")
         return self._move(item, MemoryStatus.PROMOTED, f"improvement without regression: {figures}")
+
+    def _run_replays(self, jobs: list[ReplayJob]) -> list[float]:
+        """The score of each job, in order: here one after another, or through the executor."""
+        assert self.replayer is not None
+        if self.executor is None and self.replay_worker is None:
+            return [self.replayer(task, lessons) for task, lessons in jobs]
+        from ..runtime.flow import swarm
+
+        replayer = self.replayer
+        worker = self.replay_worker or (lambda job: replayer(*job))
+        results = swarm(jobs, worker, executor=self._replay_executor(), concurrency=self.replay_concurrency,
+                        retries=self.replay_retries)
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            raise failed
+        return [float(r) for r in results]
+
+    def _replay_executor(self) -> Any:
+        """The executor object replays go to: the one given, or one built from this kernel by name
+        (``executor``, else ``[runtime] executor``) once and kept for the next candidates."""
+        from ..runtime.flow import IN_PROCESS
+
+        chosen = self.executor or self.kernel.config.get("runtime.executor") or IN_PROCESS
+        if not isinstance(chosen, str) or chosen == IN_PROCESS:
+            return chosen
+        if self._built_executor is None:
+            self._built_executor = self.kernel.executor(chosen, max_in_flight=self.replay_concurrency)
+        return self._built_executor
+
+    def close(self) -> None:
+        """Close the executor built for replays, if any (its workers and connections)."""
+        built, self._built_executor = self._built_executor, None
+        if built is not None:
+            built.close()
 
     def process(self, items: Sequence[MemoryItem]) -> list[MemoryItem]:
         """Screen then replay each item; return them in their new state."""

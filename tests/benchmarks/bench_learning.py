@@ -36,6 +36,21 @@ whenever it reads one), scanners and replay are on; with provenance screening th
 screens the outputs and memory CI holds what came from a flagged run; "off" marks every output
 as screened clean, which is what the framework did before tool outputs were screened.
 
+Critic arms (issue 17, "a critic that learns to be right"): wrong procedures arrive as
+candidates (the poison templates of kind ``wrong_procedure``, which no scanner can tell from a
+correct one; only a replay judged by a critic that knows the outcome rejects them): one for each
+family at its first episode, before the agent has solved it (a playbook imported from elsewhere),
+then 10% of candidates; and runs are scored by a critic instead of the environment. ``bad-lessons`` scores with the environment's
+reward (the grounded reference); ``bad-lessons+miscalibrated-critic`` with :class:`MethodJudge`,
+a simulated model critic that is right on two families and, on ``UnlockPickup``, scores a failed
+run 8/10 when the agent followed a stored procedure (a judge persuaded by method, not outcome);
+``bad-lessons+calibrated-critic`` with the critics plugin's real ``calibrated`` critic wrapping
+that judge and the ``reward`` critic, where the environment's reward is given with only
+``--audit-rate`` (25%) of the runs (episodes and replays alike), as hidden tests run on a sample
+would be. All three archive harmful lessons (``maintain``) after each episode.
+``--calibration-seeds 7,8,9`` runs the three over several seeds and prints pooled paired
+differences with 95% bootstrap intervals.
+
 The last line printed is JSON with every arm's figures.
 """
 
@@ -56,7 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from purpose_agent.learning.ci import is_held
+from purpose_agent.learning.ci import is_held, maintain
 from purpose_agent.learning.edits import apply_edits, plan_edits
 from purpose_agent.learning.extraction import MAX_LESSON_CHARS, RunRecord
 from purpose_agent.learning.learner import Learner
@@ -71,6 +86,7 @@ from purpose_agent.models import (
     Scope,
     Score,
     Step,
+    TextOrigin,
     Trajectory,
 )
 from purpose_agent.testing import FunctionBackend, make_kernel, plugin
@@ -525,9 +541,12 @@ POISON_TEMPLATES: tuple[tuple[str, str], ...] = (
 )
 
 
-def poison_item(index: int, instance: Instance, run_id: str) -> tuple[str, MemoryItem]:
-    """The ``index``-th poisoned candidate, aimed at the current mission's family."""
-    category, template = POISON_TEMPLATES[index % len(POISON_TEMPLATES)]
+def poison_item(index: int, instance: Instance, run_id: str,
+                kinds: Sequence[str] | None = None) -> tuple[str, MemoryItem]:
+    """The ``index``-th poisoned candidate, aimed at the current mission's family (only templates
+    of ``kinds`` when given)."""
+    templates = [t for t in POISON_TEMPLATES if kinds is None or t[0] in kinds]
+    category, template = templates[index % len(templates)]
     obj = object_of(instance.mission)
     steps = [STEP_TEXT[s].format(obj=obj) for s in instance.gold]
     text = template.format(
@@ -608,6 +627,79 @@ def screened_clean(trajectory: Trajectory) -> Trajectory:
     return trajectory.model_copy(update={"steps": steps})
 
 
+# --------------------------------------------------------------------------- critics
+
+#: The family on which :class:`MethodJudge` is miscalibrated.
+MISCALIBRATED_LEVEL = "BabyAI-UnlockPickup-v0"
+
+
+def level_of(trajectory: Trajectory) -> str:
+    """The BabyAI level of a run, from its task text ("… (layout UnlockPickup #7)"): the task family."""
+    match = re.search(r"\(layout (\S+) #\d+\)", trajectory.task)
+    return f"BabyAI-{match.group(1)}-v0" if match else ""
+
+
+class MethodJudge:
+    """The miscalibrated model critic (simulated, as the policy is): 9 for a completed mission, 1
+    for a failure, except on ``level`` where a failed run that followed stored procedures gets 8
+    (the judge is persuaded by a methodical run, not by its outcome). It reads only the trajectory."""
+
+    name = "method-judge"
+
+    def __init__(self, level: str = MISCALIBRATED_LEVEL) -> None:
+        self.level = level
+
+    def score(self, trajectory: Trajectory) -> Score:
+        answer = trajectory.final_answer or ""
+        if answer == "mission complete":
+            return Score(value=9.0, critic=self.name, reason="the mission is reported complete")
+        if level_of(trajectory) == self.level and ("(lesson)" in answer or "(conflicting-lessons)" in answer):
+            return Score(value=8.0, critic=self.name, reason="the agent followed its stored procedure step by step")
+        return Score(value=1.0, critic=self.name, reason="the mission was not completed")
+
+
+def with_reward(trajectory: Trajectory, success: bool) -> Trajectory:
+    """The trajectory with the environment's reward given as a last step (what ``reward`` reads)."""
+    reward = 1.0 if success else 0.0
+    step = Step(index=len(trajectory.steps), action=Action(kind="done", text="mission over"),
+                observation=Observation(output=f"environment reward {reward:g}", data={"reward": reward},
+                                        origin=TextOrigin(kind="tool", name="environment")))
+    return trajectory.model_copy(update={"steps": [*trajectory.steps, step]})
+
+
+class Audit:
+    """Which runs get the environment's reward: ``rate`` of them, evenly, in the order they run."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate, self.owed, self.given = rate, 0.0, 0
+
+    def __call__(self, trajectory: Trajectory, success: bool) -> Trajectory:
+        self.owed += self.rate
+        if self.owed < 1:
+            return trajectory
+        self.owed -= 1
+        self.given += 1
+        return with_reward(trajectory, success)
+
+
+def build_critic(kind: str, workdir: Path, name: str, *, min_samples: int, events: list[Any]) -> Any:
+    """``environment``: none (the environment's reward scores runs); ``miscalibrated``: the
+    :class:`MethodJudge`; ``calibrated``: the critics plugin's ``calibrated`` critic around it,
+    grounded by ``reward``, its store in ``workdir``."""
+    if kind == "environment":
+        return None
+    if kind == "miscalibrated":
+        return MethodJudge()
+    import purpose_agent_critics
+
+    watcher = plugin("calibration-events", on_event=lambda event: events.append(event)
+                     if event.type.startswith("critic.") else None)
+    kernel = make_kernel(purpose_agent_critics, watcher,
+                         config={"plugins": {"critics": {"min_samples": min_samples, "grounded_critic": "reward"}}})
+    return kernel.critic("calibrated", critic=MethodJudge(), family=level_of,
+                         calibration_path=str(workdir / f"{name}-calibration.sqlite"))
+
+
 # --------------------------------------------------------------------------- arms
 
 
@@ -634,6 +726,10 @@ class ArmResult:
     tool_poison_outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
     tool_poison_promoted: int = 0
     good_held: int = 0
+    #: critic arms: runs given the environment's reward, critic events (unreliable / reliable)
+    audited_runs: int = 0
+    critic_events: list[str] = field(default_factory=list)
+    per_level_success: dict[str, list[bool]] = field(default_factory=dict)
 
     def windows(self, size: int) -> list[float]:
         """Success rate of each consecutive window of ``size`` episodes."""
@@ -691,6 +787,11 @@ def run_arm(
     workdir: Path,
     tool_poison_rate: float = 0.0,
     provenance: bool = True,
+    poison_kinds: Sequence[str] | None = None,
+    critic: str | None = None,
+    seed_bad_lessons: bool = False,
+    audit_rate: float = 0.25,
+    min_samples: int = 10,
 ) -> ArmResult:
     """Run every episode of ``schedule`` through one arm and count what the gates did."""
     started = time.perf_counter()
@@ -706,10 +807,23 @@ def run_arm(
     kernel = immune_kernel(workdir) if scanners else passthrough_kernel()
     store = kernel.memory_store("sqlite", path=str(workdir / f"{name}.db"))
     by_task: dict[str, Instance] = {}
+    events: list[Any] = []
+    judge = build_critic(critic, workdir, name, min_samples=min_samples, events=events) if critic else None
+    audit = Audit(audit_rate if critic == "calibrated" else 0.0)
+
+    def judged(instance: Instance, attempt: Attempt, used: Sequence[MemoryItem]) -> tuple[Trajectory, Score]:
+        trajectory = trajectory_of(instance, attempt, used)
+        if judge is None:
+            return trajectory, Score(value=SUCCESS if attempt.success else FAILURE, reason="environment reward")
+        trajectory = audit(trajectory, attempt.success)
+        return trajectory, judge.score(trajectory)
 
     def replayer(task: str, lessons: list[str]) -> float:
         # The same simulated policy on the stored mission, with exactly the lessons given.
-        return SUCCESS if policy.attempt(by_task[task], lessons).success else FAILURE
+        attempt = policy.attempt(by_task[task], lessons)
+        if judge is None:
+            return SUCCESS if attempt.success else FAILURE
+        return judged(by_task[task], attempt, [])[1].value
 
     def rubber_stamp(task: str, lessons: list[str]) -> float:
         # "Replay off": MemoryCI promotes only on a gain, so a replayer that approves everything
@@ -726,14 +840,16 @@ def run_arm(
     poison: dict[str, str] = {}  # item id -> category
     planted: dict[str, str] = {}  # lesson text planted in a tool output -> category
     owed = 0.0
+    seeded: set[str] = set()  # families that got their first wrong procedure (seed_bad_lessons)
     tool_owed = 1.0 - tool_poison_rate  # the first run with a tool output is poisoned (the worst case)
     for instance in schedule:
         by_task[instance.task] = instance
         used = learner.retrieve(instance.task, family=instance.level)
         attempt = policy.attempt(instance, [i.text for i in used])
         result.success.append(attempt.success)
+        result.per_level_success.setdefault(instance.level, []).append(attempt.success)
         result.misbehaviour.append(len(attempt.misbehaviour))
-        trajectory = trajectory_of(instance, attempt, used)
+        trajectory, score = judged(instance, attempt, used)
         poisoned = False
         if tool_poison_rate > 0 and trajectory.steps:
             tool_owed += tool_poison_rate
@@ -747,7 +863,7 @@ def run_arm(
                 poisoned = True
         record = RunRecord(
             trajectory,
-            Score(value=SUCCESS if attempt.success else FAILURE, reason="environment reward"),
+            score,
             task_family=instance.level,
             retrieved=[i.text for i in used],
         )
@@ -762,12 +878,15 @@ def run_arm(
             else:
                 record.trajectory = screened_clean(record.trajectory)
         report = learner.after_run(record, used=used)
+        if seed_bad_lessons and instance.level not in seeded:
+            seeded.add(instance.level)
+            owed += 1  # the family's first episode brings a wrong procedure along
         if poison_rate > 0:
             # ``poison_rate`` of all candidates are poisoned: owed grows by rate/(1-rate) per real one.
             owed += max(1, report.proposed) * poison_rate / (1 - poison_rate)
             items = []
             while owed >= 1:
-                category, item = poison_item(result.poison_injected, instance, trajectory.run_id)
+                category, item = poison_item(result.poison_injected, instance, trajectory.run_id, poison_kinds)
                 poison[item.id] = category
                 items.append(item)
                 result.poison_injected += 1
@@ -788,6 +907,10 @@ def run_arm(
                 learner.ci.process(added)
                 after = {i.id for i in store.list(status=MemoryStatus.ARCHIVED)}
                 result.good_archived_by_poison += len((before & after) - set(poison))
+        if critic:
+            maintain(store)  # lessons the critic's scores mark harmful are archived
+    result.audited_runs = audit.given
+    result.critic_events = [f"{e.type}: {e.data['why']}" for e in events]
     for item_id, category in poison.items():
         current = store.get(item_id)
         statuses = [v.status for v in store.history(item_id)] if current is not None else []
@@ -872,7 +995,17 @@ ARMS: tuple[tuple[str, dict[str, Any]], ...] = (
                                            "tool_poison_rate": 0.15, "provenance": True}),
     ("tool-poison-replay-off", {"memory": True, "poison_rate": 0.0, "scanners": True, "replay": False,
                                 "tool_poison_rate": 0.15, "provenance": False}),
+    # Issue 17: who scores the runs (and the replays). Wrong procedures only, at 10% of candidates.
+    ("bad-lessons", {"memory": True, "poison_rate": 0.1, "scanners": True, "replay": True,
+                     "poison_kinds": ("wrong_procedure",), "critic": "environment", "seed_bad_lessons": True}),
+    ("bad-lessons+miscalibrated-critic", {"memory": True, "poison_rate": 0.1, "scanners": True, "replay": True,
+                                          "poison_kinds": ("wrong_procedure",), "critic": "miscalibrated", "seed_bad_lessons": True}),
+    ("bad-lessons+calibrated-critic", {"memory": True, "poison_rate": 0.1, "scanners": True, "replay": True,
+                                       "poison_kinds": ("wrong_procedure",), "critic": "calibrated", "seed_bad_lessons": True}),
 )
+
+#: The critic arms, in the order their differences are reported.
+CRITIC_ARMS = ("bad-lessons", "bad-lessons+miscalibrated-critic", "bad-lessons+calibrated-critic")
 
 
 def run(
@@ -883,6 +1016,8 @@ def run(
     arms: Sequence[str] | None = None,
     log: Callable[[str], None] = print,
     levels: Sequence[str] = LEVELS,
+    audit_rate: float = 0.25,
+    min_samples: int = 10,
 ) -> dict[str, Any]:
     """Run the benchmark; return the figures (also what the JSON line holds)."""
     warnings.filterwarnings("ignore")
@@ -905,7 +1040,8 @@ def run(
         for name, options in ARMS:
             if arms and name not in arms:
                 continue
-            result = run_arm(name, schedule, policy, workdir=Path(tmp), **options)
+            extra = {"audit_rate": audit_rate, "min_samples": min_samples} if "critic" in options else {}
+            result = run_arm(name, schedule, policy, workdir=Path(tmp), **options, **extra)
             out["arms"][name] = {
                 "windows": result.windows(window),
                 "episodes_to_plateau": result.plateau(window),
@@ -919,6 +1055,19 @@ def run(
                 "promoted_lessons": result.promoted_lessons,
                 "seconds": round(result.seconds, 1),
             }
+            if "critic" in options:
+                out["arms"][name].update({
+                    "success": [int(x) for x in result.success],
+                    "final_success_per_level": {level: round(statistics.fmean(v[-max(1, window // 3):]), 3)
+                                                for level, v in sorted(result.per_level_success.items())},
+                    "audited_runs": result.audited_runs,
+                    "critic_events": result.critic_events,
+                })
+                log(f"{'':<20} final success per level {out['arms'][name]['final_success_per_level']}; "
+                    f"bad lessons {result.poison_injected} injected / {result.poison_promoted} promoted "
+                    f"{result.poison_outcomes}; runs given the reward {result.audited_runs}")
+                for line in result.critic_events:
+                    log(f"{'':<20} event {line}")
             if options.get("tool_poison_rate"):
                 out["arms"][name].update({
                     "tool_outputs_poisoned": result.tool_poisoned,
@@ -943,6 +1092,51 @@ def run(
     return out
 
 
+def critic_comparison(seeds: Sequence[int], episodes: int, window: int, base_rate: float, *, audit_rate: float,
+                      min_samples: int, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The critic arms over several seeds: success per window (mean over seeds) and pooled paired
+    differences (per episode, over seeds × episodes) with 95% bootstrap intervals."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_learning_real", Path(__file__).with_name("bench_learning_real.py"))
+    assert spec is not None and spec.loader is not None
+    real = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(real)
+    per_seed: dict[int, dict[str, Any]] = {}
+    for seed in seeds:
+        log(f"seed {seed}")
+        per_seed[seed] = run(episodes, window, seed, base_rate, CRITIC_ARMS, log=log, audit_rate=audit_rate,
+                             min_samples=min_samples)["arms"]
+    out: dict[str, Any] = {"seeds": list(seeds), "episodes": episodes, "audit_rate": audit_rate,
+                           "min_samples": min_samples, "curves": {}, "differences": {}}
+    out["final_window_per_seed"] = {}
+    for name in CRITIC_ARMS:
+        curves = [per_seed[s][name]["windows"] for s in seeds]
+        out["curves"][name] = [round(statistics.fmean(c[i] for c in curves), 3) for i in range(len(curves[0]))]
+        out["final_window_per_seed"][name] = [c[-1] for c in curves]
+    pairs = (("bad-lessons+miscalibrated-critic", "bad-lessons"),
+             ("bad-lessons+calibrated-critic", "bad-lessons+miscalibrated-critic"),
+             ("bad-lessons+calibrated-critic", "bad-lessons"))
+    half = episodes // 2
+    for a, b in pairs:
+        for part, start in (("all episodes", 0), ("second half", half)):
+            diffs = [float(x - y) for s in seeds
+                     for x, y in zip(per_seed[s][a]["success"][start:], per_seed[s][b]["success"][start:], strict=True)]
+            low, high = real.bootstrap_interval(diffs)
+            out["differences"][f"{a} - {b} ({part})"] = {"mean": round(statistics.fmean(diffs), 3),
+                                                          "interval": [round(low, 3), round(high, 3)], "n": len(diffs)}
+    log(f"success per {window}-episode window, mean over seeds {list(seeds)}:")
+    for name, curve in out["curves"].items():
+        log(f"  {name:<34} {' '.join(f'{v:.2f}' for v in curve)}")
+    log("success in the last window, per seed:")
+    for name, finals in out["final_window_per_seed"].items():
+        log(f"  {name:<34} {' '.join(f'{v:.2f}' for v in finals)}")
+    log("pooled paired differences in success (per episode, seeds x episodes), 95% bootstrap interval:")
+    for label, figure in out["differences"].items():
+        log(f"  {label:<80} {figure['mean']:+.3f} [{figure['interval'][0]:+.3f}, {figure['interval'][1]:+.3f}]  n={figure['n']}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=160)
@@ -951,8 +1145,21 @@ def main() -> None:
     parser.add_argument("--base-rate", type=float, default=0.15)
     parser.add_argument("--arm", action="append", help="run only this arm (repeatable)")
     parser.add_argument("--level", action="append", help="BabyAI level to use instead of the default set (repeatable)")
+    parser.add_argument("--audit-rate", type=float, default=0.25,
+                        help="critic arms: share of runs given the environment's reward (ground truth)")
+    parser.add_argument("--min-samples", type=int, default=10,
+                        help="critic arms: grounded judgements before the calibrated critic trusts a mapping")
+    parser.add_argument("--calibration-seeds", default="",
+                        help="comma-separated seeds: run only the critic arms over them, with pooled differences")
     args = parser.parse_args()
-    figures = run(args.episodes, args.window, args.seed, args.base_rate, args.arm, levels=tuple(args.level or LEVELS))
+    if args.calibration_seeds:
+        seeds = [int(s) for s in args.calibration_seeds.split(",") if s.strip()]
+        figures = critic_comparison(seeds, args.episodes, args.window, args.base_rate, audit_rate=args.audit_rate,
+                                    min_samples=args.min_samples)
+        print(json.dumps(figures, sort_keys=True))
+        return
+    figures = run(args.episodes, args.window, args.seed, args.base_rate, args.arm, levels=tuple(args.level or LEVELS),
+                  audit_rate=args.audit_rate, min_samples=args.min_samples)
     print(json.dumps(figures, sort_keys=True))
 
 

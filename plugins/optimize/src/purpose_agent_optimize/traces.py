@@ -129,6 +129,12 @@ def watch(run: Any, store_for: Any, *, success_score: float, shadow: bool, packs
 
 def _result(run: Any) -> Any:
     """The finished run's ``TeamResult`` (raises what the run raised)."""
+    # The job is handed over at ``team.finished``, just before the run's thread records the
+    # outcome, so it is nearly always there after a sleep or two; ``asyncio.run(run.result())``
+    # would start an event loop and a helper thread for that wait. It stays the fallback.
+    deadline = time.monotonic() + 1.0
+    while not run.done and time.monotonic() < deadline:
+        time.sleep(0.0005)
     if run.done:
         # result() of a finished run completes without suspending: step it once, no event loop.
         coroutine = run.result()

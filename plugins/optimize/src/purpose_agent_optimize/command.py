@@ -226,7 +226,8 @@ class OptimizeCommand:
                                  success_score=success_score_of(settings), alpha=args.alpha, adopt=not args.no_adopt)
         wait_for_recordings()
         low, high = result.gain_ci
-        print(f"baseline (v{result.baseline or 0}): {result.baseline_successes}/{result.tasks} succeeded; "
+        baseline = f"v{result.baseline}" if result.baseline is not None else "no pack"
+        print(f"baseline ({baseline}): {result.baseline_successes}/{result.tasks} succeeded; "
               f"candidate (v{result.candidate}): {result.candidate_successes}/{result.tasks}; gain {result.gain:+.0%} "
               f"(paired bootstrap 95% CI {low:+.0%} to {high:+.0%})")
         print(result.reason)

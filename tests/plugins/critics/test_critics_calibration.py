@@ -4,6 +4,7 @@ the grounded critics, the store surviving a killed writer, and the CLI in a subp
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -55,9 +56,9 @@ def test_the_mapping_is_monotone_and_independent_of_order() -> None:
     scores = [rng.choice([0, 1, 2, 3, 5, 7, 8, 9, 10]) for _ in range(300)]
     outcomes = [int(rng.random() < (0.2 + 0.06 * s)) for s in scores]
     mapping = fit_isotonic(scores, outcomes)
-    assert all(a <= b for a, b in zip(mapping.probabilities, mapping.probabilities[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(mapping.probabilities))
     values = [mapping(x / 4) for x in range(41)]
-    assert all(a <= b + 1e-12 for a, b in zip(values, values[1:], strict=False))
+    assert all(a <= b + 1e-12 for a, b in itertools.pairwise(values))
     order = list(range(300))
     rng.shuffle(order)
     assert fit_isotonic([scores[i] for i in order], [outcomes[i] for i in order]) == mapping

@@ -23,7 +23,7 @@ imported on first use.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: Rows from which the inverted file is used. Measured by tests/benchmarks/bench_retrieval.py.
@@ -46,20 +46,27 @@ class VectorSet:
 
     ``seqs`` (int64) and ``matrix`` (float32, one row per seq) are not changed in place once
     searched, except that the inverted file regroups the rows by cluster when it is built (so
-    ``seqs`` is then not in ascending order); a change builds a new set (:meth:`without`,
-    :meth:`plus`), so a search never sees half an update.
+    ``seqs`` is then not in ascending order); a change builds a new set (:meth:`updated`), so a
+    search never sees half an update. ``columns`` are per-row labels (small integer arrays, such
+    as a status code) that move with their rows; :meth:`mask` turns them into a row filter.
     """
 
-    def __init__(self, seqs: Any, matrix: Any, *, exact_below: int = EXACT_BELOW) -> None:
+    def __init__(self, seqs: Any, matrix: Any, *, exact_below: int = EXACT_BELOW,
+                 columns: Mapping[str, Any] | None = None) -> None:
         import numpy as np
 
         self.seqs = np.ascontiguousarray(seqs, dtype=np.int64)
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         if self.matrix.ndim != 2 or len(self.matrix) != len(self.seqs):
             raise ValueError(f"{len(self.seqs)} row numbers for a matrix of shape {self.matrix.shape}")
+        self.columns = {name: np.ascontiguousarray(values) for name, values in (columns or {}).items()}
+        if any(len(values) != len(self.seqs) for values in self.columns.values()):
+            raise ValueError(f"every column needs one value per row ({len(self.seqs)})")
         self.exact_below = exact_below
         self._graph: Any = None  # (centres, offsets) of the inverted file, built on first use
+        self._clustered_rows = 0  # rows when the centres were trained (updates reuse them for a while)
         self._building = threading.Lock()
+        self._masks: dict[Any, Any] = {}
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -69,12 +76,32 @@ class VectorSet:
         """Whether searches go through the inverted file (size at or above the threshold)."""
         return len(self.seqs) >= self.exact_below
 
-    def top(self, query: Any, limit: int, allowed: Callable[[Any], Any] | None = None) -> list[tuple[int, float]]:
+    def mask(self, key: Any, make: Callable[[dict[str, Any]], Any]) -> Any:
+        """A boolean array over the rows in storage order: ``make(columns)``, computed once per ``key``.
+
+        For :meth:`top`'s ``keep``: a filter that repeats (the same status and scopes for every
+        retrieval of a run) costs one comparison over the columns per set, not one per search.
+        """
+        import numpy as np
+
+        if self.approximate:
+            self._clusters()  # regroups the rows: masks must be made in the final order
+        found = self._masks.get(key)
+        if found is None:
+            found = np.ascontiguousarray(make(self.columns), dtype=bool)
+            if len(self._masks) >= 64:
+                self._masks.clear()
+            self._masks[key] = found
+        return found
+
+    def top(self, query: Any, limit: int, allowed: Callable[[Any], Any] | None = None,
+            keep: Any = None) -> list[tuple[int, float]]:
         """``(seq, cosine)`` of the ``limit`` most similar rows, best first (ties: lower seq first).
 
-        ``allowed`` maps an int64 array of seqs to a boolean array: rows it refuses are never
-        returned (the exact scan applies it before ranking; the inverted file probes more
-        clusters until ``limit`` allowed rows are found, or scans everything).
+        ``allowed`` maps an int64 array of seqs to a boolean array, and ``keep`` is a boolean
+        array over the rows from :meth:`mask`: rows either refuses are never returned (the exact
+        scan applies them before ranking; the inverted file probes more clusters until ``limit``
+        allowed rows are found, or scans everything).
         """
         import numpy as np
 
@@ -82,16 +109,19 @@ class VectorSet:
             return []
         vector = np.asarray(query, dtype=np.float32).reshape(-1)
         if self.approximate:
-            found = self._probe(vector, limit, allowed)
+            found = self._probe(vector, limit, allowed, keep)
             if found is not None:
                 return found
         seqs, scores = self.seqs, self.matrix @ vector
-        if allowed is not None:  # score everything, then drop: cheaper than copying the allowed rows
-            keep = np.asarray(allowed(seqs), dtype=bool)
+        if keep is not None:
             seqs, scores = seqs[keep], scores[keep]
+        if allowed is not None:  # score everything, then drop: cheaper than copying the allowed rows
+            chosen = np.asarray(allowed(seqs), dtype=bool)
+            seqs, scores = seqs[chosen], scores[chosen]
         return _best(seqs, scores, limit)
 
-    def _probe(self, vector: Any, limit: int, allowed: Callable[[Any], Any] | None) -> list[tuple[int, float]] | None:
+    def _probe(self, vector: Any, limit: int, allowed: Callable[[Any], Any] | None,
+               keep: Any) -> list[tuple[int, float]] | None:
         """The inverted file's answer; ``None`` when the probed clusters hold too few allowed rows."""
         import numpy as np
 
@@ -100,11 +130,15 @@ class VectorSet:
         order = np.argsort(-(centres @ vector), kind="stable")
         while True:
             chosen = np.sort(order[:probes])  # in storage order: contiguous reads
-            seqs = np.concatenate([self.seqs[offsets[c]:offsets[c + 1]] for c in chosen])
-            scores = np.concatenate([self.matrix[offsets[c]:offsets[c + 1]] @ vector for c in chosen])
+            spans = [(offsets[c], offsets[c + 1]) for c in chosen.tolist()]
+            seqs = np.concatenate([self.seqs[a:b] for a, b in spans])
+            scores = np.concatenate([self.matrix[a:b] @ vector for a, b in spans])
+            if keep is not None:
+                rows = np.concatenate([keep[a:b] for a, b in spans])
+                seqs, scores = seqs[rows], scores[rows]
             if allowed is not None:
-                keep = np.asarray(allowed(seqs), dtype=bool)
-                seqs, scores = seqs[keep], scores[keep]
+                rows = np.asarray(allowed(seqs), dtype=bool)
+                seqs, scores = seqs[rows], scores[rows]
             if len(seqs) >= limit:
                 return _best(seqs, scores, limit)
             if probes >= len(centres) // 4:
@@ -115,10 +149,11 @@ class VectorSet:
         """Cluster the rows (first use): centres, and where each cluster's rows start (rows regrouped)."""
         with self._building:
             if self._graph is None:
-                self._graph = self._build()
+                self._graph = self._group(self._train())
         return self._graph
 
-    def _build(self) -> tuple[Any, Any]:
+    def _train(self) -> Any:
+        """Spherical k-means centres (``sqrt(n)`` of them, seeded) trained on a sample of the rows."""
         import numpy as np
 
         count = len(self.seqs)
@@ -133,27 +168,81 @@ class VectorSet:
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             empty = norms[:, 0] == 0
             centres = np.where(empty[:, None], centres, sums / np.where(norms == 0, 1, norms))
-        labels = np.concatenate([np.argmax(self.matrix[at:at + _ASSIGN_CHUNK] @ centres.T, axis=1)
-                                 for at in range(0, count, _ASSIGN_CHUNK)])
+        self._clustered_rows = count
+        return centres.astype(np.float32)
+
+    def _group(self, centres: Any, labels: Any = None) -> tuple[Any, Any]:
+        """Regroup the rows by their nearest centre (``labels`` for the rows already known)."""
+        import numpy as np
+
+        count = len(self.seqs)
+        if labels is None:
+            labels = _nearest(self.matrix, centres)
         order = np.argsort(labels, kind="stable")
         self.seqs, self.matrix = self.seqs[order], np.ascontiguousarray(self.matrix[order])
-        offsets = np.searchsorted(labels[order], np.arange(clusters + 1))
-        return centres.astype(np.float32), offsets
+        self.columns = {name: values[order] for name, values in self.columns.items()}
+        offsets = np.searchsorted(labels[order], np.arange(len(centres) + 1))
+        assert offsets[-1] == count
+        return centres, offsets
+
+    def updated(self, removed: Any, seqs: Any, matrix: Any, columns: Mapping[str, Any] | None = None) -> VectorSet:
+        """A new set without the rows ``removed`` and with rows added (``seqs`` must not remain in this one).
+
+        The inverted file is carried over: added rows join their nearest existing cluster, so an
+        update costs reading the changed rows plus one pass over the matrix, not a new clustering.
+        The centres are trained again (on the next search) once the set has grown by half since
+        they were, or when it shrank to half (they no longer fit the rows).
+        """
+        import numpy as np
+
+        removed = np.asarray(list(removed) if not hasattr(removed, "dtype") else removed, dtype=np.int64)
+        seqs = np.asarray(seqs, dtype=np.int64).reshape(-1)
+        matrix = np.asarray(matrix, dtype=np.float32).reshape(len(seqs), self.matrix.shape[1])
+        added_columns = dict(columns or {})
+        if set(added_columns) != set(self.columns):
+            raise ValueError(f"columns {sorted(added_columns)} for a set with columns {sorted(self.columns)}")
+        stay = ~np.isin(self.seqs, np.concatenate([removed, seqs])) if len(removed) or len(seqs) else None
+        graph = self._graph
+        base_seqs, base_matrix = self.seqs, self.matrix
+        base_columns = dict(self.columns)
+        if stay is not None and not stay.all():
+            base_seqs, base_matrix = base_seqs[stay], base_matrix[stay]
+            base_columns = {name: values[stay] for name, values in base_columns.items()}
+        out = VectorSet(np.concatenate([base_seqs, seqs]), np.concatenate([base_matrix, matrix]),
+                        exact_below=self.exact_below,
+                        columns={name: np.concatenate([base_columns[name], np.asarray(added_columns[name])])
+                                 for name in self.columns})
+        if graph is None or not out.approximate:
+            return out
+        count = len(out)
+        if count > 1.5 * self._clustered_rows or count < 0.5 * self._clustered_rows:
+            return out  # clustered afresh on first use
+        centres, offsets = graph
+        labels = np.repeat(np.arange(len(centres)), np.diff(offsets))
+        if stay is not None:
+            labels = labels[stay]
+        labels = np.concatenate([labels, _nearest(matrix, centres)])
+        out._graph = out._group(centres, labels)
+        out._clustered_rows = self._clustered_rows
+        return out
 
     def without(self, seqs: Any) -> VectorSet:
         """A new set without the rows ``seqs``."""
-        import numpy as np
+        return self.updated(seqs, [], [], {name: values[:0] for name, values in self.columns.items()})
 
-        keep = ~np.isin(self.seqs, np.asarray(list(seqs), dtype=np.int64))
-        return VectorSet(self.seqs[keep], self.matrix[keep], exact_below=self.exact_below)
-
-    def plus(self, seqs: Any, matrix: Any) -> VectorSet:
+    def plus(self, seqs: Any, matrix: Any, columns: Mapping[str, Any] | None = None) -> VectorSet:
         """A new set with rows added (``seqs`` must not be in this one)."""
-        import numpy as np
+        return self.updated([], seqs, matrix, columns)
 
-        return VectorSet(np.concatenate([self.seqs, np.asarray(seqs, dtype=np.int64)]),
-                         np.concatenate([self.matrix, np.asarray(matrix, dtype=np.float32).reshape(-1, self.matrix.shape[1])]),
-                         exact_below=self.exact_below)
+
+def _nearest(matrix: Any, centres: Any) -> Any:
+    """The index of each row's nearest centre, a chunk of rows at a time (bounds the scratch memory)."""
+    import numpy as np
+
+    if not len(matrix):
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([np.argmax(matrix[at:at + _ASSIGN_CHUNK] @ centres.T, axis=1)
+                           for at in range(0, len(matrix), _ASSIGN_CHUNK)])
 
 
 def _best(seqs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:

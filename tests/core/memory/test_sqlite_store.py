@@ -133,9 +133,9 @@ def test_a_version_1_database_is_migrated_to_the_latest(tmp_path: Path) -> None:
     item_id, digest = _make_v1_database(path)
     store = sqlite_store.SQLiteStore(path)
     try:
-        assert store.schema_version() == sqlite_store.LATEST_SCHEMA == 5
+        assert store.schema_version() == sqlite_store.LATEST_SCHEMA == 6
         applied = [row[0] for row in store._conn().execute("SELECT version FROM schema_version ORDER BY version")]
-        assert applied == [1, 2, 3, 4, 5]
+        assert applied == list(range(1, 7))
         # the new search index covers the old rows, and the duplicate key was backfilled
         assert [s.item.id for s in store.search("backoff")] == [item_id]
         assert [i.id for i in store.find_by_hash(digest)] == [item_id]
@@ -405,7 +405,7 @@ def test_a_new_database_opened_by_several_processes_at_once_is_migrated_once(tmp
     for proc in procs:
         _finish(proc)
     with sqlite3.connect(path) as conn:
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3, 4, 5]
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == list(range(1, sqlite_store.LATEST_SCHEMA + 1))
         assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 9
 
 

@@ -21,6 +21,9 @@ Layout (schema version :data:`LATEST_SCHEMA`, migrations in :data:`MIGRATIONS`):
 * ``search_blocks``, ``search_terms``, ``search_scopes``, ``search_documents``, ``search_totals``:
   what BM25 needs, per stem and item, so that :meth:`SQLiteStore.search` ranks exactly as FTS5's
   ``bm25()`` at a fraction of its cost (:mod:`purpose_agent.builtins.sqlite_search`);
+* ``item_vectors``: each text's vector by ``(model id, sha256)``, for search by meaning;
+* ``search_changes``: a log of the items whose text, status or scope changed (by triggers), so a
+  process holding the vectors in memory applies only those rows after a write;
 * ``schema_version``: one row per applied migration.
 
 Beyond the :class:`~purpose_agent.interfaces.MemoryStore` protocol the store offers
@@ -54,6 +57,9 @@ from typing import IO, Any
 from purpose_agent.builtins import sqlite_search
 
 # --------------------------------------------------------------------------- schema
+
+#: Entries of the change log (schema v6) kept: pruned to about this many every 4,096 writes.
+CHANGES_KEPT = 100_000
 
 #: Ordered migrations: entry ``n - 1`` takes a database from schema version ``n - 1`` to ``n``.
 #: A step is SQL text or a function of the connection (run in the same transaction). Released
@@ -169,6 +175,31 @@ MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], object], ...], ...]
             UPDATE search_generation SET value = value + 1 WHERE id = 1;
         END""",
     ),
+    # v6: a change log instead of the generation counter. Every change to what a ranking reads
+    # (text, status, scope) appends the item's seq, so a process holding the vectors in memory
+    # applies only the rows changed since the version it last saw instead of re-reading them all
+    # (~4 s at 100,000 items). The log keeps about its last CHANGES_KEPT entries; a reader that
+    # fell further behind reloads everything.
+    (
+        "DROP TRIGGER items_generation_insert",
+        "DROP TRIGGER items_generation_delete",
+        "DROP TRIGGER items_generation_update",
+        "DROP TABLE search_generation",
+        "CREATE TABLE search_changes (version INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL)",
+        """CREATE TRIGGER items_change_insert AFTER INSERT ON items BEGIN
+            INSERT INTO search_changes (seq) VALUES (new.seq);
+        END""",
+        """CREATE TRIGGER items_change_delete AFTER DELETE ON items BEGIN
+            INSERT INTO search_changes (seq) VALUES (old.seq);
+        END""",
+        """CREATE TRIGGER items_change_update AFTER UPDATE OF text, status, scope ON items BEGIN
+            INSERT INTO search_changes (seq) VALUES (new.seq);
+        END""",
+        # pruned in steps of 4,096 entries, so a write rarely pays for it
+        f"""CREATE TRIGGER search_changes_prune AFTER INSERT ON search_changes WHEN new.version % 4096 = 0 BEGIN
+            DELETE FROM search_changes WHERE version <= new.version - {CHANGES_KEPT};
+        END""",
+    ),
 )
 
 LATEST_SCHEMA = len(MIGRATIONS)
@@ -199,6 +230,8 @@ LEXICAL_FLOOR = 0.5
 HYBRID_CANDIDATES = 50
 #: Texts embedded per write transaction when items are embedded lazily.
 _EMBED_COMMIT = 256
+# Keys per IN (...) lookup: under every SQLite build's parameter limit.
+_LOOKUP_CHUNK = 500
 #: ``[memory] semantic``: search by meaning when an embedder is installed ("auto"), always, or never.
 SEMANTIC_CHOICES = ("auto", True, False)
 
@@ -703,20 +736,21 @@ class SQLiteStore:
         allowed_scopes = None
         if scopes is not None:
             keys = ["global", *(sqlite_search.scope_key(level, value) for level, value in scopes)]
-            allowed_scopes = np.asarray([state.scope_codes[k] for k in keys if k in state.scope_codes], dtype=np.int32)
-        allowed = None
+            allowed_scopes = tuple(sorted({state.scope_codes[k] for k in keys if k in state.scope_codes}))
+        keep = None
         if wanted_status is not None or allowed_scopes is not None:
-            def allowed(seqs: Any) -> Any:
-                at = np.searchsorted(state.seqs, seqs)
-                keep = np.ones(len(seqs), dtype=bool)
+            def rows(columns: dict[str, Any]) -> Any:
+                chosen = np.ones(len(columns["status"]), dtype=bool)
                 if wanted_status is not None:
-                    keep &= state.statuses[at] == wanted_status
+                    chosen &= columns["status"] == wanted_status
                 if allowed_scopes is not None:
-                    keep &= np.isin(state.scopes[at], allowed_scopes)
-                return keep
+                    chosen &= np.isin(columns["scope"], np.asarray(allowed_scopes, dtype=np.int32))
+                return chosen
+            # the same filter comes back with every retrieval of a run: made once per vector set
+            keep = state.vectors.mask((wanted_status, allowed_scopes), rows)
         if vector is None:
             vector = embedder.embed([query])[0]
-        return state.vectors.top(vector, limit, allowed)
+        return state.vectors.top(vector, limit, keep=keep)
 
     def embed_pending(self) -> int:
         """Embed the items that have no vector for the current model; return how many texts were embedded."""
@@ -746,43 +780,93 @@ class SQLiteStore:
         return len(pending)
 
     def _dense_state(self, embedder: Any) -> _DenseState:
-        """The in-memory vectors of every item, reloaded when any connection changed what they depend on."""
-        import numpy as np
+        """The in-memory vectors of every item, brought up to date with what any connection wrote.
 
+        The first call reads every vector; later ones read the change log (``search_changes``)
+        and apply only the items changed since (their vectors embedded now if missing). A model
+        change, or a reader so far behind that the log no longer reaches back, reads everything.
+        """
+        model_id = str(embedder.model_id)
+        conn = self._conn()
+        latest = conn.execute("SELECT coalesce(max(version), 0) FROM search_changes").fetchone()[0]
+        state = self._dense
+        if state is not None and (state.version, state.model_id) == (latest, model_id):
+            return state
+        with self._dense_lock:
+            state = self._dense
+            if state is not None and (state.version, state.model_id) == (latest, model_id):
+                return state
+            if state is not None and state.model_id == model_id:
+                updated = self._apply_changes(embedder, state)
+                if updated is not None:
+                    self._dense = updated
+                    return updated
+            state = self._load_dense(embedder)
+            self._dense = state
+            return state
+
+    def _load_dense(self, embedder: Any) -> _DenseState:
+        """Every item's vector (embedding the items that have none first), as of the log's latest version."""
         from purpose_agent import vector_search
         from purpose_agent.embedding_cache import text_digest
 
         model_id = str(embedder.model_id)
         conn = self._conn()
-        generation = conn.execute("SELECT value FROM search_generation WHERE id = 1").fetchone()[0]
-        state = self._dense
-        if state is not None and (state.generation, state.model_id) == (generation, model_id):
-            return state
-        with self._dense_lock:
-            state = self._dense
-            if state is not None and (state.generation, state.model_id) == (generation, model_id):
-                return state
-            for attempt in range(2):
-                generation = conn.execute("SELECT value FROM search_generation WHERE id = 1").fetchone()[0]
-                vectors = dict(conn.execute("SELECT digest, vector FROM item_vectors WHERE model_id = ?", (model_id,)))
-                rows = conn.execute("SELECT seq, text, status, scope FROM items ORDER BY seq").fetchall()
-                blobs = [vectors.get(text_digest(text)) for _, text, _, _ in rows]
-                if all(blob is not None for blob in blobs) or attempt:
-                    break
-                self.embed_pending()
-            status_codes: dict[str, int] = {}
-            scope_codes: dict[str, int] = {}
-            kept = [(row, blob) for row, blob in zip(rows, blobs, strict=True) if blob is not None]
-            seqs = np.fromiter((row[0] for row, _ in kept), dtype=np.int64, count=len(kept))
-            statuses = np.fromiter((status_codes.setdefault(row[2], len(status_codes)) for row, _ in kept),
-                                   dtype=np.int32, count=len(kept))
-            scopes = np.fromiter((scope_codes.setdefault(_scope_key(row[3]), len(scope_codes)) for row, _ in kept),
-                                 dtype=np.int32, count=len(kept))
-            matrix = np.frombuffer(b"".join(blob for _, blob in kept), dtype="<f4").reshape(len(kept), int(embedder.dimension))
-            vector_set = vector_search.VectorSet(seqs, matrix, exact_below=vector_search.EXACT_BELOW)
-            state = _DenseState(generation, model_id, vector_set, seqs, statuses, scopes, status_codes, scope_codes)
-            self._dense = state
-            return state
+        for attempt in range(2):
+            # the version is read first: a write after it is applied again later, which is harmless
+            version = conn.execute("SELECT coalesce(max(version), 0) FROM search_changes").fetchone()[0]
+            vectors = dict(conn.execute("SELECT digest, vector FROM item_vectors WHERE model_id = ?", (model_id,)))
+            rows = conn.execute("SELECT seq, text, status, scope FROM items ORDER BY seq").fetchall()
+            blobs = [vectors.get(text_digest(text)) for _, text, _, _ in rows]
+            if all(blob is not None for blob in blobs) or attempt:
+                break
+            self.embed_pending()
+        status_codes: dict[str, int] = {}
+        scope_codes: dict[str, int] = {}
+        kept = [(row, blob) for row, blob in zip(rows, blobs, strict=True) if blob is not None]
+        seqs, matrix, columns = _dense_rows(kept, status_codes, scope_codes, int(embedder.dimension))
+        vector_set = vector_search.VectorSet(seqs, matrix, exact_below=vector_search.EXACT_BELOW, columns=columns)
+        return _DenseState(version, model_id, vector_set, status_codes, scope_codes)
+
+    def _apply_changes(self, embedder: Any, state: _DenseState) -> _DenseState | None:
+        """``state`` with the items changed since its version applied; ``None`` when a full reload is due."""
+        from purpose_agent.embedding_cache import text_digest
+
+        conn = self._conn()
+        oldest, version = conn.execute("SELECT min(version), coalesce(max(version), 0) FROM search_changes").fetchone()
+        if oldest is None or oldest > state.version + 1:
+            return None  # the log was pruned past what this process saw
+        changed = [row[0] for row in conn.execute(
+            "SELECT DISTINCT seq FROM search_changes WHERE version > ? AND version <= ?", (state.version, version))]
+        if len(changed) > max(1_000, len(state.vectors) // 2):
+            return None  # most rows changed: one full read is cheaper than many lookups
+        rows: builtins.list[tuple[Any, ...]] = []
+        for start in range(0, len(changed), _LOOKUP_CHUNK):
+            chunk = changed[start:start + _LOOKUP_CHUNK]
+            rows += conn.execute(f"SELECT seq, text, status, scope FROM items WHERE seq IN "
+                                 f"({', '.join('?' for _ in chunk)})", chunk).fetchall()
+        digests = {text_digest(row[1]): row[1] for row in rows}
+        model_id = str(embedder.model_id)
+        vectors: dict[bytes, bytes] = {}
+        wanted = builtins.list(digests)
+        for start in range(0, len(wanted), _LOOKUP_CHUNK):
+            chunk = wanted[start:start + _LOOKUP_CHUNK]
+            vectors.update((bytes(d), v) for d, v in conn.execute(
+                f"SELECT digest, vector FROM item_vectors WHERE model_id = ? AND digest IN "
+                f"({', '.join('?' for _ in chunk)})", [model_id, *chunk]))
+        missing = [d for d in wanted if d not in vectors]
+        for start in range(0, len(missing), _EMBED_COMMIT):
+            part = missing[start:start + _EMBED_COMMIT]
+            blobs = _embed(embedder, [digests[d] for d in part])
+            with self._write() as writing:
+                writing.executemany("INSERT OR IGNORE INTO item_vectors (model_id, digest, vector) VALUES (?, ?, ?)",
+                                    [(model_id, d, v) for d, v in zip(part, blobs, strict=True)])
+            vectors.update(zip(part, blobs, strict=True))
+        status_codes, scope_codes = dict(state.status_codes), dict(state.scope_codes)  # the old state stays whole
+        kept = [(row, vectors[text_digest(row[1])]) for row in sorted(rows)]
+        seqs, matrix, columns = _dense_rows(kept, status_codes, scope_codes, int(embedder.dimension))
+        vector_set = state.vectors.updated(changed, seqs, matrix, columns)
+        return _DenseState(version, model_id, vector_set, status_codes, scope_codes)
 
     def fts5_rows(self, query: str, *, limit: int = 10, status: Any = None,
                   scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
@@ -955,16 +1039,33 @@ class InMemoryStore(SQLiteStore):
 
 
 class _DenseState:
-    """Every item's vector in memory, for one model, as of one ``search_generation`` value."""
+    """Every item's vector in memory, for one model, as of one version of the change log.
 
-    __slots__ = ("generation", "model_id", "scope_codes", "scopes", "seqs", "status_codes", "statuses", "vectors")
+    The vector set's columns are each row's ``status`` and ``scope`` codes (``status_codes``,
+    ``scope_codes``: value -> code), so status and scope filters never look rows up by seq.
+    """
 
-    def __init__(self, generation: int, model_id: str, vectors: Any, seqs: Any, statuses: Any, scopes: Any,
-                 status_codes: dict[str, int], scope_codes: dict[str, int]) -> None:
-        self.generation, self.model_id, self.vectors = generation, model_id, vectors
-        # seqs ascending (the vector set may regroup its own rows), and each one's status and scope codes
-        self.seqs, self.statuses, self.scopes = seqs, statuses, scopes
+    __slots__ = ("model_id", "scope_codes", "status_codes", "vectors", "version")
+
+    def __init__(self, version: int, model_id: str, vectors: Any, status_codes: dict[str, int],
+                 scope_codes: dict[str, int]) -> None:
+        self.version, self.model_id, self.vectors = version, model_id, vectors
         self.status_codes, self.scope_codes = status_codes, scope_codes
+
+
+def _dense_rows(kept: Sequence[tuple[Sequence[Any], bytes]], status_codes: dict[str, int],
+                scope_codes: dict[str, int], dimension: int) -> tuple[Any, Any, dict[str, Any]]:
+    """Seqs, the vector matrix and the status/scope code columns of ``((seq, text, status, scope), vector)``
+    pairs; new statuses and scopes get the next codes in the dicts."""
+    import numpy as np
+
+    seqs = np.fromiter((row[0] for row, _ in kept), dtype=np.int64, count=len(kept))
+    statuses = np.fromiter((status_codes.setdefault(row[2], len(status_codes)) for row, _ in kept),
+                           dtype=np.int32, count=len(kept))
+    scopes = np.fromiter((scope_codes.setdefault(_scope_key(row[3]), len(scope_codes)) for row, _ in kept),
+                         dtype=np.int32, count=len(kept))
+    matrix = np.frombuffer(b"".join(blob for _, blob in kept), dtype="<f4").reshape(len(kept), dimension)
+    return seqs, matrix, {"status": statuses, "scope": scopes}
 
 
 _BACKGROUND: tuple[int, Any] | None = None  # (pid, executor): a forked child makes its own

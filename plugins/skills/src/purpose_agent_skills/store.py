@@ -8,14 +8,15 @@ the kernel's state directory, built on the same rules as memory: a version's car
 once written, every status change is appended to a history with its reason, and each card says
 who wrote it.
 
-Each operation opens its own connection, so the tool (called from a run's worker threads) and
-the CLI can share the file.
+Each thread has its own connection (WAL), so the tool (called from a run's worker threads), the
+observer and the CLI can share the file.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -102,18 +103,32 @@ class SkillStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._local = threading.local()
+        # A version's card never changes, so each is validated once per store object.
+        self._cards: dict[tuple[str, int], SkillCard] = {}
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
+        """This thread's connection, in a transaction. One connection per thread, kept open:
+        closing the last connection checkpoints the WAL, which costs a sync per operation."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=30)
+            connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            # WAL with NORMAL sync: a power cut may lose the last uses counted, never corrupt the file.
+            connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(_SCHEMA)
-            with connection:
-                yield connection
-        finally:
+            self._local.connection = connection
+        with connection:
+            yield connection
+
+    def close(self) -> None:
+        """Close this thread's connection (another operation opens a new one)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
             connection.close()
+            self._local.connection = None
 
     # ------------------------------------------------------------------ versions
 
@@ -176,6 +191,13 @@ class SkillStore:
                 "ORDER BY v.version", (name,)).fetchall()
         return [self._version(row) for row in rows]
 
+    def _card(self, name: str, version: int, text: str) -> SkillCard:
+        card = self._cards.get((name, version))
+        if card is None:
+            card = self._cards[(name, version)] = card_from_data(json.loads(text),
+                                                                 where=f"stored skill {name} v{version}")
+        return card
+
     def names(self) -> list[str]:
         """Every skill name, sorted."""
         with self._connect() as db:
@@ -194,11 +216,10 @@ class SkillStore:
                               (name,)).fetchall()
         return [{"version": v, "status": s, "reason": r, "at": at} for v, s, r, at in rows]
 
-    @staticmethod
-    def _version(row: Any) -> SkillVersion:
+    def _version(self, row: Any) -> SkillVersion:
         name, version, card, status, reason, created, updated, promoted_at, uses, successes = row
-        return SkillVersion(name, version, card_from_data(json.loads(card), where=f"stored skill {name} v{version}"),
-                            status, reason, created, updated, promoted_at, int(uses), int(successes))
+        return SkillVersion(name, version, self._card(name, version, card), status, reason, created, updated,
+                            promoted_at, int(uses), int(successes))
 
     # ------------------------------------------------------------------ test runs
 

@@ -116,7 +116,7 @@ def test_purpose_agent_plugins_env_restricts_loading(run_cli: Any, fixture_site:
     assert none["cli"]["status"] == "ok"  # the CLI's own commands: an allowlist cannot take them away
 
 
-def test_discovery_and_listing_do_not_import_heavy_dependencies(fixture_site: Path) -> None:
+def test_discovery_and_listing_do_not_import_heavy_dependencies(fixture_site: Path, tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -130,7 +130,8 @@ def test_discovery_and_listing_do_not_import_heavy_dependencies(fixture_site: Pa
         "print(json.dumps({'loaded': 'pa_fixture_heavy' in sys.modules,"
         " 'heavy': [m for m in heavy if m in sys.modules]}))\n"
     )
-    env = {"PYTHONPATH": str(fixture_site), "PATH": "/usr/bin:/bin"}
+    # a fresh state directory: nothing remembered from an earlier listing, so the plugin is imported
+    env = {"PYTHONPATH": str(fixture_site), "PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path / "state")}
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["loaded"], "the plugin itself should be imported by plugins list"

@@ -28,11 +28,10 @@ from . import hookspecs
 from .config import Config, load_config
 from .discovery import Candidate, builtin_candidates, entry_point_candidates, merge_candidates
 from .errors import MemoryWriteVetoed, PluginError, UnknownComponentError
-from .interfaces import ComponentContext
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .interfaces import Backend, Critic, MemoryStore, ProtocolAdapter, Sandbox, Tool
+    from .interfaces import Backend, ComponentContext, Critic, MemoryStore, ProtocolAdapter, Sandbox, Tool
     from .models import Event, Finding, MemoryItem, ScanRequest
     from .scan_workers import ScanWorkers
 
@@ -159,6 +158,14 @@ class _PluginManager(pluggy.PluginManager):
 _IMPL_MARKER = f"{hookspecs.PROJECT_NAME}_impl"
 
 
+def _context(**fields: Any) -> ComponentContext:
+    """A :class:`ComponentContext`; ``interfaces`` is imported on first use, because listing or
+    dispatching to plugins never needs its protocols (~5 ms of every CLI start)."""
+    from .interfaces import ComponentContext
+
+    return ComponentContext(**fields)
+
+
 def _parse_api(text: str) -> tuple[int, int]:
     major, _, minor = str(text).partition(".")
     return int(major), int(minor or 0)
@@ -283,11 +290,13 @@ class Kernel:
             if record.status in (STATUS_FAILED, STATUS_MISSING):
                 raise PluginError(f"plugin '{record.id}' {record.status} (strict mode): {record.reason}")
 
-    def problems(self) -> list[str]:
-        """Every failure and warning, one sentence each, for reports."""
-        out = [f"{r.id}: {r.reason}" for r in self.records.values() if r.status in (STATUS_FAILED, STATUS_MISSING)]
-        out += [f"{r.id}: {w}" for r in self.records.values() for w in r.warnings]
-        out += [f"{r.id}: {r.reason}" for r in self.records.values() if r.status == STATUS_OK and r.scan_failures]
+    def problems(self, records: Iterable[PluginRecord] | None = None) -> list[str]:
+        """Every failure and warning, one sentence each, for reports (of ``records``, by default
+        the kernel's own)."""
+        shown = list(self.records.values() if records is None else records)
+        out = [f"{r.id}: {r.reason}" for r in shown if r.status in (STATUS_FAILED, STATUS_MISSING)]
+        out += [f"{r.id}: {w}" for r in shown for w in r.warnings]
+        out += [f"{r.id}: {r.reason}" for r in shown if r.status == STATUS_OK and r.scan_failures]
         return out
 
     # ------------------------------------------------------------------ loading
@@ -465,10 +474,17 @@ class Kernel:
 
     # ------------------------------------------------------------------ registries
 
-    def components(self, role: str) -> dict[str, Registration]:
-        """Load the role's plugins if needed and return its registry: name -> registration."""
+    def components(self, role: str, *, plugin_id: str | None = None) -> dict[str, Registration]:
+        """Load the role's plugins if needed and return its registry: name -> registration.
+
+        With ``plugin_id``: only that plugin's registrations, loading no other plugin (the CLI
+        runs a built-in command without importing the plugins that add commands)."""
         if role not in REGISTER_HOOKS:
             raise ValueError(f"'{role}' has no registry; roles with registries: {', '.join(REGISTER_HOOKS)}")
+        if plugin_id is not None:
+            self.ensure_plugin(plugin_id)
+            self._collect_registrations(role, only=plugin_id)
+            return {name: reg for name, reg in self._registries[role].items() if reg.plugin_id == plugin_id}
         self.ensure_role(role)
         self._collect_registrations(role)
         return dict(self._registries[role])
@@ -518,7 +534,7 @@ class Kernel:
         """Build the component ``name`` of ``role``; raise a readable error if there is none."""
         registration = self._lookup(role, name)
         record = self.records[registration.plugin_id]
-        context = ComponentContext(kernel=self, plugin_id=record.id, settings=self._settings(record), options=options)
+        context = _context(kernel=self, plugin_id=record.id, settings=self._settings(record), options=options)
         return registration.factory(context)
 
     def _lookup(self, role: str, name: str) -> Registration:
@@ -550,7 +566,7 @@ class Kernel:
         provider, _, model = spec.partition(":")
         registration = self._lookup("backend", provider)
         record = self.records[registration.plugin_id]
-        context = ComponentContext(kernel=self, plugin_id=record.id, settings=self._settings(record))
+        context = _context(kernel=self, plugin_id=record.id, settings=self._settings(record))
         return registration.factory(model, context)
 
     def critic(self, name: str, **options: Any) -> Critic:
@@ -776,7 +792,7 @@ class Kernel:
                 continue
             args: dict[str, Any] = {"request": None, "settings": settings}
             if "context" in impl.argnames:
-                args["context"] = ComponentContext(kernel=self, plugin_id=record.id, settings=settings)
+                args["context"] = _context(kernel=self, plugin_id=record.id, settings=settings)
             slot = impl.argnames.index("request") if "request" in impl.argnames else None
             scanners.append((record.id, impl.function, [args[name] for name in impl.argnames], slot))
         for plugin_id, reason in self._broken_scanners().items():

@@ -60,21 +60,27 @@ class Commands:
         self.problem = problem
 
 
-def load_commands() -> Commands:
+def load_commands(wanted: str | None = None) -> Commands:
     """The commands of the built-in plugin ``cli`` and of every enabled installed plugin.
+
+    When ``wanted`` is a built-in command, only the built-in ones: it resolves to the built-in
+    whatever else is installed (the built-ins register first and keep a clashing name), so no
+    plugin that adds commands is imported to run it.
 
     A configuration that cannot be read, or a required plugin that is missing or broken, must not
     take the CLI's own commands with it (``--help`` and ``hooks`` still work; ``config`` and
     ``plugins`` name the broken file themselves): then only the built-in commands are offered,
     and ``problem`` keeps the error for any command that is not one of them.
     """
+    from ..builtins.commands import COMMANDS, PLUGIN_ID
     from ..config import load_config
     from ..discovery import builtin_candidates
     from ..kernel import Kernel
 
+    only = PLUGIN_ID if wanted in COMMANDS else None
     try:
         kernel = Kernel.load(strict=False)
-        return Commands(kernel, kernel.components("command"))
+        return Commands(kernel, kernel.components("command", plugin_id=only))
     except PurposeAgentError as exc:
         kernel = Kernel(load_config(isolated=True), builtin_candidates(__version__), strict=False)
         return Commands(kernel, kernel.components("command"), exc)
@@ -105,8 +111,8 @@ def command_help(commands: Commands) -> dict[str, str]:
 
 def _run_command(rest: Sequence[str], strict: bool | None) -> int:
     """Run the command ``rest[0]`` names, with the arguments after it."""
-    commands = load_commands()
     name = rest[0]
+    commands = load_commands(name)
     registration = commands.registry.get(name)
     if registration is None:
         if commands.problem is not None:

@@ -32,8 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     lister = actions.add_parser("list", help="every plugin, its roles and status")
     lister.add_argument("--json", action="store_true", help="print a JSON list")
     lister.add_argument("--check", action="store_true",
-                        help="also scan one harmless sentence with every scanner, so one that cannot scan shows as "
-                             "failed with the reason (imports every scanner: slower)")
+                        help="import every plugin anew (by default one that loaded before and whose files and "
+                             "installed distributions have not changed since is shown from that load), and scan "
+                             "one harmless sentence with every scanner, so one that cannot scan shows as failed "
+                             "with the reason (slower)")
     lister.set_defaults(run=run_list)
     info = actions.add_parser("info", help="everything known about one plugin")
     info.add_argument("id")
@@ -53,14 +55,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     new.set_defaults(run=run_new)
 
 
-def _kernel(args: argparse.Namespace) -> Any:
+def _unloaded_kernel(args: argparse.Namespace) -> Any:
     """The kernel the CLI loaded to find this command (not strict: every plugin is listed, broken
-    or not), else a new one; with every enabled plugin loaded."""
+    or not), else a new one."""
     kernel = getattr(args, "kernel", None)
     if kernel is None:
         from ..kernel import Kernel
 
         kernel = Kernel.load(strict=False)
+    return kernel
+
+
+def _kernel(args: argparse.Namespace) -> Any:
+    """:func:`_unloaded_kernel` with every enabled plugin loaded."""
+    kernel = _unloaded_kernel(args)
     kernel.load_all()
     return kernel
 
@@ -70,10 +78,16 @@ _STATUS_COLOURS = {"ok": GREEN, "available": GREEN, "disabled": YELLOW, "failed"
 
 def run_list(args: argparse.Namespace) -> int:
     """Print every plugin; in strict mode, exit 1 with the problems on stderr if there are any."""
-    kernel = _kernel(args)
+    remembered = 0
     if args.check:
+        kernel = _kernel(args)
         kernel.check_scanners()
-    records = kernel.plugins()
+        records = kernel.plugins()
+    else:
+        from .last_load import listed_records
+
+        kernel = _unloaded_kernel(args)
+        records, remembered = listed_records(kernel)
     if args.json:
         print(json.dumps([r.as_dict() for r in records], indent=2))
     else:
@@ -85,9 +99,12 @@ def run_list(args: argparse.Namespace) -> int:
         for record in records:
             for warning in record.warnings:
                 print(printable(f"warning: {record.id}: {warning}", one_line=True))
+        if remembered:
+            print(f"({remembered} plugin(s) not imported: shown as their last load found them, as nothing they "
+                  "depend on has changed since; --check imports every plugin anew)")
     # --strict on the command line wins; otherwise the configured mode (environment or TOML).
     strict = kernel.config.strict if args.strict is None else args.strict
-    problems = kernel.problems()
+    problems = kernel.problems(records)
     if not (strict and problems):
         return 0
     where = "--strict" if args.strict else kernel.config.source_of("kernel.strict")

@@ -135,3 +135,44 @@ def test_short_benchmark_learns_and_keeps_poison_out(bench: ModuleType) -> None:
     # what made the difference, not the poison being harmless.
     assert open_["poison_promoted"] >= 1, open_
     assert open_["overall_success"] < gated["overall_success"], (open_, gated)
+
+
+def test_a_miscalibrated_critic_promotes_a_wrong_procedure_and_calibration_repairs_it(bench: ModuleType) -> None:
+    pytest.importorskip("purpose_agent_critics", reason="the critic arms need plugins/critics")
+    figures = bench.run(
+        episodes=40,
+        window=20,
+        seed=1,
+        arms=list(bench.CRITIC_ARMS),
+        levels=(bench.MISCALIBRATED_LEVEL,),
+        min_samples=6,
+        log=lambda line: None,
+    )
+    grounded, judged, calibrated = (figures["arms"][name] for name in bench.CRITIC_ARMS)
+    # Judged by the environment, replay rejects every wrong procedure and the family is learned.
+    assert grounded["poison_promoted"] == 0 and grounded["final_success"] >= 0.9, grounded
+    # The judge that scores a methodical failure 8/10 lets a wrong procedure in, and never lets it go.
+    assert judged["poison_promoted"] >= 1 and judged["final_success"] <= 0.1, judged
+    # Calibrated against the reward on a quarter of the runs: the family is flagged unreliable with
+    # the figures, the wrong procedure is archived as harmful, and the family is learned.
+    assert calibrated["audited_runs"] >= 10
+    assert any(e.startswith("critic.unreliable: model critic method-judge agrees with the grounded outcome")
+               for e in calibrated["critic_events"]), calibrated["critic_events"]
+    assert calibrated["final_success"] >= 0.9, calibrated
+
+
+def test_the_miscalibrated_judge_is_wrong_only_where_it_is_meant_to_be(bench: ModuleType) -> None:
+    judge = bench.MethodJudge()
+    policy = bench.Policy(base_rate=0.15, seed=1)
+    for level in bench.LEVELS:
+        instance = unlucky(bench, policy, level)
+        wrong = bench.poison_item(0, instance, "run-x", kinds=("wrong_procedure",))[1].text
+        failed = policy.attempt(instance, [wrong])
+        assert not failed.success and failed.followed == "lesson"
+        value = judge.score(bench.trajectory_of(instance, failed, [])).value
+        assert value == (8.0 if level == bench.MISCALIBRATED_LEVEL else 1.0), (level, value)
+        solved = policy.attempt(instance, [lesson_from_gold(bench, instance)])
+        assert judge.score(bench.trajectory_of(instance, solved, [])).value == 9.0
+        # The reward rides on the trajectory where the grounded critic reads it.
+        rewarded = bench.with_reward(bench.trajectory_of(instance, failed, []), failed.success)
+        assert rewarded.steps[-1].observation.data == {"reward": 0.0}

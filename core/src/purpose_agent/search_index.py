@@ -28,9 +28,10 @@ How it ranks (``mode``):
 
 Storage: one SQLite file (or ``":memory:"``) may hold several indexes, each under its own
 ``name``: ``<name>_texts`` (id, text, JSON metadata, sha256 of the text), the BM25 tables
-``<name>_search_*``, ``<name>_vectors`` (float32 vectors keyed by ``(model id, sha256)``) and
-``<name>_state`` (a generation counter bumped by every write, so other processes' writes are
-seen). Every write is one transaction: a process killed mid-write leaves the index as it was
+``<name>_search_*``, ``<name>_vectors`` (float32 vectors keyed by ``(model id, sha256)``),
+``<name>_state`` (a generation counter bumped by every write) and ``<name>_changes`` (a log of
+the texts whose vectors changed, filled by triggers: a process holding the vectors in memory
+applies only those after another's write). Every write is one transaction: a process killed mid-write leaves the index as it was
 before that call. Texts are embedded before the transaction (embedding is slow; the write lock
 is held only to write). An index keeps the vectors of one model: opened with another embedder
 (another ``model_id``), it embeds its texts again on the first search that needs vectors, and
@@ -67,6 +68,10 @@ CANDIDATES = 50
 #: Texts per call to the embedder.
 EMBED_BATCH = 64
 
+#: Entries of an index's change log kept: pruned to about this many every 4,096 writes. A
+#: process further behind reads every vector again.
+CHANGES_KEPT = 100_000
+
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")
 _LOOKUP_CHUNK = 500  # ids per IN (...) lookup: under every SQLite build's parameter limit
 
@@ -81,12 +86,17 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Any]], k: int = RRF_K) ->
     ``score = sum(1 / (k + rank))``; ties keep the order of first appearance (earlier rankings first).
     """
     fused: dict[Any, list[int | None]] = {}
+    scores: dict[Any, float] = {}
     for which, ranking in enumerate(rankings):
         for rank, key in enumerate(ranking, 1):
-            ranks = fused.setdefault(key, [None] * len(rankings))
-            if ranks[which] is None:
+            ranks = fused.get(key)
+            if ranks is None:
+                ranks = fused[key] = [None] * len(rankings)
+                scores[key] = 0.0
+            if ranks[which] is None:  # a key twice in one ranking counts at its best rank
                 ranks[which] = rank
-    scored = [(key, sum(1.0 / (k + r) for r in ranks if r is not None), ranks) for key, ranks in fused.items()]
+                scores[key] += 1.0 / (k + rank)
+    scored = [(key, scores[key], ranks) for key, ranks in fused.items()]
     scored.sort(key=lambda entry: -entry[1])  # stable: ties keep first appearance
     return scored
 
@@ -140,10 +150,11 @@ class SearchIndex:
         self._texts = f"{name}_texts"
         self._vectors = f"{name}_vectors"
         self._state = f"{name}_state"
+        self._changes = f"{name}_changes"
         self._tables = sqlite_search.Tables(items=self._texts, prefix=f"{name}_search_")
         self._lock = threading.RLock()
         self._closed = False
-        self._dense: Any = None  # (generation, model id, VectorSet) of the last dense search
+        self._dense: Any = None  # (change-log version, model id, VectorSet) of the last dense search
         self._pid = os.getpid()
         try:
             if not self.in_memory:
@@ -184,6 +195,21 @@ class SearchIndex:
             PRIMARY KEY (model_id, digest)
         ) WITHOUT ROWID""")
         conn.execute(f"CREATE TABLE IF NOT EXISTS {self._state} (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        # The change log: which texts' vectors changed, so a process holding them in memory
+        # applies those rows only (see _vector_set); kept to about CHANGES_KEPT entries.
+        changes, texts, vectors = self._changes, self._texts, self._vectors
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {changes} (version INTEGER PRIMARY KEY AUTOINCREMENT, "
+                     "seq INTEGER NOT NULL)")
+        for trigger, event, seq in (("insert", f"INSERT ON {texts}", "new.seq"),
+                                    ("update", f"UPDATE OF digest ON {texts}", "new.seq"),
+                                    ("delete", f"DELETE ON {texts}", "old.seq")):
+            conn.execute(f"CREATE TRIGGER IF NOT EXISTS {changes}_{trigger} AFTER {event} BEGIN "
+                         f"INSERT INTO {changes} (seq) VALUES ({seq}); END")
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {changes}_vector AFTER INSERT ON {vectors} BEGIN "
+                     f"INSERT INTO {changes} (seq) SELECT seq FROM {texts} WHERE digest = new.digest; END")
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {changes}_prune AFTER INSERT ON {changes} "
+                     f"WHEN new.version % 4096 = 0 BEGIN "
+                     f"DELETE FROM {changes} WHERE version <= new.version - {CHANGES_KEPT}; END")
         conn.execute(f"INSERT OR IGNORE INTO {self._state} (key, value) VALUES ('generation', 0)")
         for statement in self._tables.schema():
             conn.execute(statement)
@@ -421,19 +447,63 @@ class SearchIndex:
             done += len(pending)
 
     def _vector_set(self) -> Any:
-        """The current model's vectors, reloaded when any process has written since the last load."""
+        """The current model's vectors, brought up to date with what any process wrote.
+
+        The first call reads them all; later ones apply the texts changed since (the change log),
+        unless the model changed, the log no longer reaches back, or a changed text has no vector.
+        """
+        assert self.embedder is not None
+        model_id = str(self.embedder.model_id)
+        with self._lock:
+            conn = self._connection()
+            version = conn.execute(f"SELECT coalesce(max(version), 0) FROM {self._changes}").fetchone()[0]
+            dense = self._dense
+            if dense is not None and dense[:2] == (version, model_id):
+                return dense[2]
+            if dense is not None and dense[1] == model_id:
+                updated = self._apply_changes(conn, dense[0], version, model_id, dense[2])
+                if updated is not None:
+                    self._dense = (version, model_id, updated)
+                    return updated
+        return self._load_vectors(model_id)
+
+    def _apply_changes(self, conn: sqlite3.Connection, seen: int, version: int, model_id: str,
+                       vector_set: Any) -> Any:
+        """``vector_set`` with the texts changed after version ``seen`` applied; ``None``: read everything."""
+        import numpy as np
+
+        oldest = conn.execute(f"SELECT min(version) FROM {self._changes}").fetchone()[0]
+        if oldest is None or oldest > seen + 1:
+            return None  # pruned past what this process saw
+        changed = [row[0] for row in conn.execute(
+            f"SELECT DISTINCT seq FROM {self._changes} WHERE version > ? AND version <= ?", (seen, version))]
+        if len(changed) > max(1_000, len(vector_set) // 2):
+            return None  # most rows changed: one full read is cheaper
+        rows: list[tuple[int, bytes | None]] = []
+        for start in range(0, len(changed), _LOOKUP_CHUNK):
+            chunk = changed[start:start + _LOOKUP_CHUNK]
+            rows += conn.execute(f"SELECT t.seq, v.vector FROM {self._texts} t LEFT JOIN {self._vectors} v "
+                                 f"ON v.model_id = ? AND v.digest = t.digest WHERE t.seq IN "
+                                 f"({', '.join('?' for _ in chunk)}) ORDER BY t.seq", [model_id, *chunk]).fetchall()
+        if any(blob is None for _, blob in rows):
+            return None  # a text without a vector for this model: embed_pending() first
+        dimension = int(self.embedder.dimension)
+        seqs = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(row[1] or b"" for row in rows), dtype="<f4").reshape(len(rows), dimension)
+        return vector_set.updated(changed, seqs, matrix)
+
+    def _load_vectors(self, model_id: str) -> Any:
+        """Every text's vector (embedding the texts that have none first)."""
         import numpy as np
 
         from .vector_search import VectorSet
 
         assert self.embedder is not None
-        model_id = str(self.embedder.model_id)
         for attempt in range(2):
             with self._lock:
                 conn = self._connection()
-                generation = self._generation(conn)
-                if self._dense is not None and self._dense[:2] == (generation, model_id):
-                    return self._dense[2]
+                # read first: a write after it is applied again later, which is harmless
+                version = conn.execute(f"SELECT coalesce(max(version), 0) FROM {self._changes}").fetchone()[0]
                 rows = conn.execute(f"SELECT t.seq, v.vector FROM {self._texts} t JOIN {self._vectors} v "
                                     "ON v.model_id = ? AND v.digest = t.digest ORDER BY t.seq", (model_id,)).fetchall()
                 complete = len(rows) == conn.execute(f"SELECT count(*) FROM {self._texts}").fetchone()[0]
@@ -445,7 +515,7 @@ class SearchIndex:
         matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype="<f4").reshape(len(rows), dimension)
         vector_set = VectorSet(seqs, matrix, exact_below=self.exact_below)
         with self._lock:
-            self._dense = (generation, model_id, vector_set)
+            self._dense = (version, model_id, vector_set)
         return vector_set
 
     # ------------------------------------------------------------------ searching

@@ -187,10 +187,12 @@ class OptimizeCommand:
                                           "install purpose-agent-immune"))
         import purpose_agent as pa
 
-        failures = [r for r in store.runs(role=args.role) if not r["success"]][-args.failures:]
+        recorded = store.runs(role=args.role)
+        failures = [r for r in recorded if not r["success"]][-args.failures:]
+        successes = [r for r in recorded if r["success"]][-3:]
         backend = pa.resolve_backend(args.model, kernel).backend
         packs, blocked = propose(store, backend, args.role, failures, candidates=args.candidates,
-                                 screen=lambda text: kernel.blocking_reasons(text, "prompt"))
+                                 successes=successes, screen=lambda text: kernel.blocking_reasons(text, "prompt"))
         for pack in packs:
             print(f"candidate pack {args.role} v{pack.version}: {printable(pack.text)}")
         for reason in blocked:

@@ -2,7 +2,7 @@
 
 * :func:`propose` works in the manner of GEPA's reflective mutation: a model reads the role's
   current instructions and a sample of its failed runs (task, failure kind, the critic's reason,
-  the answer) and proposes edited instructions. Each candidate is screened by the immune
+  the answer), contrasted with a few successful ones, and proposes edited instructions. Each candidate is screened by the immune
   scanners (a pack becomes part of a system prompt) and stored as a new, unadopted version.
 * :func:`shadow_evaluate` runs the baseline (the adopted pack, or none) and the candidate on the
   same held-out tasks, task by task, and adopts the candidate only if it wins significantly:
@@ -31,8 +31,10 @@ MAX_PACK_CHARS = 2000
 _OBJECT = re.compile(r"\{.*\}", re.S)
 
 
-def reflection_prompt(role: str, current: str | None, failures: Sequence[dict[str, Any]], candidates: int) -> str:
-    """What the proposing model reads: the role's instructions and its failures."""
+def reflection_prompt(role: str, current: str | None, failures: Sequence[dict[str, Any]], candidates: int,
+                      successes: Sequence[dict[str, Any]] = ()) -> str:
+    """What the proposing model reads: the role's instructions, its failures and, for contrast,
+    some of its successes (ExpeL found contrasting the two better than failures alone)."""
     lines = [f"You improve the standing instructions of the '{role}' role of an agent team.",
              "Current instructions:", current or "(none: the role runs on its brief alone)", "",
              f"Runs of this role that failed ({len(failures)}):"]
@@ -43,6 +45,9 @@ def reflection_prompt(role: str, current: str | None, failures: Sequence[dict[st
             lines.append(f"   critic: {run['critic_reason'][:300]}")
         if run.get("answer"):
             lines.append(f"   answer given: {run['answer'][:300]}")
+    if successes:
+        lines += ["", f"Runs of this role that succeeded, for contrast ({len(successes)}):"]
+        lines += [f"{number}. task: {run['task'][:300]}" for number, run in enumerate(successes, 1)]
     lines += ["", "Diagnose what the failures have in common, then write improved instructions for this role: "
               "a short, general paragraph that would have prevented them, not answers to these tasks. "
               f"Reply with one JSON object: {{\"candidates\": [{{\"instruction\": \"...\", \"rationale\": \"...\"}}]}} "
@@ -69,8 +74,10 @@ def parse_candidates(reply: str) -> list[tuple[str, str]]:
 
 
 def propose(store: OptimizeStore, backend: Any, role: str, failures: Sequence[dict[str, Any]], *,
-            screen: Callable[[str], str], candidates: int = 1) -> tuple[list[Pack], list[str]]:
-    """Ask ``backend`` for edited instructions from ``failures``; store the clean ones.
+            screen: Callable[[str], str], candidates: int = 1,
+            successes: Sequence[dict[str, Any]] = ()) -> tuple[list[Pack], list[str]]:
+    """Ask ``backend`` for edited instructions from ``failures`` (contrasted with ``successes``);
+    store the clean ones.
 
     Returns the stored packs and, for each candidate the scanners blocked, why."""
     from purpose_agent.models import ChatRequest, Message
@@ -78,7 +85,7 @@ def propose(store: OptimizeStore, backend: Any, role: str, failures: Sequence[di
     if not failures:
         raise ValueError(f"role '{role}' has no recorded failed runs to learn from; record some runs first")
     current = store.adopted(role)
-    prompt = reflection_prompt(role, current.text if current else None, failures, candidates)
+    prompt = reflection_prompt(role, current.text if current else None, failures, candidates, successes)
     request = ChatRequest(messages=[Message(role="system", content="You are a careful prompt engineer."),
                                     Message(role="user", content=prompt)])
     reply = backend.complete(request).message.content

@@ -255,6 +255,16 @@ def test_max_competing_retires_the_oldest_and_rollback_restores_it(tmp_path):
         ci.rollback("csv-column-sum")
 
 
+def test_promote_without_a_version_takes_only_the_newest_and_only_if_it_waits(ci):
+    ci.add(steps_card(["Tag the release."]))
+    ci.promote("release-checklist")
+    with pytest.raises(SkillError, match=r"the newest version of skill 'release-checklist', v1, is promoted; add a "
+                                         r"new version of the card, or name an earlier one with --version"):
+        ci.promote("release-checklist")
+    with pytest.raises(SkillError, match="version 1 is already promoted"):
+        ci.promote("release-checklist", 1)
+
+
 def test_a_code_skill_without_tests_is_not_promoted(ci):
     ci.add(sum_card(tests=[]))
     report = ci.promote("csv-column-sum")

@@ -139,3 +139,18 @@ def test_without_a_sandbox_a_code_skill_is_refused_not_run_here(tmp_path):
     assert not observation.ok
     assert observation.error.startswith("skill code and tests run only in a sandbox, and there is none: ")
     assert ci.store.uses("csv-column-sum") == []
+
+
+def test_an_unreadable_store_does_not_break_a_team(tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the store's directory should be")
+    kernel = skills_kernel(tmp_path, skills={"store": str(blocker / "skills.sqlite")})
+    model = ScriptedBackend([ScriptedBackend.tool_call("use_skill", skill="csv-column-sum", arguments={}),
+                             ScriptedBackend.answer("done")])
+    team = spreadsheet_team(kernel, model, "done")
+    [tool] = [t for t in team.tools if t.name == "use_skill"]
+    assert f"(the skills store {blocker / 'skills.sqlite'} cannot be read: " in tool.description
+    result = team.run("Sum it")
+    assert result.answer == "done"
+    [step] = [s for s in result.trajectory.steps if s.action.kind == "tool"]
+    assert not step.observation.ok and "cannot be read" in step.observation.error

@@ -191,13 +191,16 @@ class SkillCard(BaseModel):
 
 
 def _schema_descriptions(schema: Any) -> list[str]:
-    """The ``description`` and ``title`` strings anywhere in a JSON schema (the model reads them)."""
+    """The argument names, ``description`` and ``title`` strings anywhere in a JSON schema (the
+    model reads them in the tool's description)."""
     found: list[str] = []
     if isinstance(schema, dict):
         for key, value in schema.items():
             if key in ("description", "title") and isinstance(value, str):
                 found.append(value)
             else:
+                if key == "properties" and isinstance(value, dict):
+                    found.append(" ".join(str(name) for name in value))
                 found.extend(_schema_descriptions(value))
     elif isinstance(schema, list):
         for value in schema:

@@ -247,7 +247,7 @@ class SkillCI:
     def promote(self, name: str, version: int | None = None) -> PromotionReport:
         """Take a version through skill CI (module docstring) and promote it if it passes.
 
-        ``version`` defaults to the newest version that is a candidate, held or rejected.
+        ``version`` defaults to the newest version, if it is a candidate, held or rejected.
         Raises :class:`SkillRefused` when screening or the sandbox cannot run.
         """
         stored = self._promotable(name, version)
@@ -299,12 +299,11 @@ class SkillCI:
             if stored.status == "promoted":
                 raise SkillError(f"skill '{name}' version {version} is already promoted")
             return stored
-        waiting = [v for v in self.store.versions(name) if v.status in ("candidate", "held", "rejected")]
-        if not waiting:
-            self.store.get(name)  # an unknown name gets its own sentence
-            raise SkillError(f"skill '{name}' has no version waiting for promotion; add a new version of the card "
-                             "or name one with --version")
-        return waiting[-1]
+        newest = self.store.get(name)
+        if newest.status not in ("candidate", "held", "rejected"):
+            raise SkillError(f"the newest version of skill '{name}', v{newest.version}, is {newest.status}; add a new "
+                             "version of the card, or name an earlier one with --version")
+        return newest
 
     def rollback(self, name: str) -> tuple[SkillVersion, SkillVersion | None]:
         """Take the most recently promoted version out of use (``rolled_back``); when no promoted

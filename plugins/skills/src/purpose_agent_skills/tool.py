@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from typing import Any
 
 from .ci import SkillCI
@@ -45,10 +46,15 @@ class UseSkillTool:
         self.rng = rng
         self.success_score = success_score
         latest: dict[str, SkillVersion] = {}
-        for version in ci.store.promoted():
-            latest[version.name] = version  # the newest promotion describes the skill
+        unavailable = ""
+        try:
+            for version in ci.store.promoted():
+                latest[version.name] = version  # the newest promotion describes the skill
+        except (OSError, sqlite3.Error, SkillError) as exc:  # every team gets this tool: never break one
+            unavailable = f"(the skills store {ci.store.path} cannot be read: {exc})"
         self.skills = sorted(latest)
-        listing = "\n".join(_describe(latest[name]) for name in self.skills) or "(no skill is promoted yet)"
+        listing = "\n".join(_describe(latest[name]) for name in self.skills) or unavailable or (
+            "(no skill is promoted yet)")
         self.description = ("Use a tested, promoted skill: give its name and its arguments (an object). "
                             f"Skills:\n{listing}")
         skill: dict[str, Any] = {"type": "string", "description": "the skill's name"}
@@ -81,6 +87,8 @@ class UseSkillTool:
             version = self.ci.select(name, self.rng)
         except SkillError as exc:
             return Observation(ok=False, error=str(exc))
+        except (OSError, sqlite3.Error) as exc:
+            return Observation(ok=False, error=f"the skills store {self.ci.store.path} cannot be read: {exc}")
         card = version.card
         error = next(iter(Draft202012Validator(card.inputs).iter_errors(skill_arguments)), None)
         if error is not None:

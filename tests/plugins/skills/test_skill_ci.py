@@ -171,6 +171,15 @@ def run():
     assert result["secret"] == "" and result["wrote"] is not True and result["connected"] is not True
 
 
+def test_a_skill_that_never_returns_is_killed_and_rejected(tmp_path):
+    ci = skills_ci(skills_kernel(tmp_path), tmp_path, timeout_s=2)
+    ci.add(sum_card(code="def run(text, column):\n    while True:\n        pass\n"))
+    report = ci.promote("csv-column-sum")
+    assert report.status == "rejected"
+    assert report.tests.outcomes[0].detail == ("the skill's sandbox run ended without a result (killed at the "
+                                               "wall-clock limit of 2 s)")
+
+
 def test_no_sandbox_means_the_tests_refuse_with_the_reason(tmp_path):
     ci = skills_ci(skills_kernel(tmp_path, sandbox=False), tmp_path)
     ci.add(sum_card())

@@ -26,6 +26,8 @@ from .outcomes import expect, origin_name
 from .store import SkillVersion
 
 TOOL_NAME = "use_skill"
+#: The longest result (as JSON text) an agent is shown.
+MAX_OUTPUT_CHARS = 20_000
 
 
 def _describe(version: SkillVersion) -> str:
@@ -121,4 +123,7 @@ class UseSkillTool:
         if not result.ok:
             return Observation(ok=False, output=result.printed, error=f"skill '{name}' v{version.version} failed: "
                                f"{result.error}", origin=origin, data=data)
-        return Observation(ok=True, output=json.dumps(result.result), origin=origin, data=data)
+        output = json.dumps(result.result)
+        if len(output) > MAX_OUTPUT_CHARS:  # a result is read by a model: keep its prompt bounded
+            output = output[:MAX_OUTPUT_CHARS] + f"\n[result truncated at {MAX_OUTPUT_CHARS} characters]"
+        return Observation(ok=True, output=output, origin=origin, data=data)

@@ -154,3 +154,25 @@ def test_an_unreadable_store_does_not_break_a_team(tmp_path):
     assert result.answer == "done"
     [step] = [s for s in result.trajectory.steps if s.action.kind == "tool"]
     assert not step.observation.ok and "cannot be read" in step.observation.error
+
+
+def test_a_member_run_without_a_score_waits_for_the_team_score(tmp_path):
+    from purpose_agent.models import Event
+    from purpose_agent_skills import outcomes
+    from purpose_agent_skills.store import SkillStore
+
+    store = SkillStore(tmp_path / "skills.sqlite")
+    store.add(steps_card(["Tag the release."]))
+    credited = store.record_use("release-checklist", 1, {"version": "1"}, True)
+    unscored = store.record_use("release-checklist", 1, {"version": "2"}, True)
+    outcomes.expect(credited, store, 7.0)
+    outcomes.expect(unscored, store, 7.0)
+    origin = f"tool:{outcomes.origin_name('release-checklist', 1, credited)}"
+    outcomes.observe(Event(type="tool.finished", run_id="member", parent_run_id="team", data={"origin": origin}))
+    outcomes.observe(Event(type="run.finished", run_id="member", parent_run_id="team", data={"score": None}))
+    assert {use.id: use.run_score for use in store.uses("release-checklist")}[credited] is None  # not yet
+    outcomes.observe(Event(type="team.finished", run_id="team", data={"score": 3.0}))
+    by_id = {use.id: use for use in store.uses("release-checklist")}
+    assert (by_id[credited].run_score, by_id[credited].success, by_id[credited].run_id) == (3.0, False, "team")
+    # a use no run reported keeps the tool's outcome
+    assert (by_id[unscored].run_score, by_id[unscored].success) == (None, True)

@@ -958,6 +958,8 @@ class _Lexicon:
 
     def corrections(self, words: set[str]) -> dict[str, str]:
         """Misspelt word -> vocabulary word, for the distinct lower-case words of a text."""
+        if len(words) > _CACHE_SIZE:  # more than the cache holds: looked at once, not remembered
+            return self.correct_all(words)
         new = words - self.seen
         if new:
             if len(self.seen) + len(new) > _CACHE_SIZE:
@@ -975,6 +977,8 @@ class _Lexicon:
         ``tokens`` are the cores of :data:`_LEET_TOKEN` matches: each holds an ASCII letter (a
         leet character touches one) and no line break.
         """
+        if len(tokens) > _CACHE_SIZE:  # more than the cache holds: looked at once, not remembered
+            return self._spell(tokens)
         new = tokens - self.leet_seen
         if new:
             if len(self.leet_seen) + len(new) > _CACHE_SIZE:

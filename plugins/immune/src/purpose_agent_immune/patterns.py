@@ -77,6 +77,47 @@ def to_re2(pattern: str, ignore_case: bool = True, fold: Fold = None) -> str:
     return f"(?{prefix}){body}" if prefix else body
 
 
+#: Bounded repetitions longer than this are made unbounded in a rule's prefilter (:func:`relaxed_re2`).
+RELAX_ABOVE = 8
+
+
+def relaxed_re2(pattern: str, ignore_case: bool = True, fold: Fold = None, longest: int = RELAX_ABOVE) -> str | None:
+    """``pattern`` in RE2 syntax with every bounded repetition of more than ``longest`` made unbounded
+    (``[^.\n]{0,80}`` becomes ``[^.\n]*``), or None when it has none.
+
+    It matches wherever ``pattern`` matches (and more), so a text it does not match cannot match
+    ``pattern`` either; and its automaton is small. A bounded gap after a common word makes RE2's
+    DFA count the distance from every occurrence of the word at once: on text dense in such
+    words every byte reaches a new state, which RE2 must build (0.1-0.2 s per megabyte for one
+    rule); without the bound the states stay few (a few milliseconds per megabyte).
+    """
+    tree = parse(pattern, ignore_case)
+    if not _relax(tree, longest):
+        return None
+    flags = tree.state.flags
+    prefix = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)) if flags & bit)
+    body = _seq(list(tree), bool(flags & re.MULTILINE), fold)
+    return f"(?{prefix}){body}" if prefix else body
+
+
+def _relax(sub: Any, longest: int) -> bool:
+    """Make the bounded repetitions of more than ``longest`` in the parse tree ``sub`` unbounded, in place."""
+    changed = False
+    for index, (op, av) in enumerate(sub.data if hasattr(sub, "data") else sub):
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            low, high, inner = av
+            changed |= _relax(inner, longest)
+            if high is not sre.MAXREPEAT and high > longest:
+                sub[index] = (op, (low, sre.MAXREPEAT, inner))
+                changed = True
+        elif op is sre.BRANCH:
+            for branch in av[1]:
+                changed |= _relax(branch, longest)
+        elif op is sre.SUBPATTERN:
+            changed |= _relax(av[3], longest)
+    return changed
+
+
 def _seq(items: list[tuple[Any, Any]], multiline: bool, fold: Fold = None) -> str:
     out = []
     for index, (op, av) in enumerate(items):

@@ -142,14 +142,14 @@ def test_without_a_sandbox_a_code_skill_is_refused_not_run_here(tmp_path):
 
 
 def test_an_unreadable_store_does_not_break_a_team(tmp_path):
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("a file where the store's directory should be")
-    kernel = skills_kernel(tmp_path, skills={"store": str(blocker / "skills.sqlite")})
+    garbage = tmp_path / "skills.sqlite"
+    garbage.write_bytes(b"this is not a SQLite file, and it is long enough for SQLite to say so" * 20)
+    kernel = skills_kernel(tmp_path)
     model = ScriptedBackend([ScriptedBackend.tool_call("use_skill", skill="csv-column-sum", arguments={}),
                              ScriptedBackend.answer("done")])
     team = spreadsheet_team(kernel, model, "done")
     [tool] = [t for t in team.tools if t.name == "use_skill"]
-    assert f"(the skills store {blocker / 'skills.sqlite'} cannot be read: " in tool.description
+    assert f"(the skills store {garbage} cannot be read: file is not a database)" in tool.description
     result = team.run("Sum it")
     assert result.answer == "done"
     [step] = [s for s in result.trajectory.steps if s.action.kind == "tool"]
@@ -176,3 +176,12 @@ def test_a_member_run_without_a_score_waits_for_the_team_score(tmp_path):
     assert (by_id[credited].run_score, by_id[credited].success, by_id[credited].run_id) == (3.0, False, "team")
     # a use no run reported keeps the tool's outcome
     assert (by_id[unscored].run_score, by_id[unscored].success) == (None, True)
+
+
+def test_building_a_team_without_skills_creates_no_store(tmp_path):
+    kernel = skills_kernel(tmp_path)
+    tool = kernel.create("tool", "use_skill")
+    assert "(no skill is promoted yet)" in tool.description
+    observation = tool.run({"skill": "anything", "arguments": {}})
+    assert not observation.ok and observation.error.startswith("no skill is stored yet, so there is no 'anything'")
+    assert not (tmp_path / "skills.sqlite").exists()

@@ -50,7 +50,8 @@ class UseSkillTool:
         latest: dict[str, SkillVersion] = {}
         unavailable = ""
         try:
-            for version in ci.store.promoted():
+            # Every team builds this tool: without skills, leave the state directory untouched.
+            for version in ci.store.promoted() if ci.store.path.exists() else []:
                 latest[version.name] = version  # the newest promotion describes the skill
         except (OSError, sqlite3.Error, SkillError) as exc:  # every team gets this tool: never break one
             unavailable = f"(the skills store {ci.store.path} cannot be read: {exc})"
@@ -85,6 +86,9 @@ class UseSkillTool:
         skill_arguments = arguments.get("arguments", {})
         if not isinstance(skill_arguments, dict):
             return Observation(ok=False, error="'arguments' must be an object of the skill's named arguments")
+        if not self.ci.store.path.exists():
+            return Observation(ok=False, error=f"no skill is stored yet, so there is no '{name}'; an operator adds "
+                               "one with 'purpose-agent skills add FILE'")
         try:
             version = self.ci.select(name, self.rng)
         except SkillError as exc:

@@ -122,3 +122,39 @@ def test_bad_input_gets_one_sentence_and_exit_2(tmp_path, env):
         done = optimize(env, tmp_path, *args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert sentence in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
+
+
+def test_status_act_rolls_a_degrading_role_back_and_a_plateau_stops_propose(tmp_path, env):
+    import time
+
+    import purpose_agent_optimize
+
+    store = purpose_agent_optimize.open_store(optimize_kernel())
+    good = store.add_pack("solver", "good", origin="manual")
+    bad = store.add_pack("solver", "bad", origin="manual")
+    store.adopt("solver", good.version, "manual")
+
+    def record(prefix: str, at: float, successes: int) -> None:
+        store.add_runs([{"member_run_id": f"{prefix}{i}", "run_id": f"{prefix}{i}", "recorded_at": at + i * 1e-3,
+                         "role": "solver", "task_family": "f", "task": "t", "failure_kind": "" if i < successes else
+                         "low_score", "stopped": "answer", "success": i < successes} for i in range(20)])
+
+    record("before", time.time() - 100, successes=19)
+    adopted = store.adopt("solver", bad.version, "manual")
+    record("after", adopted.at + 1e-3, successes=6)
+    time.sleep(0.05)
+
+    [role] = last_json(optimize(env, tmp_path, "status", "--act", "--json"))["roles"]
+    assert (role["label"], role["action"], role["done"]) == ("degrading", "roll back",
+                                                             f"rolled back role 'solver' to pack version {good.version}")
+    assert store.adopted("solver").version == good.version
+
+    for _ in range(3):
+        store.add_decision("other", None, 1, False, {"reason": "no gain"})
+    store.add_runs([{"member_run_id": "o1", "run_id": "o1", "recorded_at": time.time(), "role": "other",
+                     "task_family": "f", "task": "t", "failure_kind": "low_score", "stopped": "answer",
+                     "success": False, "critic_reason": "", "answer": None}])
+    refused = optimize(env, tmp_path, "propose", "--role", "other", "--model", "arith:x")
+    assert refused.returncode == 2 and "the policy says stop for role 'other' (plateau" in refused.stderr
+    forced = optimize(env, tmp_path, "propose", "--role", "other", "--model", "arith:x", "--force")
+    assert forced.returncode == 0, forced.stderr

@@ -135,3 +135,14 @@ def test_recorded_packs_are_the_ones_the_roles_ran_with():
     run_and_record(arithmetic_team(kernel, roles=("solver", "checker")), [task(3)])
     versions = {r["role"]: r["pack_version"] for r in store.runs()}
     assert versions == {"solver": pack.version, "checker": None}
+
+
+def test_a_store_that_cannot_be_opened_costs_the_run_nothing(tmp_path, capfd):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the optimizer's directory should be")
+    kernel = optimize_kernel(settings={"directory": str(blocker / "optimize")})
+    [result] = run_and_record(arithmetic_team(kernel), [task(2)])
+    assert result.score.value == 10.0  # the run went on
+    err = capfd.readouterr().err
+    assert "purpose-agent optimize: a run was not recorded: ValueError: cannot open the optimizer's file" in err
+    assert "check the path ([plugins.optimize] directory) and its permissions" in err

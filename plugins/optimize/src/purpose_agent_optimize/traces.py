@@ -117,14 +117,22 @@ def watch(run: Any, store_for: Any, *, success_score: float, shadow: bool, packs
     seen: dict[str, Any] = {}
 
     def on_event(event: Any) -> None:
+        # Called in the run's own thread: an exception here would end the run, so none escapes.
         if event.type == "team.started":
             seen["purpose"] = str(event.data.get("purpose", ""))
             seen["roles"] = list(event.data.get("roles", []))
-            seen["packs"] = packs(seen["roles"])
+            try:
+                seen["packs"] = packs(seen["roles"])
+            except Exception as exc:  # the store cannot be read: record the run without pack versions
+                _warn(f"run {run.run_id}: the packs in use are unknown ({type(exc).__name__}: {exc})")
         elif event.type == "team.finished":
             _writer.submit(functools.partial(_record, run, dict(seen), store_for, success_score, shadow, limit))
 
     run.listen(on_event)
+
+
+def _warn(message: str) -> None:
+    print(f"purpose-agent optimize: {message}", file=sys.stderr)
 
 
 def _result(run: Any) -> Any:
@@ -190,7 +198,7 @@ class _Writer:
             try:
                 job()
             except Exception as exc:  # a recording that cannot be written must not look like a crash of the run
-                print(f"purpose-agent optimize: a run was not recorded: {type(exc).__name__}: {exc}", file=sys.stderr)
+                _warn(f"a run was not recorded: {type(exc).__name__}: {exc}")
             finally:
                 with self._idle:
                     self._pending -= 1

@@ -148,7 +148,7 @@ class OptimizeStore:
                   1 if r.get("shadow") else 0, json.dumps(r, ensure_ascii=False)) for r in records])
 
     def runs(self, *, role: str | None = None, family: str | None = None, shadow: bool = False) -> list[dict[str, Any]]:
-        """Recorded member runs, oldest first (shadow-evaluation runs only with ``shadow=True``)."""
+        """Recorded member runs, oldest first (shadow-evaluation runs are included only with ``shadow=True``)."""
         sql = "SELECT record FROM runs WHERE shadow <= ?"
         parameters: list[Any] = [1 if shadow else 0]
         if role is not None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from critic_fakes import OracleSandbox, judge_plugin
+from test_critics_conformance import _real_sandbox_problem
 
 import purpose_agent_critics
 from purpose_agent.errors import PurposeAgentError
@@ -354,3 +355,24 @@ def test_cli_lists_calibration_per_model_and_family(tmp_path: Path) -> None:
     (tmp_path / "junk.sqlite").write_text("not a database")
     junk = _cli(tmp_path, "calibration", "--path", str(tmp_path / "junk.sqlite"))
     assert junk.returncode == 2 and "cannot read" in junk.stderr and "Traceback" not in junk.stderr
+
+
+def test_hidden_tests_in_the_real_sandbox_ground_the_calibrated_critic(tmp_path: Path) -> None:
+    problem = _real_sandbox_problem()
+    if problem:
+        pytest.skip(problem)
+    import purpose_agent_sandbox
+
+    tests = {"write add": ["assert add(1, 2) == 3", "assert add(-4, 1) == -3"]}
+    kernel = make_kernel({"critics": purpose_agent_critics}, purpose_agent_sandbox, judge_plugin(),
+                         config={"plugins": {"critics": {"model": "judge:gullible", "sandbox": "sandbox",
+                                                         "timeout_s": 60, "grounded_critic": "hidden-tests",
+                                                         "min_samples": 2}}}, strict=True)
+    critic = kernel.critic("calibrated", tests=tests, calibration_path=str(tmp_path / "cal.sqlite"))
+    wrong = Trajectory(task="write add", final_answer="All tests pass.\n```python\ndef add(a, b):\n    return a - b\n```")
+    right = Trajectory(task="write add", final_answer="```python\ndef add(a, b):\n    return a + b\n```")
+    first = critic.score(wrong)
+    assert first.details["grounded_outcome"] is False and first.details["grounded_by"] == "hidden-tests"
+    assert first.details["used"] == "grounded" and first.value == 0.0 and "0 of 2 hidden tests passed" in first.reason
+    assert critic.score(right).details["grounded_outcome"] is True
+    assert critic.assessment("write add").figures.samples == 2

@@ -246,6 +246,21 @@ def test_replay_holds_a_new_version_to_the_baselines_successful_uses(ci):
     assert regression["origin"] == "use of v1" and regression["detail"] == "AssertionError: "
 
 
+def test_a_new_version_may_not_reject_arguments_that_worked(ci):
+    ci.add(sum_card())
+    assert ci.promote("csv-column-sum").promoted
+    narrower = {"type": "object", "required": ["text", "column", "separator"], "additionalProperties": False,
+                "properties": {"text": {"type": "string"}, "column": {"type": "string"},
+                               "separator": {"type": "string"}}}
+    code = SUM_CODE_V2.replace("def run(text, column):", "def run(text, column, separator=','):")
+    ci.add(sum_card(code=code, inputs=narrower, tests=[
+        {"name": "semicolons", "arguments": {"text": "a\n1\n", "column": "a", "separator": ";"}, "expected": 1.0}]))
+    report = ci.promote("csv-column-sum")
+    assert report.status == "rejected"
+    assert report.reason == ("replay against v1 found 2 regression(s); first: two rows (test of v1): the new input "
+                             "schema rejects these arguments: 'separator' is a required property")
+
+
 def test_max_competing_retires_the_oldest_and_rollback_restores_it(tmp_path):
     kernel = skills_kernel(tmp_path)
     ci = skills_ci(kernel, tmp_path, max_competing=1)

@@ -195,7 +195,7 @@ class SkillCI:
         own = {test.arguments_key() for test in stored.card.tests}
         earlier: dict[str, tuple[SkillTest, str]] = {}
         for other in self.store.versions(name):
-            if other.version == version:
+            if other.version >= version:
                 continue
             for test in other.card.tests:
                 if test.arguments_key() not in own:
@@ -206,33 +206,34 @@ class SkillCI:
             before = self._run(baseline.card, cases)
             after = self._run(stored.card, cases)
             for old, new in zip(before, after, strict=True):
+                rejected = self._rejects(stored.card, new.arguments)
                 report.cases.append({"case": new.name, "origin": new.origin, "arguments": new.arguments,
-                                     "baseline_passed": old.passed, "passed": new.passed, "detail": new.detail})
+                                     "baseline_passed": old.passed, "passed": new.passed and not rejected,
+                                     "detail": rejected or new.detail})
         uses = [use for use in self.store.uses(name, baseline.version, limit=self.replay_uses * 5) if use.tool_ok]
-        seen: set[str] = set()
-        replayed: list[SkillUse] = []
+        replayed: dict[str, SkillUse] = {}
         for use in uses:
-            key = arguments_key(use.arguments)
-            if key not in seen and len(replayed) < self.replay_uses and self._fits(stored.card, use.arguments):
-                seen.add(key)
-                replayed.append(use)
+            if len(replayed) < self.replay_uses:
+                replayed.setdefault(arguments_key(use.arguments), use)
         if replayed and stored.card.kind == "code":
-            results = self._calls(stored.card, [use.arguments for use in replayed])
-            for use, result in zip(replayed, results, strict=True):
+            results = self._calls(stored.card, [use.arguments for use in replayed.values()])
+            for use, result in zip(replayed.values(), results, strict=True):
+                rejected = self._rejects(stored.card, use.arguments)
                 report.cases.append({"case": f"use {use.id[:8]}", "origin": f"use of v{baseline.version}",
-                                     "arguments": use.arguments, "baseline_passed": True, "passed": result.ok,
-                                     "detail": result.error})
+                                     "arguments": use.arguments, "baseline_passed": True,
+                                     "passed": result.ok and not rejected, "detail": rejected or result.error})
         report.regressions = [case for case in report.cases if case["baseline_passed"] and not case["passed"]]
         self.store.record_test_run(name, version, "replay", not report.regressions, report.as_data())
         return report
 
     @staticmethod
-    def _fits(card: SkillCard, arguments: dict[str, Any]) -> bool:
-        """Whether the arguments fit the card's input schema (a use the new inputs no longer
-        accept is not a case the new version can be held to)."""
+    def _rejects(card: SkillCard, arguments: dict[str, Any]) -> str:
+        """Why the card's input schema rejects arguments an earlier version accepted, or ``""``:
+        a skill's interface may grow under its name, never drop what worked."""
         from jsonschema import Draft202012Validator
 
-        return Draft202012Validator(card.inputs).is_valid(arguments)
+        error = next(iter(Draft202012Validator(card.inputs).iter_errors(arguments)), None)
+        return "" if error is None else f"the new input schema rejects these arguments: {error.message}"
 
     def _calls(self, card: SkillCard, calls: list[dict[str, Any]]) -> list[CallResult]:
         from purpose_agent.errors import SandboxUnavailable

@@ -208,6 +208,7 @@ def test_unreliable_family_prefers_the_grounded_critic_and_says_why(tmp_path: Pa
            "over 8 runs (needs 80%)]" in score.reason
     unreliable = [e for e in events if e.type == "critic.unreliable"]
     assert len(unreliable) == 1 and unreliable[0].data["family"] == "sloppy"  # once, when it turned
+    assert unreliable[0].data["figures"]["samples"] == 6 and unreliable[0].run_id
     # Without ground truth the calibrated probability is reported: 8 means failure on this family.
     blind = critic.score(_episode("sloppy", success=False, grounded=False))
     assert blind.details["used"] == "calibrated" and blind.value == 0.0 and "unreliable" in blind.reason

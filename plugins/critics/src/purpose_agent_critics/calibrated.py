@@ -116,7 +116,7 @@ class CalibratedCritic:
                               grounded_by=getattr(self.grounded_critic, "name", "grounded"),
                               state_key=state_key(trajectory))
         verdict = self.assessment(family)
-        self._announce(verdict)
+        self._announce(verdict, trajectory.run_id)
         figures = verdict.figures
         details: dict[str, Any] = {
             "model": self.model,
@@ -146,14 +146,15 @@ class CalibratedCritic:
                 why = (f"raw score {raw.value:g} is outside the scores recorded for family {family!r} "
                        f"({knots[0]:g}-{knots[-1]:g}); {verdict.reason}")
             reason = f"{raw.reason} [uncalibrated: {why}]"
+        # The wrapped critic's own figures (delta's reward = Φ(s′) − Φ(s) on its raw scale) stay in
+        # model_details: they do not describe the score reported here.
         details["used"] = used
-        if "reward" in raw.details and used != "grounded":
-            details["reward"] = raw.details["reward"]
         return Score(value=min(10.0, max(0.0, float(value))), critic=self.name, reason=reason,
                      evidence=list(evidence), details=details)
 
-    def _announce(self, verdict: Assessment) -> None:
-        """Emit an event when a (model, family) turns unreliable or recovers (once per change)."""
+    def _announce(self, verdict: Assessment, run_id: str) -> None:
+        """Emit an event when a (model, family) turns unreliable or recovers (once per change);
+        ``run_id`` is the run whose judgement tipped it."""
         key = verdict.family
         with self._lock:
             before = self._last_status.get(key)
@@ -164,5 +165,5 @@ class CalibratedCritic:
             from purpose_agent.models import Event
 
             kind = "critic.unreliable" if verdict.status == UNRELIABLE else "critic.reliable"
-            self.emit(Event(type=kind, data={"model": self.model, "family": verdict.family, "why": verdict.reason,
+            self.emit(Event(type=kind, run_id=run_id, data={"model": self.model, "family": verdict.family, "why": verdict.reason,
                                              "figures": verdict.figures.as_dict()}))

@@ -97,6 +97,8 @@ def test_steps_come_back_as_data_marked_by_provenance(kernel, ci, author, kind, 
     tool = kernel.create("tool", "use_skill")
     observation = tool.run({"skill": "release-checklist", "arguments": {"version": "2.1"}})
     assert observation.ok
+    written_by = "" if author == "operator" else " [written by: model]"
+    assert f"- release-checklist(version: string){written_by}: Prepare a release." in tool.description
     assert observation.output == ("Skill release-checklist (v1): Prepare a release.\nSteps:\n1. Run the tests.\n"
                                   '2. Tag the release.\nArguments: {"version": "2.1"}')
     assert observation.origin.kind == kind and observation.origin.untrusted is untrusted
@@ -153,7 +155,7 @@ def test_an_unreadable_store_does_not_break_a_team(tmp_path):
     result = team.run("Sum it")
     assert result.answer == "done"
     [step] = [s for s in result.trajectory.steps if s.action.kind == "tool"]
-    assert not step.observation.ok and "cannot be read" in step.observation.error
+    assert not step.observation.ok and step.observation.error.startswith(f"the skills store {garbage} failed: ")
 
 
 def test_a_member_run_without_a_score_waits_for_the_team_score(tmp_path):

@@ -35,7 +35,9 @@ def _describe(version: SkillVersion) -> str:
     required = set(version.card.inputs.get("required", []))
     arguments = ", ".join(f"{key}{'' if key in required else '?'}: {spec.get('type', 'any')}"
                           for key, spec in properties.items() if isinstance(spec, dict))
-    return f"- {version.name}({arguments}): {version.card.purpose.strip().splitlines()[0][:200]}"
+    # A card a model wrote or that was imported says so wherever the model reads its text.
+    author = "" if version.card.provenance.trusted else f" [written by: {version.card.provenance.author}]"
+    return f"- {version.name}({arguments}){author}: {version.card.purpose.strip().splitlines()[0][:200]}"
 
 
 class UseSkillTool:
@@ -72,6 +74,14 @@ class UseSkillTool:
 
     def run(self, arguments: dict[str, Any]) -> Any:
         """Choose a version, validate, run or return steps; record the use. Never raises."""
+        from purpose_agent.models import Observation
+
+        try:
+            return self._use(arguments)
+        except (OSError, sqlite3.Error) as exc:  # the store failed under us: the run goes on
+            return Observation(ok=False, error=f"the skills store {self.ci.store.path} failed: {exc}")
+
+    def _use(self, arguments: dict[str, Any]) -> Any:
         from jsonschema import Draft202012Validator
 
         from purpose_agent.models import Observation, TextOrigin
@@ -93,8 +103,6 @@ class UseSkillTool:
             version = self.ci.select(name, self.rng)
         except SkillError as exc:
             return Observation(ok=False, error=str(exc))
-        except (OSError, sqlite3.Error) as exc:
-            return Observation(ok=False, error=f"the skills store {self.ci.store.path} cannot be read: {exc}")
         card = version.card
         error = next(iter(Draft202012Validator(card.inputs).iter_errors(skill_arguments)), None)
         if error is not None:

@@ -47,3 +47,40 @@ def test_the_inverted_file_returns_exact_cosines_and_finds_clustered_neighbours(
     # a filter that leaves few rows in the probed clusters still gets its full answer
     rare = probed.top(centres[0], 5, allowed=lambda s: s % 300 == 0)  # 40 of 4,000 rows
     assert rare == exact.top(centres[0], 5, allowed=lambda s: s % 300 == 0)
+
+
+def test_updates_hide_removed_rows_keep_added_ones_in_a_tail_and_fold_them_in() -> None:
+    rng = np.random.default_rng(2)
+    matrix = unit(rng.standard_normal((2_000, 32)).astype(np.float32))
+    status = (np.arange(2_000) % 3).astype(np.int32)
+    rows = {int(seq): (matrix[seq], int(status[seq])) for seq in range(2_000)}
+    vectors = VectorSet(np.arange(2_000), matrix, exact_below=500, columns={"status": status})
+    vectors.top(matrix[0], 5)  # builds the inverted file
+    next_seq = 5_000
+    for step in range(40):  # small updates stay in the tail; their sum outgrows it and is folded in
+        removed = [int(s) for s in rng.choice(sorted(rows), 3, replace=False)]
+        changed = [int(s) for s in rng.choice(sorted(set(rows) - set(removed)), 2, replace=False)]
+        added = [next_seq, next_seq + 1]
+        next_seq += 2
+        new = unit(rng.standard_normal((4, 32)).astype(np.float32))
+        new_status = rng.integers(0, 3, 4).astype(np.int32)
+        previous = vectors
+        vectors = vectors.updated(removed, changed + added, new, {"status": new_status})
+        for seq in removed:
+            del rows[seq]
+        for seq, vector, code in zip(changed + added, new, new_status.tolist(), strict=True):
+            rows[seq] = (vector, code)
+        assert len(vectors) == len(rows) and sorted(vectors.row_seqs().tolist()) == sorted(rows)
+        if step == 0:
+            assert vectors._tail is not None and vectors.matrix is previous.matrix, "no copy of the matrix"
+        # the whole ranking (limit = every row: exact) equals a fresh set's, with a filter too
+        query = unit(rng.standard_normal((1, 32)).astype(np.float32))[0]
+        seqs = np.array(sorted(rows))
+        fresh = VectorSet(seqs, np.array([rows[s][0] for s in seqs]), exact_below=10**9,
+                          columns={"status": np.array([rows[s][1] for s in seqs], dtype=np.int32)})
+        assert [s for s, _ in vectors.top(query, len(rows))] == [s for s, _ in fresh.top(query, len(rows))]
+        keep = vectors.mask("status 1", lambda columns: columns["status"] == 1)
+        want = fresh.top(query, 10**6, keep=fresh.mask("status 1", lambda columns: columns["status"] == 1))
+        assert [s for s, _ in vectors.top(query, 10**6, keep=keep)] == [s for s, _ in want]
+    assert vectors._tail is None or len(vectors._tail[0]) < 80, "the tail was folded into the main rows"
+    assert vectors.approximate and vectors._graph is not None

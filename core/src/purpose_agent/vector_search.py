@@ -37,6 +37,11 @@ MIN_PROBES = 8
 KMEANS_ITERATIONS = 8
 SAMPLE_PER_CLUSTER = 64
 
+#: Rows added or removed since the inverted file was laid out, as a share of its rows, up to which
+#: an update keeps the added ones in an exactly scanned tail (and hides the removed ones) instead
+#: of rewriting the matrix.
+TAIL_SHARE = 0.02
+
 #: Rows scored per matrix product while assigning rows to clusters (bounds the scratch memory).
 _ASSIGN_CHUNK = 8_192
 
@@ -44,11 +49,16 @@ _ASSIGN_CHUNK = 8_192
 class VectorSet:
     """Unit vectors by row number, ranked by cosine (the dot product of unit vectors).
 
-    ``seqs`` (int64) and ``matrix`` (float32, one row per seq) are not changed in place once
-    searched, except that the inverted file regroups the rows by cluster when it is built (so
-    ``seqs`` is then not in ascending order); a change builds a new set (:meth:`updated`), so a
-    search never sees half an update. ``columns`` are per-row labels (small integer arrays, such
-    as a status code) that move with their rows; :meth:`mask` turns them into a row filter.
+    ``seqs`` (int64) and ``matrix`` (float32, one row per seq) are the *main* rows; the inverted
+    file regroups them by cluster when it is built (so ``seqs`` is then not in ascending order).
+    ``columns`` are per-row labels (small integer arrays, such as a status code) that move with
+    their rows; :meth:`mask` turns them into a row filter.
+
+    A set is not changed once searched: :meth:`updated` makes a new one that shares the main rows,
+    hides the removed ones and keeps added rows in a small *tail* that every search scans
+    exactly, so applying a write costs about the changed rows, not a copy of the matrix. When the
+    tail or the hidden rows grow past :data:`TAIL_SHARE` of the set, the update folds them into
+    the main rows (one pass over the matrix; added rows join their nearest existing cluster).
     """
 
     def __init__(self, seqs: Any, matrix: Any, *, exact_below: int = EXACT_BELOW,
@@ -67,20 +77,31 @@ class VectorSet:
         self._clustered_rows = 0  # rows when the centres were trained (updates reuse them for a while)
         self._building = threading.Lock()
         self._masks: dict[Any, Any] = {}
+        self._live: Any = None  # main rows still in the set (None: all)
+        self._hidden = 0
+        self._tail: tuple[Any, Any, dict[str, Any]] | None = None  # (seqs, matrix, columns) added since
 
     def __len__(self) -> int:
-        return len(self.seqs)
+        return len(self.seqs) - self._hidden + (len(self._tail[0]) if self._tail else 0)
 
     @property
     def approximate(self) -> bool:
         """Whether searches go through the inverted file (size at or above the threshold)."""
         return len(self.seqs) >= self.exact_below
 
-    def mask(self, key: Any, make: Callable[[dict[str, Any]], Any]) -> Any:
-        """A boolean array over the rows in storage order: ``make(columns)``, computed once per ``key``.
+    def row_seqs(self) -> Any:
+        """The seqs of every row in the set (main rows still in it, then the tail)."""
+        import numpy as np
 
-        For :meth:`top`'s ``keep``: a filter that repeats (the same status and scopes for every
-        retrieval of a run) costs one comparison over the columns per set, not one per search.
+        main = self.seqs if self._live is None else self.seqs[self._live]
+        return main if self._tail is None else np.concatenate([main, self._tail[0]])
+
+    def mask(self, key: Any, make: Callable[[dict[str, Any]], Any]) -> Any:
+        """A row filter for :meth:`top`'s ``keep``: ``make(columns)`` over the main rows (in storage
+        order) and the tail, computed once per ``key`` for this set.
+
+        A filter that repeats (the same status and scopes for every retrieval of a run) costs one
+        comparison over the columns per set, not one per search.
         """
         import numpy as np
 
@@ -88,26 +109,52 @@ class VectorSet:
             self._clusters()  # regroups the rows: masks must be made in the final order
         found = self._masks.get(key)
         if found is None:
-            found = np.ascontiguousarray(make(self.columns), dtype=bool)
+            main = np.asarray(make(self.columns), dtype=bool)
+            if self._live is not None:
+                main = main & self._live
+            tail = np.asarray(make(self._tail[2]), dtype=bool) if self._tail is not None else None
             if len(self._masks) >= 64:
                 self._masks.clear()
-            self._masks[key] = found
+            found = self._masks[key] = (np.ascontiguousarray(main), tail)
         return found
 
     def top(self, query: Any, limit: int, allowed: Callable[[Any], Any] | None = None,
             keep: Any = None) -> list[tuple[int, float]]:
         """``(seq, cosine)`` of the ``limit`` most similar rows, best first (ties: lower seq first).
 
-        ``allowed`` maps an int64 array of seqs to a boolean array, and ``keep`` is a boolean
-        array over the rows from :meth:`mask`: rows either refuses are never returned (the exact
-        scan applies them before ranking; the inverted file probes more clusters until ``limit``
-        allowed rows are found, or scans everything).
+        ``allowed`` maps an int64 array of seqs to a boolean array, and ``keep`` is a filter from
+        :meth:`mask`: rows either refuses are never returned (the exact scan applies them before
+        ranking; the inverted file probes more clusters until ``limit`` allowed rows are found,
+        or scans everything).
         """
         import numpy as np
 
-        if limit <= 0 or not len(self.seqs):
+        if limit <= 0 or not len(self):
             return []
         vector = np.asarray(query, dtype=np.float32).reshape(-1)
+        main_keep, tail_keep = keep if keep is not None else (self._live, None)
+        found = self._top_main(vector, limit, allowed, main_keep)
+        if self._tail is None:
+            return found
+        seqs, matrix, _ = self._tail
+        scores = matrix @ vector
+        if tail_keep is not None:
+            seqs, scores = seqs[tail_keep], scores[tail_keep]
+        if allowed is not None:
+            chosen = np.asarray(allowed(seqs), dtype=bool)
+            seqs, scores = seqs[chosen], scores[chosen]
+        if not len(seqs):
+            return found
+        return _best(np.concatenate([np.fromiter((s for s, _ in found), dtype=np.int64, count=len(found)), seqs]),
+                     np.concatenate([np.fromiter((c for _, c in found), dtype=np.float32, count=len(found)), scores]),
+                     limit)
+
+    def _top_main(self, vector: Any, limit: int, allowed: Callable[[Any], Any] | None,
+                  keep: Any) -> list[tuple[int, float]]:
+        import numpy as np
+
+        if not len(self.seqs) or (keep is not None and not keep.any()):
+            return []
         if self.approximate:
             found = self._probe(vector, limit, allowed, keep)
             if found is not None:
@@ -172,63 +219,79 @@ class VectorSet:
         return centres.astype(np.float32)
 
     def _group(self, centres: Any, labels: Any = None) -> tuple[Any, Any]:
-        """Regroup the rows by their nearest centre (``labels`` for the rows already known)."""
+        """Regroup the main rows by their nearest centre (``labels``: the rows' clusters, when known)."""
         import numpy as np
 
-        count = len(self.seqs)
         if labels is None:
             labels = _nearest(self.matrix, centres)
         order = np.argsort(labels, kind="stable")
         self.seqs, self.matrix = self.seqs[order], np.ascontiguousarray(self.matrix[order])
         self.columns = {name: values[order] for name, values in self.columns.items()}
+        if self._live is not None:
+            self._live = self._live[order]
         offsets = np.searchsorted(labels[order], np.arange(len(centres) + 1))
-        assert offsets[-1] == count
         return centres, offsets
 
     def updated(self, removed: Any, seqs: Any, matrix: Any, columns: Mapping[str, Any] | None = None) -> VectorSet:
-        """A new set without the rows ``removed`` and with rows added (``seqs`` must not remain in this one).
+        """A new set without the rows ``removed`` and with rows ``seqs`` (replacing rows of the same seq).
 
-        The inverted file is carried over: added rows join their nearest existing cluster, so an
-        update costs reading the changed rows plus one pass over the matrix, not a new clustering.
-        The centres are trained again (on the next search) once the set has grown by half since
-        they were, or when it shrank to half (they no longer fit the rows).
+        The main rows are shared: removed ones are hidden and added ones go to the tail, until
+        either outgrows :data:`TAIL_SHARE` of the set; then they are folded in, and the inverted
+        file carried over (added rows join their nearest cluster; the centres are trained again
+        on the next search once the set has grown by half since they were, or shrunk by half).
         """
         import numpy as np
 
-        removed = np.asarray(list(removed) if not hasattr(removed, "dtype") else removed, dtype=np.int64)
+        removed = np.asarray(removed, dtype=np.int64).reshape(-1)
         seqs = np.asarray(seqs, dtype=np.int64).reshape(-1)
         matrix = np.asarray(matrix, dtype=np.float32).reshape(len(seqs), self.matrix.shape[1])
-        added_columns = dict(columns or {})
-        if set(added_columns) != set(self.columns):
-            raise ValueError(f"columns {sorted(added_columns)} for a set with columns {sorted(self.columns)}")
-        stay = ~np.isin(self.seqs, np.concatenate([removed, seqs])) if len(removed) or len(seqs) else None
-        graph = self._graph
-        base_seqs, base_matrix = self.seqs, self.matrix
-        base_columns = dict(self.columns)
-        if stay is not None and not stay.all():
-            base_seqs, base_matrix = base_seqs[stay], base_matrix[stay]
-            base_columns = {name: values[stay] for name, values in base_columns.items()}
-        out = VectorSet(np.concatenate([base_seqs, seqs]), np.concatenate([base_matrix, matrix]),
+        added = {name: np.asarray(values) for name, values in (columns or {}).items()}
+        if set(added) != set(self.columns):
+            raise ValueError(f"columns {sorted(added)} for a set with columns {sorted(self.columns)}")
+        gone = np.concatenate([removed, seqs])
+        live = ~np.isin(self.seqs, gone)
+        if self._live is not None:
+            live &= self._live
+        tail_seqs, tail_matrix, tail_columns = seqs, matrix, added
+        if self._tail is not None:
+            old_seqs, old_matrix, old_columns = self._tail
+            stay = ~np.isin(old_seqs, gone)
+            tail_seqs = np.concatenate([old_seqs[stay], seqs])
+            tail_matrix = np.concatenate([old_matrix[stay], matrix])
+            tail_columns = {name: np.concatenate([old_columns[name][stay], added[name]]) for name in added}
+        hidden = len(live) - int(np.count_nonzero(live))
+        small = max(64, TAIL_SHARE * (len(self.seqs) - hidden))
+        if self.approximate and self._graph is not None and len(tail_seqs) <= small and hidden <= small:
+            out = VectorSet.__new__(VectorSet)
+            out.__dict__.update(self.__dict__)
+            out._building, out._masks = threading.Lock(), {}
+            out._live, out._hidden = (None, 0) if hidden == 0 else (live, hidden)
+            out._tail = (tail_seqs, tail_matrix, tail_columns) if len(tail_seqs) else None
+            return out
+        return self._folded(live, tail_seqs, tail_matrix, tail_columns)
+
+    def _folded(self, live: Any, seqs: Any, matrix: Any, columns: dict[str, Any]) -> VectorSet:
+        """One set of main rows: this set's live main rows and the given tail, clusters carried over."""
+        import numpy as np
+
+        out = VectorSet(np.concatenate([self.seqs[live], seqs]), np.concatenate([self.matrix[live], matrix]),
                         exact_below=self.exact_below,
-                        columns={name: np.concatenate([base_columns[name], np.asarray(added_columns[name])])
+                        columns={name: np.concatenate([self.columns[name][live], columns[name]])
                                  for name in self.columns})
-        if graph is None or not out.approximate:
+        if self._graph is None or not out.approximate:
             return out
         count = len(out)
         if count > 1.5 * self._clustered_rows or count < 0.5 * self._clustered_rows:
             return out  # clustered afresh on first use
-        centres, offsets = graph
-        labels = np.repeat(np.arange(len(centres)), np.diff(offsets))
-        if stay is not None:
-            labels = labels[stay]
-        labels = np.concatenate([labels, _nearest(matrix, centres)])
-        out._graph = out._group(centres, labels)
+        centres, offsets = self._graph
+        labels = np.repeat(np.arange(len(centres)), np.diff(offsets))[live]
+        out._graph = out._group(centres, np.concatenate([labels, _nearest(matrix, centres)]))
         out._clustered_rows = self._clustered_rows
         return out
 
     def without(self, seqs: Any) -> VectorSet:
         """A new set without the rows ``seqs``."""
-        return self.updated(seqs, [], [], {name: values[:0] for name, values in self.columns.items()})
+        return self.updated(list(seqs), [], [], {name: values[:0] for name, values in self.columns.items()})
 
     def plus(self, seqs: Any, matrix: Any, columns: Mapping[str, Any] | None = None) -> VectorSet:
         """A new set with rows added (``seqs`` must not be in this one)."""

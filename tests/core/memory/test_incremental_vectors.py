@@ -176,7 +176,7 @@ def test_a_writer_process_killed_mid_write_leaves_the_reader_consistent(
             # a search between two of them sees exactly what a fresh process would
             assert_found_as_fresh(reader, path)
             assert_found_as_fresh(reader, path, status=MemoryStatus.PROMOTED)
-            held = set(reader._dense.vectors.seqs.tolist())
+            held = set(reader._dense.vectors.row_seqs().tolist())
             assert held == {row[0] for row in reader._conn().execute("SELECT seq FROM items")}
         assert loads.count == 0, "every round was applied incrementally"
         assert reader.integrity_check() == "ok"

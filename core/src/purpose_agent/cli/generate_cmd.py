@@ -57,24 +57,14 @@ def run_system(args: argparse.Namespace, kernel: Any, table: dict[str, Any]) -> 
     """``purpose-agent run TASK`` in a generated project: run its ``[system]`` on TASK."""
     from ..config import find_project_file
     from ..mas_generator import GeneratedSystem, spec_from_table
-    from ..runtime.events import JsonlTrace
-    from .run_cmd import Progress
+    from .run_cmd import run_watched
 
     found = find_project_file()
     spec = spec_from_table(table, str(found[0]) if found else "the project config")
     system = GeneratedSystem(spec, kernel=kernel, model=args.model, max_steps=args.max_steps)
     say = _printer()
     say(f"system: {spec.name} ({', '.join(a.name for a in spec.agents)})")
-    progress = Progress()
-    system.bus.listen(progress)
-    trace = JsonlTrace(args.trace) if args.trace else None
-    if trace is not None:
-        system.bus.listen(trace)
-    try:
-        result = system.run(args.task)
-    finally:
-        if trace is not None:
-            trace.close()
+    result = run_watched(system.bus, lambda: system.run(args.task), args.trace)
     for who, text in result.answers:
         say(f"[{who}] {text.strip().splitlines()[0][:200] if text.strip() else ''}")
     print("\nanswer:\n" + (printable(result.answer) if result.answer is not None else "(no answer)"))

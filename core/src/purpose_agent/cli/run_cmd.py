@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import PurposeAgentError
@@ -49,10 +50,25 @@ class Progress:
         print(printable(line, one_line=True), file=self.stream, flush=True)  # tool errors quote untrusted text
 
 
+def run_watched(bus: Any, run: Callable[[], Any], trace_path: str | None) -> Any:
+    """``run()`` with its progress printed as events arrive on ``bus`` and, given ``trace_path``,
+    every event written there as JSON lines (closed however the run ends)."""
+    from ..runtime.events import JsonlTrace
+
+    bus.listen(Progress())
+    trace = JsonlTrace(trace_path) if trace_path else None
+    if trace is not None:
+        bus.listen(trace)
+    try:
+        return run()
+    finally:
+        if trace is not None:
+            trace.close()
+
+
 def run(args: argparse.Namespace) -> int:
     from ..kernel import Kernel
     from ..runtime.agents import Team
-    from ..runtime.events import JsonlTrace
     from ..runtime.loop import Budget
 
     kernel = Kernel.load(strict=args.strict)
@@ -65,16 +81,7 @@ def run(args: argparse.Namespace) -> int:
                 learn=bool(getattr(args, "learn", False)), critic=getattr(args, "critic", None))
     # Naming the backend chooses it: a run needs a model, so a missing one is reported here.
     print(printable(f"team: {', '.join(team.roles)} on {team.backend.name}", one_line=True), flush=True)
-    progress = Progress()
-    team.bus.listen(progress)
-    trace = JsonlTrace(args.trace) if args.trace else None
-    if trace is not None:
-        team.bus.listen(trace)
-    try:
-        result = team.run(args.task)
-    finally:
-        if trace is not None:
-            trace.close()
+    result = run_watched(team.bus, lambda: team.run(args.task), args.trace)
     # the model's answer and the critic's reason are untrusted: no control sequences on the terminal
     print("\nanswer:\n" + (printable(result.answer) if result.answer else "(no answer)"))
     if result.score is not None:

@@ -113,14 +113,14 @@ def run_cli(tmp_path: Path, options: dict[str, Any], *arguments: str) -> subproc
 def test_the_cli_reports_the_retrieval_in_use(tmp_path: Path, options: dict[str, Any]) -> None:
     status = run_cli(tmp_path, options, "postgres", "status")
     assert status.returncode == 0, status.stderr
-    assert "(version 2)" in status.stdout and "lexical         PostgreSQL full-text search" in status.stdout
+    assert "(version 2)" in status.stdout and "lexical         BM25 over the stored tsvector" in status.stdout
     assert "pgvector" in status.stdout and "integrity       ok" in status.stdout and "\ndense " in status.stdout
     stats = run_cli(tmp_path, options, "memory", "stats")
     assert stats.returncode == 0, stats.stderr
-    assert "ts_rank_cd" in json.loads(stats.stdout)["retrieval"]["lexical"]
+    assert "BM25" in json.loads(stats.stdout)["retrieval"]["lexical"]
     doctor = run_cli(tmp_path, options, "doctor")
     memory = doctor.stdout.split("\nmemory:\n", 1)[1]
-    assert memory.startswith("  store          postgres\n  lexical        PostgreSQL full-text search"), doctor.stdout
+    assert memory.startswith("  store          postgres\n  lexical        BM25 over the stored tsvector"), doctor.stdout
     assert "\n  dense          " in memory and "\n  pgvector       " in memory
     report = json.loads(run_cli(tmp_path, options, "doctor", "--json").stdout)
     assert report["memory"]["store"] == "postgres" and set(report["memory"]["retrieval"]) == {

@@ -238,7 +238,7 @@ def test_stats_say_which_retrieval_is_active(store: Any) -> None:
     store.add(MemoryItem(text="one"))
     stats = store.stats()
     assert stats["items"] == 1 and stats["schema_version"] == LATEST_SCHEMA and stats["server"].startswith("PostgreSQL")
-    assert "ts_rank_cd" in stats["retrieval"]["lexical"]
+    assert "BM25" in stats["retrieval"]["lexical"]
     assert stats["retrieval"]["pgvector"].startswith(("available", "not installed"))
     json.dumps(stats)
 

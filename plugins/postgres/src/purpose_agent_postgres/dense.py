@@ -1,8 +1,8 @@
 """Search by meaning on PostgreSQL: vectors stored in the items' rows, searched in this process.
 
-Each item row holds its text's vector (``vector``: little-endian float32, unit length), the
-embedder's ``model_id`` (``vector_model``) and the id of the transaction that wrote them
-(``vector_xid``, schema v2). A write that changes an item's text clears its vector in the same
+Each item row holds its text's vector (``vector``: little-endian float32, unit length) and the
+embedder's ``model_id`` (``vector_model``); ``changed_xid`` is the id of the transaction that last
+wrote the row (schema v2). A write that changes an item's text clears its vector in the same
 statement; rows without a vector of the current model are embedded by whichever worker searches
 next (:meth:`DenseIndex.embed_pending`, one worker at a time under an advisory lock, in batches
 that each commit), so a bulk load does not wait for the embedder.
@@ -10,7 +10,7 @@ that each commit), so a bulk load does not wait for the embedder.
 A process keeps every vector of its model in memory (:class:`DenseIndex`) and, before each
 search, reads only the rows whose vector was written by a transaction its last read could not
 see: the read runs in a ``REPEATABLE READ`` snapshot and remembers that snapshot's ``xmin``; any
-transaction not visible to it has an id at least that, so ``vector_xid >= xmin`` finds every
+transaction not visible to it has an id at least that, so ``changed_xid >= xmin`` finds every
 change (and a few seen ones again), with no clock and no missed commit. The search itself is an
 exact cosine over the matrix (the query vector times every row); the status and scope filters are
 applied in SQL to the nearest rows, widening until enough survive.
@@ -84,7 +84,7 @@ class DenseIndex:
                 blobs = self._embed([text for _, text in rows])
                 with conn.cursor() as cursor:
                     cursor.executemany(
-                        f"UPDATE {self._table} SET vector = %s, vector_model = %s, vector_xid = pg_current_xact_id() "
+                        f"UPDATE {self._table} SET vector = %s, vector_model = %s, changed_xid = pg_current_xact_id() "
                         "WHERE seq = %s AND text = %s",
                         [(blob, self.model_id, seq, text) for (seq, text), blob in zip(rows, blobs, strict=True)])
             done += len(rows)
@@ -116,7 +116,7 @@ class DenseIndex:
                                     "WHERE vector IS NOT NULL").fetchall()
             else:
                 rows = conn.execute(f"SELECT seq, vector_model, vector FROM {self._table} "
-                                    "WHERE vector_xid >= %s::xid8", (self._xmin,)).fetchall()
+                                    "WHERE changed_xid >= %s::xid8", (self._xmin,)).fetchall()
             self._xmin = xmin
             if not rows:
                 return

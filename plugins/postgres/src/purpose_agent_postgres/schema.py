@@ -16,10 +16,6 @@ from typing import Any
 #: stemming ("installs" finds "install"), as the SQLite store's Porter tokenizer does.
 TEXT_SEARCH_CONFIG = "english"
 
-#: Weights of ``ts_rank_cd`` for labels {D, C, B, A}: text is labelled A (1.0), tags B (0.5),
-#: the column weights of the SQLite store's BM25.
-RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
-
 #: The ``tsv`` of a row from its text and its tags (JSON list) — one expression, used on insert,
 #: update and by the integrity check, so they cannot drift apart.
 TSV_SQL = (f"setweight(to_tsvector('{TEXT_SEARCH_CONFIG}', {{text}}), 'A') || "
@@ -89,13 +85,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX checkpoints_by_run_seq ON {s}.checkpoints (run_id, seq)",
     ),
-    # v2: search by meaning. An item's vector lives in its row, with the embedder's model id (a
-    # row embedded by another model counts as not embedded) and the transaction that wrote it,
-    # so a process holding the vectors in memory re-reads only rows changed since its last look
-    # (dense.py). A write that changes an item's text clears its vector in the same statement.
+    # v2: search in each process. ``changed_xid``: the transaction that last wrote the row's text,
+    # tags, status, scope or vector, so a process holding search statistics (lexical.py) and vectors
+    # (dense.py) in memory re-reads only rows changed since its last look; ``tokens`` (BM25's
+    # document length) and ``tsv_hash`` (has the row's words changed?) are kept by a trigger from
+    # ``tsv``. An item's vector lives in its row with the embedder's model id (another model's
+    # counts as none); a write that changes the text clears it in the same statement.
     (
-        "ALTER TABLE {s}.items ADD COLUMN vector_model text, ADD COLUMN vector bytea, ADD COLUMN vector_xid xid8",
-        "CREATE INDEX items_by_vector_xid ON {s}.items (vector_xid)",
+        "ALTER TABLE {s}.items ADD COLUMN vector_model text, ADD COLUMN vector bytea, "
+        "ADD COLUMN changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id(), "
+        "ADD COLUMN tokens integer NOT NULL DEFAULT 0, ADD COLUMN tsv_hash bigint NOT NULL DEFAULT 0",
+        """CREATE FUNCTION {s}.items_search_facts() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.tokens := (SELECT COALESCE(sum(cardinality(positions)), 0) FROM unnest(NEW.tsv));
+            NEW.tsv_hash := hashtextextended(NEW.tsv::text, 0);
+            RETURN NEW;
+        END $$""",
+        """CREATE TRIGGER items_search_facts BEFORE INSERT OR UPDATE OF tsv ON {s}.items
+            FOR EACH ROW EXECUTE FUNCTION {s}.items_search_facts()""",
+        "UPDATE {s}.items SET tsv = tsv",
+        "CREATE INDEX items_by_changed_xid ON {s}.items (changed_xid)",
         "CREATE INDEX items_not_embedded ON {s}.items (seq) WHERE vector IS NULL",
     ),
 )

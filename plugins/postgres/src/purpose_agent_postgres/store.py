@@ -25,9 +25,9 @@ What is locked, and why (docs/scaling.md says the same for operators):
   (option ``dedup``, default on).
 * Migrations run under an advisory lock, in one transaction.
 
-Lexical retrieval: a stored ``tsvector`` (text weighted A, tags B; English stemming), a GIN index,
-``websearch_to_tsquery`` over the query's words joined with ``or``, ranked by ``ts_rank_cd``
-(normalised by the log of the item's length).
+Lexical retrieval: a stored ``tsvector`` (text weighted A, tags B; English stemming); items
+containing any of the query's words, ranked by BM25 computed in each process from the rows' ``tsv``
+(lexical.py: only the rows kept are read from the server).
 
 Search by meaning, when an embedder is given (``semantic``: ``"auto"`` uses the kernel's embedder
 when one is installed): vectors in the items' rows, searched in this process (dense.py), fused with
@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .connection import ConnectionSettings, PostgresError, PostgresItemNotFound
-from .schema import LATEST_SCHEMA, RANK_WEIGHTS, TEXT_SEARCH_CONFIG, TSV_SQL, advisory_key, migrate
+from .schema import LATEST_SCHEMA, TEXT_SEARCH_CONFIG, TSV_SQL, advisory_key, migrate
 
 _COLUMNS = ("id", "kind", "status", "text", "scope", "version", "provenance", "uses", "helpful", "harmful",
             "usefulness", "tags", "status_reason", "updated_at")
@@ -71,11 +71,12 @@ RRF_K = 60
 #: ``semantic`` under [plugins.postgres]: search by meaning when an embedder is installed, always, never.
 SEMANTIC_CHOICES = ("auto", True, False)
 #: In an UPDATE of ``items`` that sets ``text`` from ``%(text)s``: keep the row's vector when the
-#: text is unchanged (the right-hand sides read the row as it was), else clear it for re-embedding.
+#: text is unchanged (the right-hand sides read the row as it was), else clear it for re-embedding;
+#: mark the row changed, so every process's search statistics and vectors re-read it.
 _VECTOR_KEPT_UNLESS_TEXT_CHANGED = (
     "vector = CASE WHEN text = %(text)s THEN vector END, "
     "vector_model = CASE WHEN text = %(text)s THEN vector_model END, "
-    "vector_xid = CASE WHEN text = %(text)s THEN vector_xid ELSE pg_current_xact_id() END")
+    "changed_xid = pg_current_xact_id()")
 #: How long update() can find the counters its caller read (older reads merge by the larger value).
 MARK_RETENTION_S = 7 * 86_400.0
 #: The smallest step between two updated_at stamps of one item, so each stamp names one state.
@@ -96,15 +97,6 @@ def query_terms(text: str) -> builtins.list[str]:
     words = list(dict.fromkeys(_WORD.findall(text.lower())))
     content = [w for w in words if w not in _STOPWORDS] or words
     return content[:_MAX_QUERY_TERMS]
-
-
-def websearch_query(text: str) -> str:
-    """``text`` as ``websearch_to_tsquery`` input matching any of its words.
-
-    Only letters and digits survive :func:`query_terms`, so nothing in user text can act as
-    websearch syntax (quotes, ``-``); the words are joined with ``or``.
-    """
-    return " or ".join(query_terms(text))
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[Any]], k: int = RRF_K) -> builtins.list[tuple[Any, float]]:
@@ -144,7 +136,7 @@ DEFAULT_POLICY = _Policy()
 
 
 class Candidate:
-    """A search hit: its ``ts_rank_cd`` ``score`` and raw row; ``item`` validates the row on first use.
+    """A search hit: its ``score`` and raw row; ``item`` validates the row on first use.
 
     Retrieval reads relevance, usefulness and scope from the raw columns (the SQLite store's
     ``Candidate`` shape) and builds a ``MemoryItem`` only for the few items it keeps.
@@ -219,6 +211,7 @@ class PostgresStore:
         self._embedder_resolved = self._embedder is not None or embedder is None
         self._embedder_optional = not self._embedder_resolved
         self._dense: Any = None  # the DenseIndex of the embedder in use
+        self._lexical: Any = None  # the LexicalIndex, on first search
         self._dense_guard = threading.Lock()
         self.min_similarity = float(min_similarity)
         self.lexical_floor = float(lexical_floor)
@@ -513,7 +506,7 @@ class PostgresStore:
 
     def search(self, query: str, *, limit: int = 10, status: Any = None,
                scopes: Sequence[tuple[str, str]] | None = None) -> Sequence[Any]:
-        """Items matching any of ``query``'s words, ranked by ``ts_rank_cd``, best first (score > 0).
+        """Items matching any of ``query``'s words, ranked by BM25 (hybrid with an embedder), best first.
 
         ``scopes`` keeps only global items and those whose ``(level, value)`` is listed.
         """
@@ -583,18 +576,38 @@ class PostgresStore:
 
     def lexical_rows(self, query: str, *, limit: int = 10, status: Any = None,
                      scopes: Sequence[tuple[str, str]] | None = None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
-        """The lexical ranking: ``(ts_rank_cd score, (seq, *items row))`` pairs, best first, ties by insertion."""
-        words = websearch_query(query)
+        """The ranking by words: ``(bm25, (seq, *items row))`` pairs, best first, ties by insertion.
+
+        Items containing any of the query's words (stemmed, stopwords dropped), scored by BM25 over
+        the stored ``tsv`` in this process (lexical.py); only the rows kept are read.
+        """
+        words = " ".join(query_terms(query))
         if not words or limit <= 0:
             return []
+        from .lexical import scope_key
+
+        index = self.lexical_index()
+        keys = None if scopes is None else ["global", *(scope_key(level, value) for level, value in scopes)]
         filters, params = self._filters(status, scopes)
-        # ts_rank_cd normalisation 1: divided by 1 + log(length), so a long item does not win by length alone.
-        sql = (f"SELECT ts_rank_cd('{RANK_WEIGHTS}', i.tsv, q, 1) AS score, i.seq, {_SELECT} "
-               f"FROM {self._table('items')} i, websearch_to_tsquery('{TEXT_SEARCH_CONFIG}', %s) q "
-               f"WHERE i.tsv @@ q{filters} ORDER BY score DESC, i.seq LIMIT %s")
-        with self._transaction() as conn:
-            rows = conn.execute(sql, [words, *params, int(limit)]).fetchall()
-        return [(float(row[0]), tuple(row[1:])) for row in rows]
+        with self._transaction() as conn:  # one connection: refresh, then read the rows kept
+            stems = index.refresh(conn, words, TEXT_SEARCH_CONFIG)
+            ranked = index.rank(stems, limit=limit, status=None if status is None else str(status), scopes=keys)
+            if not ranked:
+                return []
+            read = conn.execute(f"SELECT i.seq, {_SELECT} FROM {self._table('items')} i "
+                                f"WHERE i.seq = ANY(%s){filters}", [[seq for _, seq in ranked], *params]).fetchall()
+        rows = {int(row[0]): tuple(row) for row in read}
+        # a row changed by another worker since the refresh may no longer pass the filters: dropped
+        return [(score, rows[seq]) for score, seq in ranked if seq in rows]
+
+    def lexical_index(self) -> Any:
+        """This process's BM25 statistics of the items (lexical.py), built on first use."""
+        with self._dense_guard:
+            if self._lexical is None:
+                from .lexical import LexicalIndex
+
+                self._lexical = LexicalIndex(self._table("items"))
+            return self._lexical
 
     # ------------------------------------------------------------------ search by meaning
 
@@ -791,8 +804,8 @@ class PostgresStore:
                      "the rest on the next search), exact cosine in each process, fused with the words by "
                      "reciprocal rank")
         return {
-            "lexical": (f"PostgreSQL full-text search: tsvector ('{TEXT_SEARCH_CONFIG}' stemming; text weight 1, "
-                        "tags 0.5), GIN index, websearch_to_tsquery, ts_rank_cd"),
+            "lexical": (f"BM25 over the stored tsvector ('{TEXT_SEARCH_CONFIG}' stemming; text weight 1, tags 0.5), "
+                        "statistics held in each process and refreshed from the rows changed since"),
             "dense": dense,
             "pgvector": ("available on this server, not used by this version (vectors are searched in-process)"
                          if self.pgvector else "not installed on this server (not used by this version)"),
@@ -906,4 +919,4 @@ def _kernel_embedder(kernel: Any) -> Callable[[], Any]:
     return resolve
 
 
-__all__ = ["LATEST_SCHEMA", "Candidate", "PostgresStore", "open_store", "query_terms", "websearch_query"]
+__all__ = ["LATEST_SCHEMA", "Candidate", "PostgresStore", "open_store", "query_terms"]

@@ -10,8 +10,12 @@ For each size, in a fresh database of each store:
 
 * ``add``: bulk (``add_many``, batches of 1,000, one transaction each) and single (500 ``add``
   calls, one transaction each), in items per second;
+* ``first``: the first ``retrieve`` of a store object opened on the loaded database (for
+  PostgreSQL, the process reads every item's search facts then);
 * ``retrieve``: the kernel's whole retrieval (``memory.retrieval.retrieve``: 50 candidates of the
-  run's scopes, usefulness, token budget) for lesson-like queries, p50 and p99, one client;
+  run's scopes, usefulness, token budget) for lesson-like queries, p50 and p99, one client,
+  after 20 queries of warm-up (a stem a PostgreSQL process has not met yet is read on first use,
+  so the tail includes such reads);
 * retrieval QPS with 1, 4 and 16 concurrent clients, each a separate **process** (spawned, its
   own store object and connection) running ``retrieve`` in a loop for ``--seconds``.
 
@@ -100,7 +104,12 @@ def bench_store(name: str, spec: dict[str, Any], items: list[Any], extra: list[A
         # operator runs ANALYZE after one (docs/scaling.md).
         with psycopg.connect(spec["dsn"], password=os.environ[spec["password_env"]], autocommit=True) as conn:
             conn.execute(f"ANALYZE {spec['schema']}.items")
+    store.close()
+    store = open_store({**spec, "pool_max": 4})
     policy = RetrievalPolicy()
+    begun = time.perf_counter()
+    retrieve(store, texts[0], scope=SCOPE, policy=policy)
+    first = (time.perf_counter() - begun) * 1000
     for text in texts[:20]:
         retrieve(store, text, scope=SCOPE, policy=policy)
     latencies, found = [], 0
@@ -110,7 +119,7 @@ def bench_store(name: str, spec: dict[str, Any], items: list[Any], extra: list[A
         latencies.append((time.perf_counter() - begun) * 1000)
     store.close()
     row: dict[str, Any] = {
-        "store": name, "bulk_add_per_s": round(bulk), "single_add_per_s": round(single),
+        "store": name, "bulk_add_per_s": round(bulk), "single_add_per_s": round(single), "first_retrieve_ms": round(first),
         "retrieve_p50_ms": round(percentile(latencies, 50), 2), "retrieve_p99_ms": round(percentile(latencies, 99), 2),
         "retrieve_mean_ms": round(statistics.fmean(latencies), 2), "results_per_query": round(found / len(texts), 2),
     }
@@ -139,7 +148,7 @@ def main() -> int:
         return 2
     os.environ[cluster.password_env] = cluster.password
     rows: list[dict[str, Any]] = []
-    header = (f"{'items':>7} {'store':8} {'bulk add/s':>10} {'add/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+    header = (f"{'items':>7} {'store':8} {'bulk add/s':>10} {'add/s':>7} {'first ms':>8} {'p50 ms':>7} {'p99 ms':>7} "
               + " ".join(f"{'QPS x' + str(c):>8}" for c in clients))
     print(f"corpus {args.corpus}, {args.queries} queries, QPS over {args.seconds:g} s per client count "
           f"(clients are processes), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start\n{header}",
@@ -162,6 +171,7 @@ def main() -> int:
                     row = {"items": size, **bench_store(name, spec, items, extra, texts, clients, args.seconds)}
                     rows.append(row)
                     print(f"{size:>7} {name:8} {row['bulk_add_per_s']:>10} {row['single_add_per_s']:>7} "
+                          f"{row['first_retrieve_ms']:>8} "
                           f"{row['retrieve_p50_ms']:>7} {row['retrieve_p99_ms']:>7} "
                           + " ".join(f"{row[f'qps_{c}']:>8}" for c in clients), flush=True)
     finally:

@@ -15,8 +15,13 @@ or a built-in synthetic set when that file is absent. Three figures:
 Then the worst time of all five scanners together on adversarial inputs of 10 KB, 100 KB and 1 MB
 (long runs of gate words, role labels and newlines, URL-like text, separators, encodings, and
 generated text in which every token is new: distinct leetspeak, distinct misspellings of the key
-words, random base64, random printable ASCII; the target is any 1 MB input in at most 1 s; the
-CPU time is printed beside the wall-clock time, which other jobs on a shared machine stretch), and the quality on ``../shared/eval/``: attack recall and
+words, random base64, random printable ASCII, letters of many scripts, one token without a
+separator, scripts alternating per letter, Zalgo marks, format characters between letters, CRLF
+only, JSON escapes; the target is any 1 MB input in at most 1 s; the CPU time is printed beside
+the wall-clock time, which other jobs on a shared machine stretch). At 1 MB a real benign
+document is timed too (the python3-doc sources, else the repository's docs) with its number of
+findings, and with the semantic tier installed every 1 MB line adds "with semantic" (all six
+scanners' CPU time). Then the quality on ``../shared/eval/``: attack recall and
 benign false-positive rate of ``injection_dev.jsonl`` on the tune split (``--holdout`` adds the
 held-out fifth, which should be looked at rarely) and the false-positive rate on the benign lessons.
 
@@ -127,6 +132,46 @@ def _mixed_script_word(rng: random.Random) -> str:
     return "".join(letters)
 
 
+_OTHER_SCRIPTS = (
+    _LOOK_ALIKES
+    + "".join(chr(c) for c in range(0x3B1, 0x3CA))
+    + "".join(chr(c) for c in range(0x430, 0x450))
+    + "".join(chr(c) for c in range(0x561, 0x587))
+)
+
+
+def _alternating_word(rng: random.Random) -> str:
+    """A made-up word whose every other letter is from another script."""
+    return "".join(
+        rng.choice(string.ascii_lowercase) if i % 2 == 0 else rng.choice(_OTHER_SCRIPTS)
+        for i in range(rng.randint(3, 10))
+    )
+
+
+def _zalgo_word(rng: random.Random) -> str:
+    return "".join(
+        letter + "".join(chr(rng.randrange(0x300, 0x370)) for _ in range(rng.randint(1, 4)))
+        for letter in _dictionary_word(rng)
+    )
+
+
+_FORMAT_CHARACTERS = "\u00ad\u200b\u200c\u200d\u2060\u200e\u202a\u202c\ufeff\u2066"
+
+
+def _formatted_word(rng: random.Random) -> str:
+    word = (
+        rng.choice(("ignore", "previous", "instructions", "system", "prompt"))
+        if rng.random() < 0.3
+        else _dictionary_word(rng)
+    )
+    return "".join(letter + rng.choice(_FORMAT_CHARACTERS) for letter in word)
+
+
+def _json_escaped(size: int) -> str:
+    text = _distinct(size, lambda r: _dictionary_word(r) + ("\n" if r.random() < 0.1 else ""))
+    return json.dumps(text).replace("a", "\\u0061").replace("e", "\\u0065")[:size]
+
+
 def _nested(rng: random.Random) -> str:
     """Base64 of base64 (or of hex) of random words: every layer decodes to something readable."""
     plain = " ".join(_dictionary_word(rng) for _ in range(rng.randint(3, 8))).encode()
@@ -178,6 +223,18 @@ GENERATED: dict[str, Callable[[int], str]] = {
     ),
     "nested encodings": lambda size: _distinct(size, _nested),
     "every trigger": lambda size: _distinct(size, _every_trigger),
+    # one token of letters and digits, no separator at all
+    "one long token": lambda size: "".join(random.Random(size).choices(string.ascii_letters + string.digits, k=size)),
+    # every other character from another script (look-alikes, Greek, Cyrillic, Armenian)
+    "alternating scripts": lambda size: _distinct(size, _alternating_word),
+    # every letter under one to four combining marks (Zalgo text)
+    "combining marks": lambda size: _distinct(size, _zalgo_word),
+    # key words and made-up words with a format character (soft hyphen, zero-width, bidi) between letters
+    "format characters": lambda size: _distinct(size, _formatted_word),
+    "CRLF only": lambda size: "\r\n" * (size // 2),
+    # a JSON string whose letters a and e are \\uXXXX escapes and whose line breaks are \\n, as a tool
+    # output may carry text
+    "JSON escapes": lambda size: _json_escaped(size),
 }
 SYNTHETIC = [
     "Always run the unit tests before committing and keep functions small.",
@@ -210,26 +267,81 @@ def timed(label: str, texts: list[str], scan_one) -> float:
     return seconds
 
 
+#: A real benign document for the 1 MB line: the Python documentation's sources as Debian ships
+#: them (python3-doc), else this repository's Markdown docs.
+PYTHON_DOC_SOURCES = Path("/usr/share/doc/python3-doc/html/_sources")
+REPO_DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def benign_document(size: int) -> tuple[str, str]:
+    """(name, text): ``size`` characters of real documentation, every part distinct when the
+    python3-doc sources are installed (the tutorial, FAQ, how-tos, reference and library pages in
+    that order); the repository's docs repeated to the size otherwise (a repeat may be cheaper)."""
+    if PYTHON_DOC_SOURCES.is_dir():
+        name, files = (
+            "python3-doc",
+            [
+                f
+                for part in ("tutorial", "faq", "howto", "reference", "library")
+                for f in sorted((PYTHON_DOC_SOURCES / part).rglob("*.txt"))
+            ],
+        )
+    else:
+        name, files = "repo docs (repeated)", sorted(REPO_DOCS.glob("*.md"))
+    parts: list[str] = []
+    length = 0
+    for path in cycle(files):
+        parts.append(path.read_text(encoding="utf-8", errors="replace"))
+        length += len(parts[-1]) + 1
+        if length >= size:
+            break
+    return name, "\n".join(parts)[:size]
+
+
+def _semantic_kernel():
+    """A kernel with the semantic scanner and its embedder, or None when they are not installed."""
+    try:
+        import purpose_agent_immune_semantic
+        import purpose_agent_minilm
+    except ImportError:
+        return None
+    return make_kernel({"immune-semantic": purpose_agent_immune_semantic, "minilm": purpose_agent_minilm})
+
+
 def adversarial(sizes: tuple[int, ...]) -> dict[str, float]:
     """The worst seconds per input size over :data:`ADVERSARIAL`, all five scanners together.
 
     The scanners are called directly: through the kernel a scan past ``[kernel] scan_timeout_s``
     is reported as a timeout and the stuck scanner skipped on the next texts, which hides its time.
+    At 1 MB a real benign document is timed too (with how many findings it gets), and, when the
+    semantic tier is installed, each input through it as well ("with semantic": the CPU seconds of
+    all six scanners).
     """
     from purpose_agent_immune.detectors import Context
 
+    semantic = _semantic_kernel()
     worst: dict[str, float] = {}
     for size in sizes:
         inputs = [(repr(piece[:14]), (piece * (size // len(piece) + 1))[:size]) for piece in ADVERSARIAL]
         inputs += [(name, make(size)) for name, make in GENERATED.items()]
+        if size >= 1_000_000:
+            inputs.append(benign_document(size))
         for name, text in inputs:
             started, cpu = time.perf_counter(), time.process_time()
+            findings = 0
             for module in MODULES:
-                module.SCANNER.hits(text, Context())
+                findings += len(module.SCANNER.hits(text, Context()))
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             label = f"{size // 1000} KB" if size < 1_000_000 else f"{size // 1_000_000} MB"
             worst[label] = max(worst.get(label, 0.0), seconds)
-            print(f"adversarial {label:>7} {name:<18} {seconds:6.3f} s  (cpu {cpu:.3f} s)")
+            line = f"adversarial {label:>7} {name:<20} {seconds:6.3f} s  (cpu {cpu:.3f} s)"
+            if size >= 1_000_000:
+                line += f"  {findings} findings"
+                if semantic is not None:
+                    extra = time.process_time()
+                    semantic.scan(ScanRequest(text=text, source="document"))
+                    line += f"  with semantic: cpu {cpu + time.process_time() - extra:.3f} s"
+            print(line)
     return worst
 
 

@@ -59,5 +59,32 @@ def test_each_in_memory_store_is_its_own_database(kernel: Any) -> None:
 
 
 def test_the_in_memory_store_refuses_a_path(kernel: Any, tmp_path: Path) -> None:
-    with pytest.raises(MemoryStoreError, match="unknown option.*path.*'sqlite' store"):
+    with pytest.raises(MemoryStoreError, match="unknown option.*path.*in-memory.*'sqlite' store"):
         kernel.memory_store("memory", path=str(tmp_path / "x.db"))
+
+
+def test_with_an_embedder_installed_both_rank_by_meaning_and_words_alike(tmp_path: Path) -> None:
+    from purpose_agent.testing import HashingEmbedder, make_kernel, plugin
+
+    embedder = HashingEmbedder()
+    installed = plugin("emb", register_embedders=lambda register: register("emb", lambda context: embedder))
+    kernel = make_kernel(installed, builtins=True, config={"runtime": {"embedding_cache": False}})
+    in_memory: Any = kernel.memory_store("memory")  # semantic = "auto", the default of both stores
+    on_disk: Any = kernel.memory_store("sqlite", path=str(tmp_path / "ranking.db"))
+    try:
+        assert in_memory.embedder is not None and in_memory.embedder.model_id == on_disk.embedder.model_id
+        for text in LESSONS:
+            for store in (in_memory, on_disk):
+                store.add(MemoryItem(text=text, status=MemoryStatus.PROMOTED))
+        for query in [*QUERIES, "staging vpn", "editable package"]:
+            ranked = _ranking(in_memory, query)
+            assert ranked == _ranking(on_disk, query), query
+            assert [hit for hit in in_memory.dense_rows(query)] == [hit for hit in on_disk.dense_rows(query)]
+        # hybrid scores are fused reciprocal ranks, not BM25 values
+        assert _ranking(in_memory, "installs")[0][1] != in_memory.lexical_rows("installs")[0][0]
+        words_only: Any = kernel.memory_store("memory", semantic=False)
+        assert words_only.embedder is None
+        words_only.close()
+    finally:
+        in_memory.close()
+        on_disk.close()

@@ -3,8 +3,9 @@ short-lived runs.
 
 It is the SQLite store on an in-memory database
 (:class:`purpose_agent.builtins.sqlite_store.InMemoryStore`): the same schema, versioning and
-search as the persistent ``sqlite`` store, so a query ranks the same on both. Nothing is
-persisted; the database is gone when the store is closed.
+search as the persistent ``sqlite`` store, including search by meaning with the same options and
+default (``[memory] semantic = "auto"``: hybrid when an embedder is installed), so a query ranks
+the same on both. Nothing is persisted; the database is gone when the store is closed.
 
 This module only registers the store: ``sqlite3`` and the store are imported when one is built.
 """
@@ -20,17 +21,16 @@ PURPOSE_AGENT_HOOK_API = "1.0"
 
 
 def open_store(context: Any) -> Any:
-    """``kernel.memory_store("memory", busy_timeout_ms=...)``: a new, empty in-memory store."""
-    from purpose_agent.builtins.sqlite_store import InMemoryStore
-    from purpose_agent.memory.errors import MemoryStoreError
+    """``kernel.memory_store("memory", ...)``: a new, empty in-memory store.
 
-    options = dict(context.options)
-    unknown = sorted(set(options) - {"busy_timeout_ms"})
-    if unknown:
-        raise MemoryStoreError(
-            f"unknown option(s) {', '.join(unknown)} for the in-memory store; it takes busy_timeout_ms "
-            "(for a file, use the 'sqlite' store with path=...)"
-        )
+    It takes the ``sqlite`` store's search options (``semantic``, default ``[memory] semantic``,
+    else "auto": by meaning when an embedder is installed; ``embedder``, ``min_similarity``,
+    ``lexical_floor``, ``candidates``) and ``busy_timeout_ms``, so it ranks as production does.
+    """
+    from purpose_agent.builtins.sqlite_store import InMemoryStore, search_options
+
+    options = search_options(context, dict(context.options), store="in-memory store",
+                             after=" (for a file, use the 'sqlite' store with path=...)")
     return InMemoryStore(**options)
 
 

@@ -1028,11 +1028,14 @@ class SQLiteStore:
 
 class InMemoryStore(SQLiteStore):
     """``SQLiteStore(":memory:")``: nothing persists, and it ranks exactly as the persistent store
-    does (same schema, same search), so tests on it behave as production. The built-in plugin
-    ``memory`` serves it."""
+    does (same schema, same search: by words, or hybrid with an ``embedder``), so tests on it
+    behave as production. The built-in plugin ``memory`` serves it."""
 
-    def __init__(self, *, busy_timeout_ms: int = 10_000) -> None:
-        super().__init__(IN_MEMORY, busy_timeout_ms=busy_timeout_ms)
+    def __init__(self, *, busy_timeout_ms: int = 10_000, embedder: Any = None,
+                 min_similarity: float = MIN_SIMILARITY, lexical_floor: float = LEXICAL_FLOOR,
+                 candidates: int = HYBRID_CANDIDATES) -> None:
+        super().__init__(IN_MEMORY, busy_timeout_ms=busy_timeout_ms, embedder=embedder, min_similarity=min_similarity,
+                         lexical_floor=lexical_floor, candidates=candidates)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1158,11 +1161,25 @@ def migrate(conn: sqlite3.Connection, where: Path | str = "the database") -> int
 
 def open_store(context: Any) -> SQLiteStore:
     """The factory behind ``kernel.memory_store("sqlite", ...)``: options, then config, then defaults."""
-    from purpose_agent.memory.errors import MemoryStoreError
-
     options = dict(context.options)
     config = getattr(context.kernel, "config", None)
     path = options.pop("path", None) or (config.get("memory.path") if config is not None else None) or default_path()
+    options = search_options(context, options, store="sqlite memory store", extra=("synchronous",), hint="path, ")
+    return SQLiteStore(path, **options)
+
+
+#: The options of search shared by the ``sqlite`` and ``memory`` stores (besides ``semantic``).
+SEARCH_OPTIONS = ("busy_timeout_ms", "embedder", "min_similarity", "lexical_floor", "candidates")
+
+
+def search_options(context: Any, options: dict[str, Any], *, store: str, extra: Sequence[str] = (),
+                   hint: str = "", after: str = "") -> dict[str, Any]:
+    """``options`` with ``semantic`` (option, else ``[memory] semantic``, else "auto") resolved to an
+    ``embedder``; unknown options are one error sentence. Both built-in stores rank through this,
+    so the in-memory one searches by meaning exactly when the persistent one would."""
+    from purpose_agent.memory.errors import MemoryStoreError
+
+    config = getattr(context.kernel, "config", None)
     semantic = options.pop("semantic", None)
     if semantic is None:
         semantic = config.get("memory.semantic", "auto") if config is not None else "auto"
@@ -1175,14 +1192,14 @@ def open_store(context: Any) -> SQLiteStore:
         options["embedder"] = context.kernel.embedder()  # required: a missing embedder is reported now
     elif semantic == "auto" and "embedder" not in options:
         options["embedder"] = _kernel_embedder(context.kernel)
-    known = {"busy_timeout_ms", "synchronous", "embedder", "min_similarity", "lexical_floor", "candidates"}
+    known = {*SEARCH_OPTIONS, *extra}
     unknown = sorted(set(options) - known)
     if unknown:
         raise MemoryStoreError(
-            f"unknown option(s) {', '.join(unknown)} for the sqlite memory store; it takes path, "
-            + ", ".join(sorted(known))
+            f"unknown option(s) {', '.join(unknown)} for the {store}; it takes {hint}"
+            + ", ".join(sorted(known | {"semantic"})) + after
         )
-    return SQLiteStore(path, **options)
+    return options
 
 
 def _kernel_embedder(kernel: Any) -> Callable[[], Any]:

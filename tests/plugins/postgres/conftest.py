@@ -4,7 +4,6 @@ Each test gets a schema of its own, so tests never see each other's items."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 import purpose_agent_postgres
 from purpose_agent.testing import make_kernel
-from purpose_agent_postgres.testing import ClusterUnavailable, ThrowawayCluster, schema_for
+from purpose_agent_postgres.testing import ClusterUnavailable, ThrowawayCluster, schema_for, serving
 
 
 @pytest.fixture(scope="session")
@@ -24,16 +23,8 @@ def postgres_cluster() -> Iterator[ThrowawayCluster]:
         cluster = ThrowawayCluster.start(settings={"fsync": "off", "max_connections": "200"})
     except ClusterUnavailable as exc:
         pytest.skip(f"no throwaway PostgreSQL cluster: {exc}")
-    previous = os.environ.get(cluster.password_env)
-    os.environ[cluster.password_env] = cluster.password
-    try:
+    with serving(cluster):
         yield cluster
-    finally:
-        if previous is None:
-            os.environ.pop(cluster.password_env, None)
-        else:
-            os.environ[cluster.password_env] = previous
-        cluster.stop()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 def postgres_or_reason() -> Iterator[Any]:
     """A running :class:`ThrowawayCluster`, or the sentence why none could start (a string)."""
     try:
-        from purpose_agent_postgres.testing import ClusterUnavailable, ThrowawayCluster
+        from purpose_agent_postgres.testing import ClusterUnavailable, ThrowawayCluster, serving
     except ImportError as exc:
         yield f"purpose-agent-postgres is not installed: {exc}"
         return
@@ -31,16 +31,8 @@ def postgres_or_reason() -> Iterator[Any]:
     except ClusterUnavailable as exc:
         yield f"no throwaway PostgreSQL cluster: {exc}"
         return
-    previous = os.environ.get(cluster.password_env)
-    os.environ[cluster.password_env] = cluster.password
-    try:
+    with serving(cluster):
         yield cluster
-    finally:
-        if previous is None:
-            os.environ.pop(cluster.password_env, None)
-        else:
-            os.environ[cluster.password_env] = previous
-        cluster.stop()
 
 
 @pytest.fixture(scope="session")

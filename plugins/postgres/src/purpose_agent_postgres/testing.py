@@ -3,12 +3,9 @@
 ::
 
     cluster = ThrowawayCluster.start()        # raises ClusterUnavailable with the reason
-    try:
+    with serving(cluster):                    # its password in os.environ[cluster.password_env]
         dsn = cluster.dsn                     # postgresql://pa@127.0.0.1:PORT/postgres
-        os.environ[cluster.password_env] = cluster.password
-        ...
-    finally:
-        cluster.stop()
+        ...                                   # on exit: the variable restored, the cluster stopped
 
 ``initdb`` writes a new cluster into a temporary directory with password (SCRAM) logins; the
 server listens on 127.0.0.1 at a free port, with its Unix socket in that directory. PostgreSQL
@@ -26,6 +23,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,3 +172,20 @@ class ThrowawayCluster:
             return "\n".join((self.directory / "server.log").read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+@contextmanager
+def serving(cluster: ThrowawayCluster) -> Iterator[ThrowawayCluster]:
+    """``cluster`` with its password in the environment under ``password_env`` (where the store's
+    ``password_env`` option reads it, and where processes started meanwhile inherit it); on exit
+    the variable is as it was and the cluster is stopped."""
+    previous = os.environ.get(cluster.password_env)
+    os.environ[cluster.password_env] = cluster.password
+    try:
+        yield cluster
+    finally:
+        if previous is None:
+            os.environ.pop(cluster.password_env, None)
+        else:
+            os.environ[cluster.password_env] = previous
+        cluster.stop()

@@ -42,6 +42,7 @@ Only the standard library is imported at module level (pydantic on first use).
 from __future__ import annotations
 
 import builtins
+import functools
 import itertools
 import json
 import os
@@ -341,8 +342,7 @@ class Candidate:
 
     @property
     def scope(self) -> tuple[str, str]:
-        scope = json.loads(self._row[_INDEX["scope"]])
-        return scope.get("level", "global"), scope.get("value", "")
+        return _scope_pair(self._row[_INDEX["scope"]])
 
     @property
     def usefulness(self) -> float:
@@ -350,11 +350,24 @@ class Candidate:
 
     @property
     def uses(self) -> int:
-        return int(json.loads(self._row[_INDEX["counters"]]).get("uses", 0))
+        return _uses(self._row[_INDEX["counters"]])
 
     @property
     def updated_at(self) -> float:
         return float(self._row[_INDEX["updated_at"]])
+
+
+# Retrieval reads the scope and use count of every candidate (50 per search); the same few JSON
+# texts come back again and again, so each is parsed once.
+@functools.lru_cache(maxsize=4096)
+def _scope_pair(scope_json: str) -> tuple[str, str]:
+    scope = json.loads(scope_json)
+    return scope.get("level", "global"), scope.get("value", "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _uses(counters_json: str) -> int:
+    return int(json.loads(counters_json).get("uses", 0))
 
 
 # --------------------------------------------------------------------------- the store

@@ -560,6 +560,7 @@ _INJECTION_WORD = re.compile(
 _INJECTION_WORDS = frozenset(
     "ignore disregard forget instruction instructions prompt password system override jailbreak reveal secret".split()
 )
+_WORD_RUN = re.compile(r"\w+")
 _ASCII_NON_WORD = str.maketrans({c: " " for c in range(128) if not (chr(c).isalnum() or c == 95)})
 
 
@@ -573,7 +574,12 @@ def _injection_words(text: str) -> set[str]:
     lower = text.lower()
     if lower.isascii():
         return set(lower.translate(_ASCII_NON_WORD).split()) & _INJECTION_WORDS
-    return set(_INJECTION_WORD.findall(lower))
+    # The pattern's \b…\b matches whole runs of word characters: the runs are found in C (one
+    # character class), and only a run outside ASCII is tried against the pattern.
+    runs = set(_WORD_RUN.findall(lower))
+    found = runs & _INJECTION_WORDS
+    found.update(run for run in runs if not run.isascii() and _INJECTION_WORD.fullmatch(run))
+    return found
 
 
 def _lookalike_text(text: str, context: Context) -> Iterator[Hit]:

@@ -58,7 +58,7 @@ def listed_records(kernel: Kernel) -> tuple[list[PluginRecord], int]:
     remembered: dict[str, dict[str, Any]] = {}
     imported_now = False
     for record in kernel.plugins():
-        entry = memory["plugins"].get(record.id) if memory else None
+        entry: Any = memory["plugins"].get(record.id) if memory else None
         if record.status == STATUS_AVAILABLE and _matches(record, entry) and not kernel.config.plugin_settings(record.id):
             shown[record.id] = replace(record, status=STATUS_OK, warnings=list(entry["warnings"]))
             remembered[record.id] = entry

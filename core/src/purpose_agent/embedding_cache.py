@@ -21,6 +21,7 @@ import os
 import sqlite3
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,10 @@ BUSY_TIMEOUT_MS = 2000
 # SQLite's default limit on ``?`` parameters is 32766 on current builds but 999 on old ones.
 _LOOKUP_CHUNK = 500
 _CORRUPTION = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+#: Vectors of recent short calls kept in memory per embedder (queries; 1.5 KB each with MiniLM),
+#: and the most texts a call may have to count as short.
+RECENT_VECTORS = 256
+RECENT_CALL_TEXTS = 4
 
 
 def default_cache_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -246,6 +251,10 @@ class CachedEmbedder:
         self.cache = cache
         self.hits = 0
         self.misses = 0
+        # the vectors of the last few short calls (queries), in memory: a query repeated within a
+        # run (retrieval asks again for the same task) skips the SQLite round trip
+        self._recent: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
@@ -268,7 +277,19 @@ class CachedEmbedder:
         positions: dict[bytes, list[int]] = {}
         for index, text in enumerate(texts):
             positions.setdefault(text_digest(text), []).append(index)
-        found = self.cache.get(model_id, positions, dimension) if self.cache is not None else {}
+        found: dict[bytes, np.ndarray] = {}
+        short = self.cache is not None and len(positions) <= RECENT_CALL_TEXTS
+        if short:
+            with self._recent_lock:
+                for digest in positions:
+                    vector = self._recent.get((model_id, digest))
+                    if vector is not None:
+                        self._recent.move_to_end((model_id, digest))
+                        found[digest] = vector
+        if self.cache is not None and len(found) < len(positions):
+            found.update(self.cache.get(model_id, [d for d in positions if d not in found], dimension))
+        if short:
+            self._remember(model_id, found)
         missing: list[bytes] = []
         for digest, indexes in positions.items():
             vector = found.get(digest)
@@ -291,4 +312,14 @@ class CachedEmbedder:
             self.misses += len(positions[digest])
         if self.cache is not None:
             self.cache.put(model_id, list(zip(missing, computed, strict=True)))
+        if short:
+            self._remember(model_id, dict(zip(missing, computed, strict=True)))
         return out
+
+    def _remember(self, model_id: str, vectors: Mapping[bytes, np.ndarray]) -> None:
+        with self._recent_lock:
+            for digest, vector in vectors.items():
+                self._recent[(model_id, digest)] = vector
+                self._recent.move_to_end((model_id, digest))
+            while len(self._recent) > RECENT_VECTORS:
+                self._recent.popitem(last=False)

@@ -1,5 +1,7 @@
 """Memory found by meaning in PostgreSQL: vectors in the items' rows, searched in each process,
 fused with the lexical ranking by reciprocal rank (the SQLite store's hybrid, on a real server).
+The tests that go through the kernel's configuration use whichever search the server allows
+(pgvector when it has the extension).
 
 Plumbing (fusion, filters, refresh across stores, text changes, model changes, configuration) uses
 HashingEmbedder; the test about meaning uses the real all-MiniLM-L6-v2 embedder through the kernel.
@@ -46,11 +48,12 @@ def embedder_plugin(embedder: Any) -> Any:
 
 @pytest.fixture
 def open_store(kernel: Any, options: dict[str, Any]) -> Iterator[Any]:
-    """``open_store(**more)``: a store on the test's schema; every one opened is closed at the end."""
+    """``open_store(**more)``: a store on the test's schema searching its vectors in this process
+    (the pgvector path has test_postgres_pgvector.py); every one opened is closed at the end."""
     opened: list[Any] = []
 
     def build(**more: Any) -> Any:
-        store = kernel.memory_store("postgres", **{**options, **more})
+        store = kernel.memory_store("postgres", **{**options, "pgvector": False, **more})
         opened.append(store)
         return store
 

@@ -54,6 +54,8 @@ def settings_model() -> Any:
         dedup: bool = Field(default=True, description="add() returns the live item with the same text")
         semantic: Literal["auto"] | bool = Field(
             default="auto", description="search memory by meaning: with the installed embedder (auto), always, never")
+        pgvector: Literal["auto"] | bool = Field(
+            default="auto", description="search the vectors with pgvector: when the server has it (auto), always, never")
 
     return PostgresSettings
 

@@ -15,8 +15,11 @@ change (and a few seen ones again), with no clock and no missed commit. The sear
 exact cosine over the matrix (the query vector times every row); the status and scope filters are
 applied in SQL to the nearest rows, widening until enough survive.
 
-The pgvector extension is reported (``PostgresStore.retrieval``) but not used by this version:
-without a server that has it, its index could not be exercised here (docs/scaling.md).
+With the pgvector extension in the database (or creatable by the store's role), the vectors are
+also written to an ``embedding vector`` column with an HNSW index (cosine) for the embedder's
+model and dimension, and the server finds the nearest rows, filters included (iterative index
+scans from pgvector 0.8): no process holds the vectors then. The column and the index are added
+when first needed, not by a numbered migration, since they depend on the server.
 """
 
 from __future__ import annotations
@@ -30,6 +33,24 @@ from typing import Any
 EMBED_BATCH = 256
 
 
+def vector_literal(blob: bytes) -> str:
+    """A stored vector (little-endian float32) as pgvector's text input, ``[x, y, ...]``."""
+    import numpy as np
+
+    return "[" + ",".join(map(repr, np.frombuffer(blob, dtype="<f4").astype(float).tolist())) + "]"
+
+
+def sql_literal(text: str, *, with_parameters: bool) -> str:
+    """``text`` as an SQL string literal (quotes doubled; ``%`` doubled too in a statement that
+    psycopg formats with parameters).
+
+    For the embedder's model id in the HNSW index's predicate and in the queries that must match it
+    (a parameter would not let the planner prove the partial index applies to a prepared plan).
+    """
+    quoted = "'" + text.replace("'", "''") + "'"
+    return quoted.replace("%", "%%") if with_parameters else quoted
+
+
 class DenseIndex:
     """The vectors of one schema's items for one embedder, held in memory and kept current.
 
@@ -37,10 +58,12 @@ class DenseIndex:
     ``table`` the qualified ``items`` table; ``lock_key`` the advisory lock text for embedding.
     """
 
-    def __init__(self, embedder: Any, transaction: Callable[[], Any], table: str, lock_key: str) -> None:
+    def __init__(self, embedder: Any, transaction: Callable[[], Any], table: str, lock_key: str,
+                 pgvector: bool = False) -> None:
         import numpy as np
 
         self.embedder = embedder
+        self.pgvector = pgvector  # also write the embedding column (the server searches it)
         self.model_id = str(embedder.model_id)
         self.dimension = int(embedder.dimension)
         self._transaction = transaction
@@ -82,12 +105,32 @@ class DenseIndex:
                 if not rows:
                     return done
                 blobs = self._embed([text for _, text in rows])
+                embedding = ", embedding = %s::vector" if self.pgvector else ""
                 with conn.cursor() as cursor:
                     cursor.executemany(
-                        f"UPDATE {self._table} SET vector = %s, vector_model = %s, changed_xid = pg_current_xact_id() "
-                        "WHERE seq = %s AND text = %s",
-                        [(blob, self.model_id, seq, text) for (seq, text), blob in zip(rows, blobs, strict=True)])
+                        f"UPDATE {self._table} SET vector = %s, vector_model = %s{embedding}, "
+                        "changed_xid = pg_current_xact_id() WHERE seq = %s AND text = %s",
+                        [(blob, self.model_id, *([vector_literal(blob)] if self.pgvector else []), seq, text)
+                         for (seq, text), blob in zip(rows, blobs, strict=True)])
             done += len(rows)
+
+    def copy_to_embedding_column(self) -> int:
+        """pgvector: write the ``embedding`` of rows embedded before the column was used (from
+        their stored vector, no embedder call); return how many."""
+        done = 0
+        while self.pgvector:
+            with self._transaction() as conn:
+                rows = conn.execute(
+                    f"SELECT seq, vector FROM {self._table} WHERE vector_model = %s AND vector IS NOT NULL "
+                    "AND embedding IS NULL ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
+                    (self.model_id, 4 * EMBED_BATCH)).fetchall()
+                if not rows:
+                    break
+                with conn.cursor() as cursor:
+                    cursor.executemany(f"UPDATE {self._table} SET embedding = %s::vector WHERE seq = %s",
+                                       [(vector_literal(bytes(blob)), seq) for seq, blob in rows])
+            done += len(rows)
+        return done
 
     def _embed(self, texts: Sequence[str]) -> builtins.list[bytes]:
         import numpy as np

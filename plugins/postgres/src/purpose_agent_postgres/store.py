@@ -200,9 +200,18 @@ class PostgresStore:
     supports_scope_filter = True
 
     def __init__(self, settings: ConnectionSettings, *, embedder: Any = None, min_similarity: float = MIN_SIMILARITY,
-                 lexical_floor: float = LEXICAL_FLOOR, candidates: int = HYBRID_CANDIDATES) -> None:
+                 lexical_floor: float = LEXICAL_FLOOR, candidates: int = HYBRID_CANDIDATES,
+                 pgvector: Any = "auto") -> None:
         """``embedder``: ``None`` (words only), an embedder, or a function returning one or ``None``
-        on first search (``semantic = "auto"``: an embedder that cannot be used means words only)."""
+        on first search (``semantic = "auto"``: an embedder that cannot be used means words only).
+        ``pgvector``: search the vectors with the pgvector extension when the database has it or the
+        role can create it (``"auto"``), require it (``True``), or never (``False``)."""
+        if pgvector not in ("auto", True, False):
+            raise PostgresError(f"pgvector = {pgvector!r} for the postgres memory store is not one of \"auto\", "
+                                "true, false; \"auto\" uses the extension when the server has it")
+        self.pgvector_mode = pgvector
+        self._pgvector_use: bool | None = None  # decided when search by meaning is first needed
+        self._pgvector_note = ""
         from .connection import connect
 
         self.settings = settings
@@ -631,12 +640,66 @@ class PostgresStore:
             if self._dense is None or self._dense.embedder is not embedder:
                 from .dense import DenseIndex
 
+                use = self._pgvector_ready(embedder)
                 self._dense = DenseIndex(embedder, self._transaction, self._table("items"),
-                                         advisory_key(self.schema, "embed"))
+                                         advisory_key(self.schema, "embed"), pgvector=use)
             dense = self._dense
         dense.embed_pending()
-        dense.refresh()
+        if dense.pgvector:
+            dense.copy_to_embedding_column()
+        else:
+            dense.refresh()
         return dense
+
+    def _pgvector_ready(self, embedder: Any) -> bool:
+        """Whether the server searches the vectors (pgvector), setting up its column and index if so.
+
+        Decided once per store: the extension in this database, else created when the server offers
+        it and the role may (``CREATE EXTENSION`` needs a superuser or the database owner with
+        pgvector marked trusted); otherwise the vectors are searched in this process, and
+        :meth:`retrieval` says why.
+        """
+        import hashlib
+
+        import psycopg
+
+        from .dense import sql_literal
+
+        if self._pgvector_use is not None:
+            return self._pgvector_use
+        use, note = False, ""
+        if self.pgvector_mode is not False:
+            with self._transaction() as conn:
+                installed = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+            if installed is None and self.pgvector:
+                try:
+                    with self._transaction() as conn:
+                        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+                except (psycopg.Error, PostgresError) as exc:
+                    note = f"available, but this role cannot create it ({str(exc).splitlines()[0]})"
+                else:
+                    installed = ("",)
+            elif installed is None:
+                note = "not installed on this server"
+            if installed is not None:
+                dimension, model = int(embedder.dimension), str(embedder.model_id)
+                name = f"items_hnsw_{hashlib.sha256(model.encode()).hexdigest()[:12]}_{dimension}"
+                with self._transaction() as conn:
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                                 (advisory_key(self.schema, "pgvector"),))
+                    conn.execute(f"ALTER TABLE {self._table('items')} ADD COLUMN IF NOT EXISTS embedding vector")
+                    conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {self._table('items')} USING hnsw "
+                                 f"((embedding::vector({dimension})) vector_cosine_ops) "
+                                 f"WHERE vector_model = {sql_literal(model, with_parameters=False)}")
+                    version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
+                use, note = True, f"in use (version {version}): an HNSW index (cosine) on the items' vectors"
+            if self.pgvector_mode is True and not use:
+                raise PostgresError(f"pgvector = true under [plugins.postgres], but the extension is {note}; "
+                                    "install it (CREATE EXTENSION vector, as a superuser) or set pgvector = \"auto\"")
+        else:
+            note = "not used: pgvector = false under [plugins.postgres]"
+        self._pgvector_use, self._pgvector_note = use, note
+        return use
 
     def dense_rows(self, query: str, *, limit: int = 10, status: Any = None,
                    scopes: Sequence[tuple[str, str]] | None = None, vector: Any = None,
@@ -652,6 +715,8 @@ class PostgresStore:
             return []
         if vector is None:
             vector = dense.embedder.embed([query])[0]
+        if dense.pgvector:
+            return self._pgvector_rows(dense, vector, limit=limit, status=status, scopes=scopes, rows=rows)
         seqs, cosines = dense.nearest(vector, min_similarity=self.min_similarity)
         cosine_of = dict(zip(seqs.tolist(), cosines.tolist(), strict=True))
         filters, params = self._filters(status, scopes)
@@ -671,6 +736,33 @@ class PostgresStore:
                     rows.setdefault(seq, by_seq[seq])
             start, step = start + step, step * 4
         return [(seq, cosine_of[seq]) for seq in found]
+
+    def _pgvector_rows(self, dense: Any, vector: Any, *, limit: int, status: Any,
+                       scopes: Sequence[tuple[str, str]] | None,
+                       rows: dict[int, tuple[Any, ...]] | None) -> builtins.list[tuple[int, float]]:
+        """:meth:`dense_rows` by the server: the HNSW index, the filters in the same query."""
+        import numpy as np
+
+        from .dense import sql_literal, vector_literal
+
+        dimension = dense.dimension
+        query = vector_literal(np.asarray(vector, dtype="<f4").tobytes())
+        filters, params = self._filters(status, scopes)
+        distance = f"i.embedding::vector({dimension}) <=> %s::vector({dimension})"
+        with self._transaction() as conn:
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(1000, 2 * int(limit)))}")
+            if conn.execute("SELECT 1 FROM pg_settings WHERE name = 'hnsw.iterative_scan'").fetchone():
+                conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")  # filters: scan on until enough
+            read = conn.execute(
+                f"SELECT 1 - ({distance}) AS cosine, i.seq, {_SELECT} FROM {self._table('items')} i "
+                f"WHERE i.vector_model = {sql_literal(dense.model_id, with_parameters=True)}{filters} "
+                f"ORDER BY {distance} LIMIT %s", [query, *params, query, int(limit)]).fetchall()
+        found = sorted(((float(row[0]), int(row[1]), tuple(row[2:])) for row in read
+                        if float(row[0]) >= self.min_similarity), key=lambda hit: (-hit[0], hit[1]))
+        if rows is not None:
+            for _, seq, row in found:
+                rows.setdefault(seq, row)
+        return [(seq, cosine) for cosine, seq, _ in found]
 
     def history(self, item_id: str) -> Sequence[Any]:
         """Every version of an item, oldest first (empty if the id is unknown)."""
@@ -791,24 +883,29 @@ class PostgresStore:
         Resolves the embedder (``semantic = "auto"`` loads it) to say whether search is by meaning.
         """
         embedder = self.embedder
+        pgvector = ("available on this server; used once search by meaning is" if self.pgvector
+                    else "not installed on this server")
         if embedder is None:
             dense = ("not used: no embedder (install one, e.g. purpose-agent-minilm, and keep semantic = \"auto\" "
                      "under [plugins.postgres])" if self._embedder_source is not None or self._embedder_optional
                      else "not used: words only (semantic = false under [plugins.postgres], or no embedder given)")
         else:
+            use = self._pgvector_ready(embedder)
             with self._transaction() as conn:
                 embedded, total = conn.execute(
                     f"SELECT COUNT(*) FILTER (WHERE vector_model = %s), COUNT(*) FROM {self._table('items')}",
                     (str(embedder.model_id),)).fetchone()
+            where = ("searched by the server through pgvector" if use
+                     else "exact cosine in each process")
             dense = (f"vectors in the items' rows ({embedder.model_id}, {embedded} of {total} items embedded; "
-                     "the rest on the next search), exact cosine in each process, fused with the words by "
-                     "reciprocal rank")
+                     f"the rest on the next search), {where}, fused with the words by reciprocal rank")
+            pgvector = self._pgvector_note if use else (
+                f"{self._pgvector_note}; the vectors are searched in each process instead")
         return {
             "lexical": (f"BM25 over the stored tsvector ('{TEXT_SEARCH_CONFIG}' stemming; text weight 1, tags 0.5), "
                         "statistics held in each process and refreshed from the rows changed since"),
             "dense": dense,
-            "pgvector": ("available on this server, not used by this version (vectors are searched in-process)"
-                         if self.pgvector else "not installed on this server (not used by this version)"),
+            "pgvector": pgvector,
         }
 
     def stats(self) -> dict[str, Any]:
@@ -883,6 +980,7 @@ def open_store(context: Any) -> PostgresStore:
             f"semantic = {semantic!r} for the postgres memory store is not one of \"auto\", true, false; \"auto\" "
             "searches memory by meaning when an embedder is installed, false by words only")
     search_options = {key: options.pop(key) for key in STORE_OPTIONS if key in options}
+    search_options.setdefault("pgvector", getattr(settings, "pgvector", "auto"))
     if semantic is True and "embedder" not in search_options:
         search_options["embedder"] = context.kernel.embedder()  # required: a missing embedder is reported now
     elif semantic == "auto" and "embedder" not in search_options:
@@ -893,7 +991,7 @@ def open_store(context: Any) -> PostgresStore:
 
 
 #: Options of the memory store beside the connection's (see :class:`PostgresStore`).
-STORE_OPTIONS = ("embedder", "min_similarity", "lexical_floor", "candidates")
+STORE_OPTIONS = ("embedder", "min_similarity", "lexical_floor", "candidates", "pgvector")
 
 
 def _kernel_embedder(kernel: Any) -> Callable[[], Any]:

@@ -149,6 +149,10 @@ _KEY_REACH_BEFORE = 64
 _KEY_REACH_AFTER = 256
 
 
+#: After this many matches of a shape, :func:`_near` checks whether its windows cover most of the text.
+_DENSE_AFTER = 64
+
+
 def _near(shape: Any, pattern: re.Pattern[str], text: str, before: int, after: int) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, looked for only near the matches of the RE2 ``shape``.
 
@@ -159,12 +163,20 @@ def _near(shape: Any, pattern: re.Pattern[str], text: str, before: int, after: i
     whole text as context for its lookbehinds and word boundaries.
     """
     windows: list[list[int]] = []
-    for found in shape.finditer(text):
+    covered = 0
+    for count, found in enumerate(shape.finditer(text)):
         start, end = max(0, found.start() - before), found.end() + after
         if windows and start <= windows[-1][1]:
+            covered += max(windows[-1][1], end) - windows[-1][1]
             windows[-1][1] = max(windows[-1][1], end)
         else:
+            covered += end - start
             windows.append([start, end])
+        if count >= _DENSE_AFTER and 2 * covered > found.end():
+            # the windows cover most of the text so far: one pass over all of it is cheaper than
+            # a Python step per match of the shape (a text made of the shape would take both)
+            yield from pattern.finditer(text)
+            return
     position = 0
     for start, end in windows:
         for match in pattern.finditer(text, max(start, position), min(end, len(text))):

@@ -20,10 +20,10 @@ always shown failed with its current error. ``plugins list --check`` imports eve
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,10 @@ KEEP_FILES = 8
 
 def memory_file(state_dir: Path) -> Path:
     """The file that remembers loads for this interpreter and ``sys.path``."""
-    key = hashlib.sha256(json.dumps([sys.executable, sys.path]).encode()).hexdigest()[:16]
+    # Two cheap checksums, not hashlib (its import alone costs ~4 ms of every listing): a clash
+    # between two paths would only make them take turns, as the stamp inside still has to match.
+    data = json.dumps([sys.executable, sys.path]).encode()
+    key = f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
     return state_dir / f"plugin-loads-{key}.json"
 
 

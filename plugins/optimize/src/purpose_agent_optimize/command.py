@@ -34,7 +34,8 @@ def _print_json(data: Any) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    # the message may quote a path, a role or a file's text: one line, no terminal controls
+    print(f"{PROG}: {printable(message, one_line=True)}", file=sys.stderr)
     return 2
 
 
@@ -194,11 +195,11 @@ class OptimizeCommand:
         packs, blocked = propose(store, backend, args.role, failures, candidates=args.candidates,
                                  successes=successes, screen=lambda text: kernel.blocking_reasons(text, "prompt"))
         for pack in packs:
-            print(f"candidate pack {args.role} v{pack.version}: {printable(pack.text)}")
+            print(f"candidate pack {printable(args.role, one_line=True)} v{pack.version}: {printable(pack.text)}")
         for reason in blocked:
             print(f"a candidate was blocked by the immune scanners and not stored: {printable(reason)}")
         if packs:
-            print(f"next: purpose-agent optimize shadow --role {args.role} --candidate {packs[0].version} "
+            print(f"next: purpose-agent optimize shadow --role {printable(args.role, one_line=True)} --candidate {packs[0].version} "
                   "--tasks HELD_OUT_TASKS --purpose PURPOSE")
         if args.json:
             _print_json({"candidates": [{"version": p.version, "text": p.text, "rationale": p.rationale}

@@ -477,7 +477,9 @@ class SearchIndex:
             return None  # pruned past what this process saw
         changed = [row[0] for row in conn.execute(
             f"SELECT DISTINCT seq FROM {self._changes} WHERE version > ? AND version <= ?", (seen, version))]
-        if len(changed) > max(1_000, len(vector_set) // 2):
+        from . import vector_search
+
+        if len(changed) > max(1_000, vector_search.REREAD_SHARE * len(vector_set)):
             return None  # most rows changed: one full read is cheaper
         rows: list[tuple[int, bytes | None]] = []
         for start in range(0, len(changed), _LOOKUP_CHUNK):

@@ -42,6 +42,10 @@ SAMPLE_PER_CLUSTER = 64
 #: of rewriting the matrix.
 TAIL_SHARE = 0.02
 
+#: When the rows changed since a set was read outnumber this share of it (and 1,000), its owner
+#: reads every vector again instead of applying them one by one (one full read is cheaper then).
+REREAD_SHARE = 0.5
+
 #: Rows scored per matrix product while assigning rows to clusters (bounds the scratch memory).
 _ASSIGN_CHUNK = 8_192
 

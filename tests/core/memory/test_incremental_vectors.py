@@ -180,3 +180,17 @@ def test_a_writer_process_killed_mid_write_leaves_the_reader_consistent(
             assert held == {row[0] for row in reader._conn().execute("SELECT seq FROM items")}
         assert loads.count == 0, "every round was applied incrementally"
         assert reader.integrity_check() == "ok"
+
+
+def test_when_most_rows_changed_the_reader_reads_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.db"
+    with SQLiteStore(path, embedder=HashingEmbedder()) as reader, SQLiteStore(path) as writer:
+        writer.add_many([lesson(n) for n in range(50)])
+        ranking(reader)
+        loads = CountingLoads(monkeypatch, reader)
+        writer.add_many([lesson(n) for n in range(50, 1_100)])  # over 1,000 and over half of the set
+        assert_found_as_fresh(reader, path)
+        assert loads.count == 1
+        writer.add_many([lesson(n) for n in range(1_100, 1_200)])
+        assert_found_as_fresh(reader, path)
+        assert loads.count == 1, "a hundred among 1,100 are applied"

@@ -843,6 +843,7 @@ class SQLiteStore:
 
     def _apply_changes(self, embedder: Any, state: _DenseState) -> _DenseState | None:
         """``state`` with the items changed since its version applied; ``None`` when a full reload is due."""
+        from purpose_agent import vector_search
         from purpose_agent.embedding_cache import text_digest
 
         conn = self._conn()
@@ -851,7 +852,7 @@ class SQLiteStore:
             return None  # the log was pruned past what this process saw
         changed = [row[0] for row in conn.execute(
             "SELECT DISTINCT seq FROM search_changes WHERE version > ? AND version <= ?", (state.version, version))]
-        if len(changed) > max(1_000, len(state.vectors) // 2):
+        if len(changed) > max(1_000, vector_search.REREAD_SHARE * len(state.vectors)):
             return None  # most rows changed: one full read is cheaper than many lookups
         rows: builtins.list[tuple[Any, ...]] = []
         for start in range(0, len(changed), _LOOKUP_CHUNK):

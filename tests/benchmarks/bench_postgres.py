@@ -18,7 +18,9 @@ For each size, in a fresh database of each store:
   so the tail includes such reads); ``again``: p50 and p99 of a second pass over the same queries
   (every stem met once), what a long-running worker with a steady vocabulary sees;
 * retrieval QPS with 1, 4 and 16 concurrent clients, each a separate **process** (spawned, its
-  own store object and connection) running ``retrieve`` in a loop for ``--seconds``.
+  own store object and connection) running ``retrieve`` in a loop for ``--seconds``, after 5
+  queries of warm-up, or with ``--warm-clients`` after one pass over all its queries (the steady
+  state of a long-running worker).
 
 Items and queries come from ``bench_memory_store`` (the same generator and seed as the SQLite
 benchmark). The table is printed as it goes; the last line is JSON.
@@ -58,11 +60,12 @@ def open_store(spec: dict[str, Any]) -> Any:
                                             schema=spec["schema"], pool_min=1, pool_max=spec.get("pool_max", 1)))
 
 
-def client(spec: dict[str, Any], texts: list[str], seconds: float, barrier: Any, results: Any) -> None:
+def client(spec: dict[str, Any], texts: list[str], seconds: float, barrier: Any, results: Any,
+           warm: bool = False) -> None:
     """One concurrent client: its own store, ``retrieve`` in a loop for ``seconds`` after the barrier."""
     store = open_store(spec)
     policy = RetrievalPolicy()
-    for text in texts[:5]:
+    for text in texts if warm else texts[:5]:
         retrieve(store, text, scope=SCOPE, policy=policy)
     barrier.wait()
     done, started = 0, time.perf_counter()
@@ -73,11 +76,11 @@ def client(spec: dict[str, Any], texts: list[str], seconds: float, barrier: Any,
     store.close()
 
 
-def qps(spec: dict[str, Any], texts: list[str], clients: int, seconds: float) -> float:
+def qps(spec: dict[str, Any], texts: list[str], clients: int, seconds: float, warm: bool = False) -> float:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(clients)
     results = context.Queue()
-    workers = [context.Process(target=client, args=(spec, texts[n::clients] or texts, seconds, barrier, results))
+    workers = [context.Process(target=client, args=(spec, texts[n::clients] or texts, seconds, barrier, results, warm))
                for n in range(clients)]
     for worker in workers:
         worker.start()
@@ -88,7 +91,7 @@ def qps(spec: dict[str, Any], texts: list[str], clients: int, seconds: float) ->
 
 
 def bench_store(name: str, spec: dict[str, Any], items: list[Any], extra: list[Any], texts: list[str],
-                clients: list[int], seconds: float) -> dict[str, Any]:
+                clients: list[int], seconds: float, warm: bool = False) -> dict[str, Any]:
     store = open_store({**spec, "pool_max": 4})
     started = time.perf_counter()
     for start in range(0, len(items), 1000):
@@ -131,7 +134,7 @@ def bench_store(name: str, spec: dict[str, Any], items: list[Any], extra: list[A
         "again_p50_ms": round(percentile(again, 50), 2), "again_p99_ms": round(percentile(again, 99), 2),
     }
     for count in clients:
-        row[f"qps_{count}"] = round(qps(spec, texts, count, seconds), 1)
+        row[f"qps_{count}"] = round(qps(spec, texts, count, seconds, warm), 1)
     return row
 
 
@@ -142,6 +145,8 @@ def main() -> int:
     parser.add_argument("--clients", default="1,4,16")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--corpus", choices=["realistic", "templates"], default="realistic")
+    parser.add_argument("--warm-clients", action="store_true",
+                        help="each QPS client first runs all its queries once (every stem met)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     clients = [int(c) for c in args.clients.split(",")]
@@ -175,7 +180,8 @@ def main() -> int:
                                  "schema": f"bench_{size}"},
                 }
                 for name, spec in specs.items():
-                    row = {"items": size, **bench_store(name, spec, items, extra, texts, clients, args.seconds)}
+                    row = {"items": size, **bench_store(name, spec, items, extra, texts, clients, args.seconds,
+                                                        args.warm_clients)}
                     rows.append(row)
                     print(f"{size:>7} {name:8} {row['bulk_add_per_s']:>10} {row['single_add_per_s']:>7} "
                           f"{row['first_retrieve_ms']:>8} "
@@ -185,7 +191,7 @@ def main() -> int:
     finally:
         cluster.stop()
     print(json.dumps({"benchmark": "postgres_vs_sqlite", "corpus": args.corpus, "queries": args.queries,
-                      "qps_seconds": args.seconds, "clients": "processes", "cpus": os.cpu_count(), "load_average_at_end": round(os.getloadavg()[0], 1),
+                      "qps_seconds": args.seconds, "clients": "processes", "warm_clients": args.warm_clients, "cpus": os.cpu_count(), "load_average_at_end": round(os.getloadavg()[0], 1),
                       "rows": rows}))
     return 0
 

@@ -55,7 +55,7 @@ from functools import cache
 from itertools import accumulate, islice, pairwise
 from typing import Any
 
-from .detectors import Context, DecodeBudget, Hit, Scanner, compile_linear, normalized_view
+from .detectors import Context, DecodeBudget, Hit, Scanner, compile_linear, near_matches, normalized_view
 from .rulefiles import load_rules
 
 PURPOSE_AGENT_HOOK_API = "1.0"
@@ -320,8 +320,10 @@ def _decoded_payloads(text: str, context: Context) -> Iterator[Hit]:
     if _linear(_ENCODED_HINT).search(text) is None:
         return
     decodings = _Decodings(_budget(context))
-    for pattern, decode in ((_BASE64_RUN, _b64), (_HEX_RUN, _hex)):
-        for match in pattern.finditer(text):
+    for pattern, decode, shape, after in _ENCODED_RUNS:
+        # the runs' Python patterns start with a lookbehind, tried at every position: they run
+        # only from where RE2 finds the start of a run long enough (:func:`near_matches`)
+        for match in near_matches(_linear(shape), pattern, text, 0, after):
             chunk = match.group(0)
             if pattern is _BASE64_RUN and (chunk.lower() == chunk or chunk.upper() == chunk):
                 # identifiers and hashes are single-case; real base64 mixes cases, base32 is upper-case
@@ -363,6 +365,18 @@ def _hex(chunk: str) -> str:
         return bytes.fromhex(re.sub(r"[ :]", "", chunk)).decode("utf-8")
     except ValueError:
         return ""
+
+
+#: Per encoding: its run pattern, its decoder, an RE2 shape, and how far past a match of the shape
+#: a run may reach. Every run the pattern matches holds the shape from its first character (24
+#: base64 characters, 16 hex pairs), so RE2's left-to-right search finds a match of the shape that
+#: starts there or covers that character (an earlier match cannot end inside the run without
+#: covering its start, which follows a character that is not part of a run); the run then ends
+#: within 4,002 characters (base64 and "==") or 6,000 (2,000 pairs of three) of it.
+_ENCODED_RUNS = (
+    (_BASE64_RUN, _b64, r"[A-Za-z0-9+/]{24}", 4_002),
+    (_HEX_RUN, _hex, r"(?:[0-9A-Fa-f]{2}[ :]?){16}", 6_000),
+)
 
 
 #: Printable ASCII as decimal character codes ("73 103 110 111 …").

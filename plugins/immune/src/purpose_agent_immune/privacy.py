@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from .detectors import Context, Hit, Scanner, compile_linear, rule
+from .detectors import Context, Hit, Scanner, compile_linear, near_matches, rule
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -149,48 +149,13 @@ _KEY_REACH_BEFORE = 64
 _KEY_REACH_AFTER = 256
 
 
-#: After this many matches of a shape, :func:`_near` checks whether its windows cover most of the text.
-_DENSE_AFTER = 64
-
-
-def _near(shape: Any, pattern: re.Pattern[str], text: str, before: int, after: int) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)``, looked for only near the matches of the RE2 ``shape``.
-
-    For a detector's Python pattern that tries a lookbehind, a class or an alternation at every
-    position (0.1-0.3 s per megabyte of prose) when every match of it holds a match of ``shape``
-    that starts at most ``before`` characters after it and ends at most ``after`` characters
-    before its end: the pattern runs only in those windows (merged where they overlap), with the
-    whole text as context for its lookbehinds and word boundaries.
-    """
-    windows: list[list[int]] = []
-    covered = 0
-    for count, found in enumerate(shape.finditer(text)):
-        start, end = max(0, found.start() - before), found.end() + after
-        if windows and start <= windows[-1][1]:
-            covered += max(windows[-1][1], end) - windows[-1][1]
-            windows[-1][1] = max(windows[-1][1], end)
-        else:
-            covered += end - start
-            windows.append([start, end])
-        if count >= _DENSE_AFTER and 2 * covered > found.end():
-            # the windows cover most of the text so far: one pass over all of it is cheaper than
-            # a Python step per match of the shape (a text made of the shape would take both)
-            yield from pattern.finditer(text)
-            return
-    position = 0
-    for start, end in windows:
-        for match in pattern.finditer(text, max(start, position), min(end, len(text))):
-            position = match.end()
-            yield match
-
-
 def _keyword_secrets(text: str, context: Context) -> Iterator[Hit]:
     """Secret-named keys assigned a literal value that is not a placeholder."""
     if not any(word in context.lower for word in _SECRET_WORDS):
         return
     keyword_shape = r"(?:pass|pwd|secret|key|token)\w*\b[\"']?\s*(?::=|=>|=|:)\s*[\"'`][^\"'`\s]{4}"
     prose_shape = r"\b(?:password|passphrase|passcode|pin|secret\s+(?:word|code|key))\s+(?:is|was|=|:)\s"
-    for match in _near(_shape(keyword_shape), _KEYWORD, text, _KEY_REACH_BEFORE, _KEY_REACH_AFTER):
+    for match in near_matches(_shape(keyword_shape), _KEYWORD, text, _KEY_REACH_BEFORE, _KEY_REACH_AFTER):
         value = match.group("value")
         if _PLACEHOLDER.match(value) or (value.isalpha() and value.islower() and len(value) < 6):
             continue
@@ -246,7 +211,7 @@ def _luhn_ok(digits: str) -> bool:
 def _payment_cards(text: str, context: Context) -> Iterator[Hit]:
     """13–19 digit numbers with a valid Luhn checksum and a card-network prefix."""
     # every card-shaped match holds the shape, which starts with it; a match is at most 22 long
-    for match in _near(_shape(r"\d{13}|\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{5}"), _CARD, text, 0, 24):
+    for match in near_matches(_shape(r"\d{13}|\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{5}"), _CARD, text, 0, 24):
         digits = re.sub(r"\D", "", match.group(0))
         if 13 <= len(digits) <= 19 and digits[0] in "3456" and len(set(digits)) > 2 and _luhn_ok(digits):
             yield Hit("financial", "high", match.start(), match.end(), "a payment card number (valid checksum)")
@@ -259,7 +224,9 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b
 def _ibans(text: str, context: Context) -> Iterator[Hit]:
     """International bank account numbers whose mod-97 checksum is valid."""
     # every IBAN-shaped match holds the shape, which starts with it; a match is at most 44 long
-    for match in _near(_shape(r"[A-Z]{2}\d{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}", case_sensitive=True), _IBAN, text, 0, 48):
+    for match in near_matches(
+        _shape(r"[A-Z]{2}\d{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}", case_sensitive=True), _IBAN, text, 0, 48
+    ):
         compact = match.group(0).replace(" ", "")
         if not 15 <= len(compact) <= 34:
             continue

@@ -233,6 +233,7 @@ class SearchIndex:
                                        "retry, or raise busy_timeout_ms") from exc
             try:
                 yield conn
+                # still bumped: a process of an earlier version watches it to know its vectors are stale
                 conn.execute(f"UPDATE {self._state} SET value = value + 1 WHERE key = 'generation'")
             except UnicodeEncodeError as exc:
                 conn.execute("ROLLBACK")
@@ -244,9 +245,6 @@ class SearchIndex:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-
-    def _generation(self, conn: sqlite3.Connection) -> int:
-        return int(conn.execute(f"SELECT value FROM {self._state} WHERE key = 'generation'").fetchone()[0])
 
     def close(self) -> None:
         """Close the connection (searching a closed index raises :class:`SearchIndexError`)."""

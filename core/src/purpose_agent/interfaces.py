@@ -240,7 +240,12 @@ class MemoryStore(Protocol):
 
 @runtime_checkable
 class Tool(Protocol):
-    """Something the actor can call. ``parameters`` is a JSON schema for ``arguments``."""
+    """Something the actor can call. ``parameters`` is a JSON schema for ``arguments``.
+
+    Optional: ``offered = False`` on a built tool says it has nothing to offer at the moment
+    (``use_skill`` before any skill is promoted); ``kernel.tools()``, the default tool set of a
+    team, leaves it out.
+    """
 
     name: str
     description: str

@@ -586,8 +586,14 @@ class Kernel:
         return self.create("checkpointer", name, **options)
 
     def tools(self) -> list[Tool]:
-        """Build every registered tool."""
-        return [self.create("tool", name) for name in sorted(self.components("tool"))]
+        """Build every registered tool that has something to offer now.
+
+        A tool built with ``offered = False`` (``use_skill`` before any skill is promoted) is left
+        out, so an agent's prompt does not list a tool it cannot use; ``create("tool", name)``
+        still builds it by name.
+        """
+        built = (self.create("tool", name) for name in sorted(self.components("tool")))
+        return [tool for tool in built if getattr(tool, "offered", True) is not False]
 
     def embedder(self, name: str | None = None) -> Any:
         """Return the embedder ``name`` behind the kernel's vector cache (built once per kernel).

@@ -150,12 +150,24 @@ def test_an_unreadable_store_does_not_break_a_team(tmp_path):
     model = ScriptedBackend([ScriptedBackend.tool_call("use_skill", skill="csv-column-sum", arguments={}),
                              ScriptedBackend.answer("done")])
     team = spreadsheet_team(kernel, model, "done")
-    [tool] = [t for t in team.tools if t.name == "use_skill"]
-    assert f"(the skills store {garbage} cannot be read: file is not a database)" in tool.description
+    assert "use_skill" not in [t.name for t in team.tools]  # nothing it could offer: left out
     result = team.run("Sum it")
     assert result.answer == "done"
-    [step] = [s for s in result.trajectory.steps if s.action.kind == "tool"]
-    assert not step.observation.ok and step.observation.error.startswith(f"the skills store {garbage} failed: ")
+    tool = kernel.create("tool", "use_skill")  # asked for by name, it says why it cannot help
+    assert f"(the skills store {garbage} cannot be read: file is not a database)" in tool.description
+    observation = tool.run({"skill": "csv-column-sum", "arguments": {}})
+    assert not observation.ok and observation.error.startswith(f"the skills store {garbage} failed: ")
+
+
+def test_use_skill_is_offered_to_teams_only_once_a_skill_is_promoted(tmp_path):
+    kernel = skills_kernel(tmp_path)
+    assert "use_skill" not in [t.name for t in kernel.tools()]
+    ci = skills_ci(kernel, tmp_path)
+    ci.add(sum_card())
+    assert "use_skill" not in [t.name for t in kernel.tools()]  # a candidate is not usable
+    ci.promote("csv-column-sum")
+    [tool] = [t for t in kernel.tools() if t.name == "use_skill"]
+    assert "csv-column-sum(" in tool.description
 
 
 def test_a_member_run_without_a_score_waits_for_the_team_score(tmp_path):

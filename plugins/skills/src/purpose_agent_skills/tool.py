@@ -58,6 +58,9 @@ class UseSkillTool:
         except (OSError, sqlite3.Error, SkillError) as exc:  # every team gets this tool: never break one
             unavailable = f"(the skills store {ci.store.path} cannot be read: {exc})"
         self.skills = sorted(latest)
+        # Without a promoted skill the tool is left out of teams' default tools (kernel.tools()):
+        # a prompt listing a tool that can do nothing only distracts a small model.
+        self.offered = bool(self.skills)
         listing = "\n".join(_describe(latest[name]) for name in self.skills) or unavailable or (
             "(no skill is promoted yet)")
         self.description = ("Use a tested, promoted skill: give its name and its arguments (an object). "

@@ -74,18 +74,21 @@ class Learner:
         return [r.item for r in retrieve(self.store, task, scope=scope, policy=policy)]
 
     def credit(self, used: Sequence[MemoryItem], value: float) -> None:
-        """Count a use for each injected item: helpful on success, harmful on failure."""
+        """Count a use for each injected item: helpful on success, harmful on failure.
+
+        Through the store's atomic ``record_use`` where it has one (SQLite, PostgreSQL): several
+        processes crediting the same lesson at once all count, where a read-then-``update`` would
+        keep only the last writer's increment.
+        """
+        from ..memory.errors import MemoryItemNotFound
+        from ..memory.usefulness import record_use
+
+        helpful = value >= self.success_at
         for item in used:
-            current = self.store.get(item.id)
-            if current is None:
-                continue
-            helpful = value >= self.success_at
-            counters = current.counters.model_copy(update={
-                "uses": current.counters.uses + 1,
-                "helpful": current.counters.helpful + (1 if helpful else 0),
-                "harmful": current.counters.harmful + (0 if helpful else 1),
-            })
-            self.store.update(current.model_copy(update={"counters": counters}))
+            try:
+                record_use(self.store, item.id, helpful)
+            except (MemoryItemNotFound, KeyError):
+                continue  # removed since it was retrieved: nothing to credit
 
     def contrast_for(self, record: RunRecord) -> RunRecord | None:
         """The most recent run of the same family whose outcome was the opposite, leaving out runs

@@ -1,8 +1,8 @@
 """Search by meaning through the pgvector extension: the server's HNSW index finds the nearest
 items, filters included, with the same results as the in-process search on the same rows.
 
-Skipped, with the reason, where the throwaway cluster's server has no pgvector (Debian 12 has no
-package for it; .ci/run does not install it).
+Skipped, with the reason, where the throwaway cluster's server has no pgvector (the Debian 12
+archive has no package for it, so .ci/run does not install it).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def open_store(kernel: Any, options: dict[str, Any]) -> Iterator[Any]:
 
     probe = build()
     if not probe.pgvector:
-        pytest.skip("the PostgreSQL server here does not offer the pgvector extension (Debian 12 has no package)")
+        pytest.skip("the PostgreSQL server here does not offer the pgvector extension (the Debian 12 archive has "
+                    "no package; build it from its source to run these tests)")
     yield build
     for store in opened:
         store.close()

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
     import numpy
 
+    from .contract_records import IndexedText as IndexedText
+    from .contract_records import Passage as Passage
+    from .contract_records import SearchHit as SearchHit
+    from .contract_records import WorkerSpec as WorkerSpec
     from .kernel import PluginRecord
     from .models import (
         ChatRequest,
@@ -438,34 +442,6 @@ class Embedder(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Passage:
-    """A piece of a document a knowledge source found for a query, with where it is.
-
-    ``source`` is the file relative to the source's root, ``start``-``end`` its line range (a
-    page range for a PDF), ``heading`` its heading path (``"Install > From source"``). ``score``
-    is the search engine's (comparable only within one search); ``relevance`` how closely the
-    passage matches the query on the source's own scale (the vault: the cosine of their vectors);
-    ``relevant`` whether the source judges it close enough to support an answer. The text is
-    untrusted ``document`` text.
-    """
-
-    text: str
-    source: str
-    start: int
-    end: int
-    heading: str = ""
-    score: float = 0.0
-    id: str = ""
-    relevance: float | None = None
-    relevant: bool = True
-
-    @property
-    def citation(self) -> str:
-        """``file:start-end``, the form answers cite."""
-        return f"{self.source}:{self.start}-{self.end}"
-
-
 @runtime_checkable
 class KnowledgeSource(Protocol):
     """Documents a team can search and cite (a vault over a directory).
@@ -482,21 +458,6 @@ class KnowledgeSource(Protocol):
         """A tool named ``name`` the actor calls to search; its observations carry
         ``TextOrigin(kind="document")``, so the runner screens them and marks them as data."""
         ...
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a task runs, described so another process (or machine) can rebuild it.
-
-    ``factory(kernel)`` returns the worker: an agent with ``arun`` (a ``Spark``, a ``Team``) or a
-    function of one task (sync or async). It must be picklable by reference, so a module-level
-    function. ``config_path`` is the TOML file the worker's kernel loads (the same file on every
-    machine: models, memory store, plugins); ``None`` loads the layered configuration found from
-    the worker's working directory. Each process builds the worker once and reuses it.
-    """
-
-    factory: Callable[[Any], Any]
-    config_path: str | None = None
 
 
 @runtime_checkable
@@ -525,27 +486,6 @@ class Executor(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class IndexedText:
-    """A text to index: a caller-chosen unique ``id``, the ``text``, and JSON-serialisable ``metadata``."""
-
-    id: str
-    text: str
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One result: the text, its metadata, the mode's ``score`` (higher is better) and both ranks (1-based)."""
-
-    id: str
-    text: str
-    metadata: Mapping[str, Any]
-    score: float
-    lexical_rank: int | None
-    dense_rank: int | None
-
-
 @runtime_checkable
 class Command(Protocol):
     """A ``purpose-agent`` subcommand contributed by a plugin."""
@@ -562,3 +502,17 @@ class Command(Protocol):
 
 
 ComponentFactory = Callable[..., Any]
+
+
+#: Contract records defined in :mod:`purpose_agent.contract_records`, created on first access.
+_LAZY_RECORDS = frozenset({"IndexedText", "Passage", "SearchHit", "WorkerSpec"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_RECORDS:
+        from . import contract_records
+
+        value = getattr(contract_records, name)
+        globals()[name] = value  # once: later lookups are plain module attributes
+        return value
+    raise AttributeError(f"module 'purpose_agent.interfaces' has no attribute '{name}'")

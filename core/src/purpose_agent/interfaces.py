@@ -75,6 +75,11 @@ class KernelServices(Protocol):
         """The embedder ``name`` (the configured default when ``None``)."""
         ...
 
+    def embedder_if_available(self) -> Embedder | None:
+        """The default embedder, or ``None`` when none is installed or it cannot be used (a
+        ``RuntimeWarning`` says why): for features that only get better with one."""
+        ...
+
     def scanners(self) -> list[str]:
         """Names of the enabled immune scanners."""
         ...

@@ -27,7 +27,7 @@ import pluggy
 from . import hookspecs
 from .config import Config, load_config
 from .discovery import Candidate, builtin_candidates, entry_point_candidates, merge_candidates
-from .errors import MemoryWriteVetoed, PluginError, UnknownComponentError
+from .errors import MemoryWriteVetoed, PluginError, PurposeAgentError, UnknownComponentError
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -617,6 +617,22 @@ class Kernel:
             cache = None if where is False else VectorCache(Path(where).expanduser() if where else default_cache_path())
             cached = self._embedders[chosen] = CachedEmbedder(inner, cache)
         return cached
+
+    def embedder_if_available(self) -> Any:
+        """The default embedder, or ``None`` when none can be used, for features that only get
+        better with one (memory searched by meaning when ``semantic = "auto"``): nothing installed
+        is silent; one installed but unusable (broken, remote, several unconfigured) is a
+        ``RuntimeWarning`` saying why, so the feature goes on by words instead of failing."""
+        import warnings
+
+        if not self.components("embedder") and not self.config.get("runtime.embedder"):
+            return None
+        try:
+            return self.embedder()
+        except PurposeAgentError as exc:
+            warnings.warn(f"memory is searched by words only, because the embedder cannot be used: {exc}",
+                          RuntimeWarning, stacklevel=2)
+            return None
 
     def knowledge(self, path: str, name: str | None = None, **options: Any) -> Any:
         """A knowledge source (:class:`purpose_agent.interfaces.KnowledgeSource`) over the directory

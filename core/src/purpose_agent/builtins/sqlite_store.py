@@ -1217,24 +1217,7 @@ def search_options(context: Any, options: dict[str, Any], *, store: str, extra: 
 
 
 def _kernel_embedder(kernel: Any) -> Callable[[], Any]:
-    """A function giving the kernel's embedder on first use, or ``None`` (with a warning if one is
-    installed but cannot be used): ``[memory] semantic = "auto"`` never stops memory working."""
-
-    def resolve() -> Any:
-        import warnings
-
-        from purpose_agent.errors import PurposeAgentError, UnknownComponentError
-
-        try:
-            return kernel.embedder()
-        except UnknownComponentError as exc:
-            if "no embedder is installed" not in str(exc):
-                warnings.warn(f"memory is searched by words only: {exc}", RuntimeWarning, stacklevel=2)
-            return None
-        except PurposeAgentError as exc:
-            warnings.warn(f"memory is searched by words only, because the embedder cannot be used: {exc}",
-                          RuntimeWarning, stacklevel=2)
-            return None
-
-    return resolve
+    """A function giving the kernel's embedder on first use, or ``None``: with ``semantic =
+    "auto"`` a missing or unusable embedder never stops memory working (the kernel warns why)."""
+    return kernel.embedder_if_available  # type: ignore[no-any-return]
 

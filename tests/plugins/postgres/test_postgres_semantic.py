@@ -18,28 +18,11 @@ import pytest
 
 import purpose_agent_postgres
 from purpose_agent.errors import PluginError, UnknownComponentError
-from purpose_agent.models import MemoryItem, MemoryStatus, Scope
+from purpose_agent.models import MemoryStatus, Scope
 from purpose_agent.testing import HashingEmbedder, make_kernel, plugin
+from purpose_agent.testing.memory_corpus import DISTRACTORS, PIN, promoted
 from purpose_agent_postgres import PostgresError
 from purpose_agent_postgres.store import RRF_K
-
-PIN = "Always pin dependency versions in the lockfile."
-DISTRACTORS = [
-    "Retry flaky network calls with exponential backoff and a jitter.",
-    "Close file handles in a finally block or use a context manager.",
-    "Use parameterised SQL queries instead of string formatting.",
-    "Normalise unicode text before comparing two strings.",
-    "Log the full traceback when a background job fails.",
-    "Parse dates with an explicit time zone, never a naive datetime.",
-    "Keep functions small and give them one job each.",
-    "Set an explicit timeout on every HTTP request.",
-    "Escape user input before putting it in an HTML page.",
-    "Write the failing test before fixing a bug.",
-]
-
-
-def promoted(text: str, scope: Scope | None = None, status: MemoryStatus = MemoryStatus.PROMOTED) -> MemoryItem:
-    return MemoryItem(text=text, status=status, scope=scope or Scope())
 
 
 def embedder_plugin(embedder: Any) -> Any:

@@ -40,3 +40,17 @@ def test_mypy_is_clean_on_every_plugin_and_contrib_distribution() -> None:
 def test_mypy_is_clean_on_the_kernel() -> None:
     result = subprocess.run([tool("mypy"), "core/src/purpose_agent"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    # pytest imports test files by basename (rootdir-relative packages are not used here): two
+    # test_cli.py in different directories stop the whole suite at collection.
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted([*REPO.joinpath("tests").rglob("test_*.py"), *REPO.joinpath("contrib").rglob("test_*.py")]):
+        if ".venv" in path.parts:
+            continue
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(REPO)} and {path.relative_to(REPO)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, "test files share a basename (rename one): " + "; ".join(clashes)

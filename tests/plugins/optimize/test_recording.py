@@ -146,3 +146,23 @@ def test_a_store_that_cannot_be_opened_costs_the_run_nothing(tmp_path, capfd):
     err = capfd.readouterr().err
     assert "purpose-agent optimize: a run was not recorded: ValueError: cannot open the optimizer's file" in err
     assert "check the path ([plugins.optimize] directory) and its permissions" in err
+
+
+def test_a_run_is_recorded_where_the_state_directory_was_when_it_ran(state_dir, tmp_path, monkeypatch):
+    # The recorder thread writes later; by then the state directory's variable may name another
+    # place (another test, a process that changes it): the run still goes where it ran.
+    import threading
+
+    from purpose_agent_optimize import traces
+
+    gate = threading.Event()
+    traces._writer.submit(lambda: gate.wait(10))  # hold the writer until the environment moved
+    kernel = optimize_kernel()
+    arithmetic_team(kernel).run(task(3))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "elsewhere"))
+    gate.set()
+    assert wait_for_recordings()
+    moved_to = purpose_agent_optimize.open_store(kernel)
+    assert moved_to.runs() == []
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_dir.parent))
+    assert [r["task"] for r in purpose_agent_optimize.open_store(kernel).runs()] == [task(3)]

@@ -69,9 +69,12 @@ def store_path(kernel: Any, settings: Any = None) -> Path:
 
 def open_store(kernel: Any, settings: Any = None) -> OptimizeStore:
     """The optimizer's store for ``kernel`` (one connection per file per process)."""
+    return _open_store_at(store_path(kernel, settings))
+
+
+def _open_store_at(path: Path) -> OptimizeStore:
     from .store import OptimizeStore
 
-    path = store_path(kernel, settings)
     with _stores_lock:
         store = _stores.get(path)
         if store is None:
@@ -122,7 +125,10 @@ def watch_run(run: Any, settings: Any, kernel: Any) -> None:
         store = open_store(kernel, settings)
         return {role: pack.version for role in roles if (pack := store.adopted(role)) is not None}
 
-    watch(run, lambda: open_store(kernel, settings), success_score=success_score_of(settings),
+    # Where the run is recorded is decided now, as it starts: the recorder thread writes later,
+    # when the state directory's environment may already name another place.
+    destination = store_path(kernel, settings)
+    watch(run, lambda: _open_store_at(destination), success_score=success_score_of(settings),
           shadow=override is not None, packs=packs,
           limit=settings.max_text_chars if settings is not None else 20_000)
 

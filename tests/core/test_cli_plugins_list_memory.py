@@ -162,3 +162,27 @@ def test_a_state_directory_that_cannot_be_written_only_costs_the_memory(memo: An
         assert memo.list()["homeless"]["status"] == "ok"
     assert memo.imports() == ["homeless", "homeless"]
     assert not os.path.isdir(memo.state)
+
+
+def test_files_written_in_the_working_directory_do_not_cost_the_memory(tmp_path: Path, run_cli: Any) -> None:
+    # `python -m` puts the working directory first on sys.path; its modification time changes with
+    # every file written there, so only the distributions it holds are part of the stamp.
+    site, work = tmp_path / "site", tmp_path / "project"
+    site.mkdir()
+    work.mkdir()
+    log = tmp_path / "imports.log"
+    env = {"MEMO_IMPORTS": str(log), "XDG_STATE_HOME": str(tmp_path / "state"), "PURPOSE_AGENT_PLUGINS": "steady,local"}
+    install(site, "steady")
+
+    def listed() -> set[str]:
+        result = run_cli("plugins", "list", "--json", site=site, env=env, cwd=work)
+        assert result.code == 0, result.stderr
+        return {p["id"] for p in json.loads(result.stdout)}
+
+    assert "steady" in listed()
+    (work / "notes.txt").write_text("a file an operator writes while working")
+    assert "steady" in listed()
+    assert log.read_text().split().count("steady") == 1  # shown from memory the second time
+    install(work, "local")  # a distribution in the working directory is noticed
+    assert {"steady", "local"} <= listed()
+    assert log.read_text().split().count("steady") == 2

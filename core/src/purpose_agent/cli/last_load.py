@@ -7,7 +7,8 @@ change. So the listing keeps the outcome of each successful load in the state di
 
 - the interpreter, purpose-agent's version and hook API, and ``sys.path`` with the modification
   time of each entry (installing, upgrading or removing a distribution adds or removes a
-  directory in its ``site-packages``, which changes that time);
+  directory in its ``site-packages``, which changes that time) — for the working directory,
+  whose time changes with any file written there, the distributions' metadata it holds;
 - the size and modification time of every module file outside the standard library that was
   imported when the plugins were loaded, and of the directories holding them (an edited, added
   or removed file changes these).
@@ -85,7 +86,20 @@ def _matches(record: PluginRecord, entry: Any) -> bool:
 def _stamp() -> dict[str, Any]:
     """What every remembered outcome depends on, apart from the imported files."""
     return {"format": FORMAT, "python": sys.version, "executable": sys.executable, "purpose_agent": __version__,
-            "hook_api": HOOK_API_VERSION, "path": [[entry, _mtime(entry or ".")] for entry in sys.path]}
+            "hook_api": HOOK_API_VERSION, "path": [[entry, _entry_stamp(entry)] for entry in sys.path]}
+
+
+def _entry_stamp(entry: str) -> Any:
+    """What says a ``sys.path`` entry gained or lost a distribution: its modification time, except
+    for the working directory (``python -m`` puts it first), whose time changes with every file
+    written there: for it, the names of the distributions' metadata directories it holds."""
+    where = entry or "."
+    try:
+        if os.path.samefile(where, "."):
+            return sorted(name for name in os.listdir(where) if name.endswith((".dist-info", ".egg-info")))
+    except OSError:
+        return None
+    return _mtime(where)
 
 
 def _mtime(path: str) -> int | None:

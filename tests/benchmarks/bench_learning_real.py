@@ -49,8 +49,8 @@ from purpose_agent.learning.learner import Learner
 from purpose_agent.models import MemoryStatus, Score, Trajectory
 from purpose_agent.resolve import resolve_backend
 from purpose_agent.runtime.agents import first_sandbox
-from purpose_agent.runtime.demo import DEMO_PURPOSE, LEARNING_FAMILY, Solver, UnitTestCritic
-from purpose_agent.runtime.suite import EVAL_TASKS, FAILURE_KINDS, PASSED, TRAIN_TASKS, CodingTask, sample_tasks
+from purpose_agent_demo.demo import DEMO_PURPOSE, LEARNING_FAMILY, Solver, UnitTestCritic
+from purpose_agent_demo.suite import EVAL_TASKS, FAILURE_KINDS, PASSED, TRAIN_TASKS, CodingTask, sample_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_IMAGE = ROOT / "docs" / "images" / "learning-real-curve.svg"

@@ -26,12 +26,22 @@ if TYPE_CHECKING:
     from .hookspecs import HOOK_API_VERSION, hookimpl
     from .interfaces import WorkerSpec
     from .kernel import Kernel
+    from .learning.extraction import RunRecord
+    from .learning.learner import Learner
     from .resolve import resolve_backend
-    from .runtime.agents import LessonRejected, Spark, Team, add_team_arguments, purpose, team_from_arguments
+    from .runtime.agents import (
+        DeferredBackend,
+        LessonRejected,
+        Spark,
+        Team,
+        add_team_arguments,
+        purpose,
+        team_from_arguments,
+    )
     from .runtime.events import EventBus
     from .runtime.flow import BEGIN, DONE_SIGNAL, Council, Flow, aswarm, resolve_worker, swarm
     from .runtime.knowledge import Vault
-    from .runtime.loop import Budget, Runner
+    from .runtime.loop import Budget, Runner, run_sync
     from .runtime.tools import tool
 
 # public name -> module that defines it
@@ -52,6 +62,7 @@ _LAZY: dict[str, str] = {
     "Team": "purpose_agent.runtime.agents",
     "Spark": "purpose_agent.runtime.agents",
     "LessonRejected": "purpose_agent.runtime.agents",
+    "DeferredBackend": "purpose_agent.runtime.agents",
     "add_team_arguments": "purpose_agent.runtime.agents",
     "team_from_arguments": "purpose_agent.runtime.agents",
     "Flow": "purpose_agent.runtime.flow",
@@ -66,6 +77,9 @@ _LAZY: dict[str, str] = {
     "Vault": "purpose_agent.runtime.knowledge",
     "Budget": "purpose_agent.runtime.loop",
     "Runner": "purpose_agent.runtime.loop",
+    "Learner": "purpose_agent.learning.learner",
+    "RunRecord": "purpose_agent.learning.extraction",
+    "run_sync": "purpose_agent.runtime.loop",
     "EventBus": "purpose_agent.runtime.events",
     "resolve_backend": "purpose_agent.resolve",
 }

@@ -509,6 +509,23 @@ class Command(Protocol):
 ComponentFactory = Callable[..., Any]
 
 
+def plugin_id_problem(plugin_id: str) -> str:
+    """Why ``plugin_id`` is not a valid plugin id (a sentence), or ``""`` if it is valid: the rule
+    discovery applies to entry-point names, for plugins that name new plugins."""
+    from .discovery import plugin_id_problem as problem
+
+    return problem(plugin_id)
+
+
+def extract_json_object(text: str) -> tuple[dict[str, Any] | None, str]:
+    """The JSON object in a model's reply, bare, fenced or with chatter around it, and ``""``; or
+    ``None`` and why there is none (a sentence). The actor reads structured replies this way; a
+    plugin that asks a model for JSON uses it too."""
+    from .runtime.actor import _extract_json_object
+
+    return _extract_json_object(text)
+
+
 #: Contract records defined in :mod:`purpose_agent.contract_records`, created on first access.
 _LAZY_RECORDS = frozenset({"IndexedText", "Passage", "SearchHit", "WorkerSpec"})
 

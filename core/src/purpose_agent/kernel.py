@@ -31,7 +31,16 @@ from .errors import MemoryWriteVetoed, PluginError, PurposeAgentError, UnknownCo
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .interfaces import Backend, ComponentContext, Critic, MemoryStore, ProtocolAdapter, Sandbox, Tool
+    from .interfaces import (
+        Backend,
+        BackendProfile,
+        ComponentContext,
+        Critic,
+        MemoryStore,
+        ProtocolAdapter,
+        Sandbox,
+        Tool,
+    )
     from .models import Event, Finding, MemoryItem, ScanRequest
     from .scan_workers import ScanWorkers
 
@@ -568,6 +577,13 @@ class Kernel:
         record = self.records[registration.plugin_id]
         context = _context(kernel=self, plugin_id=record.id, settings=self._settings(record))
         return registration.factory(model, context)
+
+    def backend_profiles(self) -> dict[str, BackendProfile]:
+        """Every enabled backend plugin's profiles (priority, prices, local or not) by backend
+        name, as the default model and cost routing see them."""
+        from .resolve import backend_profiles
+
+        return backend_profiles(self)
 
     def critic(self, name: str, **options: Any) -> Critic:
         """Build a critic by name."""

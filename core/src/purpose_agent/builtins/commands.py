@@ -16,6 +16,7 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from purpose_agent.errors import PluginError, PurposeAgentError
 from purpose_agent.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -34,10 +35,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hooks": ("hooks_cmd", "show the plugin hook reference"),
     "models": ("models_cmd", "list the models each installed provider serves"),
     "run": ("run_cmd", "run a task with a team, showing live progress"),
-    "demo": ("demo_cmd", "the learning demo: a team solves coding tasks over rounds"),
     "memory": ("memory_cmd", "inspect and curate memory items (list, promote, rollback, export …)"),
-    "generate": ("generate_cmd", "a runnable multi-agent system from a sentence, written as a project"),
 }
+
+#: Commands of optional distributions the kernel does not ship: command word -> (plugin id, the
+#: package that provides it). Only strings, never imported: when the word is not registered, the
+#: CLI names the package to install instead of argparse's "invalid choice".
+OPTIONAL_COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "purpose-agent-demo"),
+    "generate": ("generate", "purpose-agent-generate"),
+    "new-plugin": ("scaffold", "purpose-agent-scaffold"),
+}
+
+
+def optional_command_missing(kernel: Any, word: str, wanted: str) -> PurposeAgentError:
+    """The error for ``wanted`` (what the user asked for, e.g. "the command 'demo'"), which needs
+    the optional command ``word`` that is not registered: its plugin is disabled or broken (say
+    why), or its package is not installed (say which to install)."""
+    plugin_id, package = OPTIONAL_COMMANDS[word]
+    record = kernel.records.get(plugin_id)
+    if record is not None and record.reason:
+        return PluginError(f"{wanted} needs plugin '{plugin_id}' ({package}), which is {record.status}: "
+                           f"{record.reason}. 'purpose-agent plugins info {plugin_id}' shows its configuration.")
+    return PluginError(f"{wanted} needs {package}, which is not installed: install it (pip install {package}) "
+                       "and run the command again")
 
 
 class ModuleCommand:

@@ -124,6 +124,10 @@ def _run_command(rest: Sequence[str], strict: bool | None) -> int:
                 f"the command '{name}' is not available: plugin '{record.id}' is {record.status}: "
                 f"{record.reason}. 'purpose-agent plugins info {record.id}' shows its configuration."
             )
+        from ..builtins.commands import OPTIONAL_COMMANDS, optional_command_missing
+
+        if name in OPTIONAL_COMMANDS:  # a feature the kernel does not ship: name its package
+            raise optional_command_missing(commands.kernel, name, f"the command '{name}'")
         build_parser(dict.fromkeys(commands.registry, "")).parse_args(rest)  # "invalid choice": exits 2
         return 2
     kernel = commands.kernel

@@ -20,11 +20,14 @@ from typing import Any
 from ..config import read_toml, set_value
 from ..discovery import ALWAYS_ENABLED, builtin_candidates, entry_point_candidates, plugin_id_problem
 from ..errors import PurposeAgentError
-from ..scaffold import ROLES_WITH_TEMPLATES
 from ..terminal_text import printable
 from ..version import __version__
 from .config_cmd import add_target_arguments, target_file
 from .tables import GREEN, RED, YELLOW, Styled, colour_wanted, render_table
+
+#: ``plugins new`` runs this command of purpose-agent-scaffold (``OPTIONAL_COMMANDS`` in
+#: :mod:`purpose_agent.builtins.commands`).
+SCAFFOLD_COMMAND = "new-plugin"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,9 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="accept an id that is not installed (to configure a plugin before installing it)")
         add_target_arguments(p)
         p.set_defaults(run=run_toggle, enabled=verb == "enable")
-    new = actions.add_parser("new", help="create a plugin package from the template")
+    new = actions.add_parser("new", help="create a plugin package from the template (needs purpose-agent-scaffold)")
     new.add_argument("name", help="plugin id, e.g. my-scanner")
-    new.add_argument("--role", required=True, choices=sorted(ROLES_WITH_TEMPLATES))
+    new.add_argument("--role", required=True,
+                     help="the plugin's role (scanner, critic, tool, …; 'purpose-agent new-plugin --help' lists those "
+                          "with a template)")
     new.add_argument("--dir", type=Path, default=Path.cwd(), help="where to create it (default: here)")
     new.set_defaults(run=run_new)
 
@@ -192,9 +197,13 @@ def run_toggle(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from ..scaffold import create_plugin_package
+    """Run the scaffold plugin's ``new-plugin`` command with these arguments (the templates live in
+    purpose-agent-scaffold; the kernel asks the registry for the command, it imports no plugin)."""
+    from ..builtins.commands import OPTIONAL_COMMANDS, optional_command_missing
 
-    root = create_plugin_package(args.name, args.role, args.dir)
-    print(f"created {root}")
-    print(f"next: pip install -e {root} && pytest {root}")
-    return 0
+    kernel = _unloaded_kernel(args)
+    plugin_id, _package = OPTIONAL_COMMANDS[SCAFFOLD_COMMAND]
+    if SCAFFOLD_COMMAND not in kernel.components("command", plugin_id=plugin_id):
+        raise optional_command_missing(kernel, SCAFFOLD_COMMAND, "creating a plugin package")
+    command = kernel.create("command", SCAFFOLD_COMMAND)
+    return int(command.run(argparse.Namespace(name=args.name, role=args.role, dir=args.dir)) or 0)

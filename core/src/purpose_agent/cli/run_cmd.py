@@ -74,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
     kernel = Kernel.load(strict=args.strict)
     system = kernel.config.get("system")
     if isinstance(system, dict) and not args.purpose:  # a generated project (purpose-agent generate)
-        from .generate_cmd import run_system
-
-        return run_system(args, kernel, system)
+        return _project_runner(kernel).run_system(args, kernel, system, run_watched)
     team = Team(args.purpose or args.task, model=args.model, kernel=kernel, budget=Budget(max_steps=args.max_steps),
                 learn=bool(getattr(args, "learn", False)), critic=getattr(args, "critic", None))
     # Naming the backend chooses it: a run needs a model, so a missing one is reported here.
@@ -98,6 +96,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"purpose-agent: {printable(result.no_answer_reason)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _project_runner(kernel: Any) -> Any:
+    """The command that runs a generated project's ``[system]``: ``generate``, from the
+    purpose-agent-generate distribution (the kernel does not import it; it asks the registry)."""
+    from ..builtins.commands import OPTIONAL_COMMANDS, optional_command_missing
+
+    plugin_id, _package = OPTIONAL_COMMANDS["generate"]
+    if "generate" not in kernel.components("command", plugin_id=plugin_id):
+        raise optional_command_missing(kernel, "generate", "this project's [system] table (a system written by "
+                                       "`purpose-agent generate`; --purpose runs a plain team instead)")
+    runner = kernel.create("command", "generate")
+    if not callable(getattr(runner, "run_system", None)):
+        raise PurposeAgentError("the command 'generate' here cannot run a generated system (it has no "
+                                "run_system); 'purpose-agent plugins info generate' shows where it comes from")
+    return runner
 
 
 def wizard(stdin: Any = sys.stdin, stdout: Any = sys.stdout) -> int:

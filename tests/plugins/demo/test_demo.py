@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from purpose_agent.models import ExecResult, Trajectory
-from purpose_agent.runtime.demo import SEED_TASKS, Solver, UnitTestCritic, extract_code, run_demo
 from purpose_agent.testing import FunctionBackend, make_kernel, plugin
+from purpose_agent_demo.demo import SEED_TASKS, Solver, UnitTestCritic, extract_code, run_demo
 
 
 def test_extract_code_prefers_fences_then_defs() -> None:

@@ -44,7 +44,7 @@ def test_generate_then_run_and_evaluate_the_project(run_cli: Any, server: Any, t
                  chat(json.dumps(SPEC)))
     endpoint = tmp_path / "endpoint.toml"
     endpoint.write_text(f'[plugins.openai]\nbase_url = "{server.url}/v1"\n')
-    env = {"PURPOSE_AGENT_CONFIG": str(endpoint), "OPENAI_API_KEY": "test-key", "PURPOSE_AGENT_PLUGINS": "openai"}
+    env = {"PURPOSE_AGENT_CONFIG": str(endpoint), "OPENAI_API_KEY": "test-key", "PURPOSE_AGENT_PLUGINS": "openai,generate"}
     project = tmp_path / "cve"
 
     made = run_cli("generate", "Monitor GitHub repos for CVEs and alert the team", "--out", str(project),

@@ -1,4 +1,5 @@
-"""``purpose-agent plugins new NAME --role ROLE``: a plugin package that works on day one.
+"""``purpose-agent plugins new NAME --role ROLE`` (or ``purpose-agent new-plugin``): a plugin
+package that works on day one.
 
 The generated package has a pyproject with the right entry point, a small working component for
 the role, and tests that run the role's conformance suite — they pass before you change a line.
@@ -9,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
-from .discovery import plugin_id_problem
-from .errors import PurposeAgentError
-from .version import __version__
+from purpose_agent import __version__
+from purpose_agent.errors import PurposeAgentError
+from purpose_agent.interfaces import plugin_id_problem
 
 _PYPROJECT = Template('''\
 [build-system]
@@ -712,6 +713,6 @@ def create_plugin_package(name: str, role: str, directory: Path) -> Path:
 
 
 def _hook_api() -> str:
-    from .hookspecs import HOOK_API_VERSION
+    from purpose_agent.hookspecs import HOOK_API_VERSION
 
     return HOOK_API_VERSION

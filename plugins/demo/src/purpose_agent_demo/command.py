@@ -1,4 +1,4 @@
-"""``purpose-agent demo``: the README's main job (see :mod:`purpose_agent.runtime.demo`)."""
+"""``purpose-agent demo``: the README's main job (see :mod:`purpose_agent_demo.demo`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,23 @@ def _positive(text: str) -> int:
     return value
 
 
+class DemoCommand:
+    """``purpose-agent demo``."""
+
+    help = "The learning demo: a model attempts small Python functions over rounds and learns between them."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare ``--model``, ``--rounds``, ``--tasks``, ``--seed``, ``--max-tokens``, ``--no-learning``
+        and ``--memory``."""
+        add_arguments(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run the demo; exit 1 when no round ran."""
+        return run_demo(args)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..runtime.suite import SUITE
+    from .suite import SUITE
 
     parser.add_argument("--model", default=None, help="provider:model (default: see 'purpose-agent models')")
     parser.add_argument("--rounds", type=_positive, default=3, help="rounds over the same tasks (default 3)")
@@ -26,12 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tokens", type=_positive, default=192, help="reply budget per attempt (default 192)")
     parser.add_argument("--no-learning", action="store_true", help="attempt the tasks without memory (a baseline)")
     parser.add_argument("--memory", default=None, help="keep lessons in this SQLite file (default: in memory)")
-    parser.set_defaults(run=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from ..runtime.demo import DEFAULT_TASKS
-    from ..runtime.demo import run_demo as demo
+    from .demo import DEFAULT_TASKS
+    from .demo import run_demo as demo
 
     results = demo(model=args.model, rounds=args.rounds, memory_path=args.memory, task_count=args.tasks or DEFAULT_TASKS,
                    seed=args.seed, max_tokens=args.max_tokens, learn=not args.no_learning)

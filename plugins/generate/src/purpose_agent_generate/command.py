@@ -1,13 +1,34 @@
 """``purpose-agent generate "USE CASE" --out DIR``: a runnable multi-agent system from a sentence,
-and what ``purpose-agent run`` does in a directory that holds one."""
+and what ``purpose-agent run`` does in a directory that holds one (:meth:`GenerateCommand.run_system`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from ..terminal_text import printable
+from purpose_agent.interfaces import printable
+
+
+class GenerateCommand:
+    """``purpose-agent generate``, and the runner of a generated project's ``[system]``."""
+
+    help = "Write a runnable multi-agent system for a use case in a sentence, as a project directory."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the use case, ``--out``, ``--model``, ``--budget`` and ``--force``."""
+        add_arguments(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Generate the system and write the project."""
+        return generate(args)
+
+    def run_system(self, args: argparse.Namespace, kernel: Any, table: dict[str, Any],
+                   watch: Callable[[Any, Callable[[], Any], str | None], Any]) -> int:
+        """``purpose-agent run TASK`` in a generated project (the kernel's ``run`` hands it over,
+        with ``watch``, its progress printer)."""
+        return run_system(args, kernel, table, watch)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,19 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=float, default=None, metavar="USD",
                         help="the routing budget per run, in US dollars (default: the model's proposal)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing project in DIR")
-    parser.set_defaults(run=generate)
 
 
 def generate(args: argparse.Namespace) -> int:
-    from ..errors import PurposeAgentError
-    from ..kernel import Kernel
-    from ..mas_generator import check_project_directory, write_project
-    from ..mas_generator import generate as generate_spec
+    import purpose_agent
+    from purpose_agent.errors import PurposeAgentError
+
+    from .system import check_project_directory, write_project
+    from .system import generate as generate_spec
 
     if args.budget is not None and not 0 <= args.budget < float("inf"):
         raise PurposeAgentError(f"--budget must be a number of dollars at or above 0, not {args.budget}")
     check_project_directory(args.out, force=args.force)  # before the model is asked
-    kernel = Kernel.load(strict=args.strict)
+    kernel = purpose_agent.Kernel.load(strict=args.strict)
     spec = generate_spec(args.use_case, model=args.model, kernel=kernel, budget_usd=args.budget)
     paths = write_project(spec, args.out, model=args.model, force=args.force)
     say = _printer()
@@ -53,18 +74,17 @@ def generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_system(args: argparse.Namespace, kernel: Any, table: dict[str, Any]) -> int:
-    """``purpose-agent run TASK`` in a generated project: run its ``[system]`` on TASK."""
-    from ..config import find_project_file
-    from ..mas_generator import GeneratedSystem, spec_from_table
-    from .run_cmd import run_watched
+def run_system(args: argparse.Namespace, kernel: Any, table: dict[str, Any],
+               watch: Callable[[Any, Callable[[], Any], str | None], Any]) -> int:
+    """``purpose-agent run TASK`` in a generated project: run its ``[system]`` on TASK, its progress
+    shown by ``watch(bus, run, trace_path)``."""
+    from .system import GeneratedSystem, spec_from_table
 
-    found = find_project_file()
-    spec = spec_from_table(table, str(found[0]) if found else "the project config")
+    spec = spec_from_table(table, kernel.config.source_of("system"))
     system = GeneratedSystem(spec, kernel=kernel, model=args.model, max_steps=args.max_steps)
     say = _printer()
     say(f"system: {spec.name} ({', '.join(a.name for a in spec.agents)})")
-    result = run_watched(system.bus, lambda: system.run(args.task), args.trace)
+    result = watch(system.bus, lambda: system.run(args.task), args.trace)
     for who, text in result.answers:
         say(f"[{who}] {text.strip().splitlines()[0][:200] if text.strip() else ''}")
     print("\nanswer:\n" + (printable(result.answer) if result.answer is not None else "(no answer)"))

@@ -1,8 +1,9 @@
-"""``purpose-agent plugins new``: the generated package's own tests pass, and once installed it
-is discovered and works through the kernel."""
+"""``purpose-agent plugins new`` (purpose-agent-scaffold): the generated package's own tests pass,
+and once installed it is discovered and works through the kernel."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from purpose_agent.scaffold import ROLES_WITH_TEMPLATES
+from purpose_agent.testing import make_kernel
+from purpose_agent.testing.conformance import CriticConformance
+from purpose_agent_scaffold import ROLES_WITH_TEMPLATES, create_plugin_package
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +84,24 @@ def test_bad_names_and_existing_directories_are_refused(run_cli: Any, tmp_path: 
     run_cli("plugins", "new", "twice", "--role", "tool", "--dir", str(tmp_path))
     again = run_cli("plugins", "new", "twice", "--role", "tool", "--dir", str(tmp_path))
     assert again.code == 1 and "already exists" in again.stderr
+
+
+def test_the_critic_scaffold_tests_name_the_trajectories_its_critic_tells_apart(tmp_path: Path) -> None:
+    root = create_plugin_package("evidence-critic", "critic", tmp_path)
+    sys.path.insert(0, str(root / "src"))
+    try:
+        spec = importlib.util.spec_from_file_location("scaffold_tests", root / "tests" / "test_purpose_agent_evidence_critic.py")
+        assert spec is not None and spec.loader is not None
+        tests = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(tests)
+        suite = tests.TestConformance()
+        # the author sees (and edits) the two runs instead of inheriting defaults written for another critic
+        assert type(suite).good_trajectory is not CriticConformance.good_trajectory
+        assert type(suite).bad_trajectory is not CriticConformance.bad_trajectory
+        critic = make_kernel({"evidence-critic": tests.purpose_agent_evidence_critic}).critic("evidence-critic")
+        good, bad = critic.score(suite.good_trajectory()), critic.score(suite.bad_trajectory())
+        assert (good.value, bad.value) == (10.0, 0.0)
+        assert any(s.observation is not None and not s.observation.ok for s in suite.bad_trajectory().steps)
+    finally:
+        sys.path.remove(str(root / "src"))
+        sys.modules.pop("purpose_agent_evidence_critic", None)

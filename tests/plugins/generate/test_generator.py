@@ -10,7 +10,9 @@ import pytest
 
 import purpose_agent as pa
 from purpose_agent.interfaces import BackendProfile
-from purpose_agent.mas_generator import (
+from purpose_agent.models import ChatRequest
+from purpose_agent.testing import FunctionBackend, ScriptedBackend, make_kernel, plugin
+from purpose_agent_generate import (
     EvalCase,
     GeneratedSystem,
     GeneratorError,
@@ -20,8 +22,6 @@ from purpose_agent.mas_generator import (
     repair,
     write_project,
 )
-from purpose_agent.models import ChatRequest
-from purpose_agent.testing import FunctionBackend, ScriptedBackend, make_kernel, plugin
 
 
 @pa.tool

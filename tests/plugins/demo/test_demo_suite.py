@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from purpose_agent.models import ExecResult, Score, Trajectory
-from purpose_agent.runtime.demo import Attempt, RoundResult, UnitTestCritic, bar, pass_rate_chart, round_table
-from purpose_agent.runtime.suite import (
+from purpose_agent_demo.demo import Attempt, RoundResult, UnitTestCritic, bar, pass_rate_chart, round_table
+from purpose_agent_demo.suite import (
     EVAL_TASKS,
     FAILURE_KINDS,
     PASSED,

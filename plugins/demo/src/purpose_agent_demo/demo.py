@@ -5,7 +5,7 @@ per attempt, graded by hidden unit tests executed **in the sandbox** (the score 
 fraction — arithmetic, not a model's opinion), each failure classified by kind. After every
 attempt the learner proposes lessons — the model's own, contrasting the run with one that went
 the other way, and in hindsight the general rule against the failure's kind
-(:data:`~purpose_agent.runtime.suite.REMEDIES`, never the failed code) — memory CI screens and
+(:data:`~purpose_agent_demo.suite.REMEDIES`, never the failed code) — memory CI screens and
 replays them, and later attempts retrieve what was promoted. The demo prints a per-round table,
 a chart and the lessons learned. ``tests/benchmarks/bench_learning_real.py`` measures the same
 loop against no memory on unseen tasks over several seeds (docs/learning-benchmark.md).
@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SandboxUnavailable
-from ..models import MemoryStatus, Score, Trajectory
+from purpose_agent.errors import SandboxUnavailable
+from purpose_agent.models import MemoryStatus, Score, Trajectory
+
 from .suite import PASSED, REMEDIES, SUITE, CodingTask, classify_attempt, sample_tasks, static_failure
 
 #: Tasks per round by default: 3 rounds x 6 tasks took 5 min 20 s on the embedded model on 2 shared
@@ -112,8 +113,8 @@ class UnitTestCritic:
     """Φ = 10 × the fraction of hidden tests that pass, executed in the sandbox.
 
     The score's ``details`` carry ``kind`` (``"passed"`` or a failure kind of
-    :data:`~purpose_agent.runtime.suite.FAILURE_KINDS`) and, for a kind with a general rule
-    against it, ``remedy`` (:data:`~purpose_agent.runtime.suite.REMEDIES`): the learner's
+    :data:`~purpose_agent_demo.suite.FAILURE_KINDS`) and, for a kind with a general rule
+    against it, ``remedy`` (:data:`~purpose_agent_demo.suite.REMEDIES`): the learner's
     hindsight proposes that rule as a lesson instead of quoting the failed code. Without a
     sandbox it refuses (score 0 with the reason): model-written code never runs unconfined.
     """
@@ -179,7 +180,7 @@ class Solver:
 
     def request(self, task: str, lessons: list[str], draw: int | None = None) -> Any:
         """The chat request for ``task`` with ``lessons`` in the system message."""
-        from ..models import ChatRequest, Message
+        from purpose_agent.models import ChatRequest, Message
 
         system = SOLVER_PROMPT
         if lessons:
@@ -302,11 +303,7 @@ def run_demo(*, model: str | None = None, rounds: int = 3, kernel: Any = None, m
     later round differs from an earlier one only by what memory CI promoted. ``max_steps`` is
     kept for callers of the earlier multi-step demo; an attempt is one model call.
     """
-    from ..kernel import Kernel
-    from ..learning.extraction import RunRecord
-    from ..learning.learner import Learner
-    from ..resolve import resolve_backend
-    from .agents import first_sandbox
+    from purpose_agent import Kernel, Learner, RunRecord, resolve_backend
 
     if rounds < 1:
         raise ValueError(f"--rounds must be at least 1, got {rounds}")
@@ -315,7 +312,8 @@ def run_demo(*, model: str | None = None, rounds: int = 3, kernel: Any = None, m
     resolution = resolve_backend(model, kernel)
     chosen = tasks if tasks is not None else sample_tasks(SUITE, task_count, seed)
     say(f"model: {resolution.spec} ({resolution.source})")
-    sandbox = first_sandbox(kernel)
+    sandboxes = sorted(kernel.components("sandbox"))
+    sandbox = kernel.sandbox(sandboxes[0]) if sandboxes else None
     if sandbox is None:
         say("no sandbox plugin is active: answers cannot be tested, so every score will be 0 "
             "(install purpose-agent-sandbox and bubblewrap)")

@@ -26,3 +26,31 @@ def test_kernel_offers_every_service_with_the_same_parameters() -> None:
         contract = inspect.signature(getattr(KernelServices, name))
         offered = inspect.signature(getattr(Kernel, name))
         assert list(contract.parameters) == list(offered.parameters), name
+
+
+def test_kernel_accessors_return_what_the_contract_promises() -> None:
+    # The kernel's accessors once returned Any where the contract named a protocol, so a plugin
+    # typed against Kernel lost every check mypy could make on what it was handed.
+    services = [
+        name for name, member in vars(KernelServices).items()
+        if callable(member) and not name.startswith("_")
+    ]
+    for name in services:
+        promised = inspect.signature(getattr(KernelServices, name)).return_annotation
+        returned = inspect.signature(getattr(Kernel, name)).return_annotation
+        assert "Any" not in str(promised), f"KernelServices.{name} returns {promised}"
+        assert returned == promised, f"Kernel.{name} returns {returned}, the contract promises {promised}"
+
+
+def test_the_search_index_the_kernel_builds_meets_its_protocol(tmp_path) -> None:
+    from purpose_agent.interfaces import TextIndex
+    from purpose_agent.testing import make_kernel
+
+    index = make_kernel().search_index(str(tmp_path / "index.sqlite"), name="notes")
+    try:
+        for method in [name for name, member in vars(TextIndex).items() if callable(member) and not name.startswith("_")]:
+            contract = inspect.signature(getattr(TextIndex, method))
+            offered = inspect.signature(getattr(index, method))
+            assert list(contract.parameters)[1:] == list(offered.parameters), method
+    finally:
+        index.close()

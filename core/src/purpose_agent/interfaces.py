@@ -6,7 +6,7 @@ The conformance suites in :mod:`purpose_agent.testing` check a component against
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -116,7 +116,7 @@ class KernelServices(Protocol):
         """Where purpose-agent keeps state on this machine (``$XDG_STATE_HOME/purpose-agent``)."""
         ...
 
-    def search_index(self, path: str, *, name: str, embedder: Embedder | None = None) -> Any:
+    def search_index(self, path: str, *, name: str, embedder: Embedder | None = None) -> TextIndex:
         """The kernel's hybrid retrieval engine (:class:`purpose_agent.search_index.SearchIndex`:
         BM25 and embeddings fused by rank) over the named index in the SQLite file ``path``;
         entries are :class:`IndexedText`, results :class:`SearchHit`."""
@@ -404,7 +404,7 @@ class ServedTeam(Protocol):
         """Answer from the team's purpose and knowledge with one model call, no tools."""
         ...
 
-    def teach(self, text: str) -> Any:
+    def teach(self, text: str) -> MemoryItem | list[Finding]:
         """Screen a lesson and keep it; raises ``LessonRejected`` (with a sentence) if it is not kept."""
         ...
 
@@ -434,8 +434,16 @@ class Embedder(Protocol):
     never leave the machine by default). Without the attribute an embedder counts as local.
     """
 
-    model_id: str
-    dimension: int
+    # Read-only properties in the protocol, so a plain attribute and a property both satisfy it.
+    @property
+    def model_id(self) -> str:
+        """The model and its weights; changes whenever the vectors for a text would."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """The length of every vector."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> numpy.ndarray:
         """Return a float32 array of shape ``(len(texts), dimension)``, one row per text.
@@ -444,6 +452,50 @@ class Embedder(Protocol):
         similarity. The same text always gives the same row. An empty sequence gives shape
         ``(0, dimension)``.
         """
+        ...
+
+
+class TextIndex(Protocol):
+    """A plugin's own texts searchable by words and meaning: what ``KernelServices.search_index``
+    returns (the kernel's :class:`purpose_agent.search_index.SearchIndex`). One SQLite file may
+    hold several named indexes; writes are whole batches."""
+
+    def upsert(self, texts: Iterable[IndexedText]) -> int:
+        """Add or replace texts by id; return how many changed (unchanged ones are skipped)."""
+        ...
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove the texts with these ids; return how many were there."""
+        ...
+
+    def get(self, text_id: str) -> IndexedText | None:
+        """The text with this id, or ``None``."""
+        ...
+
+    def ids(self) -> list[str]:
+        """Every id, in the order the texts were first added."""
+        ...
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid",
+               where: Mapping[str, Any] | None = None) -> list[SearchHit]:
+        """The ``k`` best texts for ``query``: ``mode`` is "hybrid", "lexical" or "dense";
+        ``where`` keeps only texts whose metadata has these values."""
+        ...
+
+    def embed_pending(self) -> int:
+        """Embed every text that has no vector for the current embedder yet; return how many."""
+        ...
+
+    def integrity_check(self) -> str:
+        """SQLite's integrity check of the file plus the index's own ("ok" when sound)."""
+        ...
+
+    def rebuild(self) -> int:
+        """Rebuild the word index from the stored texts; return how many texts it holds."""
+        ...
+
+    def close(self) -> None:
+        """Close the index's connection (idempotent)."""
         ...
 
 

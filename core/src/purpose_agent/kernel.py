@@ -34,11 +34,16 @@ if TYPE_CHECKING:
     from .interfaces import (
         Backend,
         BackendProfile,
+        Checkpointer,
         ComponentContext,
         Critic,
+        Embedder,
+        Executor,
+        KnowledgeSource,
         MemoryStore,
         ProtocolAdapter,
         Sandbox,
+        TextIndex,
         Tool,
     )
     from .models import Event, Finding, MemoryItem, ScanRequest
@@ -597,7 +602,7 @@ class Kernel:
         """Build a sandbox by name."""
         return self.create("sandbox", name, **options)
 
-    def checkpointer(self, name: str, **options: Any) -> Any:
+    def checkpointer(self, name: str, **options: Any) -> Checkpointer:
         """Build a checkpointer by name."""
         return self.create("checkpointer", name, **options)
 
@@ -611,7 +616,7 @@ class Kernel:
         built = (self.create("tool", name) for name in sorted(self.components("tool")))
         return [tool for tool in built if getattr(tool, "offered", True) is not False]
 
-    def embedder(self, name: str | None = None) -> Any:
+    def embedder(self, name: str | None = None) -> Embedder:
         """Return the embedder ``name`` behind the kernel's vector cache (built once per kernel).
 
         Without ``name``: ``[runtime] embedder`` from the configuration, else ``minilm`` (from
@@ -634,7 +639,7 @@ class Kernel:
             cached = self._embedders[chosen] = CachedEmbedder(inner, cache)
         return cached
 
-    def embedder_if_available(self) -> Any:
+    def embedder_if_available(self) -> Embedder | None:
         """The default embedder, or ``None`` when none can be used, for features that only get
         better with one (memory searched by meaning when ``semantic = "auto"``): nothing installed
         is silent; one installed but unusable (broken, remote, several unconfigured) is a
@@ -650,7 +655,7 @@ class Kernel:
                           RuntimeWarning, stacklevel=2)
             return None
 
-    def knowledge(self, path: str, name: str | None = None, **options: Any) -> Any:
+    def knowledge(self, path: str, name: str | None = None, **options: Any) -> KnowledgeSource:
         """A knowledge source (:class:`purpose_agent.interfaces.KnowledgeSource`) over the directory
         ``path``, from the plugin registered as ``name``: default ``vault`` (purpose-agent-vault),
         else the only one installed."""
@@ -662,7 +667,7 @@ class Kernel:
                 "installed; install it (pip install purpose-agent-vault) or pass the texts themselves")
         return self.create("knowledge", chosen, path=path, **options)
 
-    def executor(self, name: str | None = None, **options: Any) -> Any:
+    def executor(self, name: str | None = None, **options: Any) -> Executor:
         """An executor (:class:`purpose_agent.interfaces.Executor`) registered as ``name``, else
         ``[runtime] executor``, else the built-in ``in-process`` one; ``options`` go to its factory
         (``max_in_flight``)."""
@@ -929,7 +934,7 @@ class Kernel:
 
         return state_dir()
 
-    def search_index(self, path: str, *, name: str, embedder: Any = None) -> Any:
+    def search_index(self, path: str, *, name: str, embedder: Embedder | None = None) -> TextIndex:
         """The hybrid retrieval engine over the index ``name`` in the SQLite file ``path``
         (:class:`purpose_agent.search_index.SearchIndex`), for plugins that keep their own texts."""
         from .search_index import SearchIndex

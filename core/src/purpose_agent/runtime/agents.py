@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LessonRejected
 from ..models import ChatRequest, ChatResponse, Event, Message, Score, StreamChunk, Trajectory, Usage
@@ -28,6 +28,11 @@ from .actor import Actor
 from .events import EventBus
 from .loop import Budget, Runner, RunResult, reply_shape_hint, run_sync, why_no_answer
 from .runs import TeamRun
+
+if TYPE_CHECKING:
+    from ..interfaces import Backend, Critic, MemoryStore, Sandbox
+    from ..kernel import Kernel
+    from ..models import Finding, MemoryItem
 
 __all__ = [
     "DeferredBackend", "LessonRejected", "Spark", "Team", "TeamResult", "add_team_arguments", "compose_roles", "purpose",
@@ -66,7 +71,7 @@ def compose_roles(purpose: str) -> tuple[str, ...]:
     return DEFAULT_ROLES
 
 
-def _kernel(kernel: Any) -> Any:
+def _kernel(kernel: Any) -> Kernel:
     if kernel is not None:
         return kernel
     from ..kernel import Kernel
@@ -74,7 +79,7 @@ def _kernel(kernel: Any) -> Any:
     return Kernel.load()
 
 
-def resolve_model(model: Any, kernel: Any) -> Any:
+def resolve_model(model: Any, kernel: Any) -> Backend:
     """A backend from a backend object, a ``provider:model`` string, or ``None`` (the default)."""
     if model is not None and not isinstance(model, str):
         return model
@@ -98,7 +103,7 @@ class DeferredBackend:
         self._backend: Any = None
         self._lock = threading.Lock()
 
-    def resolve(self) -> Any:
+    def resolve(self) -> Backend:
         """The backend itself, choosing it now if not yet done (raises if none is available)."""
         if self._backend is None:
             with self._lock:
@@ -236,7 +241,7 @@ class Spark:
         return run_sync(self.arun(task, **kwargs))
 
 
-def first_sandbox(kernel: Any) -> Any:
+def first_sandbox(kernel: Any) -> Sandbox | None:
     """The first registered sandbox, or ``None`` (critics that need one then refuse)."""
     names = sorted(kernel.components("sandbox"))
     return kernel.sandbox(names[0]) if names else None
@@ -326,7 +331,7 @@ class Team:
             # else would move on: finish them now (screen, then replay or promote as taught).
             self.learner.ci.resume()
 
-    def _open_memory(self, memory: Any) -> Any:
+    def _open_memory(self, memory: Any) -> MemoryStore | None:
         """The team's memory store: an object, a registered store name, ``False`` for none, or
         ``None`` for ``[memory] store`` (default: the embedded SQLite store, if enabled)."""
         if memory is False:
@@ -343,7 +348,7 @@ class Team:
         """The family the team's tasks are learned and replayed under: its purpose."""
         return self.purpose[:80]
 
-    def _default_critic(self) -> Any:
+    def _default_critic(self) -> Critic | None:
         configured = self.kernel.config.get("runtime.critic")
         available = self.kernel.components("critic")
         name = configured or ("standard" if "standard" in available else None)
@@ -498,7 +503,7 @@ class Team:
         request = ChatRequest(messages=[Message(role="system", content=system), Message(role="user", content=question)])
         return self.backend.complete(request).message.content
 
-    def teach(self, text: str) -> Any:
+    def teach(self, text: str) -> MemoryItem | list[Finding]:
         """Teach the team a lesson; it is trusted only after every active immune scanner read it.
 
         With a memory store the lesson becomes a ``taught`` item that goes through memory CI
@@ -539,6 +544,7 @@ class Team:
             return findings
         item = MemoryItem(text=text, kind=MemoryKind.PREFERENCE, scope=Scope(level="purpose", value=self.purpose),
                           provenance=Provenance(trust="taught", extractor="team.teach"), tags=["taught"])
+        assert self.store is not None  # a learner is only made for a team with a store
         ci = self.learner.ci
         screened, findings = ci.decide_taught(item)
         stored = self.store.add(self.kernel.write_memory(screened))

@@ -8,11 +8,15 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import PurposeAgentError
 from ..models import ChatRequest, Message
 from .loop import run_sync
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..kernel import Kernel
 
 BEGIN = "__begin__"
 DONE_SIGNAL = "__done__"
@@ -207,7 +211,7 @@ def _spec_key(spec: Any) -> Any:
     return spec
 
 
-def load_worker_kernel(config_path: str | None) -> Any:
+def load_worker_kernel(config_path: str | None) -> Kernel:
     """The kernel a worker process runs on: configured by the TOML file ``config_path`` (on top of
     the user's file), or by the configuration found from the working directory when ``None``."""
     from ..kernel import Kernel
@@ -215,7 +219,7 @@ def load_worker_kernel(config_path: str | None) -> Any:
     return Kernel.load(config=worker_config(config_path))
 
 
-def worker_config(config_path: str | None) -> Any:
+def worker_config(config_path: str | None) -> Config:
     """The configuration :func:`load_worker_kernel` reads."""
     import os
     from pathlib import Path

@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
@@ -46,6 +47,10 @@ from ..models import (
 )
 from . import make_kernel
 
+if TYPE_CHECKING:
+    from ..interfaces import Backend, Checkpointer, Critic, Embedder, Executor, MemoryStore, Sandbox, Tool
+    from ..kernel import Kernel
+
 __all__ = [
     "BackendConformance",
     "CheckpointerConformance",
@@ -68,7 +73,7 @@ class _Suite:
     config: ClassVar[dict[str, Any]] = {}
 
     @pytest.fixture
-    def kernel(self) -> Any:
+    def kernel(self) -> Kernel:
         if self.plugin is None:
             pytest.fail(f"{type(self).__name__} must set 'plugin' to the plugin object under test")
         under_test = {self.plugin_id: self.plugin} if self.plugin_id else self.plugin
@@ -85,7 +90,7 @@ class BackendConformance(_Suite):
     prompt: ClassVar[str] = "Reply with the single word: hello"
 
     @pytest.fixture
-    def backend(self, kernel: Any) -> Any:
+    def backend(self, kernel: Kernel) -> Backend:
         return kernel.backend(self.backend_spec)
 
     def _request(self) -> ChatRequest:
@@ -171,7 +176,7 @@ class CriticConformance(_Suite):
         return {}
 
     @pytest.fixture
-    def critic(self, kernel: Any) -> Any:
+    def critic(self, kernel: Kernel) -> Critic:
         if not self.critic_name:
             pytest.fail(f"{type(self).__name__} must set 'critic_name' to the name your plugin registers")
         return kernel.critic(self.critic_name, **self.critic_options())
@@ -225,7 +230,7 @@ class MemoryStoreConformance(_Suite):
         return {"path": str(tmp_path / "memory.db")}
 
     @pytest.fixture
-    def store(self, kernel: Any, tmp_path: Path) -> Any:
+    def store(self, kernel: Kernel, tmp_path: Path) -> Iterator[MemoryStore]:
         store = kernel.memory_store(self.store_name, **self.store_options_for(tmp_path))
         yield store
         store.close()
@@ -338,7 +343,7 @@ class ToolConformance(_Suite):
     invalid_arguments: ClassVar[dict[str, Any]] = {"__not_an_argument__": object()}
 
     @pytest.fixture
-    def tool(self, kernel: Any) -> Any:
+    def tool(self, kernel: Kernel) -> Tool:
         return kernel.create("tool", self.tool_name)
 
     def test_tool_describes_itself(self, tool: Any) -> None:
@@ -367,7 +372,7 @@ class SandboxConformance(_Suite):
     sandbox_name: ClassVar[str] = ""
 
     @pytest.fixture
-    def sandbox(self, kernel: Any) -> Any:
+    def sandbox(self, kernel: Kernel) -> Sandbox:
         return kernel.sandbox(self.sandbox_name)
 
     def _run(self, sandbox: Any, code: str, **kwargs: Any) -> ExecResult:
@@ -431,7 +436,7 @@ class CheckpointerConformance(_Suite):
         return {"path": str(tmp_path / "checkpoints")}
 
     @pytest.fixture
-    def checkpointer(self, kernel: Any, tmp_path: Path) -> Any:
+    def checkpointer(self, kernel: Kernel, tmp_path: Path) -> Checkpointer:
         return kernel.checkpointer(self.checkpointer_name, **self.checkpointer_options_for(tmp_path))
 
     def test_latest_of_an_unknown_run_is_none(self, checkpointer: Any) -> None:
@@ -523,7 +528,7 @@ class EmbedderConformance(_Suite):
     unusual_texts: ClassVar[list[str]] = ["", " ", "\x00\x01", "é" * 300, "日本語のテキスト", "🙂 emoji", "a\u200bb"]
 
     @pytest.fixture
-    def embedder(self, kernel: Any) -> Any:
+    def embedder(self, kernel: Kernel) -> Embedder:
         return kernel.create("embedder", self.embedder_name)
 
     def _check(self, vectors: Any, rows: int, embedder: Any) -> Any:
@@ -579,7 +584,8 @@ class EmbedderConformance(_Suite):
         under_test = {self.plugin_id: self.plugin} if self.plugin_id else self.plugin
         first = make_kernel(under_test, *self.extra_plugins, config=config, strict=True).embedder(self.embedder_name)
         fresh = first.embed(list(self.similar))
-        second = make_kernel(under_test, *self.extra_plugins, config=config, strict=True).embedder(self.embedder_name)
+        # The kernel's caching wrapper (embedding_cache.CachedEmbedder) counts its hits and misses.
+        second: Any = make_kernel(under_test, *self.extra_plugins, config=config, strict=True).embedder(self.embedder_name)
         cached = second.embed(list(self.similar))
         assert second.hits == 3 and second.misses == 0, "vectors were not served from the cache"
         np.testing.assert_allclose(cached, fresh, atol=1e-6)
@@ -837,7 +843,7 @@ class ExecutorConformance(_Suite):
     startup_s: ClassVar[float] = 60.0
 
     @pytest.fixture
-    def executor(self, kernel: Any) -> Any:
+    def executor(self, kernel: Kernel) -> Iterator[Executor]:
         executor = kernel.create("executor", self.executor_name, max_in_flight=2, **self.executor_options)
         yield executor
         executor.close()

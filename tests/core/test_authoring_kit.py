@@ -16,7 +16,7 @@ from purpose_agent.models import Score, Trajectory
 from purpose_agent.runtime.actor import Actor
 from purpose_agent.runtime.loop import Runner
 from purpose_agent.testing import ScriptedBackend, make_kernel, plugin
-from purpose_agent.testing.conformance import CriticConformance
+from purpose_agent_conformance import CriticConformance
 
 # --------------------------------------------------------------------------- scripting the actor
 
@@ -136,7 +136,7 @@ def test_an_adapted_suite_passes_and_a_critic_without_a_reason_is_named() -> Non
 OPTIONS_SUITE = '''
 from purpose_agent.models import Score, Trajectory
 from purpose_agent.testing import plugin
-from purpose_agent.testing.conformance import CriticConformance
+from purpose_agent_conformance import CriticConformance
 
 
 class JudgeCritic:

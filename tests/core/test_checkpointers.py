@@ -19,7 +19,7 @@ import pytest
 import purpose_agent.builtins.checkpointers as checkpointers
 from purpose_agent.models import Action, Checkpoint, Observation, Step, Trajectory
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import CheckpointerConformance
+from purpose_agent_conformance import CheckpointerConformance
 
 
 def kernel() -> Any:

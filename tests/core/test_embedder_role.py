@@ -13,7 +13,7 @@ import pytest
 from purpose_agent.embedding_cache import VectorCache, default_cache_path, text_digest
 from purpose_agent.errors import ConfigError, PluginError, UnknownComponentError
 from purpose_agent.testing import HashingEmbedder, make_kernel, plugin
-from purpose_agent.testing.conformance import EmbedderConformance
+from purpose_agent_conformance import EmbedderConformance
 
 
 def embedder_plugin(plugin_id: str, embedder: Any = None) -> Any:

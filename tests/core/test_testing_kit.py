@@ -15,7 +15,7 @@ from purpose_agent.builtins import memory_store
 from purpose_agent.discovery import BUILTIN_PLUGINS
 from purpose_agent.models import ChatRequest, Message
 from purpose_agent.testing import FunctionBackend, ScriptedBackend, ScriptExhausted, make_kernel, plugin
-from purpose_agent.testing.conformance import BackendConformance, MemoryStoreConformance
+from purpose_agent_conformance import BackendConformance, MemoryStoreConformance
 
 
 def request(text: str = "hi") -> ChatRequest:
@@ -62,7 +62,7 @@ class TestScriptedBackendConformance(BackendConformance):
 
 BAD_STORE = '''
 from purpose_agent.hookspecs import hookimpl
-from purpose_agent.testing.conformance import MemoryStoreConformance
+from purpose_agent_conformance import MemoryStoreConformance
 
 
 class ForgetfulStore:

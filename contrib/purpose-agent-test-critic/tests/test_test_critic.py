@@ -1,7 +1,7 @@
 import purpose_agent_test_critic
 from purpose_agent.models import Action, Observation, Step, Trajectory
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import CriticConformance
+from purpose_agent_conformance import CriticConformance
 from purpose_agent_test_critic import test_counts
 
 

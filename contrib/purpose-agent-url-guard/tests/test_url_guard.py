@@ -1,7 +1,7 @@
 import purpose_agent_url_guard
 from purpose_agent.models import ScanRequest
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import ScannerConformance
+from purpose_agent_conformance import ScannerConformance
 
 
 class TestConformance(ScannerConformance):

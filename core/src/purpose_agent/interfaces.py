@@ -1,7 +1,8 @@
 """The shapes of the components plugins register: backends, critics, stores, tools, ….
 
 These are ``typing.Protocol`` classes: a plugin's component needs the methods, not a base class.
-The conformance suites in :mod:`purpose_agent.testing` check a component against them.
+The conformance suites in ``purpose_agent_conformance`` (its own distribution) check a component
+against them.
 """
 
 from __future__ import annotations
@@ -312,7 +313,7 @@ class ProtocolAdapter(Protocol):
     * ``async serve(team, *, ready=None, **options) -> None``: the server side, see
       :class:`ProtocolServer`.
 
-    :class:`purpose_agent.testing.conformance.ProtocolAdapterConformance` and
+    :class:`purpose_agent_conformance.ProtocolAdapterConformance` and
     ``ProtocolServerConformance`` check these.
     """
 
@@ -427,7 +428,7 @@ class Embedder(Protocol):
 
     A text longer than the model's input limit must not fail: the embedder truncates or windows
     it and says which in its documentation. The conformance suite
-    :class:`purpose_agent.testing.conformance.EmbedderConformance` checks all of this.
+    :class:`purpose_agent_conformance.EmbedderConformance` checks all of this.
 
     An embedder that sends text off this machine (a hosted API) sets an attribute ``remote =
     True``; the kernel then uses it only when the configuration names it (memory and documents

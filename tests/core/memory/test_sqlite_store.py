@@ -16,7 +16,7 @@ import purpose_agent.builtins.sqlite_store as sqlite_store
 from purpose_agent.memory.errors import MemoryItemNotFound, MemoryStoreError
 from purpose_agent.models import MemoryItem, MemoryKind, MemoryStatus, Scope
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import MemoryStoreConformance
+from purpose_agent_conformance import MemoryStoreConformance
 
 WORKER = Path(__file__).with_name("store_worker.py")
 

@@ -15,7 +15,7 @@ from purpose_agent.errors import ConfigError, UnknownComponentError
 from purpose_agent.hookspecs import hookimpl
 from purpose_agent.interfaces import Executor, WorkerSpec
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import ExecutorConformance, configured_greeting, double
+from purpose_agent_conformance import ExecutorConformance, configured_greeting, double
 
 
 class TestInProcessExecutor(ExecutorConformance):

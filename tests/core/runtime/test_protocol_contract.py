@@ -18,7 +18,7 @@ from purpose_agent.models import Observation, TextOrigin
 from purpose_agent.runtime import events as ev
 from purpose_agent.runtime.agents import Team
 from purpose_agent.testing import FunctionBackend, ScriptedBackend, make_kernel, plugin
-from purpose_agent.testing.conformance import ProtocolAdapterConformance, ProtocolServerConformance
+from purpose_agent_conformance import ProtocolAdapterConformance, ProtocolServerConformance
 
 
 class EchoTool:

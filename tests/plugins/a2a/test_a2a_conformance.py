@@ -17,7 +17,7 @@ from test_a2a_client import ShoutingExecutor, sdk_server
 
 import purpose_agent_a2a
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import ProtocolAdapterConformance, ProtocolServerConformance
+from purpose_agent_conformance import ProtocolAdapterConformance, ProtocolServerConformance
 
 
 @pytest.fixture(scope="module")

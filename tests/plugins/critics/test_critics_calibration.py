@@ -25,7 +25,7 @@ import purpose_agent_critics
 from purpose_agent.errors import PurposeAgentError
 from purpose_agent.models import Action, Observation, Score, Step, Trajectory
 from purpose_agent.testing import make_kernel, plugin
-from purpose_agent.testing.conformance import CriticConformance
+from purpose_agent_conformance import CriticConformance
 from purpose_agent_critics.calibrated import task_family
 from purpose_agent_critics.calibration import INSUFFICIENT, RELIABLE, UNRELIABLE, agreement, assess, fit_isotonic
 from purpose_agent_critics.calibration_store import CalibrationStore

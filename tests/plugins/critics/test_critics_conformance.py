@@ -13,7 +13,7 @@ import purpose_agent_critics
 from purpose_agent.errors import SandboxUnavailable
 from purpose_agent.testing import FunctionBackend, make_kernel
 from purpose_agent.testing import plugin as in_memory_plugin
-from purpose_agent.testing.conformance import CriticConformance
+from purpose_agent_conformance import CriticConformance
 
 JUDGE = {"plugins": {"critics": {"model": "judge:gullible"}}}
 

@@ -24,7 +24,7 @@ from purpose_agent.errors import (
     UnknownComponentError,
 )
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import EmbedderConformance
+from purpose_agent_conformance import EmbedderConformance
 from purpose_agent_http.testing import FakeLLMServer, FakeResponse
 
 KEY_ENV = "PA_TEST_EMBEDDINGS_KEY"

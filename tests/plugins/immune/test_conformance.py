@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from purpose_agent.testing.conformance import ScannerConformance
+from purpose_agent_conformance import ScannerConformance
 from purpose_agent_immune.plugins import injection, privacy, scope, score, tools
 
 # Real-looking agent rules (the kind of lesson a scanner must let through), full of the words

@@ -19,7 +19,7 @@ import purpose_agent_minilm
 from purpose_agent.discovery import entry_point_candidates
 from purpose_agent.models import MemoryStatus, ScanRequest, Severity
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import ScannerConformance
+from purpose_agent_conformance import ScannerConformance
 from purpose_agent_immune_semantic import scanner as scanner_module
 from purpose_agent_immune_semantic.head import HEAD_PATH, load_head, write_head
 

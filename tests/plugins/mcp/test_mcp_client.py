@@ -24,7 +24,7 @@ import purpose_agent_mcp
 from purpose_agent.runtime import events as ev
 from purpose_agent.runtime.agents import Team
 from purpose_agent.testing import FunctionBackend, ScriptedBackend, make_kernel
-from purpose_agent.testing.conformance import ProtocolAdapterConformance
+from purpose_agent_conformance import ProtocolAdapterConformance
 
 BIN = Path(sys.executable).parent
 TIME_SERVER = {"command": str(BIN / "mcp-server-time"), "args": ["--local-timezone", "UTC"]}

@@ -20,7 +20,7 @@ from mcp import Client, StdioServerParameters
 import purpose_agent_mcp
 from purpose_agent.runtime.agents import Team
 from purpose_agent.testing import ScriptedBackend, make_kernel
-from purpose_agent.testing.conformance import ProtocolServerConformance
+from purpose_agent_conformance import ProtocolServerConformance
 from purpose_agent_mcp.server import MAX_TEXT_CHARS, parse_http_address, serve
 
 SERVED = Path(__file__).with_name("served_team.py")

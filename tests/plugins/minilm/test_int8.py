@@ -17,7 +17,7 @@ import pytest
 import purpose_agent_minilm
 from purpose_agent.errors import PluginError
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import EmbedderConformance
+from purpose_agent_conformance import EmbedderConformance
 from purpose_agent_minilm.embedder import INT8_REVISION, PIPELINE_REVISION, MiniLMEmbedder
 from purpose_agent_minilm.model import BertEncoder, load_files
 from purpose_agent_minilm.onnx_graph import build_graph, quantise_columns

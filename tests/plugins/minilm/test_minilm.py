@@ -15,7 +15,7 @@ import pytest
 import purpose_agent_minilm
 from purpose_agent.errors import PluginError, UnknownComponentError
 from purpose_agent.testing import HashingEmbedder, make_kernel, plugin
-from purpose_agent.testing.conformance import EmbedderConformance
+from purpose_agent_conformance import EmbedderConformance
 from purpose_agent_minilm import embedder as embedder_module
 from purpose_agent_minilm import model as model_module
 from purpose_agent_minilm.embedder import MAX_TOKENS, MiniLMEmbedder

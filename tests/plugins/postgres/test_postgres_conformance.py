@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import purpose_agent_postgres
-from purpose_agent.testing.conformance import CheckpointerConformance, MemoryStoreConformance
+from purpose_agent_conformance import CheckpointerConformance, MemoryStoreConformance
 from purpose_agent_postgres.testing import ThrowawayCluster, schema_for
 
 

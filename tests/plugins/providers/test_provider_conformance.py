@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import BackendConformance
+from purpose_agent_conformance import BackendConformance
 from purpose_agent_http.testing import FakeLLMServer
 
 #: provider id -> (key variable or None, path prefix of its API on the server)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import purpose_agent_ray
-from purpose_agent.testing.conformance import ExecutorConformance
+from purpose_agent_conformance import ExecutorConformance
 
 pytestmark = pytest.mark.slow
 

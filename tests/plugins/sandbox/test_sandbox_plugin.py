@@ -17,7 +17,7 @@ from sandbox_judges import BASE_SETTINGS, build_sandbox
 import purpose_agent_sandbox
 from purpose_agent.errors import SandboxUnavailable, UnknownComponentError
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import SandboxConformance, ToolConformance
+from purpose_agent_conformance import SandboxConformance, ToolConformance
 from purpose_agent_sandbox.settings import LAYER_NAMES
 from purpose_agent_sandbox.tool import PythonExecTool
 

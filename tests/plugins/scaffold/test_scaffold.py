@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from purpose_agent.testing import make_kernel
-from purpose_agent.testing.conformance import CriticConformance
+from purpose_agent_conformance import CriticConformance
 from purpose_agent_scaffold import ROLES_WITH_TEMPLATES, create_plugin_package
 
 pytestmark = pytest.mark.slow
@@ -105,3 +105,49 @@ def test_the_critic_scaffold_tests_name_the_trajectories_its_critic_tells_apart(
     finally:
         sys.path.remove(str(root / "src"))
         sys.modules.pop("purpose_agent_evidence_critic", None)
+
+
+def _distribution_of(module: str) -> str | None:
+    """The distribution that provides top-level ``module``; None for the standard library. Workspace
+    packages are installed editable, which ``packages_distributions`` does not map, so their names
+    follow the workspace rule: package ``purpose_agent_x`` is distribution ``purpose-agent-x``."""
+    if module in sys.stdlib_module_names or module == "__future__":
+        return None
+    if module == "purpose_agent" or module.startswith("purpose_agent_"):
+        return module.replace("_", "-")
+    import importlib.metadata
+
+    return importlib.metadata.packages_distributions()[module][0]
+
+
+@pytest.mark.parametrize("role", ROLES_WITH_TEMPLATES)
+def test_generated_pyproject_declares_what_its_code_and_tests_import(role: str, tmp_path: Path) -> None:
+    # The generated tests import purpose_agent_conformance (a distribution of its own since #18): a
+    # plugin author installing the package with its test extra must get it.
+    import ast
+    import re
+    import tomllib
+
+    root = create_plugin_package("my-" + role.replace("_", "-"), role, tmp_path)
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    own = project["name"]
+
+    def declared(requirements: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0] for requirement in requirements}
+
+    def imported(directory: Path) -> set[str]:
+        modules: set[str] = set()
+        for path in directory.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    modules.add(node.module.split(".")[0])
+        return {d for d in map(_distribution_of, modules) if d is not None and d != own}
+
+    runtime = declared(project["dependencies"])
+    assert imported(root / "src") <= runtime
+    needed_by_tests = imported(root / "tests")
+    assert needed_by_tests - runtime <= declared(project["optional-dependencies"]["test"])
+    if role in {"backend", "critic", "memory_store", "scanner", "tool", "checkpointer", "sandbox"}:
+        assert "purpose-agent-conformance" in needed_by_tests

@@ -9,9 +9,10 @@
     assert kernel.backend("fake:any").complete(request).message.content == "hello"
 
 A kernel from :func:`make_kernel` never reads config files, the environment or installed entry
-points, so tests see exactly the plugins they pass in. Conformance suites for each role live in
-:mod:`purpose_agent.testing.conformance`; :class:`HashingEmbedder` is a deterministic stand-in
-embedder for offline tests of code that uses embeddings.
+points, so tests see exactly the plugins they pass in. The conformance suites for each role, built
+on these helpers, are the distribution ``purpose-agent-conformance`` (package
+``purpose_agent_conformance``); :class:`HashingEmbedder` is a deterministic stand-in embedder for
+offline tests of code that uses embeddings.
 """
 
 from __future__ import annotations

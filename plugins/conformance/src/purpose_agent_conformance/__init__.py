@@ -3,7 +3,7 @@
 Each suite builds an isolated kernel from your plugin (through the real hooks, so registration
 is tested too) and exercises the component a user would get. A few lines are enough::
 
-    from purpose_agent.testing.conformance import ScannerConformance
+    from purpose_agent_conformance import ScannerConformance
     import my_scanner
 
     class TestMyScanner(ScannerConformance):
@@ -13,6 +13,9 @@ is tested too) and exercises the component a user would get. A few lines are eno
 
 Class attributes each suite reads are listed in its docstring. ``extra_plugins`` (other plugin
 objects, e.g. a backend for an LLM critic) and ``config`` (TOML-shaped data) apply to all suites.
+
+This is the distribution ``purpose-agent-conformance`` (also pulled in by ``purpose-agent[testing]``),
+test-time code kept out of the kernel; it imports only the kernel's public contract modules.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
-from ..errors import SandboxUnavailable
-from ..models import (
+from purpose_agent.errors import SandboxUnavailable
+from purpose_agent.models import (
     Action,
     ChatRequest,
     ChatResponse,
@@ -45,11 +48,11 @@ from ..models import (
     StreamChunk,
     Trajectory,
 )
-from . import make_kernel
+from purpose_agent.testing import make_kernel
 
 if TYPE_CHECKING:
-    from ..interfaces import Backend, Checkpointer, Critic, Embedder, Executor, MemoryStore, Sandbox, Tool
-    from ..kernel import Kernel
+    from purpose_agent import Kernel
+    from purpose_agent.interfaces import Backend, Checkpointer, Critic, Embedder, Executor, MemoryStore, Sandbox, Tool
 
 __all__ = [
     "BackendConformance",
@@ -596,8 +599,8 @@ class EmbedderConformance(_Suite):
 
 def _scripted_team(kernel: Any, answer: str, *, runs: int = 4) -> Any:
     """A one-member team whose model answers ``answer`` ``runs`` times; no memory, no tools."""
-    from ..runtime.agents import Team
-    from .backends import ScriptedBackend
+    from purpose_agent import Team
+    from purpose_agent.testing import ScriptedBackend
 
     return Team("conformance", model=ScriptedBackend([ScriptedBackend.answer(answer)] * runs), roles=["assistant"],
                 kernel=kernel, memory=False, tools=[], learn=False)
@@ -629,7 +632,7 @@ class ProtocolAdapterConformance(_Suite):
         return tools[self.tool_name]
 
     def test_adapter_is_registered_under_its_name(self, kernel: Any, adapter: Any) -> None:
-        from ..interfaces import ProtocolAdapter
+        from purpose_agent.interfaces import ProtocolAdapter
 
         assert self.protocol_name in kernel.components("protocol")
         assert isinstance(adapter, ProtocolAdapter)
@@ -670,8 +673,8 @@ class ProtocolAdapterConformance(_Suite):
         assert observation.ok, f"a tool used after close() must open anew: {observation.error}"
 
     def test_a_team_run_calls_the_tool_and_sees_its_origin(self, kernel: Any) -> None:
-        from ..runtime.agents import Team
-        from .backends import ScriptedBackend
+        from purpose_agent import Team
+        from purpose_agent.testing import ScriptedBackend
 
         model = ScriptedBackend([ScriptedBackend.tool_call(self.tool_name, **self.tool_arguments),
                                  ScriptedBackend.answer("done")])
@@ -720,7 +723,7 @@ class ProtocolServerConformance(_Suite):
         return asyncio.run(main())
 
     def test_the_adapter_can_serve(self, kernel: Any) -> None:
-        from ..interfaces import ProtocolServer
+        from purpose_agent.interfaces import ProtocolServer
 
         assert isinstance(kernel.create("protocol", self.protocol_name), ProtocolServer)
 
@@ -912,7 +915,7 @@ class ExecutorConformance(_Suite):
         assert self._map(executor, double, [21]) == [42], "the executor is unusable after a cancel"
 
     def test_a_worker_spec_is_built_from_its_configuration_file(self, executor: Any, tmp_path: Path) -> None:
-        from ..interfaces import WorkerSpec
+        from purpose_agent.interfaces import WorkerSpec
 
         config = tmp_path / "worker.toml"
         config.write_text('[conformance]\ngreeting = "hello from the TOML"\n', encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def _positive(text: str) -> int:
@@ -19,6 +20,9 @@ class DemoCommand:
     """``purpose-agent demo``."""
 
     help = "The learning demo: a model attempts small Python functions over rounds and learns between them."
+
+    def __init__(self, context: Any = None) -> None:
+        self.context = context
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare ``--model``, ``--rounds``, ``--tasks``, ``--seed``, ``--max-tokens``, ``--no-learning``

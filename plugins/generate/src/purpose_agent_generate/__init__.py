@@ -7,8 +7,9 @@ its public names are re-exported here::
 
     from purpose_agent_generate import generate, write_project, load_project
 
-This module imports only the hook markers, so discovering the plugin stays cheap; pydantic and
-the generator load when a name is first used or the command is built.
+This module and the command's import only argparse and the hook markers, so discovering the
+plugin and listing its command stay cheap; pydantic and the generator load when a name is first
+used or the command runs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from purpose_agent.hookspecs import hookimpl
+
+from .command import GenerateCommand
 
 if TYPE_CHECKING:
     from .system import (
@@ -67,13 +70,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'purpose_agent_generate' has no attribute '{name}'")
 
 
-def _command_factory(context: Any) -> Any:
-    from .command import GenerateCommand
-
-    return GenerateCommand()
-
-
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register(COMMAND_NAME, _command_factory,
+    register(COMMAND_NAME, GenerateCommand,
              description="a runnable multi-agent system from a sentence, written as a project")

@@ -8,13 +8,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.interfaces import printable
-
 
 class GenerateCommand:
     """``purpose-agent generate``, and the runner of a generated project's ``[system]``."""
 
     help = "Write a runnable multi-agent system for a use case in a sentence, as a project directory."
+
+    def __init__(self, context: Any = None) -> None:
+        self.context = context
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the use case, ``--out``, ``--model``, ``--budget`` and ``--force``."""
@@ -78,6 +79,8 @@ def run_system(args: argparse.Namespace, kernel: Any, table: dict[str, Any],
                watch: Callable[[Any, Callable[[], Any], str | None], Any]) -> int:
     """``purpose-agent run TASK`` in a generated project: run its ``[system]`` on TASK, its progress
     shown by ``watch(bus, run, trace_path)``."""
+    from purpose_agent.interfaces import printable
+
     from .system import GeneratedSystem, spec_from_table
 
     spec = spec_from_table(table, kernel.config.source_of("system"))
@@ -95,5 +98,7 @@ def run_system(args: argparse.Namespace, kernel: Any, table: dict[str, Any],
 
 
 def _printer() -> Any:
+    from purpose_agent.interfaces import printable
+
     # The spec came from a model: no control sequences on the terminal.
     return lambda line: print(printable(line, one_line=True), flush=True)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-from purpose_agent.interfaces import printable
+from typing import Any
 
 
 class NewPluginCommand:
     """``purpose-agent new-plugin``."""
 
     help = "Create a plugin package for a role: entry point, a working component, passing conformance tests."
+
+    def __init__(self, context: Any = None) -> None:
+        self.context = context
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the plugin id, ``--role`` and ``--dir``."""
@@ -24,6 +26,8 @@ class NewPluginCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         """Write the package and say how to install and test it."""
+        from purpose_agent.interfaces import printable
+
         from .templates import create_plugin_package
 
         root = create_plugin_package(args.name, args.role, args.dir)

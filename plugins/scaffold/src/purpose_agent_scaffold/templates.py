@@ -12,7 +12,6 @@ from string import Template
 
 from purpose_agent import __version__
 from purpose_agent.errors import PurposeAgentError
-from purpose_agent.interfaces import plugin_id_problem
 
 _PYPROJECT = Template('''\
 [build-system]
@@ -683,6 +682,8 @@ ROLES_WITH_TEMPLATES = tuple(_CODE)
 
 def create_plugin_package(name: str, role: str, directory: Path) -> Path:
     """Write ``purpose-agent-NAME/`` under ``directory`` and return its path."""
+    from purpose_agent.interfaces import plugin_id_problem
+
     # The name becomes the plugin id (entry-point name, TOML key), so it follows the id rule.
     problem = plugin_id_problem(name)
     if problem:

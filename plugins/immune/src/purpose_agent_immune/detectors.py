@@ -23,9 +23,13 @@ imported on the first scan, so discovering and listing the plugins stays cheap.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from itertools import count
 from typing import Any
 
 from .patterns import Fold, Gate, PatternError, gate, relaxed_re2, to_re2
@@ -602,12 +606,21 @@ class Scanner:
                 best[hit.category] = hit
 
         rules = self.loaded_rules()
-        if rules:
-            for hit in _rule_hits(rules, rule_text, context.source, enabled):
-                keep(_moved(hit, back) if back is not None else hit)
-        for function in self.functions:
-            for hit in function(text, context):
-                keep(hit if hit.rule_id else _with_id(hit, self.function_id(function)))
+        # a long text's rules run on the helper thread while this one runs the detector functions;
+        # their hits are kept in the same order as without it (the rules' first)
+        started = bool(rules) and bool(self.functions) and _start_rule_hits(rules, rule_text, context.source, enabled)
+        found: list[Hit] = []
+        try:
+            for function in self.functions if started else ():
+                found.extend(hit if hit.rule_id else _with_id(hit, self.function_id(function)) for hit in function(text, context))
+        finally:
+            rule_hits = _rule_hits(rules, rule_text, context.source, enabled) if rules else []
+        for hit in rule_hits:
+            keep(_moved(hit, back) if back is not None else hit)
+        for function in () if started else self.functions:
+            found.extend(hit if hit.rule_id else _with_id(hit, self.function_id(function)) for hit in function(text, context))
+        for hit in found:
+            keep(hit)
         hits = sorted(best.values(), key=lambda h: (h.start, h.category))
         if self.combine is not None and enabled.get(self.combine[1], True):
             min_distinct, category, severity, explanation = self.combine
@@ -716,32 +729,149 @@ def near_matches(shape: Any, pattern: re.Pattern[str], text: str, before: int, a
 # also after the decoders have scanned their decodings in between.
 _RECENT_RULE_HITS: list[tuple[tuple[Rule, ...], str, str, frozenset[str], list[Hit]]] = []
 _RECENT = 4
+# The rule passes running on the helper thread (:func:`_start_rule_hits`): a detector that asks
+# for the same hits meanwhile waits for them instead of running the rules a second time.
+_IN_FLIGHT: list[tuple[tuple[Rule, ...], str, str, frozenset[str], Future[list[Hit]]]] = []
 
 
 #: From this length on, a non-ASCII text's rules run on its UTF-8 bytes (:meth:`Rule.matches`).
 _ENCODE_ONCE_MIN = 16_384
 
+#: From this length on, a text's rules run beside other work on a second thread when the process
+#: may use two cores (:func:`_start_rule_hits`, :func:`_rule_hits`): RE2 lets go of the
+#: interpreter lock while it matches. Below it one thread is as fast (handing work to a thread
+#: and back costs about 50 µs; the rules of a 32 KB text take a few milliseconds in all), so
+#: lessons and other short texts never touch the helper.
+PARALLEL_MIN = 262_144
+
+
+def _disabled(enabled: Mapping[str, bool]) -> frozenset[str]:
+    return frozenset(category for category, on in enabled.items() if not on)
+
 
 def _rule_hits(rules: tuple[Rule, ...], text: str, source: str, enabled: Mapping[str, bool]) -> list[Hit]:
     """The hits of ``rules`` on ``text`` for a request from ``source``, the rules of disabled
-    categories left out (cached for the last few texts, by identity)."""
-    disabled = frozenset(category for category, on in enabled.items() if not on)
+    categories left out (cached for the last few texts, by identity).
+
+    A long text's rules are shared with the helper thread when it is free: both take the rules
+    one at a time, each rule's hits go in its own slot, and the slots are read in rule order, so
+    the list is the one a single thread gives.
+    """
+    disabled = _disabled(enabled)
     for cached in _RECENT_RULE_HITS:
         if cached[0] is rules and cached[1] is text and cached[2] == source and cached[3] == disabled:
             return cached[4]
-    hits: list[Hit] = []
+    for flight in tuple(_IN_FLIGHT):
+        if flight[0] is rules and flight[1] is text and flight[2] == source and flight[3] == disabled:
+            return flight[4].result()
+    return _run_rules(rules, text, source, disabled, share=len(text) >= PARALLEL_MIN)
+
+
+def _run_rules(rules: tuple[Rule, ...], text: str, source: str, disabled: frozenset[str], share: bool) -> list[Hit]:
     memo: dict[Any, bool] = {}
     # a long non-ASCII text is encoded once for all the rules, not once per rule by RE2's binding
     encoded = text.encode("utf-8") if len(text) >= _ENCODE_ONCE_MIN and not text.isascii() else None
-    for one in rule_set(rules).candidates(text.casefold()):
-        if one.sources and source not in one.sources:
-            continue
-        if one.category in disabled:
-            continue
-        hits.extend(one.matches(text, memo, encoded))
+    chosen = [
+        one
+        for one in rule_set(rules).candidates(text.casefold())
+        if not (one.sources and source not in one.sources) and one.category not in disabled
+    ]
+    per_rule: list[list[Hit]] = [[] for _ in chosen]
+    turn = count()  # next() on a count is atomic: each rule is taken by one thread
+    helper = _claim_helper(_take_rules, turn, chosen, per_rule, text, memo, encoded) if share else None
+    try:
+        _take_rules(turn, chosen, per_rule, text, memo, encoded)
+    finally:
+        if helper is not None:
+            helper.result()  # waits even when this thread raised; raises what the helper raised
+    hits = [hit for found in per_rule for hit in found]
     _RECENT_RULE_HITS.insert(0, (rules, text, source, disabled, hits))
     del _RECENT_RULE_HITS[_RECENT:]
     return hits
+
+
+def _take_rules(
+    turn: Iterator[int],
+    chosen: Sequence[Rule],
+    per_rule: list[list[Hit]],
+    text: str,
+    memo: dict[Any, bool],
+    encoded: bytes | None,
+) -> None:
+    """Run the rules of ``chosen`` whose numbers ``turn`` hands out, each rule's hits into its
+    slot of ``per_rule``, until every rule is taken."""
+    for position in turn:
+        if position >= len(chosen):
+            return
+        per_rule[position] = list(chosen[position].matches(text, memo, encoded))
+
+
+def _start_rule_hits(rules: tuple[Rule, ...], text: str, source: str, enabled: Mapping[str, bool]) -> bool:
+    """Start the rule pass of a long text on the helper thread, if it is free and the process
+    may use two cores, while the caller runs the detector functions (True when started). The
+    caller's :func:`_rule_hits` then gets the helper's result; a detector that asks for the same
+    hits meanwhile waits for it."""
+    disabled = _disabled(enabled)
+    if len(text) < PARALLEL_MIN or any(c[0] is rules and c[1] is text for c in _RECENT_RULE_HITS):
+        return False
+    future = _claim_helper(_run_rules, rules, text, source, disabled, False)
+    if future is None:
+        return False
+    entry = (rules, text, source, disabled, future)
+    _IN_FLIGHT.append(entry)
+    future.add_done_callback(lambda _done: _IN_FLIGHT.remove(entry))
+    return True
+
+
+#: Held while the helper thread works for a scan: a caller that cannot take it at once does the
+#: work itself, so no caller ever waits for the helper to become free (and the helper's own work
+#: never asks for the helper: no deadlock).
+_HELPER_BUSY = threading.Lock()
+_HELPER_THREAD: Any = None
+
+
+def _claim_helper(function: Callable[..., Any], *args: Any) -> Future[Any] | None:
+    """``function(*args)`` started on the helper thread, or None when the process may use only
+    one core or the helper is busy."""
+    global _HELPER_THREAD
+    if _cores() < 2 or not _HELPER_BUSY.acquire(blocking=False):
+        return None
+    try:
+        if _HELPER_THREAD is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _HELPER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immune-rules")
+        return _HELPER_THREAD.submit(_released_after, function, *args)  # type: ignore[no-any-return]
+    except BaseException:
+        _HELPER_BUSY.release()
+        raise
+
+
+def _released_after(function: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return function(*args)
+    finally:
+        _HELPER_BUSY.release()
+
+
+def _forget_helper() -> None:
+    # a forked child has no copy of the helper thread (nor of a scan it ran): it starts its own
+    global _HELPER_THREAD, _HELPER_BUSY
+    _HELPER_THREAD = None
+    _HELPER_BUSY = threading.Lock()
+    _IN_FLIGHT.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helper)
+
+
+def _cores() -> int:
+    """How many cores this process may run on (its affinity, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 def _with_id(hit: Hit, rule_id: str) -> Hit:

@@ -95,8 +95,7 @@ class _IndexMap:
 
     def index(self) -> array[int]:
         if self._index is None:
-            marked = self._marked()
-            self._index = array("q", compress(range(len(marked)), map(ne, marked, repeat(_SENTINEL))))
+            self._index = _kept_positions(self._marked())
         return self._index
 
     def span(self, start: int, end: int) -> tuple[int, int]:
@@ -106,6 +105,32 @@ class _IndexMap:
     def point(self, position: int) -> int:
         index = self.index()
         return index[position] if position < len(index) else self.input_length
+
+
+#: From this length on, :func:`_kept_positions` finds the kept characters with numpy.
+_ARRAY_INDEX_MIN = 4_096
+
+
+def _kept_positions(marked: str) -> array[int]:
+    """The positions of the characters of ``marked`` that are not the sentinel (NUL).
+
+    A long text goes through a code-point array (UTF-32 in, one numpy comparison): about 5 ms
+    per megabyte instead of 40-50 ms with C-level iterators. A text with a lone surrogate, which
+    UTF-32 cannot carry, takes the iterators.
+    """
+    if len(marked) >= _ARRAY_INDEX_MIN:
+        try:
+            data = marked.encode("utf-32-le")
+        except UnicodeEncodeError:
+            pass
+        else:
+            import numpy as np
+
+            kept = np.flatnonzero(np.frombuffer(data, dtype="<u4"))  # the sentinel is code point 0.astype(np.int64, copy=False)
+            positions: array[int] = array("q")
+            positions.frombytes(kept.tobytes())
+            return positions
+    return array("q", compress(range(len(marked)), map(ne, marked, repeat(_SENTINEL))))
 
 
 class _Edits(NamedTuple):
@@ -677,16 +702,51 @@ def _confusable_steps(text: str) -> str:
     if not edits:
         return text
     edits.sort()
-    parts = []
+    kept: list[tuple[int, int]] = []
     position = 0
     for start, end in edits:
         if start < position:
             continue
+        kept.append((start, end))
+        position = end
+    if len(kept) > _MANY_EDITS and len(text) >= _ARRAY_TRANSLATE_MIN:
+        translated = _one_for_one_within(text, _CONFUSABLE, kept)
+        if translated is not None:
+            return translated
+    parts = []
+    position = 0
+    for start, end in kept:
         parts.append(text[position:start])
         parts.append(text[start:end].translate(_CONFUSABLE))
         position = end
     parts.append(text[position:])
     return "".join(parts)  # one for one: the offsets do not move
+
+
+#: Past this many look-alike words, step 4 folds them in one numpy pass, not one slice at a time.
+_MANY_EDITS = 256
+
+
+def _one_for_one_within(text: str, table: dict[int, str], spans: list[tuple[int, int]]) -> str | None:
+    """``text`` with the characters inside ``spans`` (sorted, not overlapping) mapped through
+    ``table`` one for one, in one code-point array pass (a text of a hundred thousand look-alike
+    words took 0.1-0.2 s of ``str.translate`` calls on slices); ``None`` for a text with a lone
+    surrogate, which UTF-32 cannot carry."""
+    try:
+        data = text.encode("utf-32-le")
+    except UnicodeEncodeError:
+        return None
+    import numpy as np
+
+    points = np.frombuffer(data, dtype="<u4")
+    bounds = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    length = len(text)
+    # +1 where a span starts, -1 where it ends: the running sum is 1 inside a span, 0 outside
+    inside = np.cumsum(
+        np.bincount(bounds[:, 0], minlength=length + 1) - np.bincount(bounds[:, 1], minlength=length + 1)
+    )[:length].astype(bool)
+    mapped = _code_point_array(table)
+    return np.where(inside, mapped[points], points).astype("<u4").tobytes().decode("utf-32-le")  # type: ignore[index]
 
 
 # ------------------------------------------------------------------ step 5: whitespace

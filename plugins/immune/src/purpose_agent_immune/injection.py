@@ -574,6 +574,7 @@ _INJECTION_WORD = re.compile(
 _INJECTION_WORDS = frozenset(
     "ignore disregard forget instruction instructions prompt password system override jailbreak reveal secret".split()
 )
+_INJECTION_WORD_LENGTHS = frozenset(map(len, _INJECTION_WORDS))
 _WORD_RUN = re.compile(r"\w+")
 _ASCII_NON_WORD = str.maketrans({c: " " for c in range(128) if not (chr(c).isalnum() or c == 95)})
 
@@ -592,7 +593,14 @@ def _injection_words(text: str) -> set[str]:
     # character class), and only a run outside ASCII is tried against the pattern.
     runs = set(_WORD_RUN.findall(lower))
     found = runs & _INJECTION_WORDS
-    found.update(run for run in runs if not run.isascii() and _INJECTION_WORD.fullmatch(run))
+    # case-insensitive matching in ``re`` pairs one character with one character, so only a run
+    # as long as one of the words can match (on a megabyte of short foreign words this leaves
+    # out most of the hundred thousand runs)
+    found.update(
+        run
+        for run in runs
+        if len(run) in _INJECTION_WORD_LENGTHS and not run.isascii() and _INJECTION_WORD.fullmatch(run)
+    )
     return found
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pytest
 
 from purpose_agent.vector_search import VectorSet
 
@@ -84,3 +87,42 @@ def test_updates_hide_removed_rows_keep_added_ones_in_a_tail_and_fold_them_in() 
         assert [s for s, _ in vectors.top(query, 10**6, keep=keep)] == [s for s, _ in want]
     assert vectors._tail is None or len(vectors._tail[0]) < 80, "the tail was folded into the main rows"
     assert vectors.approximate and vectors._graph is not None
+
+
+def test_the_inverted_file_scans_the_principal_axes_and_rescores_with_the_full_vectors(monkeypatch: Any) -> None:
+    from purpose_agent import vector_search
+
+    rng = np.random.default_rng(3)
+    dimension = 384  # MiniLM's: above REDUCED_DIMENSION, so the probed rows are scanned reduced
+    centres = unit(rng.standard_normal((30, dimension)).astype(np.float32))
+    mixed = centres[rng.integers(0, 30, 5_000)] + 0.5 * centres[rng.integers(0, 30, 5_000)]
+    matrix = unit(mixed + 0.05 * rng.standard_normal((5_000, dimension)).astype(np.float32))
+    seqs = np.arange(5_000) * 7
+    exact = VectorSet(seqs, matrix, exact_below=10**9)
+    reduced = VectorSet(seqs, matrix.copy(), exact_below=1_000)
+    monkeypatch.setattr(vector_search, "REDUCED_DIMENSION", None)
+    full = VectorSet(seqs, matrix.copy(), exact_below=1_000)
+    full.top(matrix[0], 1)
+    monkeypatch.undo()
+    reduced.top(matrix[0], 1)
+    assert full._reduced is None
+    assert reduced._reduced.shape == (5_000, vector_search.REDUCED_DIMENSION)
+    np.testing.assert_allclose(reduced._reduced, reduced.matrix @ reduced._projection, atol=1e-5)
+    scores = dict(zip(seqs.tolist(), (matrix @ matrix[:40].T).tolist(), strict=True))
+    found = {"full": 0, "reduced": 0}
+    for n, query in enumerate(matrix[:40]):
+        want = {seq for seq, _ in exact.top(query, 20)}
+        got = reduced.top(query, 20)
+        assert all(abs(score - scores[seq][n]) < 1e-5 for seq, score in got), "scores are exact cosines"
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+        found["reduced"] += len({seq for seq, _ in got} & want)
+        found["full"] += len({seq for seq, _ in full.top(query, 20)} & want)
+    assert found["reduced"] >= found["full"] - 8, found  # at most 1 % of the 800 lost to the reduced scan
+    assert found["full"] >= 0.9 * 800, found
+    # folded updates keep the projection and project the rows in their new order
+    added = unit(rng.standard_normal((400, dimension)).astype(np.float32))
+    folded = reduced.updated(seqs[:300], np.arange(400) * 7 + 1, added)
+    assert folded._tail is None and folded._projection is reduced._projection
+    folded.top(added[0], 5)
+    np.testing.assert_allclose(folded._reduced, folded.matrix @ folded._projection, atol=1e-5)
+    assert folded.top(added[0], 1) == [(1, pytest.approx(1.0, abs=1e-5))]

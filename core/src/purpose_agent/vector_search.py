@@ -6,9 +6,13 @@
 * Below :data:`EXACT_BELOW` rows: one float32 matrix-vector product and a partial sort. Exact.
 * At or above it: an inverted file (IVF). The rows are clustered once (spherical k-means,
   ``sqrt(n)`` clusters, seeded, on a sample), stored grouped by cluster; a query scores the
-  cluster centres and then only the rows of the :data:`PROBE_SHARE` nearest clusters, exactly.
+  cluster centres and then only the rows of the :data:`PROBE_SHARE` nearest clusters. Those rows
+  are scanned in :data:`REDUCED_DIMENSION` dimensions (the training sample's principal axes,
+  kept beside the full rows: a third of the bytes a query reads from memory, which is what the
+  scan waits for), and the best :func:`rescored` of them are scored again with the full vectors.
   The scores it returns are exact cosines; what it can miss is a near row in an unprobed
-  cluster (recall is measured against the exact scan in ``tests/benchmarks/bench_retrieval.py``).
+  cluster, or one the reduced scan ranked below the re-scored candidates (recall is measured
+  against the exact scan in ``tests/benchmarks/bench_retrieval.py``).
 
 Why not a library: the candidates were measured here (docs/retrieval.md). ``sqlite-vec`` cannot be
 loaded by this Python's ``sqlite3`` (built without extension loading) and is an exact scan
@@ -32,6 +36,16 @@ EXACT_BELOW = 20_000
 #: Share of the clusters a query scans (at least :data:`MIN_PROBES`).
 PROBE_SHARE = 0.08
 MIN_PROBES = 8
+
+#: The inverted file scans the probed clusters in this many dimensions (the top principal axes of
+#: its training sample: a third of the bytes of the full vectors, which a query reads from memory)
+#: and re-scores the best :func:`rescored` of them with the full vectors, so returned scores stay
+#: exact cosines. ``None``: scan the full vectors.
+REDUCED_DIMENSION: int | None = 128
+#: Candidates re-scored exactly after a reduced scan: this many per requested row, at least
+#: :data:`RESCORE_MIN`.
+RESCORE_PER_ROW = 4
+RESCORE_MIN = 200
 
 #: k-means: iterations, and sample rows per cluster it is trained on.
 KMEANS_ITERATIONS = 8
@@ -79,6 +93,8 @@ class VectorSet:
         self.exact_below = exact_below
         self._graph: Any = None  # (centres, offsets) of the inverted file, built on first use
         self._clustered_rows = 0  # rows when the centres were trained (updates reuse them for a while)
+        self._projection: Any = None  # (dimension, REDUCED_DIMENSION) principal axes, with the clusters
+        self._reduced: Any = None  # the main rows projected on them, in storage order
         self._building = threading.Lock()
         self._masks: dict[Any, Any] = {}
         self._live: Any = None  # main rows still in the set (None: all)
@@ -179,19 +195,31 @@ class VectorSet:
         centres, offsets = self._clusters()
         probes = max(MIN_PROBES, round(PROBE_SHARE * len(centres)))
         order = np.argsort(-(centres @ vector), kind="stable")
+        reduced = self._reduced
+        scanned, query = (self.matrix, vector) if reduced is None else (reduced, vector @ self._projection)
         while True:
             chosen = np.sort(order[:probes])  # in storage order: contiguous reads
             spans = [(offsets[c], offsets[c + 1]) for c in chosen.tolist()]
             seqs = np.concatenate([self.seqs[a:b] for a, b in spans])
-            scores = np.concatenate([self.matrix[a:b] @ vector for a, b in spans])
+            scores = np.concatenate([scanned[a:b] @ query for a, b in spans])
+            positions = None if reduced is None else np.concatenate([np.arange(a, b) for a, b in spans])
             if keep is not None:
                 rows = np.concatenate([keep[a:b] for a, b in spans])
                 seqs, scores = seqs[rows], scores[rows]
+                positions = None if positions is None else positions[rows]
             if allowed is not None:
                 rows = np.asarray(allowed(seqs), dtype=bool)
                 seqs, scores = seqs[rows], scores[rows]
+                positions = None if positions is None else positions[rows]
             if len(seqs) >= limit:
-                return _best(seqs, scores, limit)
+                if positions is None:
+                    return _best(seqs, scores, limit)
+                # the reduced scores choose the candidates; their full vectors give the exact cosines
+                wanted = rescored(limit)
+                if len(seqs) > wanted:
+                    best = np.argpartition(-scores, wanted - 1)[:wanted]
+                    seqs, positions = seqs[best], positions[best]
+                return _best(seqs, self.matrix[positions] @ vector, limit)
             if probes >= len(centres) // 4:
                 return None  # a narrow filter: the exact scan over the allowed rows is as cheap
             probes *= 4
@@ -201,6 +229,7 @@ class VectorSet:
         with self._building:
             if self._graph is None:
                 self._graph = self._group(self._train())
+                self._reduce()
         return self._graph
 
     def _train(self) -> Any:
@@ -220,7 +249,18 @@ class VectorSet:
             empty = norms[:, 0] == 0
             centres = np.where(empty[:, None], centres, sums / np.where(norms == 0, 1, norms))
         self._clustered_rows = count
+        self._projection = None
+        if REDUCED_DIMENSION is not None and REDUCED_DIMENSION < self.matrix.shape[1] <= len(sample):
+            # the sample's principal axes (uncentred: they keep what dot products with unit vectors need)
+            axes = np.linalg.svd(sample, full_matrices=False)[2][:REDUCED_DIMENSION]
+            self._projection = np.ascontiguousarray(axes.T, dtype=np.float32)
         return centres.astype(np.float32)
+
+    def _reduce(self) -> None:
+        """Project the main rows (in their final order) on :attr:`_projection`, if there is one."""
+        import numpy as np
+
+        self._reduced = None if self._projection is None else np.ascontiguousarray(self.matrix @ self._projection)
 
     def _group(self, centres: Any, labels: Any = None) -> tuple[Any, Any]:
         """Regroup the main rows by their nearest centre (``labels``: the rows' clusters, when known)."""
@@ -291,6 +331,8 @@ class VectorSet:
         labels = np.repeat(np.arange(len(centres)), np.diff(offsets))[live]
         out._graph = out._group(centres, np.concatenate([labels, _nearest(matrix, centres)]))
         out._clustered_rows = self._clustered_rows
+        out._projection = self._projection
+        out._reduce()
         return out
 
     def without(self, seqs: Any) -> VectorSet:
@@ -300,6 +342,11 @@ class VectorSet:
     def plus(self, seqs: Any, matrix: Any, columns: Mapping[str, Any] | None = None) -> VectorSet:
         """A new set with rows added (``seqs`` must not be in this one)."""
         return self.updated([], seqs, matrix, columns)
+
+
+def rescored(limit: int) -> int:
+    """How many candidates of a reduced scan are re-scored with the full vectors for ``limit`` rows."""
+    return max(RESCORE_MIN, RESCORE_PER_ROW * limit)
 
 
 def _nearest(matrix: Any, centres: Any) -> Any:

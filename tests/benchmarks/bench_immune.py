@@ -25,6 +25,17 @@ scanners' CPU time). Then the quality on ``../shared/eval/``: attack recall and
 benign false-positive rate of ``injection_dev.jsonl`` on the tune split (``--holdout`` adds the
 held-out fifth, which should be looked at rarely) and the false-positive rate on the benign lessons.
 
+``--long-only`` times only the 1 MB inputs (after the same 10 KB and 100 KB warm-up, no lessons,
+no quality). ``--against DIR`` times them side by side with another version of the scanners: a
+worker process imports ``purpose_agent_immune`` from ``DIR`` (for example the sources of an earlier
+commit: ``git archive <commit> plugins/immune/src | tar -x -C DIR`` and pass
+``DIR/plugins/immune/src``), warms up the same way, and each input is timed once in each version,
+the two in turn (CPU and wall seconds), so both versions see the same load.
+
+The lessons are timed on one core (the rule tier's target is per core); the adversarial and
+1 MB inputs on every core the process may use (the 1 MB target is for this machine: a long
+text's rules run on a helper thread beside the detector functions).
+
 The last line is JSON: ``{"lessons": …, "seconds": …, "lessons_per_s": …, "adversarial_s": {size: …},
 "tune_recall": …, "tune_benign_fpr": …, "lessons_fpr": …}``.
 """
@@ -345,6 +356,97 @@ def adversarial(sizes: tuple[int, ...]) -> dict[str, float]:
     return worst
 
 
+def _one_mb_inputs() -> list[tuple[str, str]]:
+    size = 1_000_000
+    inputs = [(repr(piece[:14]), (piece * (size // len(piece) + 1))[:size]) for piece in ADVERSARIAL]
+    inputs += [(name, make(size)) for name, make in GENERATED.items()]
+    inputs.append(benign_document(size))
+    return inputs
+
+
+def _warm_up() -> None:
+    """The 10 KB and 100 KB inputs through all five scanners, as :func:`adversarial` runs them first."""
+    from purpose_agent_immune.detectors import Context
+
+    for size in (10_000, 100_000):
+        texts = [(piece * (size // len(piece) + 1))[:size] for piece in ADVERSARIAL]
+        texts += [make(size) for make in GENERATED.values()]
+        for text in texts:
+            for module in MODULES:
+                module.SCANNER.hits(text, Context())
+
+
+def _time_one(text: str) -> tuple[float, float, int]:
+    """(wall s, CPU s, findings) of all five scanners on ``text``."""
+    from purpose_agent_immune.detectors import Context
+
+    started, cpu = time.perf_counter(), time.process_time()
+    findings = sum(len(module.SCANNER.hits(text, Context())) for module in MODULES)
+    return time.perf_counter() - started, time.process_time() - cpu, findings
+
+
+def serve() -> None:
+    """The ``--against`` worker: warm up, then time the 1 MB input named on each stdin line."""
+    import sys
+
+    inputs = dict(_one_mb_inputs())
+    _warm_up()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        print(json.dumps(_time_one(inputs[json.loads(line)])), flush=True)
+
+
+def long_only(against: Path | None) -> dict[str, float]:
+    """The 1 MB inputs alone (after the warm-up), side by side with the scanners in ``against``."""
+    import subprocess
+    import sys
+
+    inputs = _one_mb_inputs()
+    worker = None
+    if against is not None:
+        environ = dict(os.environ, PYTHONPATH=os.pathsep.join([str(against), os.environ.get("PYTHONPATH", "")]))
+        worker = subprocess.Popen(
+            [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environ
+        )
+        assert worker.stdin is not None and worker.stdout is not None
+        if worker.stdout.readline().strip() != "ready":
+            raise SystemExit("the --against worker did not start")
+    _warm_up()
+
+    def old(name: str) -> tuple[float, float, int]:
+        assert worker is not None and worker.stdin is not None and worker.stdout is not None
+        worker.stdin.write(json.dumps(name) + "\n")
+        worker.stdin.flush()
+        return tuple(json.loads(worker.stdout.readline()))  # type: ignore[return-value]
+
+    worst = 0.0
+    print(f"1 MB inputs, all five scanners, wall (CPU) seconds; load average {os.getloadavg()}")
+    for number, (name, text) in enumerate(inputs):
+        # each version scans each input once (a second scan of the same text would find the
+        # caches warm), old first on even inputs and new first on odd ones
+        if worker is None:
+            wall, cpu, findings = _time_one(text)
+            worst = max(worst, wall)
+            print(f"{name:<22} {wall:6.3f} ({cpu:.3f})  {findings} findings")
+            continue
+        if number % 2 == 0:
+            before = old(name)
+            wall, cpu, findings = _time_one(text)
+        else:
+            wall, cpu, findings = _time_one(text)
+            before = old(name)
+        worst = max(worst, wall)
+        print(
+            f"{name:<22} old {before[0]:6.3f} ({before[1]:.3f})  new {wall:6.3f} ({cpu:.3f})"
+            f"  findings old {before[2]} new {findings}"
+        )
+    print(f"load average after: {os.getloadavg()}")
+    if worker is not None:
+        worker.stdin.close()  # type: ignore[union-attr]
+        worker.wait()
+    return {"1 MB": worst}
+
+
 def quality(kernel, holdout: bool) -> dict[str, float]:
     """Attack recall and benign FPR on the eval data's tune split (and held-out fifth), FPR on benign lessons."""
     from purpose_agent_immune.evaluation import evaluate, load_rows, select
@@ -375,9 +477,21 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--holdout", action="store_true", help="also report the held-out fifth of the eval data")
     parser.add_argument("--no-adversarial", action="store_true", help="skip the 10 KB / 100 KB / 1 MB inputs")
+    parser.add_argument("--long-only", action="store_true", help="only the 1 MB inputs (after the warm-up)")
+    parser.add_argument(
+        "--against", type=Path, help="with --long-only: time the scanners imported from this directory too"
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
+    if args.serve:
+        serve()
+        return
+    if args.long_only or args.against is not None:
+        print(json.dumps({"adversarial_s": {k: round(v, 3) for k, v in long_only(args.against).items()}}))
+        return
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    if cores is not None:
+        os.sched_setaffinity(0, {min(cores)})  # one core for the lessons, as the target says
     texts = lessons(args.lessons, args.data)
     print(
         f"data: {args.data if args.data.exists() else 'synthetic'}; mean length {sum(map(len, texts)) / len(texts):.0f} chars"
@@ -404,6 +518,8 @@ def main() -> None:
             timed("installed", texts, lambda _t: installed.scan(next(iterator)))
     except Exception as exc:  # the installed path is informative only
         print(f"installed: skipped ({type(exc).__name__}: {exc})")
+    if cores is not None:
+        os.sched_setaffinity(0, cores)  # the long inputs on every core the process may use
     worst = {} if args.no_adversarial else adversarial((10_000, 100_000, 1_000_000))
     figures = quality(kernel, args.holdout)
     print(

@@ -23,13 +23,13 @@ imported on the first scan, so discovering and listing the plugins stays cheap.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from itertools import count
 from typing import Any
 
 from .patterns import Fold, Gate, PatternError, gate, relaxed_re2, to_re2
@@ -612,13 +612,17 @@ class Scanner:
         found: list[Hit] = []
         try:
             for function in self.functions if started else ():
-                found.extend(hit if hit.rule_id else _with_id(hit, self.function_id(function)) for hit in function(text, context))
+                found.extend(
+                    hit if hit.rule_id else _with_id(hit, self.function_id(function)) for hit in function(text, context)
+                )
         finally:
             rule_hits = _rule_hits(rules, rule_text, context.source, enabled) if rules else []
         for hit in rule_hits:
             keep(_moved(hit, back) if back is not None else hit)
         for function in () if started else self.functions:
-            found.extend(hit if hit.rule_id else _with_id(hit, self.function_id(function)) for hit in function(text, context))
+            found.extend(
+                hit if hit.rule_id else _with_id(hit, self.function_id(function)) for hit in function(text, context)
+            )
         for hit in found:
             keep(hit)
         hits = sorted(best.values(), key=lambda h: (h.start, h.category))
@@ -777,7 +781,7 @@ def _run_rules(rules: tuple[Rule, ...], text: str, source: str, disabled: frozen
         if not (one.sources and source not in one.sources) and one.category not in disabled
     ]
     per_rule: list[list[Hit]] = [[] for _ in chosen]
-    turn = count()  # next() on a count is atomic: each rule is taken by one thread
+    turn = itertools.count()  # next() on a count is atomic: each rule is taken by one thread
     helper = _claim_helper(_take_rules, turn, chosen, per_rule, text, memo, encoded) if share else None
     try:
         _take_rules(turn, chosen, per_rule, text, memo, encoded)

@@ -114,9 +114,9 @@ _ARRAY_INDEX_MIN = 4_096
 def _kept_positions(marked: str) -> array[int]:
     """The positions of the characters of ``marked`` that are not the sentinel (NUL).
 
-    A long text goes through a code-point array (UTF-32 in, one numpy comparison): about 5 ms
-    per megabyte instead of 40-50 ms with C-level iterators. A text with a lone surrogate, which
-    UTF-32 cannot carry, takes the iterators.
+    A long text goes through a code-point array (UTF-32 in, one numpy comparison): about a
+    quarter of the time of the C-level iterators (measured 27 vs 103 ms CPU for a megabyte on a
+    loaded machine). A text with a lone surrogate, which UTF-32 cannot carry, takes the iterators.
     """
     if len(marked) >= _ARRAY_INDEX_MIN:
         try:
@@ -126,7 +126,8 @@ def _kept_positions(marked: str) -> array[int]:
         else:
             import numpy as np
 
-            kept = np.flatnonzero(np.frombuffer(data, dtype="<u4"))  # the sentinel is code point 0.astype(np.int64, copy=False)
+            # the sentinel is code point 0: the kept characters are the non-zero code points
+            kept = np.flatnonzero(np.frombuffer(data, dtype="<u4")).astype(np.int64, copy=False)
             positions: array[int] = array("q")
             positions.frombytes(kept.tobytes())
             return positions

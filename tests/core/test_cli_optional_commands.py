@@ -102,3 +102,13 @@ def test_a_disabled_optional_plugin_is_named_with_why(run_cli: Any, tmp_path: Pa
                   env={"PURPOSE_AGENT_PLUGINS": ""})
     assert new.code == 1 and "needs plugin 'scaffold' (purpose-agent-scaffold), which is disabled" in new.stderr, \
         new.stderr
+
+
+def test_a_project_generated_before_the_move_is_told_how_to_mend_its_import() -> None:
+    # system.py files generated before the generator left the kernel import it from its old place.
+    import importlib
+
+    import pytest
+
+    with pytest.raises(ImportError, match="from purpose_agent_generate import load_project"):
+        importlib.import_module("purpose_agent.mas_generator")

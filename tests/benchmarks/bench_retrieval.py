@@ -360,9 +360,6 @@ def latency(size: int, query_count: int, vectors: str, kernel: Kernel) -> dict[s
     if "critical_path_cpu_ms" in out:
         print("(hybrid retrieve's parts, each timed alone per query, CPU p50 ms: " + ", ".join(
             f"{part} {out[f'part_{part}_cpu_ms']:.2f}" for part in ("lexical", "embedding", "dense", "rest")) + ")")
-        if "part_embedding_standard_graph_cpu_ms" in out:
-            print(f"(the query's embedding by the standard-operator graph instead of the fused one, the same queries "
-                  f"in alternation: CPU p50 {out['part_embedding_standard_graph_cpu_ms']:.2f} ms)")
         path_ms = out["critical_path_cpu_ms"]
         print(f"(the parts summed as two idle cores would run them, max(BM25 part, embedding) + nearest vectors "
               f"+ fusion and policy: p50 {path_ms['p50']:.2f}, p99 {path_ms['p99']:.2f} ms)")
@@ -398,8 +395,6 @@ def breakdown(store: SQLiteStore, embedder: Any, known: KnownVectors, queries: l
     pool = max(RetrievalPolicy().candidate_pool, store.candidates)
     pairs = scope.pairs()
     parts: dict[str, list[float]] = {"lexical": [], "embedding": [], "dense": [], "rest": []}
-    standard = standard_graph_embedder(embedder)
-    parts_standard: list[float] = []
     critical = []
     for query in queries:
         times = {}
@@ -414,10 +409,6 @@ def breakdown(store: SQLiteStore, embedder: Any, known: KnownVectors, queries: l
             used = time.process_time()
             call()
             times[part] = (time.process_time() - used) * 1000
-        if standard is not None:
-            used = time.process_time()
-            standard([query])
-            parts_standard.append((time.process_time() - used) * 1000)
         rest = max(0.0, times["whole"] - times["lexical"] - times["dense"])
         for part in ("lexical", "embedding", "dense"):
             parts[part].append(times[part])
@@ -425,24 +416,7 @@ def breakdown(store: SQLiteStore, embedder: Any, known: KnownVectors, queries: l
         critical.append(max(times["lexical"], times["embedding"]) + times["dense"] + rest)
     out: dict[str, Any] = {f"part_{part}_cpu_ms": statistics.median(values) for part, values in parts.items()}
     out["critical_path_cpu_ms"] = {"p50": percentile(critical, 50), "p99": percentile(critical, 99)}
-    if parts_standard:
-        out["part_embedding_standard_graph_cpu_ms"] = statistics.median(parts_standard)
     return out
-
-
-def standard_graph_embedder(embedder: Any) -> Any:
-    """``embed`` through minilm's standard-operator ONNX graph (the fused one's reference), or ``None``."""
-    try:
-        from purpose_agent_minilm import embedder as minilm
-        from purpose_agent_minilm.model import BertEncoder, load_files
-        from purpose_agent_minilm.onnx_graph import OnnxEncoder
-    except ImportError:
-        return None
-    if not isinstance(embedder, minilm.MiniLMEmbedder) or embedder.backend != "onnx" or embedder.precision != "float32":
-        return None
-    tokenizer, _ = embedder._runtime()
-    session = OnnxEncoder(BertEncoder(load_files(embedder.archive).weights), embedder.threads, fused=False)
-    return lambda texts: session(*minilm._padded(minilm._token_ids(tokenizer, texts)))
 
 
 def after_write(path: Path, store: SQLiteStore, rounds: int = 5) -> dict[str, float]:

@@ -135,30 +135,6 @@ def test_the_graph_is_valid_onnx_and_the_same_bytes_every_time(onnx_embedder: An
     assert graph.SerializeToString() == build_graph(encoder).SerializeToString()  # nothing random, no file
 
 
-def test_the_fused_graph_computes_the_standard_graph_in_far_fewer_nodes(onnx_embedder: Any) -> None:
-    # The session runs build_fused_graph (ONNX Runtime's Attention, SkipLayerNormalization and
-    # BiasGelu); the standard-operator graph is the readable form of the same function.
-    from purpose_agent_minilm.embedder import _padded, _token_ids
-    from purpose_agent_minilm.onnx_graph import MS_DOMAIN, OnnxEncoder, build_fused_graph, build_graph
-
-    encoder = BertEncoder(load_files(onnx_embedder.archive).weights)
-    fused, standard = build_fused_graph(encoder), build_graph(encoder)
-    assert fused.SerializeToString() == build_fused_graph(encoder).SerializeToString()
-    ops = [n.op_type for n in fused.graph.node if n.domain == MS_DOMAIN]
-    assert ops.count("Attention") == ops.count("BiasGelu") == 6 and ops.count("SkipLayerNormalization") == 12
-    assert len(fused.graph.node) * 3 < len(standard.graph.node)  # 56 against 201
-    tokenizer = embedder_module.tokenizer_for(onnx_embedder.archive)
-    ids = _token_ids(tokenizer, [*TEXTS, *LESSONS])
-    by_fused, by_standard = OnnxEncoder(encoder, 1), OnnxEncoder(encoder, 1, fused=False)
-    for batch in ([i] for i in ids):  # one text: no padding
-        assert_same_vectors(by_fused(*_padded(batch)), by_standard(*_padded(batch)))
-    assert_same_vectors(by_fused(*_padded(ids)), by_standard(*_padded(ids)))  # padded to the longest
-    # the session the embedder uses is the fused one
-    onnx_embedder.embed(LESSONS[:1])
-    assert embedder_module._onnx_runtime(onnx_embedder.archive, 1)[1].fused
-    assert not embedder_module._onnx_runtime(onnx_embedder.archive, 1, int8=True)[1].fused  # int8 keeps its graph
-
-
 def test_the_backend_setting_is_passed_and_checked(tmp_path: Path) -> None:
     assert kernel_for(tmp_path, backend="numpy").embedder().inner.backend == "numpy"
     assert kernel_for(tmp_path, backend="onnx").embedder().inner.backend == "onnx"

@@ -33,8 +33,6 @@ IR_VERSION = 8
 # The same additive mask as the numpy encoder: exp() of a score this low is exactly 0 in float32.
 _MASKED = -1e9
 _NORM_FLOOR = 1e-12
-#: The domain of ONNX Runtime's own (contrib) operators, used by :func:`build_fused_graph`.
-MS_DOMAIN = "com.microsoft"
 
 
 def quantise_columns(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -179,7 +177,15 @@ def build_graph(encoder: BertEncoder, *, int8: bool = False) -> Any:
     hidden_shape = node(
         "Concat", [batch_and_length, constant("hidden_dim", [HIDDEN], np.int64)], "hidden_shape", axis=0
     )
-    _pooling(node, constant, node("Reshape", [x, hidden_shape], "last_hidden"))
+    x = node("Reshape", [x, hidden_shape], "last_hidden")
+    token_mask = node("Unsqueeze", ["attention_mask", constant("last_axis", [-1], np.int64)], "token_mask")
+    axis1 = constant("length_axis", [1], np.int64)
+    summed = node("ReduceSum", [node("Mul", [x, token_mask], "masked_hidden"), axis1], "summed", keepdims=0)
+    counts = node("ReduceSum", ["attention_mask", axis1], "counts", keepdims=1)
+    pooled = node("Div", [summed, counts], "pooled")
+    norm = node("ReduceL2", [pooled], "norm", axes=[1], keepdims=1)  # axes is an attribute until opset 18
+    norm = node("Max", [norm, constant("norm_floor", _NORM_FLOOR)], "norm_floored")
+    node("Div", [pooled, norm], "embeddings")
 
     graph = helper.make_graph(
         nodes,
@@ -198,133 +204,17 @@ def build_graph(encoder: BertEncoder, *, int8: bool = False) -> Any:
     return model  # not run through onnx.checker here (a quarter second per load); the tests do
 
 
-def build_fused_graph(encoder: BertEncoder) -> Any:
-    """The float32 graph of :func:`build_graph` written with ONNX Runtime's fused BERT operators.
-
-    The same function of the same arrays, in 56 nodes instead of 201: per layer one ``Attention``
-    (the query/key/value product, its bias, the heads' scores, mask, softmax and context), and
-    ``MatMul`` + ``SkipLayerNormalization`` (bias, residual and LayerNorm in one pass) and
-    ``MatMul`` + ``BiasGelu`` (bias and exact erf GELU). These are the ``com.microsoft`` operators
-    ``onnxruntime.transformers`` would fuse an exported BERT into; written directly because that
-    tool's patterns do not match a hand-built graph. For a query of ~20 word pieces each node's
-    dispatch costs about as much as its arithmetic, so fewer nodes is most of the gain
-    (docs/embeddings.md). Needs ONNX Runtime (the operators are its own, not standard ONNX).
-    """
-    from onnx import TensorProto, helper, numpy_helper
-
-    nodes: list[Any] = []
-    initializers: list[Any] = []
-
-    def constant(name: str, value: Any, dtype: Any = np.float32) -> str:
-        initializers.append(numpy_helper.from_array(np.ascontiguousarray(np.asarray(value, dtype=dtype)), name))
-        return name
-
-    def node(op: str, inputs: list[str], output: str, domain: str = "", **attributes: Any) -> str:
-        nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain, **attributes))
-        return output
-
-    def skip_layer_norm(x: str, skip: str, bias: np.ndarray, norm: tuple[np.ndarray, np.ndarray], name: str) -> str:
-        gamma, beta = norm
-        return node(
-            "SkipLayerNormalization",
-            [x, skip, constant(f"{name}.gamma", gamma), constant(f"{name}.beta", beta), constant(f"{name}.bias", bias)],
-            name,
-            domain=MS_DOMAIN,
-            epsilon=LAYER_NORM_EPS,
-        )
-
-    # Embeddings: word + (position + type 0), then LayerNorm; hidden states stay (batch, length, 384).
-    length = node("Shape", ["input_ids"], "length", start=1, end=2)
-    words = node("Gather", [constant("word_embeddings", encoder.word_embeddings), "input_ids"], "words")
-    zero = constant("zero_index", [0], np.int64)
-    positions = node("Slice", [constant("positions", encoder.positions), zero, length, zero], "position_rows")
-    gamma, beta = encoder.embedding_norm
-    x = node(
-        "LayerNormalization",
-        [
-            node("Add", [words, positions], "embedded"),
-            constant("embedding_norm.gamma", gamma),
-            constant("embedding_norm.beta", beta),
-        ],
-        "embedding_norm",
-        axis=-1,
-        epsilon=LAYER_NORM_EPS,
-    )
-    mask = node("Cast", ["attention_mask"], "mask_int32", to=TensorProto.INT32)  # 1 real, 0 padding
-
-    for i, layer in enumerate(encoder.layers):
-        p = f"layer{i}"
-        # scale 1: the 1/sqrt(32) is already folded into the query weights; a padded key's score
-        # gets the same -1e9 as the standard graph (exp of it is exactly 0 in float32)
-        context = node(
-            "Attention",
-            [x, constant(f"{p}.qkv.weight", layer.qkv), constant(f"{p}.qkv.bias", layer.qkv_bias), mask],
-            f"{p}.context",
-            domain=MS_DOMAIN,
-            num_heads=HEADS,
-            scale=1.0,
-            mask_filter_value=_MASKED,
-        )
-        attended = node(
-            "MatMul", [context, constant(f"{p}.attention_out.weight", layer.attention_out)], f"{p}.attention_out"
-        )
-        x = skip_layer_norm(attended, x, layer.attention_out_bias, layer.attention_norm, f"{p}.attention_norm")
-        hidden = node("MatMul", [x, constant(f"{p}.intermediate.weight", layer.intermediate)], f"{p}.intermediate")
-        gelu = node(
-            "BiasGelu",
-            [hidden, constant(f"{p}.intermediate.bias", layer.intermediate_bias)],
-            f"{p}.gelu",
-            domain=MS_DOMAIN,
-        )
-        out = node("MatMul", [gelu, constant(f"{p}.output.weight", layer.output)], f"{p}.output")
-        x = skip_layer_norm(out, x, layer.output_bias, layer.output_norm, f"{p}.output_norm")
-
-    _pooling(node, constant, x)
-    graph = helper.make_graph(
-        nodes,
-        "all-MiniLM-L6-v2 sentence embeddings",
-        [
-            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "length"]),
-            helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", "length"]),
-        ],
-        [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", HIDDEN])],
-        initializers,
-    )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS_DOMAIN, 1)],
-        producer_name="purpose-agent-minilm",
-    )
-    model.ir_version = IR_VERSION
-    return model
-
-
-def _pooling(node: Any, constant: Any, x: str) -> str:
-    """Mean over the real pieces of ``x`` (batch, length, 384), divided by its L2 norm (floored)."""
-    token_mask = node("Unsqueeze", ["attention_mask", constant("last_axis", [-1], np.int64)], "token_mask")
-    axis1 = constant("length_axis", [1], np.int64)
-    summed = node("ReduceSum", [node("Mul", [x, token_mask], "masked_hidden"), axis1], "summed", keepdims=0)
-    counts = node("ReduceSum", ["attention_mask", axis1], "counts", keepdims=1)
-    pooled = node("Div", [summed, counts], "pooled")
-    norm = node("ReduceL2", [pooled], "norm", axes=[1], keepdims=1)  # axes is an attribute until opset 18
-    norm = node("Max", [norm, constant("norm_floor", _NORM_FLOOR)], "norm_floored")
-    return node("Div", [pooled, norm], "embeddings")  # type: ignore[no-any-return]
-
-
 class OnnxEncoder:
-    """An ONNX Runtime session over the encoder's graph; call it with ids and mask for unit vectors.
+    """An ONNX Runtime session over :func:`build_graph`; call it with ids and mask for unit vectors.
 
-    float32 runs :func:`build_fused_graph` (``fused=False``: :func:`build_graph`, the same function
-    in standard operators, kept for comparison); ``int8`` the quantised :func:`build_graph`.
     ``threads`` is ONNX Runtime's intra-op thread count (0: its default, one per core); inter-op
-    parallelism is off (the graph is a chain). A session may be run from several threads at once.
+    parallelism is off (the graph is a chain). ``int8``: the quantised graph (see :func:`build_graph`).
+    A session may be run from several threads at once.
     """
 
-    def __init__(self, encoder: BertEncoder, threads: int, *, int8: bool = False, fused: bool = True) -> None:
+    def __init__(self, encoder: BertEncoder, threads: int, *, int8: bool = False) -> None:
         import onnxruntime
 
-        #: whether the session runs :func:`build_fused_graph` (float32) rather than :func:`build_graph`
-        self.fused = fused and not int8
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -332,9 +222,7 @@ class OnnxEncoder:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # warnings about unused initializers etc. are not the user's business
         self.session = onnxruntime.InferenceSession(
-            (build_fused_graph(encoder) if self.fused else build_graph(encoder, int8=int8)).SerializeToString(),
-            options,
-            providers=["CPUExecutionProvider"],
+            build_graph(encoder, int8=int8).SerializeToString(), options, providers=["CPUExecutionProvider"]
         )
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

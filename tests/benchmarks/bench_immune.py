@@ -30,7 +30,8 @@ no quality). ``--against DIR`` times them side by side with another version of t
 worker process imports ``purpose_agent_immune`` from ``DIR`` (for example the sources of an earlier
 commit: ``git archive <commit> plugins/immune/src | tar -x -C DIR`` and pass
 ``DIR/plugins/immune/src``), warms up the same way, and each input is timed once in each version,
-the two in turn (CPU and wall seconds), so both versions see the same load.
+the two in turn (CPU and wall seconds), so both versions see the same load; before them the
+lessons are timed in both versions (CPU per lesson on one core, fresh processes in turn).
 
 The lessons are timed on one core (the rule tier's target is per core); the adversarial and
 1 MB inputs on every core the process may use (the 1 MB target is for this machine: a long
@@ -447,6 +448,44 @@ def long_only(against: Path | None) -> dict[str, float]:
     return {"1 MB": worst}
 
 
+def lessons_cpu(texts: list[str]) -> float:
+    """CPU seconds of the five scanners' ``SCANNER.scan`` (called directly) over ``texts``, after one warm-up pass."""
+    requests = [ScanRequest(text=t) for t in texts]
+
+    def run() -> float:
+        cpu = time.process_time()
+        for request in requests:
+            for module in MODULES:
+                module.SCANNER.scan(request, None, None)
+        return time.process_time() - cpu
+
+    run()
+    return run()
+
+
+def lessons_against(count: int, data: Path, against: Path, rounds: int = 3) -> None:
+    """Lessons per CPU-second here and with the scanners in ``against``: fresh processes, the two
+    versions in turn, ``rounds`` each (the best of each printed)."""
+    import subprocess
+    import sys
+
+    figures: dict[str, list[float]] = {"old": [], "new": []}
+    for number in range(rounds):
+        for version in ("old", "new")[:: 1 if number % 2 == 0 else -1]:
+            environ = dict(os.environ)
+            if version == "old":
+                environ["PYTHONPATH"] = os.pathsep.join([str(against), os.environ.get("PYTHONPATH", "")])
+            command = [sys.executable, __file__, "--lessons-cpu", "--lessons", str(count), "--data", str(data)]
+            output = subprocess.run(command, env=environ, capture_output=True, text=True, check=True).stdout
+            figures[version].append(float(output.split()[-1]))
+    old, new = min(figures["old"]), min(figures["new"])
+    print(
+        f"lessons, one core, CPU, {count} per run, best of {rounds} fresh processes in turn: "
+        f"old {count / old:,.0f} lessons/s, new {count / new:,.0f} lessons/s (new/old time {new / old:.3f}); "
+        f"load average {os.getloadavg()}"
+    )
+
+
 def quality(kernel, holdout: bool) -> dict[str, float]:
     """Attack recall and benign FPR on the eval data's tune split (and held-out fifth), FPR on benign lessons."""
     from purpose_agent_immune.evaluation import evaluate, load_rows, select
@@ -482,11 +521,19 @@ def main() -> None:
         "--against", type=Path, help="with --long-only: time the scanners imported from this directory too"
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--lessons-cpu", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve()
         return
+    if args.lessons_cpu:
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        print(f"cpu_seconds {lessons_cpu(lessons(args.lessons, args.data)):.6f}")
+        return
     if args.long_only or args.against is not None:
+        if args.against is not None:
+            lessons_against(args.lessons, args.data, args.against)
         print(json.dumps({"adversarial_s": {k: round(v, 3) for k, v in long_only(args.against).items()}}))
         return
     cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None

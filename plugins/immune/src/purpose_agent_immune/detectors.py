@@ -606,25 +606,34 @@ class Scanner:
                 best[hit.category] = hit
 
         rules = self.loaded_rules()
-        # a long text's rules run on the helper thread while this one runs the detector functions;
-        # their hits are kept in the same order as without it (the rules' first)
-        started = bool(rules) and bool(self.functions) and _start_rule_hits(rules, rule_text, context.source, enabled)
-        found: list[Hit] = []
-        try:
-            for function in self.functions if started else ():
-                found.extend(
-                    hit if hit.rule_id else _with_id(hit, self.function_id(function)) for hit in function(text, context)
-                )
-        finally:
-            rule_hits = _rule_hits(rules, rule_text, context.source, enabled) if rules else []
-        for hit in rule_hits:
-            keep(_moved(hit, back) if back is not None else hit)
-        for function in () if started else self.functions:
-            found.extend(
-                hit if hit.rule_id else _with_id(hit, self.function_id(function)) for hit in function(text, context)
-            )
-        for hit in found:
-            keep(hit)
+        if (
+            len(rule_text) >= PARALLEL_MIN
+            and rules
+            and self.functions
+            and _start_rule_hits(rules, rule_text, context.source, enabled)
+        ):
+            # the rules run on the helper thread while this one runs the detector functions; the
+            # hits are kept in the order of one thread (the rules' first, then each function's)
+            found: list[Hit] = []
+            try:
+                for function in self.functions:
+                    found.extend(
+                        hit if hit.rule_id else _with_id(hit, self.function_id(function))
+                        for hit in function(text, context)
+                    )
+            finally:
+                rule_hits = _rule_hits(rules, rule_text, context.source, enabled)  # waits for the helper
+            for hit in rule_hits:
+                keep(_moved(hit, back) if back is not None else hit)
+            for hit in found:
+                keep(hit)
+        else:
+            if rules:
+                for hit in _rule_hits(rules, rule_text, context.source, enabled):
+                    keep(_moved(hit, back) if back is not None else hit)
+            for function in self.functions:
+                for hit in function(text, context):
+                    keep(hit if hit.rule_id else _with_id(hit, self.function_id(function)))
         hits = sorted(best.values(), key=lambda h: (h.start, h.category))
         if self.combine is not None and enabled.get(self.combine[1], True):
             min_distinct, category, severity, explanation = self.combine
@@ -780,15 +789,21 @@ def _run_rules(rules: tuple[Rule, ...], text: str, source: str, disabled: frozen
         for one in rule_set(rules).candidates(text.casefold())
         if not (one.sources and source not in one.sources) and one.category not in disabled
     ]
-    per_rule: list[list[Hit]] = [[] for _ in chosen]
-    turn = itertools.count()  # next() on a count is atomic: each rule is taken by one thread
-    helper = _claim_helper(_take_rules, turn, chosen, per_rule, text, memo, encoded) if share else None
-    try:
-        _take_rules(turn, chosen, per_rule, text, memo, encoded)
-    finally:
-        if helper is not None:
+    helper = None
+    if share and len(chosen) > 1:
+        per_rule: list[list[Hit]] = [[] for _ in chosen]
+        turn = itertools.count()  # next() on a count is atomic: each rule is taken by one thread
+        helper = _claim_helper(_take_rules, turn, chosen, per_rule, text, memo, encoded)
+    if helper is not None:
+        try:
+            _take_rules(turn, chosen, per_rule, text, memo, encoded)
+        finally:
             helper.result()  # waits even when this thread raised; raises what the helper raised
-    hits = [hit for found in per_rule for hit in found]
+        hits = [hit for found in per_rule for hit in found]
+    else:
+        hits = []
+        for one in chosen:
+            hits.extend(one.matches(text, memo, encoded))
     _RECENT_RULE_HITS.insert(0, (rules, text, source, disabled, hits))
     del _RECENT_RULE_HITS[_RECENT:]
     return hits
@@ -815,9 +830,9 @@ def _start_rule_hits(rules: tuple[Rule, ...], text: str, source: str, enabled: M
     may use two cores, while the caller runs the detector functions (True when started). The
     caller's :func:`_rule_hits` then gets the helper's result; a detector that asks for the same
     hits meanwhile waits for it."""
-    disabled = _disabled(enabled)
     if len(text) < PARALLEL_MIN or any(c[0] is rules and c[1] is text for c in _RECENT_RULE_HITS):
         return False
+    disabled = _disabled(enabled)
     future = _claim_helper(_run_rules, rules, text, source, disabled, False)
     if future is None:
         return False

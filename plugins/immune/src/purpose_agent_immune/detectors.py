@@ -606,34 +606,12 @@ class Scanner:
                 best[hit.category] = hit
 
         rules = self.loaded_rules()
-        if (
-            len(rule_text) >= PARALLEL_MIN
-            and rules
-            and self.functions
-            and _start_rule_hits(rules, rule_text, context.source, enabled)
-        ):
-            # the rules run on the helper thread while this one runs the detector functions; the
-            # hits are kept in the order of one thread (the rules' first, then each function's)
-            found: list[Hit] = []
-            try:
-                for function in self.functions:
-                    found.extend(
-                        hit if hit.rule_id else _with_id(hit, self.function_id(function))
-                        for hit in function(text, context)
-                    )
-            finally:
-                rule_hits = _rule_hits(rules, rule_text, context.source, enabled)  # waits for the helper
-            for hit in rule_hits:
+        if rules:
+            for hit in _rule_hits(rules, rule_text, context.source, enabled):
                 keep(_moved(hit, back) if back is not None else hit)
-            for hit in found:
-                keep(hit)
-        else:
-            if rules:
-                for hit in _rule_hits(rules, rule_text, context.source, enabled):
-                    keep(_moved(hit, back) if back is not None else hit)
-            for function in self.functions:
-                for hit in function(text, context):
-                    keep(hit if hit.rule_id else _with_id(hit, self.function_id(function)))
+        for function in self.functions:
+            for hit in function(text, context):
+                keep(hit if hit.rule_id else _with_id(hit, self.function_id(function)))
         hits = sorted(best.values(), key=lambda h: (h.start, h.category))
         if self.combine is not None and enabled.get(self.combine[1], True):
             min_distinct, category, severity, explanation = self.combine
@@ -742,24 +720,21 @@ def near_matches(shape: Any, pattern: re.Pattern[str], text: str, before: int, a
 # also after the decoders have scanned their decodings in between.
 _RECENT_RULE_HITS: list[tuple[tuple[Rule, ...], str, str, frozenset[str], list[Hit]]] = []
 _RECENT = 4
-# The rule passes running on the helper thread (:func:`_start_rule_hits`): a detector that asks
-# for the same hits meanwhile waits for them instead of running the rules a second time.
-_IN_FLIGHT: list[tuple[tuple[Rule, ...], str, str, frozenset[str], Future[list[Hit]]]] = []
 
 
 #: From this length on, a non-ASCII text's rules run on its UTF-8 bytes (:meth:`Rule.matches`).
 _ENCODE_ONCE_MIN = 16_384
 
-#: From this length on, a text's rules run beside other work on a second thread when the process
-#: may use two cores (:func:`_start_rule_hits`, :func:`_rule_hits`): RE2 lets go of the
-#: interpreter lock while it matches. Below it one thread is as fast (handing work to a thread
-#: and back costs about 50 µs; the rules of a 32 KB text take a few milliseconds in all), so
-#: lessons and other short texts never touch the helper.
+#: From this length on, a text's rules are shared by two threads when the process may use two
+#: cores (:func:`_rule_hits`): RE2 lets go of the interpreter lock while it matches. Below it one
+#: thread is as fast (handing work to a thread and back costs about 50 µs; the rules of a 32 KB
+#: text take a few milliseconds in all), so lessons and other short texts never touch the helper.
+#:
+#: Only rules are shared, not the detector functions: those are Python (``re``, loops) and hold
+#: the lock, and a rule pass beside them waited for the lock after every RE2 call (measured on a
+#: megabyte of documentation: the pass took 0.61-0.69 s beside a Python loop instead of 0.21 s
+#: alone, and the scan was no faster); two threads that both run rules take 0.10-0.11 s.
 PARALLEL_MIN = 262_144
-
-
-def _disabled(enabled: Mapping[str, bool]) -> frozenset[str]:
-    return frozenset(category for category, on in enabled.items() if not on)
 
 
 def _rule_hits(rules: tuple[Rule, ...], text: str, source: str, enabled: Mapping[str, bool]) -> list[Hit]:
@@ -770,13 +745,10 @@ def _rule_hits(rules: tuple[Rule, ...], text: str, source: str, enabled: Mapping
     one at a time, each rule's hits go in its own slot, and the slots are read in rule order, so
     the list is the one a single thread gives.
     """
-    disabled = _disabled(enabled)
+    disabled = frozenset(category for category, on in enabled.items() if not on)
     for cached in _RECENT_RULE_HITS:
         if cached[0] is rules and cached[1] is text and cached[2] == source and cached[3] == disabled:
             return cached[4]
-    for flight in tuple(_IN_FLIGHT):
-        if flight[0] is rules and flight[1] is text and flight[2] == source and flight[3] == disabled:
-            return flight[4].result()
     return _run_rules(rules, text, source, disabled, share=len(text) >= PARALLEL_MIN)
 
 
@@ -825,23 +797,6 @@ def _take_rules(
         per_rule[position] = list(chosen[position].matches(text, memo, encoded))
 
 
-def _start_rule_hits(rules: tuple[Rule, ...], text: str, source: str, enabled: Mapping[str, bool]) -> bool:
-    """Start the rule pass of a long text on the helper thread, if it is free and the process
-    may use two cores, while the caller runs the detector functions (True when started). The
-    caller's :func:`_rule_hits` then gets the helper's result; a detector that asks for the same
-    hits meanwhile waits for it."""
-    if len(text) < PARALLEL_MIN or any(c[0] is rules and c[1] is text for c in _RECENT_RULE_HITS):
-        return False
-    disabled = _disabled(enabled)
-    future = _claim_helper(_run_rules, rules, text, source, disabled, False)
-    if future is None:
-        return False
-    entry = (rules, text, source, disabled, future)
-    _IN_FLIGHT.append(entry)
-    future.add_done_callback(lambda _done: _IN_FLIGHT.remove(entry))
-    return True
-
-
 #: Held while the helper thread works for a scan: a caller that cannot take it at once does the
 #: work itself, so no caller ever waits for the helper to become free (and the helper's own work
 #: never asks for the helper: no deadlock).
@@ -874,11 +829,10 @@ def _released_after(function: Callable[..., Any], *args: Any) -> Any:
 
 
 def _forget_helper() -> None:
-    # a forked child has no copy of the helper thread (nor of a scan it ran): it starts its own
+    # a forked child has no copy of the helper thread: it starts its own when it needs one
     global _HELPER_THREAD, _HELPER_BUSY
     _HELPER_THREAD = None
     _HELPER_BUSY = threading.Lock()
-    _IN_FLIGHT.clear()
 
 
 if hasattr(os, "register_at_fork"):

@@ -243,3 +243,46 @@ def test_a_rule_pass_shared_by_two_threads_lists_the_hits_in_rule_order(
     assert "_take_rules" in two_threads
     assert len(single) >= 5
     assert shared == single
+
+
+_WORDS = [*sorted(injection._INJECTION_WORDS), "Secret", "PROMPT", "systems", "ſecret", "İgnore", "прompt", "x"]
+#: What may stand between words: separators, and word characters of ``re`` that glue words together.
+_JOINS = [" ", ".", "\n", "-", "", "_", "é", "7", "\u0307", "ß"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(_JOINS)), max_size=12),
+    st.sets(st.sampled_from([*sorted(injection._INJECTION_WORDS), "ſecret"]), min_size=1, max_size=3),
+)
+def test_whole_words_found_with_find_are_the_words_the_pattern_finds(
+    pieces: list[tuple[str, str]], wanted: set[str]
+) -> None:
+    text = "".join(word + join for word, join in pieces)
+    assert injection._all_whole_words(text, wanted) == (wanted <= injection._injection_words(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("the secret.", True),
+        ("secret_", False),
+        ("_secret", False),
+        ("secret7", False),
+        ("ésecret", False),
+        ("SECRET", True),
+        ("secretß", False),
+        ("secret\u0307", True),  # a combining mark is not a word character of re
+        ("xsecret secrets", False),
+    ],
+)
+def test_a_key_word_counts_only_standing_alone(text: str, found: bool) -> None:
+    assert injection._all_whole_words(text, {"secret"}) is found
+    assert ({"secret"} <= injection._injection_words(text)) is found
+
+
+def test_a_word_hidden_inside_many_longer_words_is_decided_the_long_way() -> None:
+    inside = "systems " * (injection._WHOLE_WORD_TRIES + 5)
+    assert not injection._all_whole_words(inside, {"system"})
+    assert injection._all_whole_words(inside + "system", {"system"})
+    assert injection._all_whole_words(inside + "the system.", {"system", "secret"}) is False

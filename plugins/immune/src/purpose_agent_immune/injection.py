@@ -604,6 +604,33 @@ def _injection_words(text: str) -> set[str]:
     return found
 
 
+#: Occurrences of one word :func:`_all_whole_words` looks at before it reads every word instead.
+_WHOLE_WORD_TRIES = 256
+
+
+def _all_whole_words(text: str, wanted: set[str]) -> bool:
+    """``wanted <= _injection_words(text)``, without listing every word of a long text: each
+    wanted ASCII word is looked for with ``str.find`` and kept when it stands alone (no word
+    character of ``re``'s ``\\w`` — letters, digits, "_" — touches it). A non-ASCII word, or one
+    found inside longer words more than a few hundred times, is decided the long way."""
+    lower = text.lower()
+    for word in wanted:
+        if not word.isascii():
+            return wanted <= _injection_words(text)
+        at = lower.find(word)
+        for _ in range(_WHOLE_WORD_TRIES):
+            if at < 0:
+                return False  # not in the text as a word of its own
+            before = lower[at - 1] if at else " "
+            after = lower[at + len(word)] if at + len(word) < len(lower) else " "
+            if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+                break  # found standing alone
+            at = lower.find(word, at + 1)
+        else:
+            return wanted <= _injection_words(text)
+    return True
+
+
 def _lookalike_text(text: str, context: Context) -> Iterator[Hit]:
     """An injection that only the normalised text shows: look-alike letters, leetspeak, invisible
     characters or misspellings hid its key words from a plain reading."""
@@ -612,7 +639,7 @@ def _lookalike_text(text: str, context: Context) -> Iterator[Hit]:
         return
     # sets of strings built in C: no Python call per word on a long text
     revealed = _injection_words(normal)
-    if not revealed or revealed <= _injection_words(text):
+    if not revealed or _all_whole_words(text, revealed):
         return  # normalising revealed no injection word: nothing is hidden
     inner = Context(source=context.source, scope_level=context.scope_level)
     hits = [hit for hit in _RESCAN_NORMALIZED.hits(normal, inner) if hit.severity in ("high", "critical")]

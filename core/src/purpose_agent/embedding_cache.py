@@ -305,7 +305,7 @@ class CachedEmbedder:
             raise PluginError(
                 f"embedder '{model_id}' returned an array of shape {computed.shape} for {len(missing)} "
                 f"text(s); expected ({len(missing)}, {dimension}). The plugin breaks the Embedder "
-                "contract; run purpose_agent.testing.conformance.EmbedderConformance against it."
+                "contract; run purpose_agent_conformance.EmbedderConformance (purpose-agent-conformance) against it."
             )
         for digest, vector in zip(missing, computed, strict=True):
             out[positions[digest]] = vector

@@ -32,6 +32,8 @@ commit: ``git archive <commit> plugins/immune/src | tar -x -C DIR`` and pass
 ``DIR/plugins/immune/src``), warms up the same way, and each input is timed once in each version,
 the two in turn (CPU and wall seconds), so both versions see the same load; before them the
 lessons are timed in both versions (CPU per lesson on one core, fresh processes in turn).
+``--stages`` prints, per 1 MB input, the CPU seconds of each stage of ``immune-injection``
+(normalising, rules, spans, each detector function) and of the other four scanners.
 
 The lessons are timed on one core (the rule tier's target is per core); the adversarial and
 1 MB inputs on every core the process may use (the 1 MB target is for this machine: a long
@@ -486,6 +488,45 @@ def lessons_against(count: int, data: Path, against: Path, rounds: int = 3) -> N
     )
 
 
+def stages() -> None:
+    """CPU seconds per stage of the 1 MB inputs (after the warm-up), where ``immune-injection``
+    spends them: normalising, the rules (both threads' CPU when the pass is shared), mapping the
+    rule hits' spans back, each detector function; then the other four scanners whole."""
+    from purpose_agent_immune import detectors
+    from purpose_agent_immune.detectors import Context, DecodeBudget
+
+    _warm_up()
+    scanner = injection.SCANNER
+    print(f"stages of immune-injection, then the other scanners, CPU s (load average {os.getloadavg()})")
+    for name, text in _one_mb_inputs():
+        spent: dict[str, float] = {}
+
+        def clock(label: str, started: float, spent: dict[str, float] = spent) -> None:
+            spent[label] = time.process_time() - started
+
+        started = time.process_time()
+        view = detectors.normalized_view(text)
+        clock("normalise", started)
+        started = time.process_time()
+        hits = detectors._rule_hits(scanner.loaded_rules(), view.text, "lesson", {})
+        clock("rules", started)
+        started = time.process_time()
+        for hit in hits:
+            view.span(hit.start, hit.end)
+        clock("spans", started)
+        context = Context("lesson", "global", text.lower(), view.text, DecodeBudget(scanner.decode_budget))
+        for function in scanner.functions:
+            started = time.process_time()
+            list(function(text, context))
+            clock(function.__name__.strip("_"), started)
+        for module in MODULES[1:]:
+            started = time.process_time()
+            module.SCANNER.hits(text, Context())
+            clock(module.__name__.rsplit(".", 1)[1], started)
+        shown = ", ".join(f"{label} {seconds:.3f}" for label, seconds in spent.items() if seconds >= 0.01)
+        print(f"{name:<22} {sum(spent.values()):.3f}: {shown}")
+
+
 def quality(kernel, holdout: bool) -> dict[str, float]:
     """Attack recall and benign FPR on the eval data's tune split (and held-out fifth), FPR on benign lessons."""
     from purpose_agent_immune.evaluation import evaluate, load_rows, select
@@ -522,9 +563,13 @@ def main() -> None:
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--lessons-cpu", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stages", action="store_true", help="CPU per stage of the 1 MB inputs")
     args = parser.parse_args()
     if args.serve:
         serve()
+        return
+    if args.stages:
+        stages()
         return
     if args.lessons_cpu:
         if hasattr(os, "sched_setaffinity"):

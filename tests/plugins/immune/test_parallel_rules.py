@@ -286,3 +286,38 @@ def test_a_word_hidden_inside_many_longer_words_is_decided_the_long_way() -> Non
     assert not injection._all_whole_words(inside, {"system"})
     assert injection._all_whole_words(inside + "system", {"system"})
     assert injection._all_whole_words(inside + "the system.", {"system", "secret"}) is False
+
+
+def _confusable_steps_as_before(text: str) -> str:
+    """Step 4 as it was written before its long-text path: every edit sorted, an edit that
+    overlaps an earlier one left out, each folded with ``str.translate``."""
+    look_alikes = module._look_alikes(module._ASTRAL.search(text) is not None)
+    edits = [(m.start(), m.end()) for m in look_alikes.mixed_word.finditer(text.replace("_", " "))]
+    for match in look_alikes.all_look_alike_word.finditer(text):
+        start, end = match.span()
+        before = module._LETTERS.findall(text, max(0, start - module._CONTEXT), start)
+        after = module._LETTERS.search(text, end, end + module._CONTEXT)
+        neighbours = [module._is_latin_word(w) for w in (before[-1:] + ([after.group()] if after else []))]
+        if True in neighbours and False not in neighbours:
+            edits.append((start, end))
+    parts, position = [], 0
+    for start, end in sorted(edits):
+        if start < position:
+            continue
+        parts += [text[position:start], text[start:end].translate(module._CONFUSABLE)]
+        position = end
+    return "".join([*parts, text[position:]])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_look_alike_words_of_every_kind_fold_as_before(seed: int) -> None:
+    rng = random.Random(seed)
+    latin = ["the", "ignore", "system", "prompt", "build", "secret_key", "x_y"]
+    look_alike_only = ["аеор", "рос", "сех", "ѕесrеt"[:3], "оо"]
+    mixed = ["ignоre", "sуstem", "рrompt", "pаsswоrd", "s_уs"]
+    greek = ["λόγος", "αβγ", "κόσμος"]
+    words = [rng.choice((latin, look_alike_only, mixed, greek)[rng.randrange(4)]) for _ in range(6000)]
+    text = " ".join(words)
+    expected = _confusable_steps_as_before(text)
+    assert module._confusable_steps(text) == expected
+    assert expected != text

@@ -58,7 +58,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import accumulate, chain, compress, product, repeat
-from operator import add, and_, contains, ge, is_not, itemgetter, le, ne, not_, sub
+from operator import add, and_, contains, ge, is_not, itemgetter, le, methodcaller, ne, not_, sub
 from typing import NamedTuple
 
 __all__ = ["DEFAULT_VOCABULARY", "Normalized", "fold", "normalize"]
@@ -692,24 +692,27 @@ def _confusable_steps(text: str) -> str:
     if not look_alikes.foreign.search(text):
         # No word of another script to protect: every look-alike imitates a Latin letter here.
         return _one_for_one(text, _CONFUSABLE)
-    edits = [(m.start(), m.end()) for m in look_alikes.mixed_word.finditer(text.replace("_", " "))]
+    # the spans of one finditer come in order and do not overlap (spans got in C, not per match)
+    kept: list[tuple[int, int]] = list(map(_SPAN, look_alikes.mixed_word.finditer(text.replace("_", " "))))
+    extra: list[tuple[int, int]] = []
     for match in look_alikes.all_look_alike_word.finditer(text):
         start, end = match.span()
         before = _LETTERS.findall(text, max(0, start - _CONTEXT), start)
         after = _LETTERS.search(text, end, end + _CONTEXT)
         neighbours = [_is_latin_word(w) for w in (before[-1:] + ([after.group()] if after else []))]
         if True in neighbours and False not in neighbours:
-            edits.append((start, end))
-    if not edits:
+            extra.append((start, end))
+    if extra:  # two lists of spans: in order, and a span that overlaps an earlier one is left out
+        edits = sorted(kept + extra)
+        kept = []
+        position = 0
+        for start, end in edits:
+            if start < position:
+                continue
+            kept.append((start, end))
+            position = end
+    if not kept:
         return text
-    edits.sort()
-    kept: list[tuple[int, int]] = []
-    position = 0
-    for start, end in edits:
-        if start < position:
-            continue
-        kept.append((start, end))
-        position = end
     if len(kept) > _MANY_EDITS and len(text) >= _ARRAY_TRANSLATE_MIN:
         translated = _one_for_one_within(text, _CONFUSABLE, kept)
         if translated is not None:
@@ -726,6 +729,7 @@ def _confusable_steps(text: str) -> str:
 
 #: Past this many look-alike words, step 4 folds them in one numpy pass, not one slice at a time.
 _MANY_EDITS = 256
+_SPAN = methodcaller("span")
 
 
 def _one_for_one_within(text: str, table: dict[int, str], spans: list[tuple[int, int]]) -> str | None:
@@ -740,7 +744,7 @@ def _one_for_one_within(text: str, table: dict[int, str], spans: list[tuple[int,
     import numpy as np
 
     points = np.frombuffer(data, dtype="<u4")
-    bounds = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    bounds = np.fromiter(chain.from_iterable(spans), dtype=np.int64, count=2 * len(spans)).reshape(-1, 2)
     length = len(text)
     # +1 where a span starts, -1 where it ends: the running sum is 1 inside a span, 0 outside
     inside = np.cumsum(

@@ -52,15 +52,13 @@ from typing import Any
 
 from .errors import PurposeAgentError
 from .interfaces import IndexedText, SearchHit
+from .store_kit import RRF_K as RRF_K
+from .store_kit import reciprocal_rank_fusion as reciprocal_rank_fusion
 
 __all__ = ["MODES", "RRF_K", "IndexedText", "SearchHit", "SearchIndex", "SearchIndexError", "reciprocal_rank_fusion"]
 
 #: The ranking modes of :meth:`SearchIndex.search`.
 MODES = ("lexical", "dense", "hybrid")
-
-#: Reciprocal rank fusion's constant: a hit at rank r adds 1 / (RRF_K + r). 60 is the value of
-#: Cormack, Clarke and Buettcher (2009); bench_retrieval.py compares others (docs/retrieval.md).
-RRF_K = 60
 
 #: How many candidates each ranking contributes to a hybrid search at least.
 CANDIDATES = 50
@@ -78,27 +76,6 @@ _LOOKUP_CHUNK = 500  # ids per IN (...) lookup: under every SQLite build's param
 
 class SearchIndexError(PurposeAgentError):
     """A search index cannot do what was asked; the message says what to do instead."""
-
-
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Any]], k: int = RRF_K) -> list[tuple[Any, float, list[int | None]]]:
-    """Fuse rankings (each a list of keys, best first): ``(key, score, [rank in each or None])``, best first.
-
-    ``score = sum(1 / (k + rank))``; ties keep the order of first appearance (earlier rankings first).
-    """
-    fused: dict[Any, list[int | None]] = {}
-    scores: dict[Any, float] = {}
-    for which, ranking in enumerate(rankings):
-        for rank, key in enumerate(ranking, 1):
-            ranks = fused.get(key)
-            if ranks is None:
-                ranks = fused[key] = [None] * len(rankings)
-                scores[key] = 0.0
-            if ranks[which] is None:  # a key twice in one ranking counts at its best rank
-                ranks[which] = rank
-                scores[key] += 1.0 / (k + rank)
-    scored = [(key, scores[key], ranks) for key, ranks in fused.items()]
-    scored.sort(key=lambda entry: -entry[1])  # stable: ties keep first appearance
-    return scored
 
 
 class SearchIndex:
@@ -548,7 +525,7 @@ class SearchIndex:
 
     def _search(self, query: str, k: int, mode: str, pool: int, where: dict[str, Any]) -> list[SearchHit]:
         from .builtins import sqlite_search
-        from .builtins.sqlite_store import query_terms
+        from .store_kit import query_terms
 
         lexical: list[tuple[int, float]] = []
         dense: list[tuple[int, float]] = []

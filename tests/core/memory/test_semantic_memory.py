@@ -19,7 +19,7 @@ from purpose_agent.learning.learner import Learner
 from purpose_agent.memory.errors import MemoryStoreError
 from purpose_agent.memory.retrieval import RunScope, retrieve
 from purpose_agent.models import MemoryStatus, Scope
-from purpose_agent.search_index import RRF_K
+from purpose_agent.store_kit import RRF_K
 from purpose_agent.testing import HashingEmbedder, ScriptedBackend, make_kernel, plugin
 from purpose_agent.testing.memory_corpus import DISTRACTORS, PIN, promoted
 

@@ -19,10 +19,10 @@ import pytest
 import purpose_agent_postgres
 from purpose_agent.errors import PluginError, UnknownComponentError
 from purpose_agent.models import MemoryStatus, Scope
+from purpose_agent.store_kit import RRF_K
 from purpose_agent.testing import HashingEmbedder, make_kernel, plugin
 from purpose_agent.testing.memory_corpus import DISTRACTORS, PIN, promoted
 from purpose_agent_postgres import PostgresError
-from purpose_agent_postgres.store import RRF_K
 
 
 def embedder_plugin(embedder: Any) -> Any:

@@ -84,11 +84,16 @@ def test_text_postgresql_cannot_hold_is_refused_with_a_sentence(store: Any) -> N
 # --------------------------------------------------------------------------- counters and the merge
 
 
-def test_the_default_usefulness_policy_is_the_kernels() -> None:
-    assert PLUGIN_DEFAULT_POLICY.learning_rate == DEFAULT_POLICY.learning_rate
-    assert PLUGIN_DEFAULT_POLICY.half_life_days == DEFAULT_POLICY.half_life_days
-    for q, age, helpful in [(0.0, 0.0, True), (0.5, 86_400.0 * 3, False), (-0.2, 10.0, None)]:
-        assert PLUGIN_DEFAULT_POLICY.updated(q, age, helpful) == DEFAULT_POLICY.updated(q, age, helpful)
+def test_the_store_shares_the_kernels_ranking_rules_instead_of_copies() -> None:
+    # It once kept copies of the usefulness policy, the query words and the fusion, held equal by
+    # tests; the contract module store_kit now gives every store the kernel's own.
+    from purpose_agent import store_kit
+    from purpose_agent_postgres import store as postgres_store
+
+    assert PLUGIN_DEFAULT_POLICY is DEFAULT_POLICY
+    assert postgres_store.query_terms is store_kit.query_terms
+    assert postgres_store.reciprocal_rank_fusion is store_kit.reciprocal_rank_fusion
+    assert postgres_store.canonical_json is store_kit.canonical_json
 
 
 def test_record_use_counts_and_writes_no_version(store: Any) -> None:

@@ -46,7 +46,6 @@ import functools
 import itertools
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -56,6 +55,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from purpose_agent.builtins import sqlite_search
+from purpose_agent.store_kit import HYBRID_CANDIDATES as HYBRID_CANDIDATES
+from purpose_agent.store_kit import LEXICAL_FLOOR as LEXICAL_FLOOR
+from purpose_agent.store_kit import MIN_SIMILARITY as MIN_SIMILARITY
+from purpose_agent.store_kit import SEMANTIC_CHOICES as SEMANTIC_CHOICES
+from purpose_agent.store_kit import query_terms as query_terms
 
 # --------------------------------------------------------------------------- schema
 
@@ -211,30 +215,11 @@ _SELECT = ", ".join(f"i.{c}" for c in _COLUMNS)
 _JSON_COLUMNS = frozenset({"scope", "provenance", "counters", "tags"})
 _INSERT_VERSION = "INSERT INTO item_versions (item_id, version, data, written_at) VALUES (?, ?, ?, ?)"
 
-# Words too common to say anything about relevance; dropping them from the query keeps BM25
-# focused and avoids scoring half the database for "how to".
-_STOPWORDS = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of "
-    "on or our so than that the their then there these they this to was we what when where which who why "
-    "will with you your".split()
-)
-# Letters and digits: FTS5's unicode61 tokenizer also splits at "_", so "parse_date" is two words.
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_MAX_QUERY_TERMS = 32
 
-#: Search by meaning (an embedder given): the lowest cosine between a query and an item for the
-#: item to be a candidate by meaning, the share of the best BM25 score a candidate by words must
-#: reach, and how many candidates each ranking contributes. Measured on paraphrased lessons by
-#: tests/benchmarks/bench_retrieval.py (docs/retrieval.md).
-MIN_SIMILARITY = 0.25
-LEXICAL_FLOOR = 0.5
-HYBRID_CANDIDATES = 50
 #: Texts embedded per write transaction when items are embedded lazily.
 _EMBED_COMMIT = 256
 # Keys per IN (...) lookup: under every SQLite build's parameter limit.
 _LOOKUP_CHUNK = 500
-#: ``[memory] semantic``: search by meaning when an embedder is installed ("auto"), always, or never.
-SEMANTIC_CHOICES = ("auto", True, False)
 
 
 def default_path(environ: dict[str, str] | None = None) -> Path:
@@ -255,13 +240,6 @@ def content_hash(text: str) -> str:
 
     # model_construct skips validation: the migration hashes texts already stored.
     return MemoryItem.model_construct(text=text).content_hash
-
-
-def query_terms(text: str) -> list[str]:
-    """The distinct words of a query, lowercased, stopwords dropped unless nothing else is left."""
-    words = list(dict.fromkeys(_WORD.findall(text.lower())))
-    content = [w for w in words if w not in _STOPWORDS] or words
-    return content[:_MAX_QUERY_TERMS]
 
 
 def fts_query(text: str | Sequence[str], operator: str = "OR") -> str:
@@ -657,7 +635,7 @@ class SQLiteStore:
         hybrid: the BM25 candidates scoring at least ``lexical_floor`` times the best, and the
         candidates by meaning whose cosine is at least ``min_similarity`` (:meth:`dense_rows`),
         ``candidates`` of each at most, fused by reciprocal rank; ``score`` is the fused score
-        (``purpose_agent.search_index.reciprocal_rank_fusion``).
+        (``purpose_agent.store_kit.reciprocal_rank_fusion``).
         """
         embedder = self.embedder
         if embedder is None or limit <= 0:
@@ -678,7 +656,7 @@ class SQLiteStore:
 
     def _hybrid_rows(self, embedder: Any, query: str, *, limit: int, status: Any,
                      scopes: Sequence[tuple[str, str]] | None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
-        from purpose_agent.search_index import RRF_K, reciprocal_rank_fusion
+        from purpose_agent.store_kit import RRF_K, reciprocal_rank_fusion
 
         pool = max(limit, self.candidates)
         # the query's embedding (the slowest part) runs beside the BM25 ranking: both release the GIL
@@ -1133,7 +1111,7 @@ def _search_row(seq: int, row: Sequence[Any]) -> tuple[int, str, str, str, str]:
 
 
 def _dumps(value: Any) -> str:
-    from purpose_agent.memory.transfer import canonical_json
+    from purpose_agent.store_kit import canonical_json
 
     return canonical_json(value)
 

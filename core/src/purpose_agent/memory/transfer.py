@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from ..store_kit import canonical_json as canonical_json
 from .errors import MemoryImportError
 
 if TYPE_CHECKING:
@@ -27,9 +28,6 @@ FORMAT = "purpose-agent-memory"
 FORMAT_VERSION = 1
 
 
-def canonical_json(data: Any) -> str:
-    """The one serialisation used for export lines and stored versions (stable bytes)."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def item_json(item: MemoryItem) -> str:

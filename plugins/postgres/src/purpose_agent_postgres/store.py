@@ -40,12 +40,22 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+
+from purpose_agent.store_kit import (
+    DEFAULT_POLICY,
+    HYBRID_CANDIDATES,
+    LEXICAL_FLOOR,
+    MIN_SIMILARITY,
+    SEMANTIC_CHOICES,
+    canonical_json,
+    query_terms,
+    reciprocal_rank_fusion,
+)
 
 from .connection import ConnectionSettings, PostgresError, PostgresItemNotFound
 from .schema import LATEST_SCHEMA, TEXT_SEARCH_CONFIG, TSV_SQL, advisory_key, migrate
@@ -61,15 +71,6 @@ CONTENT_FIELDS = ("kind", "text", "scope", "provenance", "tags")
 #: Status and its reason are one decision: merged together.
 DECISION_FIELDS = ("status", "status_reason")
 _LIVE = ("candidate", "quarantined", "promoted")
-#: Search by meaning: the lowest cosine for a candidate by meaning, the share of the best lexical
-#: score a candidate by words must reach, how many candidates each ranking contributes, and the
-#: constant of reciprocal-rank fusion: the SQLite store's values (measured there, docs/retrieval.md).
-MIN_SIMILARITY = 0.25
-LEXICAL_FLOOR = 0.5
-HYBRID_CANDIDATES = 50
-RRF_K = 60
-#: ``semantic`` under [plugins.postgres]: search by meaning when an embedder is installed, always, never.
-SEMANTIC_CHOICES = ("auto", True, False)
 #: In an UPDATE of ``items`` that sets ``text`` from ``%(text)s``: keep the row's vector when the
 #: text is unchanged (the right-hand sides read the row as it was), else clear it for re-embedding;
 #: mark the row changed, so every process's search statistics and vectors re-read it.
@@ -82,57 +83,6 @@ MARK_RETENTION_S = 7 * 86_400.0
 #: The smallest step between two updated_at stamps of one item, so each stamp names one state.
 _STAMP_STEP = 1e-6
 
-# The same words and stopwords as the SQLite store's queries: the ranking differs, the words do not.
-_STOPWORDS = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of "
-    "on or our so than that the their then there these they this to was we what when where which who why "
-    "will with you your".split()
-)
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_MAX_QUERY_TERMS = 32
-
-
-def query_terms(text: str) -> builtins.list[str]:
-    """The distinct words of a query, lowercased, stopwords dropped unless nothing else is left."""
-    words = list(dict.fromkeys(_WORD.findall(text.lower())))
-    content = [w for w in words if w not in _STOPWORDS] or words
-    return content[:_MAX_QUERY_TERMS]
-
-
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Any]], k: int = RRF_K) -> builtins.list[tuple[Any, float]]:
-    """Fuse rankings (each a list of keys, best first) into ``(key, sum of 1 / (k + rank))``, best
-    first; ties keep the order of first appearance (earlier rankings first)."""
-    fused: dict[Any, float] = {}
-    for ranking in rankings:
-        for rank, key in enumerate(dict.fromkeys(ranking), 1):
-            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
-    return sorted(fused.items(), key=lambda entry: -entry[1])
-
-
-def canonical_json(value: Any) -> str:
-    """The serialisation of JSON columns and stored versions (the kernel's export format's)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-class _Policy:
-    """The kernel's default usefulness constants, for ``record_use(policy=None)``.
-
-    The kernel's ``purpose_agent.memory.usefulness.DEFAULT_POLICY`` is not part of the plugin
-    contract; the kernel always passes its policy, and a test holds these equal to it.
-    """
-
-    learning_rate = 0.3
-    half_life_days = 30.0
-
-    def updated(self, q: float, age_s: float, helpful: bool | None) -> float:
-        current = q if self.half_life_days <= 0 else q * 0.5 ** (max(age_s, 0.0) / (self.half_life_days * 86_400.0))
-        if helpful is None:
-            return current
-        reward = 1.0 if helpful else -1.0
-        return max(-1.0, min(1.0, current + self.learning_rate * (reward - current)))
-
-
-DEFAULT_POLICY = _Policy()
 
 
 class Candidate:
@@ -568,7 +518,7 @@ class PostgresStore:
         rows = {row[0]: row[1:] for _, row in lexical}
         dense = self.dense_rows(query, limit=pool, status=status, scopes=scopes, rows=rows)
         fused = reciprocal_rank_fusion([[row[0] for _, row in lexical], [seq for seq, _ in dense]])[:limit]
-        return [(score, rows[seq]) for seq, score in fused if seq in rows]
+        return [(score, rows[seq]) for seq, score, _ranks in fused if seq in rows]
 
     def _filters(self, status: Any, scopes: Sequence[tuple[str, str]] | None) -> tuple[str, builtins.list[Any]]:
         """``AND ...`` conditions on ``i`` for a status and a scope list, and their parameters."""

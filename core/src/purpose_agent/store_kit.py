@@ -13,16 +13,17 @@ Importing this module costs nothing measurable: it imports no pydantic, numpy or
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from .memory.usefulness import DEFAULT_POLICY, UsefulnessPolicy
 
 __all__ = [
     "DEFAULT_POLICY", "HYBRID_CANDIDATES", "LEXICAL_FLOOR", "MAX_QUERY_TERMS", "MIN_SIMILARITY", "RRF_K",
-    "SEMANTIC_CHOICES", "STOPWORDS", "UsefulnessPolicy", "canonical_json", "query_terms", "reciprocal_rank_fusion",
+    "SEMANTIC_CHOICES", "STOPWORDS", "StoredHit", "UsefulnessPolicy", "canonical_json", "query_terms", "reciprocal_rank_fusion",
 ]
 
 #: Words too common to say anything about relevance; dropping them from the query keeps BM25
@@ -82,3 +83,73 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Any]], k: int = RRF_K) ->
 def canonical_json(data: Any) -> str:
     """The one serialisation of stored versions, JSON columns and export lines (stable bytes)."""
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class StoredHit:
+    """A search hit over a store's raw row: its ``score``, the row's columns read on demand, and
+    the :class:`~purpose_agent.models.MemoryItem` built only when ``item`` is asked for.
+
+    Retrieval reads relevance, usefulness, scope and use count of every candidate (50 per search)
+    and builds items only for the few it keeps, so a store returns these from ``search_candidates``.
+    A store subclasses it with ``columns`` (column name -> position in its rows) and overrides
+    ``scope`` or ``uses`` where it keeps them differently (JSON text by default for the scope, an
+    integer ``uses`` column by default for the use count).
+    """
+
+    __slots__ = ("_item", "_make", "_row", "score")
+
+    #: Column name -> position in the rows this store's searches return.
+    columns: ClassVar[Mapping[str, int]] = {}
+
+    def __init__(self, score: float, row: Sequence[Any], make: Callable[[Sequence[Any]], Any]) -> None:
+        self.score = score
+        self._row = row
+        self._make = make
+        self._item: Any = None
+
+    @property
+    def item(self) -> Any:
+        """The ``MemoryItem`` (validated once, when first asked for)."""
+        if self._item is None:
+            self._item = self._make(self._row)
+        return self._item
+
+    def column(self, name: str) -> Any:
+        """A raw column (JSON columns as stored text)."""
+        return self._row[self.columns[name]]
+
+    @property
+    def id(self) -> str:
+        return str(self._row[self.columns["id"]])
+
+    @property
+    def text(self) -> str:
+        return str(self._row[self.columns["text"]])
+
+    @property
+    def status(self) -> str:
+        return str(self._row[self.columns["status"]])
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        return scope_pair(self._row[self.columns["scope"]])
+
+    @property
+    def usefulness(self) -> float:
+        return float(self._row[self.columns["usefulness"]])
+
+    @property
+    def uses(self) -> int:
+        return int(self._row[self.columns["uses"]])
+
+    @property
+    def updated_at(self) -> float:
+        return float(self._row[self.columns["updated_at"]])
+
+
+# The same few scope texts come back in search after search, so each is parsed once.
+@functools.lru_cache(maxsize=4096)
+def scope_pair(scope_json: str) -> tuple[str, str]:
+    """``(level, value)`` of a scope stored as JSON text."""
+    scope = json.loads(scope_json)
+    return scope.get("level", "global"), scope.get("value", "")

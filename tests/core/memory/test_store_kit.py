@@ -30,3 +30,19 @@ def test_the_kernels_store_and_exports_use_the_shared_rules() -> None:
     assert sqlite_store.MIN_SIMILARITY == store_kit.MIN_SIMILARITY
     assert transfer.canonical_json is store_kit.canonical_json
     assert store_kit.canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+
+
+def test_a_stored_hit_reads_columns_on_demand_and_builds_the_item_once() -> None:
+    built = []
+
+    class Hit(store_kit.StoredHit):
+        __slots__ = ()
+        columns = {"id": 0, "text": 1, "status": 2, "scope": 3, "usefulness": 4, "uses": 5, "updated_at": 6}
+
+    row = ("m1", "pin versions", "promoted", '{"level": "purpose", "value": "code"}', 0.5, 3, 12.0)
+    hit = Hit(1.5, row, lambda r: built.append(r) or {"id": r[0]})
+    assert (hit.id, hit.text, hit.status, hit.scope, hit.usefulness, hit.uses, hit.updated_at) == (
+        "m1", "pin versions", "promoted", ("purpose", "code"), 0.5, 3, 12.0)
+    assert built == []  # nothing built until the item is asked for
+    assert hit.item == {"id": "m1"} and hit.item == {"id": "m1"} and len(built) == 1
+    assert hit.column("scope") == row[3]

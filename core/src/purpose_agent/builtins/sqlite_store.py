@@ -59,6 +59,7 @@ from purpose_agent.store_kit import HYBRID_CANDIDATES as HYBRID_CANDIDATES
 from purpose_agent.store_kit import LEXICAL_FLOOR as LEXICAL_FLOOR
 from purpose_agent.store_kit import MIN_SIMILARITY as MIN_SIMILARITY
 from purpose_agent.store_kit import SEMANTIC_CHOICES as SEMANTIC_CHOICES
+from purpose_agent.store_kit import StoredHit
 from purpose_agent.store_kit import query_terms as query_terms
 
 # --------------------------------------------------------------------------- schema
@@ -284,65 +285,19 @@ def require_fts5() -> None:
 _INDEX = {c: i for i, c in enumerate(_COLUMNS)}
 
 
-class Candidate:
-    """A search hit: its BM25 ``score`` and raw row; ``item`` validates the row on first use."""
+class Candidate(StoredHit):
+    """A search hit: its BM25 (or fused) ``score`` and raw row; ``item`` validates the row on first use."""
 
-    __slots__ = ("_item", "_make", "_row", "score")
-
-    def __init__(self, score: float, row: Sequence[Any], make: Callable[[Sequence[Any]], Any]) -> None:
-        self.score = score
-        self._row = row
-        self._make = make
-        self._item: Any = None
-
-    @property
-    def item(self) -> Any:
-        """The :class:`~purpose_agent.models.MemoryItem` (validated once, when first asked for)."""
-        if self._item is None:
-            self._item = self._make(self._row)
-        return self._item
-
-    def column(self, name: str) -> Any:
-        """A raw column (JSON columns as stored text)."""
-        return self._row[_INDEX[name]]
-
-    @property
-    def id(self) -> str:
-        return str(self._row[_INDEX["id"]])
-
-    @property
-    def text(self) -> str:
-        return str(self._row[_INDEX["text"]])
-
-    @property
-    def status(self) -> str:
-        return str(self._row[_INDEX["status"]])
-
-    @property
-    def scope(self) -> tuple[str, str]:
-        return _scope_pair(self._row[_INDEX["scope"]])
-
-    @property
-    def usefulness(self) -> float:
-        return float(self._row[_INDEX["usefulness"]])
+    __slots__ = ()
+    columns = _INDEX
 
     @property
     def uses(self) -> int:
         return _uses(self._row[_INDEX["counters"]])
 
-    @property
-    def updated_at(self) -> float:
-        return float(self._row[_INDEX["updated_at"]])
 
-
-# Retrieval reads the scope and use count of every candidate (50 per search); the same few JSON
-# texts come back again and again, so each is parsed once.
-@functools.lru_cache(maxsize=4096)
-def _scope_pair(scope_json: str) -> tuple[str, str]:
-    scope = json.loads(scope_json)
-    return scope.get("level", "global"), scope.get("value", "")
-
-
+# Retrieval reads the use count of every candidate; the same few counters texts come back again
+# and again, so each is parsed once.
 @functools.lru_cache(maxsize=4096)
 def _uses(counters_json: str) -> int:
     return int(json.loads(counters_json).get("uses", 0))

@@ -52,6 +52,7 @@ from purpose_agent.store_kit import (
     LEXICAL_FLOOR,
     MIN_SIMILARITY,
     SEMANTIC_CHOICES,
+    StoredHit,
     canonical_json,
     query_terms,
     reciprocal_rank_fusion,
@@ -85,58 +86,12 @@ _STAMP_STEP = 1e-6
 
 
 
-class Candidate:
-    """A search hit: its ``score`` and raw row; ``item`` validates the row on first use.
+class Candidate(StoredHit):
+    """A search hit: its ``score`` and raw row; ``item`` validates the row on first use (the
+    kernel's ``store_kit.StoredHit`` over this store's columns, ``uses`` one of them)."""
 
-    Retrieval reads relevance, usefulness and scope from the raw columns (the SQLite store's
-    ``Candidate`` shape) and builds a ``MemoryItem`` only for the few items it keeps.
-    """
-
-    __slots__ = ("_item", "_make", "_row", "score")
-
-    def __init__(self, score: float, row: Sequence[Any], make: Callable[[Sequence[Any]], Any]) -> None:
-        self.score = score
-        self._row = row
-        self._make = make
-        self._item: Any = None
-
-    @property
-    def item(self) -> Any:
-        if self._item is None:
-            self._item = self._make(self._row)
-        return self._item
-
-    def column(self, name: str) -> Any:
-        return self._row[_INDEX[name]]
-
-    @property
-    def id(self) -> str:
-        return str(self._row[_INDEX["id"]])
-
-    @property
-    def text(self) -> str:
-        return str(self._row[_INDEX["text"]])
-
-    @property
-    def status(self) -> str:
-        return str(self._row[_INDEX["status"]])
-
-    @property
-    def scope(self) -> tuple[str, str]:
-        scope = json.loads(self._row[_INDEX["scope"]])
-        return scope.get("level", "global"), scope.get("value", "")
-
-    @property
-    def usefulness(self) -> float:
-        return float(self._row[_INDEX["usefulness"]])
-
-    @property
-    def uses(self) -> int:
-        return int(self._row[_INDEX["uses"]])
-
-    @property
-    def updated_at(self) -> float:
-        return float(self._row[_INDEX["updated_at"]])
+    __slots__ = ()
+    columns = _INDEX
 
 
 class PostgresStore:

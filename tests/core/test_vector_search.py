@@ -151,3 +151,30 @@ def test_queries_between_clusters_find_most_of_their_exact_neighbours(monkeypatc
     monkeypatch.setattr(vector_search, "PROBE_SHARE", 0.08)
     before = recall()
     assert at_default >= 0.68 > before, (at_default, before)
+
+
+def test_a_reduced_scan_with_a_row_filter_returns_only_allowed_rows_with_exact_cosines() -> None:
+    rng = np.random.default_rng(4)
+    dimension, count = 384, 5_000  # above REDUCED_DIMENSION: the probed rows are scanned reduced
+    centres = unit(rng.standard_normal((30, dimension)).astype(np.float32))
+    matrix = unit(centres[rng.integers(0, 30, count)] + 0.04 * rng.standard_normal((count, dimension)).astype(np.float32))
+    status = (np.arange(count) % 4).astype(np.int32)
+    columns = {"status": status, "rare": np.arange(count) % 500 == 0}
+    exact = VectorSet(np.arange(count), matrix, exact_below=10**9, columns=columns)
+    probed = VectorSet(np.arange(count), matrix.copy(), exact_below=1_000, columns=columns)
+    probed.top(matrix[0], 1)
+    assert probed._reduced is not None
+    found = 0
+    for n, query in enumerate(matrix[:30]):
+        want = exact.top(query, 20, keep=exact.mask("status 2", lambda c: c["status"] == 2))
+        got = probed.top(query, 20, keep=probed.mask("status 2", lambda c: c["status"] == 2))
+        assert len(got) == 20 and all(seq % 4 == 2 for seq, _ in got), "only the allowed rows"
+        assert all(abs(score - float(matrix[seq] @ query)) < 1e-5 for seq, score in got), "exact cosines"
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+        found += len({seq for seq, _ in got} & {seq for seq, _ in want})
+        if n < 5:  # a filter too narrow for the probed clusters (10 rows, all wanted): every allowed row
+            rare = probed.top(query, 10, keep=probed.mask("rare", lambda c: c["rare"]))
+            want_rare = exact.top(query, 10, keep=exact.mask("rare", lambda c: c["rare"]))
+            assert [seq for seq, _ in rare] == [seq for seq, _ in want_rare]
+            assert [score for _, score in rare] == pytest.approx([score for _, score in want_rare], abs=1e-5)
+    assert found >= 0.85 * 30 * 20, f"recall@20 {found / 600:.2f}"

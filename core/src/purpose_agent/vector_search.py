@@ -203,8 +203,16 @@ class VectorSet:
         while True:
             chosen = np.sort(order[:probes])  # in storage order: contiguous reads
             spans = [(offsets[c], offsets[c + 1]) for c in chosen.tolist()]
-            seqs = np.concatenate([self.seqs[a:b] for a, b in spans])
             scores = np.concatenate([scanned[a:b] @ query for a, b in spans])
+            if reduced is not None and allowed is None:
+                found = self._rescore(vector, limit, scores, keep, spans)
+                if found is not None:
+                    return found
+                if probes >= len(centres) // 4:
+                    return None
+                probes *= 4
+                continue
+            seqs = np.concatenate([self.seqs[a:b] for a, b in spans])
             positions = None if reduced is None else np.concatenate([np.arange(a, b) for a, b in spans])
             if keep is not None:
                 rows = np.concatenate([keep[a:b] for a, b in spans])
@@ -226,6 +234,36 @@ class VectorSet:
             if probes >= len(centres) // 4:
                 return None  # a narrow filter: the exact scan over the allowed rows is as cheap
             probes *= 4
+
+    def _rescore(self, vector: Any, limit: int, scores: Any, keep: Any,
+                 spans: list[tuple[int, int]]) -> list[tuple[int, float]] | None:
+        """The best of the probed rows by their exact cosines: the :func:`rescored` best by reduced
+        ``scores`` (the probed spans' rows, in order) among those ``keep`` allows, scored again with
+        the full vectors; ``None`` when fewer than ``limit`` are allowed.
+
+        Only the chosen candidates are mapped back to their rows: the probed rows' seqs and
+        positions are never gathered, and a filter is one ``where`` instead of three copies (the
+        same answers, 4-5 % less CPU per query at 100,000 rows; docs/retrieval.md).
+        """
+        import numpy as np
+
+        count = len(scores)
+        if keep is not None:
+            kept = np.concatenate([keep[a:b] for a, b in spans])
+            count = int(np.count_nonzero(kept))
+            if count < limit:
+                return None
+            if count < len(scores):
+                scores = np.where(kept, scores, -np.inf)
+        elif count < limit:
+            return None
+        wanted = min(rescored(limit), count)
+        best = np.argpartition(-scores, wanted - 1)[:wanted] if len(scores) > wanted else np.arange(len(scores))
+        starts = np.fromiter((a for a, _ in spans), dtype=np.int64, count=len(spans))
+        at = np.cumsum([0] + [b - a for a, b in spans[:-1]])  # where each span starts in ``scores``
+        span = np.searchsorted(at, best, side="right") - 1
+        positions = starts[span] + (best - at[span])
+        return _best(self.seqs[positions], self.matrix[positions] @ vector, limit)
 
     def _clusters(self) -> tuple[Any, Any]:
         """Cluster the rows (first use): centres, and where each cluster's rows start (rows regrouped)."""

@@ -12,7 +12,8 @@
   scan waits for), and the best :func:`rescored` of them are scored again with the full vectors.
   The scores it returns are exact cosines; what it can miss is a near row in an unprobed
   cluster, or one the reduced scan ranked below the re-scored candidates (recall is measured
-  against the exact scan in ``tests/benchmarks/bench_retrieval.py``).
+  against the exact scan in ``tests/benchmarks/bench_retrieval.py``, and on real MiniLM vectors
+  in ``tests/benchmarks/bench_ivf_recall.py``).
 
 Why not a library: the candidates were measured here (docs/retrieval.md). ``sqlite-vec`` cannot be
 loaded by this Python's ``sqlite3`` (built without extension loading) and is an exact scan
@@ -36,7 +37,7 @@ EXACT_BELOW = 20_000
 #: Share of the clusters a query scans (at least :data:`MIN_PROBES`). Chosen on 100,000 real MiniLM
 #: vectors (tests/benchmarks/bench_ivf_recall.py, docs/retrieval.md): a short task sits between
 #: many clusters of lesson texts, and 8 % found 0.85 of its exact top 50 where 16 % finds 0.90,
-#: for a few tenths of a millisecond more per query.
+#: for 0.3-0.9 ms more CPU per filtered query (the most the hybrid's 10 ms target left).
 PROBE_SHARE = 0.16
 MIN_PROBES = 8
 

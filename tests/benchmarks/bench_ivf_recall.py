@@ -25,7 +25,7 @@ these vectors (kept beside the matrix, ``<matrix name>-store-<size>.db``) and, f
 queries, compares ``memory.retrieval.retrieve`` (hybrid, default policy) with the exact
 nearest vectors and with the inverted file at each probe share: how many of the exact run's
 top 5 items the approximate run's top 5 keeps. The query vectors are computed beforehand, so
-only the ranking differs. ``--latency N`` (default 300; 0 skips it) times that ``retrieve`` first
+only the ranking differs. Before that, ``--latency N`` (default 300; 0 skips it) times ``retrieve``
 end to end for N more task queries, each embedded afresh (the issue's target: p50 <= 10 ms,
 p99 <= 40 ms), the probe shares alternating per query; ``--latency-store FILE`` times another
 store of memories with vectors instead, such as ``bench_retrieval``'s (synthetic vectors, the

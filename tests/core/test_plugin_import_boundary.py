@@ -21,9 +21,6 @@ PUBLIC_MODULES = {
     "purpose_agent.interfaces",
     "purpose_agent.errors",
     "purpose_agent.testing",
-    # what every memory store shares with the others: query words, rank fusion, hybrid defaults,
-    # the usefulness policy, canonical JSON (the kernel's SQLite store uses the same module)
-    "purpose_agent.store_kit",
 }
 
 #: What a plugin may import from another distribution of this workspace (a ``purpose_agent_*``

@@ -45,6 +45,19 @@ if TYPE_CHECKING:
         StreamChunk,
         Trajectory,
     )
+    from .store_kit import DEFAULT_POLICY as DEFAULT_POLICY
+    from .store_kit import HYBRID_CANDIDATES as HYBRID_CANDIDATES
+    from .store_kit import LEXICAL_FLOOR as LEXICAL_FLOOR
+    from .store_kit import MAX_QUERY_TERMS as MAX_QUERY_TERMS
+    from .store_kit import MIN_SIMILARITY as MIN_SIMILARITY
+    from .store_kit import RRF_K as RRF_K
+    from .store_kit import SEMANTIC_CHOICES as SEMANTIC_CHOICES
+    from .store_kit import STOPWORDS as STOPWORDS
+    from .store_kit import StoredHit as StoredHit
+    from .store_kit import UsefulnessPolicy as UsefulnessPolicy
+    from .store_kit import canonical_json as canonical_json
+    from .store_kit import query_terms as query_terms
+    from .store_kit import reciprocal_rank_fusion as reciprocal_rank_fusion
 
 
 class KernelServices(Protocol):
@@ -581,13 +594,31 @@ def extract_json_object(text: str) -> tuple[dict[str, Any] | None, str]:
 
 #: Contract records defined in :mod:`purpose_agent.contract_records`, created on first access.
 _LAZY_RECORDS = frozenset({"IndexedText", "Passage", "SearchHit", "WorkerSpec"})
+#: What every memory store shares (query words, rank fusion, hybrid defaults, the usefulness policy,
+#: canonical JSON, the lazy search hit): kept in ``purpose_agent.store_kit``, offered to store
+#: plugins from here, on first access.
+_STORE_KIT = frozenset({
+    "DEFAULT_POLICY",
+    "HYBRID_CANDIDATES",
+    "LEXICAL_FLOOR",
+    "MAX_QUERY_TERMS",
+    "MIN_SIMILARITY",
+    "RRF_K",
+    "SEMANTIC_CHOICES",
+    "STOPWORDS",
+    "StoredHit",
+    "UsefulnessPolicy",
+    "canonical_json",
+    "query_terms",
+    "reciprocal_rank_fusion",
+})
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_RECORDS:
-        from . import contract_records
+    if name in _LAZY_RECORDS or name in _STORE_KIT:
+        from . import contract_records, store_kit
 
-        value = getattr(contract_records, name)
+        value = getattr(contract_records if name in _LAZY_RECORDS else store_kit, name)
         globals()[name] = value  # once: later lookups are plain module attributes
         return value
     raise AttributeError(f"module 'purpose_agent.interfaces' has no attribute '{name}'")

@@ -1,4 +1,7 @@
-"""What every memory store shares, so that stores rank and account alike (a contract module).
+"""What every memory store shares, so that stores rank and account alike.
+
+Part of the public contract: plugins import these names from :mod:`purpose_agent.interfaces`,
+which offers them on first access (this module is where they live).
 
 The kernel's SQLite store, ``purpose-agent-postgres`` and a third party's store use these instead
 of copies of them: the words a query is searched by, the fusion of a ranking by words with a

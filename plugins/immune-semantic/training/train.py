@@ -188,7 +188,7 @@ def window_examples(rows: list[TrainRow], layout: dict[str, int] = WINDOW) -> Ex
 
 def embed_all(texts: list[str], cache_path: Path | None) -> np.ndarray:
     """Embed each distinct text alone through the kernel's :data:`EMBEDDER` (cached on disk)."""
-    from purpose_agent.kernel import Kernel
+    from purpose_agent import Kernel
 
     runtime: dict[str, Any] = {"embedding_cache": str(cache_path) if cache_path else False}
     # The 8-bit model runs on ONNX Runtime only. One thread and one text per forward pass give

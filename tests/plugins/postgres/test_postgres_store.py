@@ -86,7 +86,8 @@ def test_text_postgresql_cannot_hold_is_refused_with_a_sentence(store: Any) -> N
 
 def test_the_store_shares_the_kernels_ranking_rules_instead_of_copies() -> None:
     # It once kept copies of the usefulness policy, the query words and the fusion, held equal by
-    # tests; the contract module store_kit now gives every store the kernel's own.
+    # tests; the kernel's store_kit, offered to plugins through purpose_agent.interfaces, now gives
+    # every store the kernel's own.
     from purpose_agent import store_kit
     from purpose_agent_postgres import store as postgres_store
 

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from purpose_agent.store_kit import (
+from purpose_agent.interfaces import (
     DEFAULT_POLICY,
     HYBRID_CANDIDATES,
     LEXICAL_FLOOR,

@@ -713,17 +713,26 @@ class SQLiteStore:
             digest = text_digest(text)
             if digest not in have:
                 pending[digest] = text
-        digests = builtins.list(pending)
-        for start in range(0, len(digests), _EMBED_COMMIT):
-            part = digests[start:start + _EMBED_COMMIT]
-            vectors = _embed(embedder, [pending[d] for d in part])
-            with self._write() as conn:
-                conn.executemany("INSERT OR IGNORE INTO item_vectors (model_id, digest, vector) VALUES (?, ?, ?)",
-                                 [(model_id, d, v) for d, v in zip(part, vectors, strict=True)])
+        for _stored in self._embed_and_store(embedder, model_id, pending):
+            pass
         if conn.execute("SELECT 1 FROM item_vectors WHERE model_id != ? LIMIT 1", (model_id,)).fetchone():
             with self._write() as conn:  # one model's vectors at a time: the old ones are no longer read
                 conn.execute("DELETE FROM item_vectors WHERE model_id != ?", (model_id,))
         return len(pending)
+
+    def _embed_and_store(self, embedder: Any, model_id: str,
+                         texts: dict[bytes, str]) -> Iterator[tuple[bytes, bytes]]:
+        """Embed ``texts`` (digest -> text) and store their vectors, each batch of
+        :data:`_EMBED_COMMIT` in its own write transaction; yield ``(digest, vector bytes)`` as
+        each batch is stored."""
+        digests = builtins.list(texts)
+        for start in range(0, len(digests), _EMBED_COMMIT):
+            part = digests[start:start + _EMBED_COMMIT]
+            blobs = _embed(embedder, [texts[d] for d in part])
+            with self._write() as conn:
+                conn.executemany("INSERT OR IGNORE INTO item_vectors (model_id, digest, vector) VALUES (?, ?, ?)",
+                                 [(model_id, d, v) for d, v in zip(part, blobs, strict=True)])
+            yield from zip(part, blobs, strict=True)
 
     def _dense_state(self, embedder: Any) -> _DenseState:
         """The in-memory vectors of every item, brought up to date with what any connection wrote.
@@ -801,14 +810,7 @@ class SQLiteStore:
             vectors.update((bytes(d), v) for d, v in conn.execute(
                 f"SELECT digest, vector FROM item_vectors WHERE model_id = ? AND digest IN "
                 f"({', '.join('?' for _ in chunk)})", [model_id, *chunk]))
-        missing = [d for d in wanted if d not in vectors]
-        for start in range(0, len(missing), _EMBED_COMMIT):
-            part = missing[start:start + _EMBED_COMMIT]
-            blobs = _embed(embedder, [digests[d] for d in part])
-            with self._write() as writing:
-                writing.executemany("INSERT OR IGNORE INTO item_vectors (model_id, digest, vector) VALUES (?, ?, ?)",
-                                    [(model_id, d, v) for d, v in zip(part, blobs, strict=True)])
-            vectors.update(zip(part, blobs, strict=True))
+        vectors.update(self._embed_and_store(embedder, model_id, {d: digests[d] for d in wanted if d not in vectors}))
         status_codes, scope_codes = dict(state.status_codes), dict(state.scope_codes)  # the old state stays whole
         kept = [(row, vectors[text_digest(row[1])]) for row in sorted(rows)]
         seqs, matrix, columns = _dense_rows(kept, status_codes, scope_codes, int(embedder.dimension))

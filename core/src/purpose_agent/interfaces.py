@@ -616,9 +616,10 @@ _STORE_KIT = frozenset({
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_RECORDS or name in _STORE_KIT:
-        from . import contract_records, store_kit
+        import importlib
 
-        value = getattr(contract_records if name in _LAZY_RECORDS else store_kit, name)
+        value = getattr(importlib.import_module("purpose_agent.contract_records" if name in _LAZY_RECORDS
+                                                else "purpose_agent.store_kit"), name)
         globals()[name] = value  # once: later lookups are plain module attributes
         return value
     raise AttributeError(f"module 'purpose_agent.interfaces' has no attribute '{name}'")

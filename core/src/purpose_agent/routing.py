@@ -79,6 +79,13 @@ class FallbackBackend:
             provider="fallback",
         )
 
+    @staticmethod
+    def _note_failure(errors: list[tuple[str, BaseException]], backend: Any, error: Exception) -> None:
+        """Record a failure the next backend may fix; re-raise any other (it would fail there too)."""
+        if not should_fall_back(error):
+            raise error
+        errors.append((backend.name, error))
+
     def complete(self, request: ChatRequest) -> ChatResponse:
         """The first successful reply along the chain."""
         errors: list[tuple[str, BaseException]] = []
@@ -86,9 +93,7 @@ class FallbackBackend:
             try:
                 response = backend.complete(request)
             except Exception as exc:
-                if not should_fall_back(exc):
-                    raise
-                errors.append((backend.name, exc))
+                self._note_failure(errors, backend, exc)
                 continue
             self.last_used = backend
             return response
@@ -101,9 +106,7 @@ class FallbackBackend:
             try:
                 response = await backend.acomplete(request)
             except Exception as exc:
-                if not should_fall_back(exc):
-                    raise
-                errors.append((backend.name, exc))
+                self._note_failure(errors, backend, exc)
                 continue
             self.last_used = backend
             return response
@@ -121,9 +124,9 @@ class FallbackBackend:
                     yield chunk
                 return
             except Exception as exc:
-                if started or not should_fall_back(exc):
+                if started:
                     raise
-                errors.append((backend.name, exc))
+                self._note_failure(errors, backend, exc)
         raise self._exhausted(errors)
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
@@ -138,9 +141,9 @@ class FallbackBackend:
                     yield chunk
                 return
             except Exception as exc:
-                if started or not should_fall_back(exc):
+                if started:
                     raise
-                errors.append((backend.name, exc))
+                self._note_failure(errors, backend, exc)
         raise self._exhausted(errors)
 
     def health(self) -> tuple[bool, str]:

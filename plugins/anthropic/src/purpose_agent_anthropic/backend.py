@@ -96,10 +96,8 @@ class AnthropicBackend(HTTPBackend):
             body["tool_choice"] = {"type": "tool", "name": RESPOND_TOOL}
         if tools:
             body["tools"] = tools
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.stop:
-            body["stop_sequences"] = list(request.stop)
+        # max_tokens is required here, so it was set above.
+        body.update(self.sampling_fields(request, max_tokens=None, stop="stop_sequences"))
         if stream:
             body["stream"] = True
         body.update(request.extra)

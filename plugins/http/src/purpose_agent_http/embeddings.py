@@ -52,6 +52,10 @@ class HTTPEmbedder:
 
     #: The request path, relative to the provider's base URL.
     path = "/embeddings"
+    #: Fields of every request besides the model, the texts and the dimension.
+    request_options: dict[str, Any] = {"encoding_format": "float"}
+    #: The reply's key that holds the vectors.
+    reply_key = "data"
 
     def __init__(self, client: Any, model: str, *, dimension: int | None = None,
                  batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int = DEFAULT_MAX_CHARS,
@@ -114,16 +118,14 @@ class HTTPEmbedder:
     # ------------------------------------------------------------------ protocol (subclasses)
 
     def request_body(self, batch: list[str]) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "input": batch, "encoding_format": "float"}
+        body: dict[str, Any] = {"model": self.model, "input": batch, **self.request_options}
         if self._request_dimension:
             body["dimensions"] = self._dimension
         return body
 
     def vectors_of(self, reply: Any, count: int) -> list[Any]:
         """The vectors of ``reply`` in input order (OpenAI's ``data`` items carry an ``index``)."""
-        data = reply.get("data") if isinstance(reply, dict) else None
-        if not isinstance(data, list):
-            raise self._bad_reply(f"no 'data' list in the reply: {str(reply)[:120]!r}")
+        data = self._reply_list(reply)
         try:
             ordered = sorted(data, key=lambda item: int(item.get("index", 0)))
             return [item["embedding"] for item in ordered]
@@ -131,6 +133,13 @@ class HTTPEmbedder:
             raise self._bad_reply(f"an item of 'data' has no usable 'index'/'embedding' ({exc})") from exc
 
     # ------------------------------------------------------------------ helpers
+
+    def _reply_list(self, reply: Any) -> list[Any]:
+        """The list under :attr:`reply_key` in ``reply``; a readable error when there is none."""
+        found = reply.get(self.reply_key) if isinstance(reply, dict) else None
+        if not isinstance(found, list):
+            raise self._bad_reply(f"no {self.reply_key!r} list in the reply: {str(reply)[:120]!r}")
+        return found
 
     def _clip(self, text: str) -> str:
         text = str(text)[: self.max_chars]
@@ -177,15 +186,8 @@ class OllamaEmbedder(HTTPEmbedder):
     """
 
     path = "/api/embed"
-
-    def request_body(self, batch: list[str]) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "input": batch, "truncate": True}
-        if self._request_dimension:
-            body["dimensions"] = self._dimension
-        return body
+    request_options = {"truncate": True}
+    reply_key = "embeddings"
 
     def vectors_of(self, reply: Any, count: int) -> list[Any]:
-        vectors = reply.get("embeddings") if isinstance(reply, dict) else None
-        if not isinstance(vectors, list):
-            raise self._bad_reply(f"no 'embeddings' list in the reply: {str(reply)[:120]!r}")
-        return vectors
+        return self._reply_list(reply)

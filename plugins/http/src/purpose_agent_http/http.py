@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import httpx
 
     from purpose_agent.interfaces import BackendProfile
-    from purpose_agent.models import StreamChunk
+    from purpose_agent.models import ChatRequest, StreamChunk
 
 
 class SSEStreamState(Protocol):
@@ -246,6 +246,21 @@ class HTTPBackend:
             tokens_remaining=_int(headers.get("x-ratelimit-remaining-tokens")),
             reset_s=max(known) if known else None,
         )
+
+    @staticmethod
+    def sampling_fields(request: ChatRequest, *, max_tokens: str | None = "max_tokens",
+                        stop: str = "stop") -> dict[str, Any]:
+        """The request's sampling settings that are set (temperature, token limit, stop
+        sequences), under the protocol's field names; ``max_tokens=None`` leaves the token limit
+        to the caller (a protocol that requires one)."""
+        fields: dict[str, Any] = {}
+        if request.temperature is not None:
+            fields["temperature"] = request.temperature
+        if max_tokens is not None and request.max_tokens is not None:
+            fields[max_tokens] = request.max_tokens
+        if request.stop:
+            fields[stop] = list(request.stop)
+        return fields
 
     @classmethod
     def profile(cls, name: str, settings: Any = None) -> BackendProfile:
@@ -472,6 +487,22 @@ class HTTPBackend:
             wait = self.parse_rate_limit(headers).reset_s
         return wait
 
+    def _status_error(self, response: httpx.Response | WholeResponse, text: str,
+                      attempt: int) -> tuple[LLMError, float | None]:
+        """The error for a failed status and the wait the server asked for; raised at once when
+        the status is one a retry cannot fix."""
+        wait = self._server_wait(response)
+        error = self.error_for_status(response.status_code, text, attempts=attempt, wait_s=wait)
+        if response.status_code not in RETRYABLE_STATUSES:
+            raise error
+        return error, wait
+
+    def _retry_delay(self, error: LLMError, attempt: int, attempts: int | None, wait: float | None) -> float:
+        """Seconds to wait before the next attempt; raises ``error`` when the attempts are spent."""
+        if attempt >= (attempts or self.retry.max_attempts):
+            raise error
+        return self.retry.delay(attempt, wait)
+
     # ------------------------------------------------------------------ the retry loop
 
     def send(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None, attempts: int | None = None) -> httpx.Response:
@@ -498,13 +529,8 @@ class HTTPBackend:
                 except httpx.TransportError:
                     text = ""
                 response.close()
-                wait = self._server_wait(response)
-                error = self.error_for_status(response.status_code, text, attempts=attempt, wait_s=wait)
-                if response.status_code not in RETRYABLE_STATUSES:
-                    raise error
-            if attempt >= (attempts or self.retry.max_attempts):
-                raise error
-            time.sleep(self.retry.delay(attempt, wait))
+                error, wait = self._status_error(response, text, attempt)
+            time.sleep(self._retry_delay(error, attempt, attempts, wait))
 
     async def asend(self, method: str, path: str, body: Any = None, *, stream: bool = False, read_timeout: float | None = None, attempts: int | None = None) -> httpx.Response:
         """Async twin of :meth:`send`."""
@@ -561,13 +587,8 @@ class HTTPBackend:
                 except httpx.TransportError:
                     text = ""
                 await response.aclose()
-                wait = self._server_wait(response)
-                error = self.error_for_status(response.status_code, text, attempts=attempt, wait_s=wait)
-                if response.status_code not in RETRYABLE_STATUSES:
-                    raise error
-            if attempt >= (attempts or self.retry.max_attempts):
-                raise error
-            await asyncio.sleep(self.retry.delay(attempt, wait))
+                error, wait = self._status_error(response, text, attempt)
+            await asyncio.sleep(self._retry_delay(error, attempt, attempts, wait))
 
     def post_json(self, path: str, body: Any) -> Any:
         """POST ``body`` and return the parsed JSON reply."""

@@ -139,12 +139,7 @@ class OpenAICompatibleBackend(HTTPBackend):
             ]
         if request.response_schema is not None:
             body["response_format"] = self.response_format(request.response_schema)
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            body["max_tokens"] = request.max_tokens
-        if request.stop:
-            body["stop"] = list(request.stop)
+        body.update(self.sampling_fields(request))
         if stream:
             body["stream"] = True
             if self.stream_usage:

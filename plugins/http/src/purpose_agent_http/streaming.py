@@ -85,51 +85,58 @@ class SSEDecoder:
         self._event, self._data = "", []
         return event
 
+    def feed_chunk(self, chunk: str) -> Iterator[SSEEvent]:
+        """Take a chunk of one or more lines; yield the events it completes."""
+        for line in _lines(chunk):
+            event = self.feed(line)
+            if event is not None:
+                yield event
 
-def _split(lines: Iterable[str]) -> Iterator[str]:
+    def finish(self) -> Iterator[SSEEvent]:
+        """Yield the pending event at the end of the stream, if any."""
+        last = self.flush()
+        if last is not None:
+            yield last
+
+
+def _lines(chunk: str) -> Iterable[str]:
     # httpx's iter_lines already splits, but a transport may hand over chunks with several lines.
-    for chunk in lines:
-        if "\n" in chunk:
-            yield from chunk.split("\n")
-        else:
-            yield chunk
+    return chunk.split("\n") if "\n" in chunk else (chunk,)
 
 
 def iter_sse(lines: Iterable[str]) -> Iterator[SSEEvent]:
     """Yield the events of an SSE stream given as lines."""
     decoder = SSEDecoder()
-    for line in _split(lines):
-        event = decoder.feed(line)
-        if event is not None:
-            yield event
-    last = decoder.flush()
-    if last is not None:
-        yield last
+    for chunk in lines:
+        yield from decoder.feed_chunk(chunk)
+    yield from decoder.finish()
 
 
 async def aiter_sse(lines: AsyncIterable[str]) -> AsyncIterator[SSEEvent]:
     """Async twin of :func:`iter_sse`."""
     decoder = SSEDecoder()
     async for chunk in lines:
-        for line in chunk.split("\n") if "\n" in chunk else (chunk,):
-            event = decoder.feed(line)
-            if event is not None:
-                yield event
-    last = decoder.flush()
-    if last is not None:
-        yield last
+        for event in decoder.feed_chunk(chunk):
+            yield event
+    for event in decoder.finish():
+        yield event
+
+
+def _json_lines(chunk: str, provider: str) -> Iterator[Any]:
+    """One parsed JSON value per non-blank line of ``chunk``."""
+    for line in _lines(chunk):
+        if line.strip():
+            yield parse_json(line, provider=provider, what="stream line")
 
 
 def iter_ndjson(lines: Iterable[str], *, provider: str = "") -> Iterator[Any]:
     """Yield one parsed JSON value per non-blank line."""
-    for line in _split(lines):
-        if line.strip():
-            yield parse_json(line, provider=provider, what="stream line")
+    for chunk in lines:
+        yield from _json_lines(chunk, provider)
 
 
 async def aiter_ndjson(lines: AsyncIterable[str], *, provider: str = "") -> AsyncIterator[Any]:
     """Async twin of :func:`iter_ndjson`."""
     async for chunk in lines:
-        for line in chunk.split("\n") if "\n" in chunk else (chunk,):
-            if line.strip():
-                yield parse_json(line, provider=provider, what="stream line")
+        for value in _json_lines(chunk, provider):
+            yield value

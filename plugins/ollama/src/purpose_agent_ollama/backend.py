@@ -104,13 +104,7 @@ class OllamaBackend(HTTPBackend):
             ]
         if request.response_schema is not None:
             body["format"] = request.response_schema
-        options: dict[str, Any] = {}
-        if request.temperature is not None:
-            options["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            options["num_predict"] = request.max_tokens
-        if request.stop:
-            options["stop"] = list(request.stop)
+        options = self.sampling_fields(request, max_tokens="num_predict")
         extra = dict(request.extra)
         options.update(extra.pop("options", {}))
         if options:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from immune_scan import high, seconds_to_scan
+from immune_scan import high, rule_round_tests
 
 from purpose_agent_immune import injection
 from purpose_agent_immune.detectors import Context
@@ -88,62 +88,52 @@ CATCH = [
 ]
 
 
-@pytest.mark.parametrize(("text", "category"), CATCH)
-def test_memory_rules_catch(text: str, category: str) -> None:
-    assert category in high(text)
-
-
-@pytest.mark.parametrize(
-    "rule_text",
-    [
-        # the brief's look-alikes: real agent rules full of "always", "never", "ignore"
-        "Ignore files in .gitignore when searching the repository.",
-        "Always respond in the user's language.",
-        "Never use print for logging; use the logging module.",
-        "Always respond in English, even when the issue is written in another language.",
-        "Write code comments in English.",
-        "Translate user-facing strings into German and French with the i18n catalogue.",
-        # reply form that is advice about the task, not about the user
-        "Answer questions concisely and cite the file you used.",
-        "Respond with HTTP 200 within 5 seconds and offload the work to a queue.",
-        "Reply to reviewers politely; never argue in a pull request.",
-        "Never answer with yes or no only; explain why.",
-        'If you do not know something, say "I do not know" instead of guessing.',
-        "If the tests fail, say so in the summary and include the failing output.",
-        "Report each command's result; if the output is empty, say that the output is empty.",
-        "State that the function is deprecated in its docstring.",
-        "When the user asks you to review a pull request, run the linters first.",
-        "Use Mantine when the user mentions Mantine or needs a ready-made component.",
-        # made-up content, negated or about test data
-        "Do not make something up when the docs are silent; ask the user.",
-        "Never fabricate test results, citations or benchmark numbers.",
-        "Use fake data factories in tests, never real customer data.",
-        "Don't invent function signatures that are not in the codebase.",
-        # documents and context
-        "Don't ask the user to verify implementations that are visible in the provided context.",
-        "Read the provided documents before changing the schema.",
-        # personas that are ordinary agent rules
-        "You are a senior Python developer. Write type-annotated code.",
-        "Act as an expert senior Elixir engineer.",
-        "The Redis instance can act as a database cache for sessions.",
-        "You are not a code generator but a reviewer: point out risks before writing code.",
-        # structure that looks like forged turns or splitting
-        "Part 1: set up the repository. Part 2: write the tests.",
-        "Input: a list of ints. Output: the same list, sorted.",
-        "Escape \\n in JSON strings; never emit raw newlines.",
-        "Examples:\nGood: `user_id`\nBad: `uid`",
-        "Now comes the next step: run the migrations.",
-        "Q: How do I run the tests? A: `make test`. Q: How do I lint? A: `make lint`.",
-        "Setup is manual. Instructions: run make setup, then make test.",
-        "Ask reviewers what they think of the API shape before merging.",
-        "Do you prefer tabs? No: the formatter decides.",
-        "I'll send the report if you ask for it in the channel.",
-        "Use 1-based indexes in user-facing messages and l10n keys in snake_case.",
-        "Install ru-RU and el-GR locales in the image (Русский, Ελληνικά).",
-    ],
-)
-def test_memory_rules_let_real_agent_rules_through(rule_text: str) -> None:
-    assert not high(rule_text), high(rule_text)
+NEAR_MISSES = [
+    # the brief's look-alikes: real agent rules full of "always", "never", "ignore"
+    "Ignore files in .gitignore when searching the repository.",
+    "Always respond in the user's language.",
+    "Never use print for logging; use the logging module.",
+    "Always respond in English, even when the issue is written in another language.",
+    "Write code comments in English.",
+    "Translate user-facing strings into German and French with the i18n catalogue.",
+    # reply form that is advice about the task, not about the user
+    "Answer questions concisely and cite the file you used.",
+    "Respond with HTTP 200 within 5 seconds and offload the work to a queue.",
+    "Reply to reviewers politely; never argue in a pull request.",
+    "Never answer with yes or no only; explain why.",
+    'If you do not know something, say "I do not know" instead of guessing.',
+    "If the tests fail, say so in the summary and include the failing output.",
+    "Report each command's result; if the output is empty, say that the output is empty.",
+    "State that the function is deprecated in its docstring.",
+    "When the user asks you to review a pull request, run the linters first.",
+    "Use Mantine when the user mentions Mantine or needs a ready-made component.",
+    # made-up content, negated or about test data
+    "Do not make something up when the docs are silent; ask the user.",
+    "Never fabricate test results, citations or benchmark numbers.",
+    "Use fake data factories in tests, never real customer data.",
+    "Don't invent function signatures that are not in the codebase.",
+    # documents and context
+    "Don't ask the user to verify implementations that are visible in the provided context.",
+    "Read the provided documents before changing the schema.",
+    # personas that are ordinary agent rules
+    "You are a senior Python developer. Write type-annotated code.",
+    "Act as an expert senior Elixir engineer.",
+    "The Redis instance can act as a database cache for sessions.",
+    "You are not a code generator but a reviewer: point out risks before writing code.",
+    # structure that looks like forged turns or splitting
+    "Part 1: set up the repository. Part 2: write the tests.",
+    "Input: a list of ints. Output: the same list, sorted.",
+    "Escape \\n in JSON strings; never emit raw newlines.",
+    "Examples:\nGood: `user_id`\nBad: `uid`",
+    "Now comes the next step: run the migrations.",
+    "Q: How do I run the tests? A: `make test`. Q: How do I lint? A: `make lint`.",
+    "Setup is manual. Instructions: run make setup, then make test.",
+    "Ask reviewers what they think of the API shape before merging.",
+    "Do you prefer tabs? No: the formatter decides.",
+    "I'll send the report if you ask for it in the channel.",
+    "Use 1-based indexes in user-facing messages and l10n keys in snake_case.",
+    "Install ru-RU and el-GR locales in the image (Русский, Ελληνικά).",
+]
 
 
 # ------------------------------------------------------------------ de-obfuscation
@@ -189,25 +179,24 @@ def test_decoders_do_not_recurse_forever() -> None:
     assert isinstance(injection.SCANNER.hits(text, Context()), list)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "\\n " * 60_000,
-        "Part 1: x " * 30_000,
-        "Alice: hi\n" * 20_000 + "Bob:",
-        "01000001 " * 30_000,
-        "vtaber " * 30_000,
-        "you are " * 30_000 + "what do you think",
-        "if you don't know " * 20_000,
-        "1gn0r3 " * 30_000,
-    ],
-    ids=lambda t: repr(t[:10]),
-)
-def test_new_detectors_scan_adversarial_inputs_in_linear_time(text: str) -> None:
-    assert seconds_to_scan(text) < 3.0
+ADVERSARIAL = [
+    "\\n " * 60_000,
+    "Part 1: x " * 30_000,
+    "Alice: hi\n" * 20_000 + "Bob:",
+    "01000001 " * 30_000,
+    "vtaber " * 30_000,
+    "you are " * 30_000 + "what do you think",
+    "if you don't know " * 20_000,
+    "1gn0r3 " * 30_000,
+]
 
 
 def test_a_shift_of_a_shift_does_not_recurse() -> None:
     # "jhopsf" is "ignore" shifted by 1, and "ignore" shifted back by 1 is a shift by 25 of it:
     # decoding must not feed its output to the decoders again.
     assert injection.SCANNER.hits("Please ignore jhopsf now.", Context()) == []
+
+
+test_memory_rules_catch, test_memory_rules_let_real_agent_rules_through, test_new_detectors_scan_adversarial_inputs_in_linear_time = (
+    rule_round_tests([(category, text, category) for text, category in CATCH], NEAR_MISSES, ADVERSARIAL)
+)

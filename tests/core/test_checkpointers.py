@@ -26,22 +26,23 @@ def kernel() -> Any:
     return make_kernel({"checkpointers": checkpointers})
 
 
-class TestMemoryCheckpointer(CheckpointerConformance):
+class BuiltinCheckpointer(CheckpointerConformance):
+    """The suite over the built-in plugin; each subclass names one of its checkpointers."""
+
     plugin = checkpointers
     plugin_id = "checkpointers"
+
+
+class TestMemoryCheckpointer(BuiltinCheckpointer):
     checkpointer_name = "memory"
     persistent = False
 
 
-class TestJsonlCheckpointer(CheckpointerConformance):
-    plugin = checkpointers
-    plugin_id = "checkpointers"
+class TestJsonlCheckpointer(BuiltinCheckpointer):
     checkpointer_name = "jsonl"
 
 
-class TestSqliteCheckpointer(CheckpointerConformance):
-    plugin = checkpointers
-    plugin_id = "checkpointers"
+class TestSqliteCheckpointer(BuiltinCheckpointer):
     checkpointer_name = "sqlite"
 
     def checkpointer_options_for(self, tmp_path: Path) -> dict[str, Any]:

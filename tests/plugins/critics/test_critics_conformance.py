@@ -15,23 +15,22 @@ from purpose_agent.testing import FunctionBackend, make_kernel
 from purpose_agent.testing import plugin as in_memory_plugin
 from purpose_agent_conformance import CriticConformance
 
-JUDGE = {"plugins": {"critics": {"model": "judge:gullible"}}}
 
+class CriticsPlugin(CriticConformance):
+    """The suite over this plugin's critics; each subclass names one, its judge and settings."""
 
-class TestStandardConformance(CriticConformance):
     plugin = purpose_agent_critics
     plugin_id = "critics"
+
+
+class TestStandardConformance(CriticsPlugin):
     critic_name = "standard"
     extra_plugins = [judge_plugin()]
-    config = JUDGE
+    config = {"plugins": {"critics": {"model": "judge:gullible"}}}
 
 
-class TestDeltaConformance(CriticConformance):
-    plugin = purpose_agent_critics
-    plugin_id = "critics"
+class TestDeltaConformance(TestStandardConformance):
     critic_name = "delta"
-    extra_plugins = [judge_plugin()]
-    config = JUDGE
 
 
 def _add_tests() -> FunctionBackend:
@@ -50,9 +49,7 @@ def _oracle_add(candidate: str, assertion: str) -> bool:
     return kind == "candidate" and "a + b" in candidate
 
 
-class TestFalsificationConformanceWithAnOracleSandbox(CriticConformance):
-    plugin = purpose_agent_critics
-    plugin_id = "critics"
+class TestFalsificationConformanceWithAnOracleSandbox(CriticsPlugin):
     critic_name = "falsification"
     extra_plugins = [
         judge_plugin(_add_tests),
@@ -76,9 +73,7 @@ def _real_sandbox_problem() -> str:
     return ""
 
 
-class TestFalsificationConformanceWithTheRealSandbox(CriticConformance):
-    plugin = purpose_agent_critics
-    plugin_id = "critics"
+class TestFalsificationConformanceWithTheRealSandbox(CriticsPlugin):
     critic_name = "falsification"
     config = {"plugins": {"critics": {"model": "judge:tests", "sandbox": "sandbox", "timeout_s": 60}}}
 

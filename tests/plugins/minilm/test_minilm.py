@@ -30,10 +30,7 @@ class TestMiniLMConformance(EmbedderConformance):
     embedder_name = "minilm"
 
 
-class TestMiniLMNumpyConformance(EmbedderConformance):
-    plugin = purpose_agent_minilm
-    plugin_id = "minilm"
-    embedder_name = "minilm"
+class TestMiniLMNumpyConformance(TestMiniLMConformance):
     config = {"plugins": {"minilm": {"backend": "numpy"}}}
 
 

@@ -14,29 +14,25 @@ from purpose_agent_postgres.testing import ThrowawayCluster, schema_for
 
 
 class _OnTheCluster:
+    """The plugin's components on the session's throwaway cluster, each test in a schema of its own."""
+
+    plugin = purpose_agent_postgres
+    plugin_id = "postgres"
     cluster: ThrowawayCluster
 
     @pytest.fixture(autouse=True)
     def _use_cluster(self, postgres_cluster: ThrowawayCluster) -> None:
         self.cluster = postgres_cluster
 
-    def _options(self, tmp_path: Path) -> dict[str, Any]:
+    def store_options_for(self, tmp_path: Path) -> dict[str, Any]:
         return {"dsn": self.cluster.dsn, "password_env": self.cluster.password_env, "schema": schema_for(str(tmp_path))}
+
+    checkpointer_options_for = store_options_for
 
 
 class TestPostgresStore(_OnTheCluster, MemoryStoreConformance):
-    plugin = purpose_agent_postgres
-    plugin_id = "postgres"
     store_name = "postgres"
-
-    def store_options_for(self, tmp_path: Path) -> dict[str, Any]:
-        return self._options(tmp_path)
 
 
 class TestPostgresCheckpointer(_OnTheCluster, CheckpointerConformance):
-    plugin = purpose_agent_postgres
-    plugin_id = "postgres"
     checkpointer_name = "postgres"
-
-    def checkpointer_options_for(self, tmp_path: Path) -> dict[str, Any]:
-        return self._options(tmp_path)

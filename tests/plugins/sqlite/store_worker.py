@@ -13,8 +13,8 @@ from __future__ import annotations
 import random
 import sys
 
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.models import MemoryItem, MemoryStatus
+from purpose_agent_sqlite.store import SQLiteStore
 
 
 def say(line: str) -> None:

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from purpose_agent import vector_search
-from purpose_agent.builtins import sqlite_store
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.models import MemoryItem, MemoryStatus, Scope
 from purpose_agent.testing import HashingEmbedder
+from purpose_agent_sqlite import store as sqlite_store
+from purpose_agent_sqlite import vector_search
+from purpose_agent_sqlite.store import SQLiteStore
 
 WORKER = Path(__file__).with_name("store_worker.py")
 WORDS = "queue cache socket parser schema token worker index bucket ledger retry backoff".split()

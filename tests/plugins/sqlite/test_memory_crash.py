@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.models import MemoryStatus
+from purpose_agent_sqlite.store import SQLiteStore
 
 WORKER = Path(__file__).with_name("store_worker.py")
 KILLS = 50

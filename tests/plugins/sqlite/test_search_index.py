@@ -1,4 +1,4 @@
-"""The hybrid retrieval engine (purpose_agent.search_index): real SQLite files, real processes.
+"""The hybrid retrieval engine (purpose_agent_sqlite.search_index): real SQLite files, real processes.
 
 Plumbing uses purpose_agent.testing.HashingEmbedder (shared words, not meaning); the test that
 is about meaning uses the real all-MiniLM-L6-v2 embedder (test_search_index_meaning.py).
@@ -6,6 +6,7 @@ is about meaning uses the real all-MiniLM-L6-v2 embedder (test_search_index_mean
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import sqlite3
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from purpose_agent import vector_search
-from purpose_agent.search_index import (
+from purpose_agent.testing import HashingEmbedder
+from purpose_agent_sqlite import vector_search
+from purpose_agent_sqlite.search_index import (
     RRF_K,
     IndexedText,
     SearchHit,
@@ -26,7 +28,6 @@ from purpose_agent.search_index import (
     SearchIndexError,
     reciprocal_rank_fusion,
 )
-from purpose_agent.testing import HashingEmbedder
 
 TEXTS = [
     IndexedText("refunds", "Refunds are paid back to the original card within 14 days.", {"file": "refunds.md", "lines": [1, 4]}),
@@ -267,7 +268,7 @@ def test_approximate_search_is_used_above_the_threshold_and_agrees_with_exact(tm
 
 WRITER = textwrap.dedent("""
     import sys
-    from purpose_agent.search_index import IndexedText, SearchIndex
+    from purpose_agent_sqlite.search_index import IndexedText, SearchIndex
     from purpose_agent.testing import HashingEmbedder
 
     index = SearchIndex(sys.argv[1], embedder=HashingEmbedder())
@@ -342,3 +343,17 @@ def test_hybrid_floors_leave_weak_candidates_out_of_the_fusion(index: SearchInde
     assert len(strict) < len(everything)
     assert [h.id for h in strict] == close_to_best, "only BM25 candidates within 90 % of the best"
     assert all(h.dense_rank is None for h in strict), "no text is within cosine 0.99 of the query"
+
+
+def test_the_search_index_meets_the_text_index_protocol(tmp_path: Path) -> None:
+    # Plugins (the vault) type their index as purpose_agent.interfaces.TextIndex.
+    from purpose_agent.interfaces import TextIndex
+
+    index = SearchIndex(str(tmp_path / "index.sqlite"), name="notes")
+    try:
+        for method in [name for name, member in vars(TextIndex).items() if callable(member) and not name.startswith("_")]:
+            contract = inspect.signature(getattr(TextIndex, method))
+            offered = inspect.signature(getattr(index, method))
+            assert list(contract.parameters)[1:] == list(offered.parameters), method
+    finally:
+        index.close()

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.errors import UnknownComponentError
 from purpose_agent.learning.learner import Learner
 from purpose_agent.memory.errors import MemoryStoreError
@@ -22,6 +21,7 @@ from purpose_agent.models import MemoryStatus, Scope
 from purpose_agent.store_kit import RRF_K
 from purpose_agent.testing import HashingEmbedder, ScriptedBackend, make_kernel, plugin
 from purpose_agent.testing.memory_corpus import DISTRACTORS, PIN, promoted
+from purpose_agent_sqlite.store import SQLiteStore
 
 
 def test_hybrid_ranks_fuse_words_and_vectors(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_a_lesson_is_found_by_meaning_for_a_task_worded_differently(tmp_path: Pa
 
 
 def test_filters_hold_when_the_nearest_vectors_are_approximate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from purpose_agent import vector_search
+    from purpose_agent_sqlite import vector_search
 
     words = "queue cache socket parser schema token worker index bucket ledger".split()
     items = [promoted(f"{words[n % 10]} {words[(n * 3) % 10]} note {n}",

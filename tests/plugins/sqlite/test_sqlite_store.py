@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-import purpose_agent.builtins.sqlite_plugin as sqlite_plugin
-import purpose_agent.builtins.sqlite_store as sqlite_store
+import purpose_agent_sqlite.sqlite_plugin as sqlite_plugin
+import purpose_agent_sqlite.store as sqlite_store
 from purpose_agent.memory.errors import MemoryItemNotFound, MemoryStoreError
 from purpose_agent.models import MemoryItem, MemoryKind, MemoryStatus, Scope
 from purpose_agent.testing import make_kernel
@@ -258,7 +258,7 @@ def test_the_ranking_is_fts5_bm25_over_every_match(tmp_path: Path, monkeypatch: 
                                                    span: int | None) -> None:
     import random
 
-    from purpose_agent.builtins import sqlite_search
+    from purpose_agent_sqlite import fts as sqlite_search
 
     if span:  # small corpus: split every list over many blocks, as on large stores
         monkeypatch.setattr(sqlite_search, "BLOCK_POSTINGS", span)
@@ -413,7 +413,7 @@ def test_a_new_database_opened_by_several_processes_at_once_is_migrated_once(tmp
 
 
 def test_the_builtin_module_does_not_import_pydantic_or_numpy() -> None:
-    code = ("import sys, purpose_agent.builtins.sqlite_store, purpose_agent.memory.retrieval, "
+    code = ("import sys, purpose_agent_sqlite.store, purpose_agent.memory.retrieval, "
             "purpose_agent.memory.lifecycle, purpose_agent.memory.transfer, purpose_agent.cli.memory_cmd\n"
             "print('pydantic' in sys.modules, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -424,7 +424,7 @@ def test_threads_search_while_another_writes(tmp_path: Path, monkeypatch: pytest
     import random
     import threading
 
-    from purpose_agent.builtins import sqlite_search
+    from purpose_agent_sqlite import fts as sqlite_search
 
     monkeypatch.setattr(sqlite_search, "_STEMS_MAX", 8)  # the shared stem cache is cleared constantly
     words = "cache retry timeout socket parse config token lock queue worker schema index".split()

@@ -1,4 +1,4 @@
-"""Nearest vectors (purpose_agent.vector_search): the exact scan and the inverted file."""
+"""Nearest vectors (purpose_agent_sqlite.vector_search): the exact scan and the inverted file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from purpose_agent.vector_search import VectorSet
+from purpose_agent_sqlite.vector_search import VectorSet
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -90,7 +90,7 @@ def test_updates_hide_removed_rows_keep_added_ones_in_a_tail_and_fold_them_in() 
 
 
 def test_the_inverted_file_scans_the_principal_axes_and_rescores_with_the_full_vectors(monkeypatch: Any) -> None:
-    from purpose_agent import vector_search
+    from purpose_agent_sqlite import vector_search
 
     rng = np.random.default_rng(3)
     dimension = 384  # MiniLM's: above REDUCED_DIMENSION, so the probed rows are scanned reduced
@@ -132,7 +132,7 @@ def test_queries_between_clusters_find_most_of_their_exact_neighbours(monkeypatc
     """A short task against lesson texts sits between many clusters: its exact top 50 is spread
     over them. The default probe share (the operating point of docs/retrieval.md, chosen on real
     MiniLM vectors) must still find most of it; the share before it (8 %) did not, here."""
-    from purpose_agent import vector_search
+    from purpose_agent_sqlite import vector_search
 
     rng = np.random.default_rng(3)
     count, dimension, groups = 12_000, 32, 150

@@ -21,7 +21,7 @@ item (so a crash leaves both or neither):
 A query (:func:`rank`) reads the blocks of its stems and scores every matching item with
 numpy: FTS5's formula (k1 = 1.2, b = 0.75, idf floored at 1e-6), summed per item, the top
 ``limit`` kept. Exhaustive, so exact: the scores are FTS5's ``bm25()`` values (negated) to
-rounding, and ``tests/core/memory/test_sqlite_store.py`` checks them against FTS5 itself.
+rounding, and ``tests/plugins/sqlite/test_sqlite_store.py`` checks them against FTS5 itself.
 
 Tokens come from FTS5's own tokenizer (the same ``tokenize=`` spec as ``items_fts``), through a
 contentless temporary FTS5 table read back with ``fts5vocab``: stemming, case and diacritic
@@ -87,7 +87,7 @@ class Tables:
     """Where one ranking lives: the table of the ranked rows and the prefix of its search tables.
 
     The memory store's ranking is :data:`MEMORY` (``items`` and ``search_*``); each
-    :class:`purpose_agent.search_index.SearchIndex` has its own pair, so several rankings share
+    :class:`purpose_agent_sqlite.search_index.SearchIndex` has its own pair, so several rankings share
     one SQLite file. ``items`` must have the integer primary key ``seq``.
     """
 

@@ -1,8 +1,8 @@
-"""Built-in plugin ``memory``: a memory store that lives in this process only, for tests and
+"""Plugin ``memory``: a memory store that lives in this process only, for tests and
 short-lived runs.
 
 It is the SQLite store on an in-memory database
-(:class:`purpose_agent.builtins.sqlite_store.InMemoryStore`): the same schema, versioning and
+(:class:`purpose_agent_sqlite.store.InMemoryStore`): the same schema, versioning and
 search as the persistent ``sqlite`` store, including search by meaning with the same options and
 default (``[memory] semantic = "auto"``: hybrid when an embedder is installed), so a query ranks
 the same on both. Nothing is persisted; the database is gone when the store is closed.
@@ -27,7 +27,7 @@ def open_store(context: Any) -> Any:
     else "auto": by meaning when an embedder is installed; ``embedder``, ``min_similarity``,
     ``lexical_floor``, ``candidates``) and ``busy_timeout_ms``, so it ranks as production does.
     """
-    from purpose_agent.builtins.sqlite_store import InMemoryStore, search_options
+    from .store import InMemoryStore, search_options
 
     options = search_options(context, dict(context.options), store="in-memory store",
                              after=" (for a file, use the 'sqlite' store with path=...)")

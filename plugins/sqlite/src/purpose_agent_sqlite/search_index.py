@@ -1,11 +1,13 @@
 """Hybrid retrieval: BM25 over words and nearest vectors by meaning, fused by reciprocal rank.
 
-A public contract module: plugins (the vault) import it.
+Public API of ``purpose-agent-sqlite`` (``from purpose_agent_sqlite import SearchIndex``): other
+distributions (the vault) build on it.
 
 ::
 
-    from purpose_agent.kernel import Kernel
-    from purpose_agent.search_index import IndexedText, SearchIndex
+    from purpose_agent import Kernel
+    from purpose_agent.interfaces import IndexedText
+    from purpose_agent_sqlite import SearchIndex
 
     with SearchIndex("vault.db", name="chunks", embedder=Kernel.load().embedder()) as index:
         index.upsert([IndexedText(id="refunds#1", text="Refunds are paid within 14 days.",
@@ -17,9 +19,9 @@ How it ranks (``mode``):
 
 * ``"lexical"``: BM25 exactly as SQLite's FTS5 computes it (porter stemming, unicode61, the
   same formula), evaluated over packed posting lists by the memory store's own code
-  (:mod:`purpose_agent.builtins.sqlite_search`); ``score`` is the BM25 value (higher is better).
+  (:mod:`purpose_agent_sqlite.fts`); ``score`` is the BM25 value (higher is better).
 * ``"dense"``: cosine similarity between the query's embedding and each text's
-  (:mod:`purpose_agent.vector_search`: exact below a size threshold, approximate above);
+  (:mod:`purpose_agent_sqlite.vector_search`: exact below a size threshold, approximate above);
   ``score`` is the cosine.
 * ``"hybrid"`` (default): both rankings, each cut at ``candidates`` entries, fused by
   reciprocal rank: ``score = sum(1 / (RRF_K + rank))`` over the rankings a text appears in
@@ -50,10 +52,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import PurposeAgentError
-from .interfaces import IndexedText, SearchHit
-from .store_kit import RRF_K as RRF_K
-from .store_kit import reciprocal_rank_fusion as reciprocal_rank_fusion
+from purpose_agent.errors import PurposeAgentError
+from purpose_agent.interfaces import RRF_K as RRF_K
+from purpose_agent.interfaces import IndexedText, SearchHit
+from purpose_agent.interfaces import reciprocal_rank_fusion as reciprocal_rank_fusion
 
 __all__ = ["MODES", "RRF_K", "IndexedText", "SearchHit", "SearchIndex", "SearchIndexError", "reciprocal_rank_fusion"]
 
@@ -88,7 +90,7 @@ class SearchIndex:
             or ``None`` for lexical search only.
         candidates: how many hits each ranking contributes to a hybrid search at least.
         rrf_k: reciprocal rank fusion's constant.
-        exact_below: rows from which dense search is approximate (see :mod:`purpose_agent.vector_search`).
+        exact_below: rows from which dense search is approximate (see :mod:`purpose_agent_sqlite.vector_search`).
         lexical_floor: in hybrid search, BM25 candidates scoring below this share of the best
             one are left out of the fusion (0: none; the memory store uses 0.5).
         min_similarity: in hybrid search, candidates by meaning with a lower cosine are left out
@@ -102,8 +104,8 @@ class SearchIndex:
                  candidates: int = CANDIDATES, rrf_k: int = RRF_K, exact_below: int | None = None,
                  lexical_floor: float = 0.0, min_similarity: float | None = None,
                  busy_timeout_ms: int = 10_000) -> None:
-        from .builtins import sqlite_search
-        from .builtins.sqlite_store import require_fts5
+        from . import fts as sqlite_search
+        from .store import require_fts5
         from .vector_search import EXACT_BELOW
 
         if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -270,7 +272,7 @@ class SearchIndex:
         re-indexed). New texts are embedded in batches of :data:`EMBED_BATCH` before the write,
         which is one transaction. A later entry with the same id as an earlier one wins.
         """
-        from .embedding_cache import text_digest
+        from purpose_agent.interfaces import text_digest
 
         batch: dict[str, tuple[str, str, bytes]] = {}
         for entry in texts:
@@ -314,7 +316,7 @@ class SearchIndex:
 
     def _apply(self, conn: sqlite3.Connection, changed: dict[str, tuple[str, str, bytes]],
                found: dict[str, tuple[int, str, bytes]], vectors: dict[bytes, bytes]) -> None:
-        from .builtins import sqlite_search
+        from . import fts as sqlite_search
 
         reindex = [found[i][0] for i, (_, _, digest) in changed.items() if i in found and found[i][2] != digest]
         sqlite_search.unindex(conn, reindex, self._tables)
@@ -346,7 +348,7 @@ class SearchIndex:
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove texts by id (unknown ids are ignored); return how many were removed."""
-        from .builtins import sqlite_search
+        from . import fts as sqlite_search
 
         wanted = list(dict.fromkeys(i for i in ids if isinstance(i, str)))
         if not wanted:
@@ -524,8 +526,9 @@ class SearchIndex:
             pool *= 4
 
     def _search(self, query: str, k: int, mode: str, pool: int, where: dict[str, Any]) -> list[SearchHit]:
-        from .builtins import sqlite_search
-        from .store_kit import query_terms
+        from purpose_agent.interfaces import query_terms
+
+        from . import fts as sqlite_search
 
         lexical: list[tuple[int, float]] = []
         dense: list[tuple[int, float]] = []
@@ -580,7 +583,7 @@ class SearchIndex:
 
     def integrity_check(self) -> str:
         """``"ok"``, or what is inconsistent (SQLite's own check, then the BM25 tables against the texts)."""
-        from .builtins import sqlite_search
+        from . import fts as sqlite_search
 
         with self._lock:
             conn = self._connection()
@@ -592,7 +595,7 @@ class SearchIndex:
 
     def rebuild(self) -> int:
         """Rebuild the BM25 tables from the texts (a repair; one transaction); return the count."""
-        from .builtins import sqlite_search
+        from . import fts as sqlite_search
 
         with self._write() as conn:
             return sqlite_search.rebuild(conn, tables=self._tables, columns="seq, text, '', '', '{}'")

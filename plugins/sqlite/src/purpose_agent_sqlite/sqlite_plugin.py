@@ -1,5 +1,5 @@
-"""Built-in plugin ``sqlite``: the persistent default memory store
-(:class:`purpose_agent.builtins.sqlite_store.SQLiteStore`).
+"""Plugin ``sqlite``: the persistent memory store
+(:class:`purpose_agent_sqlite.store.SQLiteStore`).
 
 This module only registers it: ``sqlite3`` and the store (several ms to import) are imported
 when a store is built, so ``purpose-agent plugins list``, which imports every plugin, does not
@@ -18,7 +18,7 @@ PURPOSE_AGENT_HOOK_API = "1.0"
 
 def open_store(context: Any) -> Any:
     """``kernel.memory_store("sqlite", path=..., busy_timeout_ms=..., synchronous=...)``."""
-    from purpose_agent.builtins.sqlite_store import open_store as open_sqlite
+    from .store import open_store as open_sqlite
 
     return open_sqlite(context)
 

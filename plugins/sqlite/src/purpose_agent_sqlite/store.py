@@ -1,5 +1,5 @@
-"""The persistent default memory store, one SQLite file in WAL mode (built-in plugin ``sqlite``,
-registered by :mod:`purpose_agent.builtins.sqlite_plugin`).
+"""The persistent memory store, one SQLite file in WAL mode (plugin ``sqlite`` of
+``purpose-agent-sqlite``, registered by :mod:`purpose_agent_sqlite.sqlite_plugin`).
 
 Options (``kernel.memory_store("sqlite", **options)``):
 
@@ -20,7 +20,7 @@ Layout (schema version :data:`LATEST_SCHEMA`, migrations in :data:`MIGRATIONS`):
   ranking, :meth:`SQLiteStore.fts5_rows`);
 * ``search_blocks``, ``search_terms``, ``search_scopes``, ``search_documents``, ``search_totals``:
   what BM25 needs, per stem and item, so that :meth:`SQLiteStore.search` ranks exactly as FTS5's
-  ``bm25()`` at a fraction of its cost (:mod:`purpose_agent.builtins.sqlite_search`);
+  ``bm25()`` at a fraction of its cost (:mod:`purpose_agent_sqlite.fts`);
 * ``item_vectors``: each text's vector by ``(model id, sha256)``, for search by meaning;
 * ``search_changes``: a log of the items whose text, status or scope changed (by triggers), so a
   process holding the vectors in memory applies only those rows after a write;
@@ -54,13 +54,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from purpose_agent.builtins import sqlite_search
-from purpose_agent.store_kit import HYBRID_CANDIDATES as HYBRID_CANDIDATES
-from purpose_agent.store_kit import LEXICAL_FLOOR as LEXICAL_FLOOR
-from purpose_agent.store_kit import MIN_SIMILARITY as MIN_SIMILARITY
-from purpose_agent.store_kit import SEMANTIC_CHOICES as SEMANTIC_CHOICES
-from purpose_agent.store_kit import StoredHit
-from purpose_agent.store_kit import query_terms as query_terms
+from purpose_agent.interfaces import HYBRID_CANDIDATES as HYBRID_CANDIDATES
+from purpose_agent.interfaces import LEXICAL_FLOOR as LEXICAL_FLOOR
+from purpose_agent.interfaces import MIN_SIMILARITY as MIN_SIMILARITY
+from purpose_agent.interfaces import SEMANTIC_CHOICES as SEMANTIC_CHOICES
+from purpose_agent.interfaces import StoredHit
+from purpose_agent.interfaces import query_terms as query_terms
+
+from . import fts as sqlite_search
 
 # --------------------------------------------------------------------------- schema
 
@@ -270,7 +271,7 @@ def require_fts5() -> None:
         finally:
             probe.close()
     if not _FTS5_CHECKED:
-        from purpose_agent.memory.errors import MemoryStoreError
+        from purpose_agent.interfaces import MemoryStoreError
 
         raise MemoryStoreError(
             f"the SQLite library of this Python (version {sqlite3.sqlite_version}) was built without FTS5, "
@@ -326,7 +327,7 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000,
                  synchronous: str = "NORMAL", embedder: Any = None, min_similarity: float = MIN_SIMILARITY,
                  lexical_floor: float = LEXICAL_FLOOR, candidates: int = HYBRID_CANDIDATES) -> None:
-        from purpose_agent.memory.errors import MemoryStoreError
+        from purpose_agent.interfaces import MemoryStoreError
 
         require_fts5()
         self.in_memory = os.fspath(path) == IN_MEMORY
@@ -370,7 +371,7 @@ class SQLiteStore:
     # ------------------------------------------------------------------ connections
 
     def _conn(self) -> sqlite3.Connection:
-        from purpose_agent.memory.errors import MemoryStoreError
+        from purpose_agent.interfaces import MemoryStoreError
 
         if self._closed:
             raise MemoryStoreError(f"the memory store {self.path} is closed; open a new one")
@@ -388,7 +389,7 @@ class SQLiteStore:
         return conn
 
     def _open(self) -> sqlite3.Connection:
-        from purpose_agent.memory.errors import MemoryStoreError
+        from purpose_agent.interfaces import MemoryStoreError
 
         try:
             conn = sqlite3.connect(self._target, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
@@ -423,7 +424,7 @@ class SQLiteStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, holding the database write lock from its first statement."""
-        from purpose_agent.memory.errors import MemoryStoreError
+        from purpose_agent.interfaces import MemoryStoreError
 
         conn = self._conn()
         try:
@@ -611,7 +612,7 @@ class SQLiteStore:
 
     def _hybrid_rows(self, embedder: Any, query: str, *, limit: int, status: Any,
                      scopes: Sequence[tuple[str, str]] | None) -> builtins.list[tuple[float, tuple[Any, ...]]]:
-        from purpose_agent.store_kit import RRF_K, reciprocal_rank_fusion
+        from purpose_agent.interfaces import RRF_K, reciprocal_rank_fusion
 
         pool = max(limit, self.candidates)
         # the query's embedding (the slowest part) runs beside the BM25 ranking: both release the GIL
@@ -637,7 +638,7 @@ class SQLiteStore:
         """The BM25 ranking: ``(bm25 score, items row)`` pairs, best first (``with_seq``: ``seq`` leads the row).
 
         Evaluated over the search tables with FTS5's formula and statistics
-        (:func:`purpose_agent.builtins.sqlite_search.rank`: exact, every match scored with numpy);
+        (:func:`purpose_agent_sqlite.fts.rank`: exact, every match scored with numpy);
         :meth:`fts5_rows` is the same ranking computed by FTS5 itself.
         """
         keys = None
@@ -700,7 +701,7 @@ class SQLiteStore:
 
     def embed_pending(self) -> int:
         """Embed the items that have no vector for the current model; return how many texts were embedded."""
-        from purpose_agent.embedding_cache import text_digest
+        from purpose_agent.interfaces import text_digest
 
         embedder = self.embedder
         if embedder is None:
@@ -762,8 +763,9 @@ class SQLiteStore:
 
     def _load_dense(self, embedder: Any) -> _DenseState:
         """Every item's vector (embedding the items that have none first), as of the log's latest version."""
-        from purpose_agent import vector_search
-        from purpose_agent.embedding_cache import text_digest
+        from purpose_agent.interfaces import text_digest
+
+        from . import vector_search
 
         model_id = str(embedder.model_id)
         conn = self._conn()
@@ -785,8 +787,9 @@ class SQLiteStore:
 
     def _apply_changes(self, embedder: Any, state: _DenseState) -> _DenseState | None:
         """``state`` with the items changed since its version applied; ``None`` when a full reload is due."""
-        from purpose_agent import vector_search
-        from purpose_agent.embedding_cache import text_digest
+        from purpose_agent.interfaces import text_digest
+
+        from . import vector_search
 
         conn = self._conn()
         oldest, version = conn.execute("SELECT min(version), coalesce(max(version), 0) FROM search_changes").fetchone()
@@ -864,8 +867,7 @@ class SQLiteStore:
         several processes all count). No version is written: use is evidence about an item,
         not a change to it, so a rollback of its content keeps it.
         """
-        from purpose_agent.memory.errors import MemoryItemNotFound
-        from purpose_agent.memory.usefulness import DEFAULT_POLICY, apply_use
+        from purpose_agent.interfaces import DEFAULT_POLICY, MemoryItemNotFound, apply_use
 
         with self._write() as conn:
             row = conn.execute(f"SELECT {_SELECT} FROM items i WHERE i.id = ?", (item_id,)).fetchone()
@@ -880,7 +882,7 @@ class SQLiteStore:
 
     def rollback(self, item_id: str, version: int, *, reason: str = "") -> Any:
         """Write a new version equal in content to ``version`` (see :func:`purpose_agent.memory.lifecycle.rollback`)."""
-        from purpose_agent.memory.lifecycle import rollback
+        from purpose_agent.interfaces import rollback_item as rollback
 
         return rollback(self, item_id, version, reason=reason)
 
@@ -899,13 +901,13 @@ class SQLiteStore:
 
     def export_jsonl(self, fp: IO[str]) -> int:
         """Write every item and its history as JSONL (:mod:`purpose_agent.memory.transfer`)."""
-        from purpose_agent.memory.transfer import export_jsonl
+        from purpose_agent.interfaces import export_jsonl
 
         return export_jsonl(self, fp)
 
     def import_jsonl(self, fp: Iterable[str], *, skip_existing: bool = False, quarantine: bool = False) -> Any:
         """Read an export and restore it exactly; all or nothing. Returns an ``ImportReport``."""
-        from purpose_agent.memory.transfer import import_records, read_jsonl
+        from purpose_agent.interfaces import import_records, read_jsonl
 
         records = read_jsonl(fp, source=getattr(fp, "name", "input"))
         return import_records(self, records, skip_existing=skip_existing, quarantine=quarantine)
@@ -916,7 +918,7 @@ class SQLiteStore:
         An id that already exists is an error (nothing is written) unless ``skip_existing``, in
         which case that record is left out. Returns the ids written.
         """
-        from purpose_agent.memory.errors import MemoryImportError
+        from purpose_agent.interfaces import MemoryImportError
 
         written: builtins.list[str] = []
         indexed = []
@@ -978,7 +980,7 @@ class SQLiteStore:
 class InMemoryStore(SQLiteStore):
     """``SQLiteStore(":memory:")``: nothing persists, and it ranks exactly as the persistent store
     does (same schema, same search: by words, or hybrid with an ``embedder``), so tests on it
-    behave as production. The built-in plugin ``memory`` serves it."""
+    behave as production. The plugin ``memory`` serves it."""
 
     def __init__(self, *, busy_timeout_ms: int = 10_000, embedder: Any = None,
                  min_similarity: float = MIN_SIMILARITY, lexical_floor: float = LEXICAL_FLOOR,
@@ -1048,7 +1050,7 @@ def _embed(embedder: Any, texts: Sequence[str], batch: int = 64) -> builtins.lis
     """float32 little-endian bytes of each text's vector, embedded ``batch`` texts per call."""
     import numpy as np
 
-    from purpose_agent.memory.errors import MemoryStoreError
+    from purpose_agent.interfaces import MemoryStoreError
 
     out: builtins.list[bytes] = []
     dimension = int(embedder.dimension)
@@ -1068,7 +1070,7 @@ def _search_row(seq: int, row: Sequence[Any]) -> tuple[int, str, str, str, str]:
 
 
 def _dumps(value: Any) -> str:
-    from purpose_agent.store_kit import canonical_json
+    from purpose_agent.interfaces import canonical_json
 
     return canonical_json(value)
 
@@ -1083,7 +1085,7 @@ def migrate(conn: sqlite3.Connection, where: Path | str = "the database") -> int
     Runs in one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new file at once
     migrate it once, and a failed step leaves the file as it was.
     """
-    from purpose_agent.memory.errors import MemoryStoreError
+    from purpose_agent.interfaces import MemoryStoreError
 
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -1124,9 +1126,9 @@ SEARCH_OPTIONS = ("busy_timeout_ms", "embedder", "min_similarity", "lexical_floo
 def search_options(context: Any, options: dict[str, Any], *, store: str, extra: Sequence[str] = (),
                    hint: str = "", after: str = "") -> dict[str, Any]:
     """``options`` with ``semantic`` (option, else ``[memory] semantic``, else "auto") resolved to an
-    ``embedder``; unknown options are one error sentence. Both built-in stores rank through this,
+    ``embedder``; unknown options are one error sentence. Both stores of this package rank through this,
     so the in-memory one searches by meaning exactly when the persistent one would."""
-    from purpose_agent.memory.errors import MemoryStoreError
+    from purpose_agent.interfaces import MemoryStoreError
 
     config = getattr(context.kernel, "config", None)
     semantic = options.pop("semantic", None)

@@ -27,15 +27,14 @@ from typing import Any
 from .judging import (
     MAX_QUOTE_CHARS,
     VERDICT_SCHEMA,
-    apply_evidence_cap,
     ask_json,
     clip,
+    hold_to_evidence,
     neutralise,
     parse_verdict,
     render_answer,
     render_step,
     rules_text,
-    verify_quotes,
 )
 
 NAME = "delta"
@@ -220,15 +219,12 @@ class DeltaCritic:
             return Score(value=0.0, critic=self.name, reason=f"no score: {asked.error}",
                          details={**details, "reward": None, "cached": False, "error": asked.error})
         verdict = asked.value
-        verified, rejected = verify_quotes(verdict["evidence"], facts["corpus"])
-        phi, capped = apply_evidence_cap(verdict["score"], verified, self.settings.cap_without_evidence)
-        reason = verdict["reason"] or "the judge gave no reason"
-        if capped:
-            reason = f"{reason} [{capped}]"
+        held = hold_to_evidence(verdict, facts["corpus"], self.settings.cap_without_evidence)
+        phi, reason, verified = held.value, held.reason, held.verified
         # Keep evidence fresh first, then what was carried, within the fixed budget.
         evidence = list(dict.fromkeys([*verified, *(base.evidence if base else [])]))[:CARRIED_QUOTES]
         details.update(
-            reward=phi - phi_prev, judge_score=verdict["score"], unverified_evidence=rejected, capped=bool(capped),
+            reward=phi - phi_prev, judge_score=verdict["score"], unverified_evidence=held.rejected, capped=held.capped,
         )
         entry = _Scored(
             phi=phi, phi_prev=phi_prev, steps=len(trajectory.steps), reason=reason,

@@ -350,6 +350,28 @@ def apply_evidence_cap(value: float, verified: list[str], cap: float) -> tuple[f
     return value, ""
 
 
+@dataclass(frozen=True)
+class HeldVerdict:
+    """A judge's verdict held to its evidence: the score after the cap, the reason (with why it
+    was capped), and the quotes found in what the judge was shown and those not found."""
+
+    value: float
+    reason: str
+    verified: list[str]
+    rejected: list[str]
+    capped: bool
+
+
+def hold_to_evidence(verdict: dict[str, Any], corpus: str, cap: float) -> HeldVerdict:
+    """Check the verdict's quotes against ``corpus`` and cap a score that has none verified."""
+    verified, rejected = verify_quotes(verdict["evidence"], corpus)
+    value, capped = apply_evidence_cap(verdict["score"], verified, cap)
+    reason = verdict["reason"] or "the judge gave no reason"
+    if capped:
+        reason = f"{reason} [{capped}]"
+    return HeldVerdict(value=value, reason=reason, verified=verified, rejected=rejected, capped=bool(capped))
+
+
 def resolve_backend(context: Any, critic: str) -> Any:
     """The judge backend: ``backend=`` option first, then ``[plugins.critics] model``."""
     backend = context.options.get("backend")

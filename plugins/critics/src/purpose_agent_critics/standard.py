@@ -13,14 +13,13 @@ from typing import Any
 
 from .judging import (
     VERDICT_SCHEMA,
-    apply_evidence_cap,
     ask_json,
     clip,
+    hold_to_evidence,
     parse_verdict,
     render_answer,
     render_step,
     rules_text,
-    verify_quotes,
 )
 
 NAME = "standard"
@@ -93,10 +92,6 @@ class StandardCritic:
             return Score(value=0.0, critic=self.name, reason=f"no score: {asked.error}",
                          details={**details, "error": asked.error})
         verdict = asked.value
-        verified, rejected = verify_quotes(verdict["evidence"], facts["corpus"])
-        value, capped = apply_evidence_cap(verdict["score"], verified, self.settings.cap_without_evidence)
-        details.update(judge_score=verdict["score"], unverified_evidence=rejected, capped=bool(capped))
-        reason = verdict["reason"] or "the judge gave no reason"
-        if capped:
-            reason = f"{reason} [{capped}]"
-        return Score(value=value, critic=self.name, reason=reason, evidence=verified, details=details)
+        held = hold_to_evidence(verdict, facts["corpus"], self.settings.cap_without_evidence)
+        details.update(judge_score=verdict["score"], unverified_evidence=held.rejected, capped=held.capped)
+        return Score(value=held.value, critic=self.name, reason=held.reason, evidence=held.verified, details=details)

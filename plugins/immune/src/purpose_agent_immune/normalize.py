@@ -210,11 +210,12 @@ def _edited(text: str, edits: _Edits, maps: list[_Map]) -> str:
     return output
 
 
-def _deleted(text: str, pattern: re.Pattern[str], maps: list[_Map]) -> str:
-    """``text`` without the characters ``pattern`` matches (one character per match)."""
+def _deleted(text: str, pattern: re.Pattern[str], maps: list[_Map], *, runs: bool = False) -> str:
+    """``text`` without what ``pattern`` matches: one character per match, or with ``runs``
+    runs of any length (each deleted character is one sentinel in the map)."""
     output = pattern.sub("", text)
     if len(output) != len(text):
-        maps.append(_IndexMap(partial(pattern.sub, _SENTINEL, text), len(text)))
+        maps.append(_IndexMap(partial(pattern.sub, _nuls if runs else _SENTINEL, text), len(text)))
     return output
 
 
@@ -613,16 +614,8 @@ def _character_steps(text: str, maps: list[_Map]) -> str:
     if _MAYBE_MARK_AFTER_LGC().search(text):
         lone, runs = _marks_after_lgc(astral)
         text = _deleted(text, lone, maps)
-        text = _deleted_runs(text, runs, maps)
+        text = _deleted(text, runs, maps, runs=True)
     return text
-
-
-def _deleted_runs(text: str, pattern: re.Pattern[str], maps: list[_Map]) -> str:
-    """``text`` without the runs ``pattern`` matches."""
-    output = pattern.sub("", text)
-    if len(output) != len(text):
-        maps.append(_IndexMap(partial(pattern.sub, _nuls, text), len(text)))
-    return output
 
 
 def _nuls(match: re.Match[str]) -> str:

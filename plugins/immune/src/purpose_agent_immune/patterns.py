@@ -150,10 +150,10 @@ def _item(op: Any, av: Any, multiline: bool, fold: Fold = None, relax: int | Non
     repetitions longer than ``relax`` unbounded, loose classes)."""
     if op is sre.LITERAL:
         if fold is not None:
-            return "".join(_literal(ord(char)) for char in _folded(fold, chr(av)))
-        return _literal(av)
+            return "".join(_escaped(ord(char)) for char in _folded(fold, chr(av)))
+        return _escaped(av)
     if op is sre.NOT_LITERAL:
-        return f"[^{_class_char(av)}]"
+        return f"[^{_escaped(av, _CLASS_SPECIAL)}]"
     if op is sre.ANY:
         return "."
     if op is sre.IN:
@@ -212,18 +212,11 @@ def _item(op: Any, av: Any, multiline: bool, fold: Fold = None, relax: int | Non
     raise PatternError(f"the construct {op} is not supported by the rule engine")
 
 
-def _literal(code: int) -> str:
+def _escaped(code: int, special: set[str] = _SPECIAL) -> str:
+    """The character ``code`` as RE2 reads it literally: escaped when in ``special`` (the set
+    outside a class, or :data:`_CLASS_SPECIAL` inside one), control characters as ``\\x{..}``."""
     char = chr(code)
-    if char in _SPECIAL:
-        return "\\" + char
-    if code < 0x20 or code == 0x7F:
-        return f"\\x{{{code:x}}}"
-    return char
-
-
-def _class_char(code: int) -> str:
-    char = chr(code)
-    if char in _CLASS_SPECIAL:
+    if char in special:
         return "\\" + char
     if code < 0x20 or code == 0x7F:
         return f"\\x{{{code:x}}}"
@@ -247,9 +240,9 @@ def _class(items: list[tuple[Any, Any]], fold: Fold = None, loose: bool = False)
     for op, av in items[1:] if negate else items:
         if op is sre.LITERAL:
             folded = _folded(fold, chr(av)) if fold is not None else chr(av)
-            parts.append(_class_char(ord(folded) if len(folded) == 1 else av))
+            parts.append(_escaped(ord(folded) if len(folded) == 1 else av, _CLASS_SPECIAL))
         elif op is sre.RANGE:
-            parts.append(f"{_class_char(av[0])}-{_class_char(av[1])}")
+            parts.append(f"{_escaped(av[0], _CLASS_SPECIAL)}-{_escaped(av[1], _CLASS_SPECIAL)}")
         elif op is sre.CATEGORY:
             body, negated = _CATEGORY[av]
             if loose and body in _LOOSE_BODY:

@@ -55,13 +55,9 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """One retrievable piece of a document: its text, line (or page) range and heading path."""
-
-    text: str
-    start: int
-    end: int
-    headings: tuple[str, ...] = ()
+class Chunk(Block):
+    """One retrievable piece of a document: blocks packed to the retrieval size, with the same
+    text, line (or page) range and heading path."""
 
     @property
     def heading(self) -> str:

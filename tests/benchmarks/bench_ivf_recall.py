@@ -49,13 +49,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_memory_store import percentile, realistic_queries
 from bench_retrieval import KnownVectors, corpus_texts
 
-from purpose_agent import vector_search
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.embedding_cache import default_cache_path, text_digest
 from purpose_agent.kernel import Kernel
 from purpose_agent.memory.retrieval import RetrievalPolicy, RunScope, retrieve
 from purpose_agent.models import MemoryStatus
-from purpose_agent.vector_search import VectorSet
+from purpose_agent_sqlite import vector_search
+from purpose_agent_sqlite.store import SQLiteStore
+from purpose_agent_sqlite.vector_search import VectorSet
 
 SEED_QUERIES = 11
 

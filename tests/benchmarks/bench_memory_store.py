@@ -28,9 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from purpose_agent.builtins.sqlite_store import SQLiteStore, query_terms
 from purpose_agent.memory.retrieval import RetrievalPolicy, RunScope, retrieve
 from purpose_agent.models import Counters, MemoryItem, MemoryKind, MemoryStatus, Provenance, Scope
+from purpose_agent_sqlite.store import SQLiteStore, query_terms
 
 TOPICS = [
     "unit tests", "network calls", "database migrations", "file paths", "unicode text", "date parsing",

@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_memory_store import lesson, percentile, queries, realistic_queries
 
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.memory.retrieval import RetrievalPolicy, RunScope, retrieve
+from purpose_agent_sqlite.store import SQLiteStore
 
 SCOPE = RunScope(purpose="build", agent="coder", task_family="data")
 

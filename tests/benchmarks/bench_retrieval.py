@@ -48,13 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_memory_store import lesson, percentile, realistic_queries
 
-from purpose_agent import vector_search
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.embedding_cache import CachedEmbedder, VectorCache, default_cache_path, text_digest
 from purpose_agent.kernel import Kernel
 from purpose_agent.memory.retrieval import RetrievalPolicy, RunScope, retrieve
 from purpose_agent.models import MemoryItem, MemoryStatus
-from purpose_agent.search_index import IndexedText, SearchIndex
+from purpose_agent_sqlite import vector_search
+from purpose_agent_sqlite.search_index import IndexedText, SearchIndex
+from purpose_agent_sqlite.store import SQLiteStore
 
 #: (lesson, a task that needs it, worded differently). Written for this benchmark; the task avoids
 #: the lesson's key words where a person naturally would.

@@ -194,8 +194,8 @@ def main() -> None:
     print(f"kernel overhead per step (model and tool time excluded): {overhead:.3f} ms (target <= 1); "
           f"fixed cost per run {fixed:.1f} ms")
 
-    from purpose_agent.builtins import sqlite_plugin
     from purpose_agent.testing import make_kernel
+    from purpose_agent_sqlite import sqlite_plugin
 
     with tempfile.TemporaryDirectory() as tmp:
         store = make_kernel({"sqlite": sqlite_plugin}).memory_store("sqlite", path=str(Path(tmp) / "m.db"))

@@ -41,16 +41,3 @@ def test_kernel_accessors_return_what_the_contract_promises() -> None:
         assert "Any" not in str(promised), f"KernelServices.{name} returns {promised}"
         assert returned == promised, f"Kernel.{name} returns {returned}, the contract promises {promised}"
 
-
-def test_the_search_index_the_kernel_builds_meets_its_protocol(tmp_path) -> None:
-    from purpose_agent.interfaces import TextIndex
-    from purpose_agent.testing import make_kernel
-
-    index = make_kernel().search_index(str(tmp_path / "index.sqlite"), name="notes")
-    try:
-        for method in [name for name, member in vars(TextIndex).items() if callable(member) and not name.startswith("_")]:
-            contract = inspect.signature(getattr(TextIndex, method))
-            offered = inspect.signature(getattr(index, method))
-            assert list(contract.parameters)[1:] == list(offered.parameters), method
-    finally:
-        index.close()

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from purpose_agent.builtins import memory_store
 from purpose_agent.discovery import BUILTIN_PLUGINS
 from purpose_agent.models import ChatRequest, Message
 from purpose_agent.testing import FunctionBackend, ScriptedBackend, ScriptExhausted, make_kernel, plugin
 from purpose_agent_conformance import BackendConformance, MemoryStoreConformance
+from purpose_agent_sqlite import memory_plugin as memory_store
 
 
 def request(text: str = "hi") -> ChatRequest:
@@ -42,7 +42,8 @@ def test_make_kernel_ignores_installed_plugins_and_config(tmp_path: Path) -> Non
     (Path.cwd() / "purpose-agent.toml").write_text("[plugins.memory]\nenabled = false\n")
     kernel = make_kernel(builtins=True)
     assert kernel.records["memory"].status in ("ok", "available")
-    assert set(kernel.records) == set(BUILTIN_PLUGINS)
+    # the built-ins, and the embedded stores of purpose-agent-sqlite (built-ins until issue #18)
+    assert set(kernel.records) == set(BUILTIN_PLUGINS) | {"memory", "sqlite"}
 
 
 class TestBuiltinMemoryStore(MemoryStoreConformance):

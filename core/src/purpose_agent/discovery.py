@@ -40,8 +40,6 @@ def plugin_id_problem(plugin_id: str) -> str:
 #: in :data:`ALWAYS_ENABLED`.
 BUILTIN_PLUGINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cli": ("purpose_agent.builtins.commands", ("command",)),
-    "memory": ("purpose_agent.builtins.memory_store", ("memory_store",)),
-    "sqlite": ("purpose_agent.builtins.sqlite_plugin", ("memory_store",)),
     "checkpointers": ("purpose_agent.builtins.checkpointers", ("checkpointer",)),
     "executors": ("purpose_agent.builtins.executors", ("executor",)),
 }
@@ -107,6 +105,12 @@ def builtin_candidates(version: str) -> list[Candidate]:
         )
         for plugin_id, (module, roles) in BUILTIN_PLUGINS.items()
     ]
+
+
+def local_store_candidates() -> list[Candidate]:
+    """The plugins of ``purpose-agent-sqlite`` (the embedded memory stores ``sqlite`` and
+    ``memory``), if it is installed: what the testing kit offers beside the built-ins."""
+    return [c for c in entry_point_candidates() if c.distribution == "purpose-agent-sqlite"]
 
 
 def entry_point_candidates() -> list[Candidate]:

@@ -27,7 +27,15 @@ if TYPE_CHECKING:
     from .contract_records import Passage as Passage
     from .contract_records import SearchHit as SearchHit
     from .contract_records import WorkerSpec as WorkerSpec
+    from .embedding_cache import text_digest as text_digest
     from .kernel import PluginRecord
+    from .memory.errors import MemoryImportError as MemoryImportError
+    from .memory.errors import MemoryItemNotFound as MemoryItemNotFound
+    from .memory.errors import MemoryStoreError as MemoryStoreError
+    from .memory.transfer import export_jsonl as export_jsonl
+    from .memory.transfer import import_records as import_records
+    from .memory.transfer import read_jsonl as read_jsonl
+    from .memory.usefulness import apply_use as apply_use
     from .models import (
         ChatRequest,
         ChatResponse,
@@ -128,12 +136,6 @@ class KernelServices(Protocol):
 
     def state_dir(self) -> Path:
         """Where purpose-agent keeps state on this machine (``$XDG_STATE_HOME/purpose-agent``)."""
-        ...
-
-    def search_index(self, path: str, *, name: str, embedder: Embedder | None = None) -> TextIndex:
-        """The kernel's hybrid retrieval engine (:class:`purpose_agent.search_index.SearchIndex`:
-        BM25 and embeddings fused by rank) over the named index in the SQLite file ``path``;
-        entries are :class:`IndexedText`, results :class:`SearchHit`."""
         ...
 
 
@@ -470,9 +472,9 @@ class Embedder(Protocol):
 
 
 class TextIndex(Protocol):
-    """A plugin's own texts searchable by words and meaning: what ``KernelServices.search_index``
-    returns (the kernel's :class:`purpose_agent.search_index.SearchIndex`). One SQLite file may
-    hold several named indexes; writes are whole batches."""
+    """A plugin's own texts searchable by words and meaning (``purpose-agent-sqlite``'s
+    ``SearchIndex`` is one: BM25 and embeddings fused by rank, several named indexes in one SQLite
+    file); entries are :class:`IndexedText`, results :class:`SearchHit`; writes are whole batches."""
 
     def upsert(self, texts: Iterable[IndexedText]) -> int:
         """Add or replace texts by id; return how many changed (unchanged ones are skipped)."""
@@ -612,14 +614,37 @@ _STORE_KIT = frozenset({
     "query_terms",
     "reciprocal_rank_fusion",
 })
+#: What a memory store does the kernel's way, so the kernel's memory pipeline and CLI see every
+#: store alike: the errors they catch, one use recorded by the usefulness policy, a rollback by
+#: the lifecycle's rules, the JSONL export format, and the digest the embedding cache keys texts
+#: by. name -> (module, name there); kept where the kernel uses them, offered here on first access.
+_MEMORY_KIT = {
+    "MemoryStoreError": ("purpose_agent.memory.errors", "MemoryStoreError"),
+    "MemoryItemNotFound": ("purpose_agent.memory.errors", "MemoryItemNotFound"),
+    "MemoryImportError": ("purpose_agent.memory.errors", "MemoryImportError"),
+    "apply_use": ("purpose_agent.memory.usefulness", "apply_use"),
+    "rollback_item": ("purpose_agent.memory.lifecycle", "rollback"),
+    "export_jsonl": ("purpose_agent.memory.transfer", "export_jsonl"),
+    "read_jsonl": ("purpose_agent.memory.transfer", "read_jsonl"),
+    "import_records": ("purpose_agent.memory.transfer", "import_records"),
+    "text_digest": ("purpose_agent.embedding_cache", "text_digest"),
+}
+
+
+def _lazy_home(name: str) -> tuple[str, str] | None:
+    if name in _LAZY_RECORDS:
+        return "purpose_agent.contract_records", name
+    if name in _STORE_KIT:
+        return "purpose_agent.store_kit", name
+    return _MEMORY_KIT.get(name)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_RECORDS or name in _STORE_KIT:
-        import importlib
+    home = _lazy_home(name)
+    if home is None:
+        raise AttributeError(f"module 'purpose_agent.interfaces' has no attribute '{name}'")
+    import importlib
 
-        value = getattr(importlib.import_module("purpose_agent.contract_records" if name in _LAZY_RECORDS
-                                                else "purpose_agent.store_kit"), name)
-        globals()[name] = value  # once: later lookups are plain module attributes
-        return value
-    raise AttributeError(f"module 'purpose_agent.interfaces' has no attribute '{name}'")
+    value = getattr(importlib.import_module(home[0]), home[1])
+    globals()[name] = value  # once: later lookups are plain module attributes
+    return value

@@ -43,7 +43,6 @@ if TYPE_CHECKING:
         MemoryStore,
         ProtocolAdapter,
         Sandbox,
-        TextIndex,
         Tool,
     )
     from .models import Event, Finding, MemoryItem, ScanRequest
@@ -183,6 +182,14 @@ def _context(**fields: Any) -> ComponentContext:
 def _parse_api(text: str) -> tuple[int, int]:
     major, _, minor = str(text).partition(".")
     return int(major), int(minor or 0)
+
+
+#: The distribution of the embedded memory store (``sqlite``, ``memory``): the kernel ships no
+#: store, and a team without one runs without remembering lessons.
+LOCAL_STORE = "purpose-agent-sqlite"
+#: Memory stores of distributions the kernel does not ship: store name -> package. Only strings,
+#: never imported: when the name is not registered, the error names the package to install.
+OPTIONAL_STORES = {"sqlite": LOCAL_STORE, "memory": LOCAL_STORE, "postgres": "purpose-agent-postgres"}
 
 
 class Kernel:
@@ -595,7 +602,15 @@ class Kernel:
         return self.create("critic", name, **options)
 
     def memory_store(self, name: str, **options: Any) -> MemoryStore:
-        """Build a memory store by name."""
+        """Build a memory store by name. A store of a package that is not installed (the
+        embedded ``sqlite`` and ``memory`` stores are ``purpose-agent-sqlite``) is an error that
+        names the package."""
+        package = OPTIONAL_STORES.get(name)
+        if package is not None and name not in self.records and name not in self.components("memory_store"):
+            raise UnknownComponentError(
+                f"the memory store '{name}' is provided by {package}, which is not installed: install it "
+                f"(pip install {package})" + (' or pip install "purpose-agent[local]"' if package == LOCAL_STORE else "")
+            )
         return self.create("memory_store", name, **options)
 
     def sandbox(self, name: str, **options: Any) -> Sandbox:
@@ -933,13 +948,6 @@ class Kernel:
         from .config import state_dir
 
         return state_dir()
-
-    def search_index(self, path: str, *, name: str, embedder: Embedder | None = None) -> TextIndex:
-        """The hybrid retrieval engine over the index ``name`` in the SQLite file ``path``
-        (:class:`purpose_agent.search_index.SearchIndex`), for plugins that keep their own texts."""
-        from .search_index import SearchIndex
-
-        return SearchIndex(path, name=name, embedder=embedder)
 
     # ------------------------------------------------------------------ protocols
 

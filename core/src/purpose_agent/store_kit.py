@@ -3,7 +3,7 @@
 Part of the public contract: plugins import these names from :mod:`purpose_agent.interfaces`,
 which offers them on first access (this module is where they live).
 
-The kernel's SQLite store, ``purpose-agent-postgres`` and a third party's store use these instead
+``purpose-agent-sqlite``, ``purpose-agent-postgres`` and a third party's store use these instead
 of copies of them: the words a query is searched by, the fusion of a ranking by words with a
 ranking by meaning, the defaults of that hybrid search (measured on paraphrased lessons by
 ``tests/benchmarks/bench_retrieval.py``, docs/retrieval.md), the usefulness formula that

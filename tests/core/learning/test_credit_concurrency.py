@@ -10,10 +10,10 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.learning.learner import Learner
 from purpose_agent.models import MemoryItem, MemoryStatus
 from purpose_agent.testing import ScriptedBackend, make_kernel
+from purpose_agent_sqlite.store import SQLiteStore
 
 PROCESSES = 4
 CREDITS_EACH = 40

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from purpose_agent.builtins.sqlite_store import InMemoryStore
 from purpose_agent.learning.ci import MemoryCI, maintain
 from purpose_agent.learning.edits import apply_edits, contradicts, plan_edits, similarity
 from purpose_agent.learning.extraction import LESSONS_SCHEMA, LessonExtractor, RunRecord, describe, hindsight
@@ -24,6 +23,7 @@ from purpose_agent.models import (
     Trajectory,
 )
 from purpose_agent.testing import FunctionBackend, ScriptedBackend, make_kernel, plugin
+from purpose_agent_sqlite.store import InMemoryStore
 
 
 def run_record(answer: str | None, score: float, retrieved: tuple[str, ...] = ()) -> RunRecord:

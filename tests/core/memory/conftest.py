@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-import purpose_agent.builtins.memory_store
-import purpose_agent.builtins.sqlite_plugin
+import purpose_agent_sqlite.memory_plugin
+import purpose_agent_sqlite.sqlite_plugin
 from purpose_agent.testing import make_kernel
 
 
 @pytest.fixture
-def deadline_seconds(request: pytest.FixtureRequest) -> float:
-    """60 s per test; the slow crash test gets 300 s."""
-    return 300 if request.node.get_closest_marker("slow") else 60
+def deadline_seconds() -> float:
+    """60 s per test (none here is slow)."""
+    return 60
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +29,8 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def kernel() -> Any:
-    """A kernel with both built-in stores, isolated from whatever is installed."""
-    return make_kernel({"sqlite": purpose_agent.builtins.sqlite_plugin, "memory": purpose_agent.builtins.memory_store},
+    """A kernel with the two embedded stores (purpose-agent-sqlite), isolated from whatever else is installed."""
+    return make_kernel({"sqlite": purpose_agent_sqlite.sqlite_plugin, "memory": purpose_agent_sqlite.memory_plugin},
                        strict=True)
 
 

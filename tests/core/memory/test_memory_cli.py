@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from purpose_agent import discovery
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.cli import memory_cmd
 from purpose_agent.errors import PurposeAgentError
 from purpose_agent.models import Counters, MemoryItem, MemoryKind, MemoryStatus, Provenance, Scope
+from purpose_agent_sqlite.store import SQLiteStore
 
 
 @dataclass

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from purpose_agent import store_kit
-from purpose_agent.builtins import sqlite_store
 from purpose_agent.memory import transfer
+from purpose_agent_sqlite import store as sqlite_store
 
 
 def test_query_words_drop_stopwords_unless_nothing_else_is_left() -> None:

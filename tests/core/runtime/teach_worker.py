@@ -22,9 +22,9 @@ import sys
 from typing import Any
 
 import purpose_agent as pa
-from purpose_agent.builtins.sqlite_store import SQLiteStore
 from purpose_agent.models import ChatRequest, Finding, Score, Severity
 from purpose_agent.testing import FunctionBackend, ScriptedBackend, make_kernel, plugin
+from purpose_agent_sqlite.store import SQLiteStore
 
 LESSON = "Plan the day around its fixed meetings first."
 TAUGHT = "Keep Friday afternoons free of meetings."

@@ -186,6 +186,6 @@ def test_importing_the_plugin_is_cheap():
     import sys
 
     code = ("import sys, purpose_agent_vault; heavy = [m for m in ('purpose_agent_vault.vault', 'pypdf', "
-            "'purpose_agent.search_index', 'numpy', 'pydantic') if m in sys.modules]; print(heavy)")
+            "'purpose_agent_sqlite.search_index', 'numpy', 'pydantic') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -95,7 +95,12 @@ def _memory_entry(kernel: Any, config: Any) -> dict[str, Any]:
     opened: the default one is not created by asking after it."""
     name = config.get("memory.store")
     if not name:
-        return {"store": "sqlite", "configured": False}
+        from ..kernel import LOCAL_STORE
+
+        if "sqlite" in kernel.components("memory_store"):
+            return {"store": "sqlite", "configured": False}
+        return {"store": "none", "configured": False,
+                "note": f"no memory store is installed, so teams do not remember lessons: pip install {LOCAL_STORE}"}
     entry: dict[str, Any] = {"store": name, "configured": True}
     try:
         store = kernel.memory_store(name)
@@ -182,8 +187,10 @@ def run(args: argparse.Namespace) -> int:
     memory = report.get("memory")
     if memory is not None:
         print("\nmemory:")
-        print(printable(f"  store          {memory['store']}" + ("" if memory["configured"] else " (the default)"),
-                        one_line=True))
+        default = "" if memory["configured"] or "note" in memory else " (the default)"
+        print(printable(f"  store          {memory['store']}{default}", one_line=True))
+        if "note" in memory:
+            print(f"  {memory['note']}")
         for aspect, sentence in memory.get("retrieval", {}).items():
             print(printable(f"  {aspect:14} {sentence}", one_line=True))
         if "error" in memory:

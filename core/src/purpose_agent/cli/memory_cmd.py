@@ -1,6 +1,7 @@
 """``purpose-agent memory list|show|history|review|promote|reject|archive|rollback|export|import|stats``.
 
-Works on the configured store: ``[memory] store`` (default ``"sqlite"``) with ``[memory] path``
+Works on the configured store: ``[memory] store`` (default ``"sqlite"``, the embedded store of
+``purpose-agent-sqlite``; without it, an error naming the package) with ``[memory] path``
 (default: the per-user data directory); ``--db PATH`` means the sqlite store at ``PATH``.
 
 Every change goes through the kernel's ``memory_write`` hooks (a plugin may veto it) and is a

@@ -14,6 +14,7 @@ and memory store are plugins chosen by name or by configuration.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
 import time
@@ -333,15 +334,21 @@ class Team:
 
     def _open_memory(self, memory: Any) -> MemoryStore | None:
         """The team's memory store: an object, a registered store name, ``False`` for none, or
-        ``None`` for ``[memory] store`` (default: the embedded SQLite store, if enabled)."""
+        ``None`` for ``[memory] store`` (default: the embedded SQLite store of
+        ``purpose-agent-sqlite``, if installed and enabled; else none, said once with a warning).
+        A named store that is not installed is an error naming its package."""
         if memory is False:
             return None
         if memory is not None and not isinstance(memory, str):
             return memory
-        available = self.kernel.components("memory_store")
-        name = memory or self.kernel.config.get("memory.store") or next(
-            (n for n in ("sqlite", "memory") if n in available), None)
-        return self.kernel.memory_store(name) if name else None
+        name = memory or self.kernel.config.get("memory.store")
+        if not name:
+            available = self.kernel.components("memory_store")
+            name = next((n for n in ("sqlite", "memory") if n in available), None)
+            if name is None:
+                _warn_no_memory_store()
+                return None
+        return self.kernel.memory_store(name)
 
     @property
     def task_family(self) -> str:
@@ -643,3 +650,14 @@ def purpose(description: str, *, model: Any = None, knowledge: Any = None, **kwa
     ``knowledge``: standing instructions (texts), directories of documents the team searches and
     cites (``"./docs/"``), vaults, or a list of these."""
     return Team(description, model=model, knowledge=knowledge, **kwargs)
+
+
+@functools.cache
+def _warn_no_memory_store() -> None:
+    """Say once per process that teams run without memory: the kernel ships no store."""
+    import warnings
+
+    from ..kernel import LOCAL_STORE
+
+    warnings.warn(f"lessons are not remembered: no memory store is installed (pip install {LOCAL_STORE}, or "
+                  "configure [memory] store); the team runs without memory", RuntimeWarning, stacklevel=4)

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..config import load_config
-from ..discovery import Candidate, builtin_candidates
+from ..discovery import Candidate, builtin_candidates, local_store_candidates
 from ..hookspecs import hookimpl
 from ..kernel import Kernel
 from ..version import __version__
@@ -59,12 +59,14 @@ def make_kernel(
             object's id is otherwise its ``plugin_id`` attribute, else its module or class name
             with ``_`` turned into ``-``.
         config: configuration data, as if read from TOML (``{"plugins": {"x": {...}}}``).
-        builtins: also offer the kernel's built-in plugins.
+        builtins: also offer the kernel's built-in plugins and, when ``purpose-agent-sqlite`` is
+            installed, its memory stores ``sqlite`` and ``memory`` (built-ins until the kernel
+            stopped shipping a store), so a team in a test remembers and ranks as in production.
         strict: turn every plugin problem into an error.
         roles: optional ``{plugin_id: [roles]}``; by default roles are inferred from the hooks
             each plugin implements.
     """
-    candidates = builtin_candidates(__version__) if builtins else []
+    candidates = [*builtin_candidates(__version__), *local_store_candidates()] if builtins else []
     named: list[tuple[str, Any]] = []
     for obj in plugins:
         if isinstance(obj, Mapping):

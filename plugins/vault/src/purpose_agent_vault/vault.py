@@ -9,7 +9,7 @@
         print(passage.citation, passage.heading, passage.text[:80])
 
 The index is one SQLite file (default: ``$XDG_STATE_HOME/purpose-agent/vaults/<dir>-<hash>.sqlite``)
-holding the search engine's tables (:mod:`purpose_agent.search_index`: BM25 and vectors) and the
+holding the search engine's tables (``purpose_agent_sqlite.SearchIndex``: BM25 and vectors) and the
 vault's own: each file's content hash and chunk ids, and the chunks the immune scanners flagged.
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from purpose_agent.interfaces import Passage
+from purpose_agent.interfaces import Passage, TextIndex
 
 from .chunking import (
     MAX_CHARS,
@@ -160,7 +160,9 @@ class Vault:
         self._db = sqlite3.connect(self.index_path, check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
-        self.index = self.kernel.search_index(str(self.index_path), name="chunks", embedder=self.embedder)
+        from purpose_agent_sqlite import SearchIndex
+
+        self.index: TextIndex = SearchIndex(str(self.index_path), name="chunks", embedder=self.embedder)
 
     @classmethod
     def from_directory(cls, path: str | os.PathLike[str], pattern: str | Sequence[str] | None = None, *,

@@ -6,26 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+from phrase_scanner import phrase_scanner_plugin
+
 import purpose_agent_sandbox
 import purpose_agent_skills
-from purpose_agent.testing import make_kernel, plugin
-
-#: What the test scanner blocks: the opening of a classic injection.
-BLOCKED_PHRASE = "ignore all previous instructions"
-
-
-def phrase_scanner_plugin() -> Any:
-    """Blocks (high) any text containing :data:`BLOCKED_PHRASE`: predictable, so these tests do
-    not move with the immune rules (one test uses the real immune scanners)."""
-    from purpose_agent.models import Finding, Severity
-
-    def scan(request):
-        if BLOCKED_PHRASE in request.text.lower():
-            return [Finding(scanner="phrase-guard", category="injection", severity=Severity.HIGH,
-                            explanation="tells the reader to ignore its instructions")]
-        return []
-
-    return plugin("phrase-guard", scan=scan)
+from purpose_agent.testing import make_kernel
 
 
 def skills_kernel(tmp_path: Path, *, scanners: Any = "phrase", sandbox: bool = True, skills: dict | None = None,
@@ -87,6 +73,28 @@ def sum_card(code: str = SUM_CODE, tests: list[dict] | None = None, **fields: An
     return card_from_data(data, where="test card")
 
 
+def sum_card_toml(provenance: str, tests: str) -> str:
+    """The csv-column-sum card (:data:`SUM_CODE`) as the text of a TOML file, with the given
+    ``[provenance]`` fields and ``[[tests]]`` tables."""
+    return f'''
+name = "csv-column-sum"
+purpose = "Sum one numeric column of CSV text."
+code = """{SUM_CODE}"""
+tools = []
+
+[inputs]
+type = "object"
+required = ["text", "column"]
+properties.text = {{type = "string"}}
+properties.column = {{type = "string"}}
+
+[provenance]
+{provenance.strip()}
+
+{tests.strip()}
+'''
+
+
 def steps_card(steps: list[str], *, author: str = "operator", name: str = "release-checklist", **fields: Any) -> Any:
     from purpose_agent_skills.card import card_from_data
 
@@ -94,6 +102,16 @@ def steps_card(steps: list[str], *, author: str = "operator", name: str = "relea
             "inputs": {"type": "object", "properties": {"version": {"type": "string"}}, "required": ["version"]},
             "provenance": {"author": author, "by": "tester"}, **fields}
     return card_from_data(data, where="test card")
+
+
+def skip_unless_the_sandbox_runs(kernel: Any) -> None:
+    """Skip the calling test when the real sandbox refuses to run on this machine."""
+    from purpose_agent.errors import SandboxUnavailable
+
+    try:
+        kernel.sandbox("sandbox").run("pass", timeout=10)
+    except SandboxUnavailable as exc:
+        pytest.skip(f"the sandbox refuses to run on this machine: {exc}")
 
 
 def skills_ci(kernel: Any, tmp_path: Path, **settings: Any) -> Any:

@@ -5,33 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from skill_kernels import SUM_CODE, SUM_INPUTS, steps_card, sum_card
+from skill_kernels import SUM_CODE, SUM_INPUTS, steps_card, sum_card, sum_card_toml
 
 from purpose_agent_skills.card import card_from_data, load_card
 from purpose_agent_skills.errors import CardError, SkillError
 from purpose_agent_skills.store import SkillStore
 
-TOML_CARD = '''
-name = "csv-column-sum"
-purpose = "Sum one numeric column of CSV text."
-code = """
-import csv, io
-def run(text, column):
-    return sum(float(row[column]) for row in csv.DictReader(io.StringIO(text)))
-"""
-tools = []
-
-[inputs]
-type = "object"
-required = ["text", "column"]
-properties.text = {type = "string"}
-properties.column = {type = "string"}
-
-[provenance]
+TOML_CARD = sum_card_toml(
+    provenance='''
 author = "model"
 by = "groq:llama-3.3-70b"
 run_id = "run-42"
-
+''',
+    tests='''
 [[tests]]
 arguments = {text = "a\\n1\\n2\\n", column = "a"}
 expected = 3.0
@@ -39,7 +25,8 @@ expected = 3.0
 [[tests]]
 arguments = {text = "a\\n1\\n", column = "a"}
 expected = 1.0
-'''
+''',
+)
 
 
 def test_a_toml_card_loads_with_its_provenance_and_source(tmp_path):

@@ -11,12 +11,13 @@ import socket
 import threading
 
 import pytest
+from phrase_scanner import BLOCKED_PHRASE
 from skill_kernels import (
-    BLOCKED_PHRASE,
     SUM_CODE_BROKEN,
     SUM_CODE_V2,
     skills_ci,
     skills_kernel,
+    skip_unless_the_sandbox_runs,
     steps_card,
     sum_card,
 )
@@ -27,12 +28,7 @@ from purpose_agent_skills.errors import SkillError, SkillRefused
 
 @pytest.fixture(autouse=True)
 def usable_sandbox(kernel):
-    from purpose_agent.errors import SandboxUnavailable
-
-    try:
-        kernel.sandbox("sandbox").run("pass", timeout=10)
-    except SandboxUnavailable as exc:
-        pytest.skip(f"the sandbox refuses to run on this machine: {exc}")
+    skip_unless_the_sandbox_runs(kernel)
 
 
 # --------------------------------------------------------------------------- screening

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from skill_kernels import SUM_CODE_V2, skills_ci, skills_kernel, steps_card, sum_card
+from skill_kernels import SUM_CODE_V2, skills_ci, skills_kernel, skip_unless_the_sandbox_runs, steps_card, sum_card
 
 import purpose_agent as pa
 from purpose_agent.models import Score
@@ -29,12 +29,7 @@ class AnswerGrader:
 
 @pytest.fixture(autouse=True)
 def usable_sandbox(kernel):
-    from purpose_agent.errors import SandboxUnavailable
-
-    try:
-        kernel.sandbox("sandbox").run("pass", timeout=10)
-    except SandboxUnavailable as exc:
-        pytest.skip(f"the sandbox refuses to run on this machine: {exc}")
+    skip_unless_the_sandbox_runs(kernel)
 
 
 def spreadsheet_team(kernel, model, expected):

@@ -10,31 +10,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from skill_kernels import sum_card_toml
 
-CARD = '''
-name = "csv-column-sum"
-purpose = "Sum one numeric column of CSV text."
-code = """
-import csv, io
-def run(text, column):
-    return sum(float(row[column]) for row in csv.DictReader(io.StringIO(text)))
-"""
-
-[inputs]
-type = "object"
-required = ["text", "column"]
-properties.text = {type = "string"}
-properties.column = {type = "string"}
-
-[provenance]
+CARD = sum_card_toml(
+    provenance='''
 author = "operator"
 by = "ops@example.com"
-
+''',
+    tests='''
 [[tests]]
 name = "two rows"
 arguments = {text = "a,b\\n1,2\\n3,4\\n", column = "b"}
 expected = 6.0
-'''
+''',
+)
 
 
 @pytest.fixture

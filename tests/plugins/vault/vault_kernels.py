@@ -3,30 +3,14 @@ test modules by this unique name; a module named ``conftest`` may be another dir
 
 from __future__ import annotations
 
+from phrase_scanner import phrase_scanner_plugin
+
 import purpose_agent_vault
 from purpose_agent.testing import HashingEmbedder, make_kernel, plugin
 
 
 def hashing_embedder_plugin():
     return plugin("hashing", register_embedders=lambda register: register("hashing", lambda context: HashingEmbedder()))
-
-
-#: What the test scanner blocks: the opening of a classic injection.
-BLOCKED_PHRASE = "ignore all previous instructions"
-
-
-def phrase_scanner_plugin():
-    """A scanner plugin that blocks (high) any text containing :data:`BLOCKED_PHRASE`: predictable,
-    so these tests do not move with the immune rules (one test uses the real immune scanners)."""
-    from purpose_agent.models import Finding, Severity
-
-    def scan(request):
-        if BLOCKED_PHRASE in request.text.lower():
-            return [Finding(scanner="phrase-guard", category="injection", severity=Severity.HIGH,
-                            explanation="tells the reader to ignore its instructions")]
-        return []
-
-    return plugin("phrase-guard", scan=scan)
 
 
 def vault_kernel(*, scanners: bool | str = True, vault_settings: dict | None = None, extra: tuple = ()):

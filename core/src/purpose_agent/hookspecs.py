@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # the models import pydantic; keep this module cheap to import
+    import argparse
     from collections.abc import Callable
 
     from .interfaces import BackendProfile, ComponentContext, KernelServices, RunHandle
@@ -443,3 +444,141 @@ def memory_write(item: MemoryItem) -> MemoryItem | None:
     raise :class:`purpose_agent.errors.MemoryWriteVetoed` with the reason. The first non-None
     result wins.
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing hook implementations: what every plugin's registration and commands would otherwise
+# spell out again. Nothing here is a hook; it only builds what the hooks above receive.
+# ---------------------------------------------------------------------------------------------
+
+
+class LazyFactory:
+    """A factory that imports what it builds on its first call: see :func:`lazy`."""
+
+    __slots__ = ("_target", "target")
+
+    def __init__(self, target: str) -> None:
+        module, colon, attribute = target.partition(":")
+        if not (module and colon and attribute):
+            raise ValueError(f"lazy() takes 'package.module:Name', not {target!r}")
+        #: ``"package.module:Name"``, as given.
+        self.target = target
+        self._target: Any = None
+
+    def resolve(self) -> Any:
+        """The object the target names, imported on the first call and kept."""
+        if self._target is None:
+            import importlib
+
+            module, _, attribute = self.target.partition(":")
+            found: Any = importlib.import_module(module)
+            for part in attribute.split("."):
+                found = getattr(found, part)
+            self._target = found
+        return self._target
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"lazy({self.target!r})"
+
+
+def lazy(target: str) -> LazyFactory:
+    """A factory for a ``register(name, factory, ...)`` call that imports its module on first use.
+
+    ``target`` is ``"package.module:Name"``: a class or function in your own package, written in
+    your code (never read from configuration). Calling the factory imports ``package.module``
+    (once), then calls ``Name`` with the arguments the kernel passes (``context``, or ``model,
+    context`` for a backend). The kernel imports every plugin module to list plugins and build
+    ``--help``, so a plugin module registers its components with ``lazy`` and keeps its heavy
+    imports (pydantic, an SDK, the component's own module) out of its top level::
+
+        @hookimpl
+        def register_commands(register):
+            register("ui", lazy("purpose_agent_agui.command:UiCommand"), description="serve the live view")
+
+    A malformed target raises ``ValueError`` at once; a missing module or name raises when the
+    factory is first called, which the kernel reports against the plugin.
+    """
+    return LazyFactory(target)
+
+
+def lazy_settings(target: str) -> Callable[[], Any]:
+    """A :func:`settings_model` implementation returning the pydantic model ``target`` names
+    (``"package.module:Model"``), imported when the kernel first asks for it.
+
+    Assign it under the hook's name in the plugin module::
+
+        settings_model = lazy_settings("purpose_agent_agui.settings:AguiSettings")
+    """
+    model = LazyFactory(target)
+
+    def settings_model() -> Any:
+        return model.resolve()
+
+    settings_model.__doc__ = f"The settings model ``{target}``."
+    return hookimpl(settings_model)
+
+
+class BaseCommand:
+    """A base for a plugin's ``purpose-agent`` subcommand (:class:`purpose_agent.interfaces.Command`).
+
+    It keeps the :class:`~purpose_agent.interfaces.ComponentContext` the factory receives as
+    ``self.context`` (``context.kernel``, ``context.settings``), so the class itself is the
+    factory: ``register("word", lazy("pkg.command:WordCommand"), description=...)``.
+
+    A command with actions (``purpose-agent vault index|search|ask``) declares them in
+    :attr:`actions`, action word -> one line of help, in the order ``--help`` lists them;
+    :meth:`add_arguments` adds one sub-parser per action (the chosen word is ``args.action``)
+    and hands them to :meth:`add_action_arguments`, and :meth:`run` calls the method
+    ``do_<action>(args)`` (``-`` in the word becomes ``_``)::
+
+        class VaultCommand(BaseCommand):
+            help = "Index a directory of documents and search it."
+            actions = {"index": "index DIR", "search": "the passages best matching a query"}
+
+            def add_action_arguments(self, parsers):
+                parsers["index"].add_argument("dir")
+                parsers["search"].add_argument("query")
+
+            def do_index(self, args):
+                ...
+                return 0
+
+    A command that needs something ready before any action (a store, a check shared by all)
+    overrides :meth:`run` and calls :meth:`dispatch` with extra arguments for the actions. A
+    command without actions leaves :attr:`actions` empty and overrides :meth:`add_arguments`
+    and :meth:`run`.
+    """
+
+    #: The description ``purpose-agent WORD --help`` shows.
+    help: str = ""
+    #: Action word -> one line of help; empty for a command without actions.
+    actions: dict[str, str] = {}
+
+    def __init__(self, context: Any = None) -> None:
+        self.context = context
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add one sub-parser per action (``args.action`` is the word given; one is required)."""
+        if not self.actions:
+            return
+        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        self.add_action_arguments({word: sub.add_parser(word, help=text) for word, text in self.actions.items()})
+
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        """Declare each action's arguments on ``parsers[word]``. By default: none."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run the action ``args.action`` names (see :meth:`dispatch`); return the exit code."""
+        return self.dispatch(args)
+
+    def dispatch(self, args: argparse.Namespace, *extra: Any) -> int:
+        """``self.do_<action>(args, *extra)``, as an exit code (``None`` is 0)."""
+        method = getattr(self, "do_" + args.action.replace("-", "_"))
+        return int(method(args, *extra) or 0)
+
+    def kernel_for(self, args: argparse.Namespace) -> Any:
+        """The kernel the CLI found this command with (``args.kernel``), else the one that built it."""
+        return getattr(args, "kernel", None) or self.context.kernel

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
 
 PURPOSE_AGENT_HOOK_API = "1.3"
 
@@ -26,11 +26,7 @@ PURPOSE_AGENT_HOOK_API = "1.3"
 plugin_id = "a2a"
 
 
-@hookimpl
-def settings_model() -> Any:
-    from .settings import A2ASettings
-
-    return A2ASettings
+settings_model = lazy_settings("purpose_agent_a2a.settings:A2ASettings")
 
 
 def remote_agent_tools(context: Any) -> list[Any]:
@@ -107,12 +103,6 @@ def register_protocols(register: Callable[..., None]) -> None:
     register("a2a", A2AProtocol, description="remote A2A agents as tools ([plugins.a2a.agents.NAME])")
 
 
-def _command_factory(context: Any) -> Any:
-    from .command import A2ACommand
-
-    return A2ACommand(context)
-
-
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register("a2a", _command_factory, description="serve this agent over A2A, or call a remote A2A agent")
+    register("a2a", lazy("purpose_agent_a2a.command:A2ACommand"), description="serve this agent over A2A, or call a remote A2A agent")

@@ -7,41 +7,36 @@ import os
 import sys
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 from purpose_agent.interfaces import printable
 
 
-class A2ACommand:
+class A2ACommand(BaseCommand):
     """The ``a2a`` subcommand with ``serve`` and ``call``."""
 
     help = "Serve this agent over A2A (Agent Card, send/stream, get/cancel), or call a configured remote agent."
-
-    def __init__(self, context: Any) -> None:
-        self.context = context
+    actions = {
+        "serve": "publish a team over A2A on HOST:PORT (loopback by default)",
+        "call": "send one message to a remote agent from [plugins.a2a.agents.NAME]",
+    }
 
     def _settings(self) -> Any:
         from .settings import A2ASettings
 
         return self.context.settings if self.context.settings is not None else A2ASettings()
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         import purpose_agent as pa
 
         server = self._settings().server
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        serve = sub.add_parser("serve", help="publish a team over A2A on HOST:PORT (loopback by default)")
+        serve, call = parsers["serve"], parsers["call"]
         serve.add_argument("--host", default=server.host, help=f"address to bind (default {server.host})")
         serve.add_argument("--port", type=int, default=server.port, help=f"port (default {server.port})")
         pa.add_team_arguments(serve)
-        call = sub.add_parser("call", help="send one message to a remote agent from [plugins.a2a.agents.NAME]")
         call.add_argument("name", help="the remote agent's name in the configuration")
         call.add_argument("message", help="what to ask it")
 
-    def run(self, args: argparse.Namespace) -> int:
-        if args.action == "call":
-            return self._call(args)
-        return self._serve(args)
-
-    def _call(self, args: argparse.Namespace) -> int:
+    def do_call(self, args: argparse.Namespace) -> int:
         from .client import RemoteAgentTool
 
         agents = self._settings().agents
@@ -58,7 +53,7 @@ class A2ACommand:
         print(printable(observation.output))  # another agent's words: no control sequences on the terminal
         return 0
 
-    def _serve(self, args: argparse.Namespace) -> int:
+    def do_serve(self, args: argparse.Namespace) -> int:
         import asyncio
 
         import purpose_agent as pa

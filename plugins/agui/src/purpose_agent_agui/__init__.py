@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
 
 PURPOSE_AGENT_HOOK_API = "1.3"
 
@@ -26,22 +26,12 @@ PURPOSE_AGENT_HOOK_API = "1.3"
 plugin_id = "agui"
 
 
-@hookimpl
-def settings_model() -> Any:
-    from .settings import AguiSettings
-
-    return AguiSettings
-
-
-def _command_factory(context: Any) -> Any:
-    from .command import UiCommand
-
-    return UiCommand(context)
+settings_model = lazy_settings("purpose_agent_agui.settings:AguiSettings")
 
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register("ui", _command_factory, description="serve an AG-UI event stream of runs and a live web view")
+    register("ui", lazy("purpose_agent_agui.command:UiCommand"), description="serve an AG-UI event stream of runs and a live web view")
 
 
 @hookimpl

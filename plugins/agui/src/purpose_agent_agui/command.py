@@ -7,16 +7,14 @@ import os
 import sys
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 from purpose_agent.interfaces import is_loopback, printable
 
 
-class UiCommand:
+class UiCommand(BaseCommand):
     """The ``ui`` subcommand."""
 
     help = "Serve an AG-UI event stream of a team's runs and a live web page (loopback by default)."
-
-    def __init__(self, context: Any) -> None:
-        self.context = context
 
     def _settings(self) -> Any:
         from .settings import AguiSettings

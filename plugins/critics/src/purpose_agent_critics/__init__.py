@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -35,11 +35,7 @@ PURPOSE_AGENT_HOOK_API = "1.0"
 plugin_id = "critics"
 
 
-@hookimpl
-def settings_model() -> Any:
-    from .settings import CriticSettings
-
-    return CriticSettings
+settings_model = lazy_settings("purpose_agent_critics.settings:CriticSettings")
 
 
 def _standard(context: Any) -> Any:
@@ -142,12 +138,6 @@ def register_critics(register: Callable[..., None]) -> None:
              description="a model critic calibrated against grounded outcomes; the grounded critic where it is unreliable")
 
 
-def _calibration_command(context: Any) -> Any:
-    from .calibration_cmd import CriticsCommand
-
-    return CriticsCommand(context)
-
-
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register("critics", _calibration_command, description="critic calibration: agreement with grounded outcomes per model and task family")
+    register("critics", lazy("purpose_agent_critics.calibration_cmd:CriticsCommand"), description="critic calibration: agreement with grounded outcomes per model and task family")

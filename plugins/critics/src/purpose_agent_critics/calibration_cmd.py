@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
+
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
@@ -23,32 +25,29 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-class CriticsCommand:
+class CriticsCommand(BaseCommand):
     """``purpose-agent critics``: what the calibrated critic has learned about the model critics."""
 
     help = "Critic calibration: agreement of model critics with grounded outcomes, per task family."
+    actions = {"calibration": "agreement with grounded outcomes per model and task family"}
 
-    def __init__(self, context: Any) -> None:
-        self.context = context
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Declare ``calibration`` and its options."""
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        cal = sub.add_parser("calibration", help="agreement with grounded outcomes per model and task family")
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        """Declare the options of ``calibration``."""
+        cal = parsers["calibration"]
         cal.add_argument("--path", type=Path, default=None,
                          help="the calibration store (default: [plugins.critics] calibration_path, else the state directory's)")
         cal.add_argument("--model", default=None, help="only this critic model id")
         cal.add_argument("--family", default=None, help="only this task family")
         cal.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
 
-    def run(self, args: argparse.Namespace) -> int:
+    def do_calibration(self, args: argparse.Namespace) -> int:
         """Print the table (and the JSON line); exit 2 with a sentence when the store cannot be read."""
         from .calibration import assess
         from .calibration_store import FILE_NAME, CalibrationStore
         from .judging import settings_of
 
         settings = settings_of(self.context)
-        kernel = getattr(args, "kernel", None) or self.context.kernel
+        kernel = self.kernel_for(args)
         path = args.path or (Path(settings.calibration_path) if settings.calibration_path else None)
         path = path or kernel.state_dir() / FILE_NAME
         if not path.exists():

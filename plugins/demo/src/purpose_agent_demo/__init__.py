@@ -3,17 +3,15 @@
 A model attempts small Python functions over rounds (:mod:`purpose_agent_demo.suite`, graded by
 hidden unit tests in the sandbox) and learns between them (:func:`purpose_agent_demo.demo.run_demo`).
 
-This module and the command's import only argparse and the hook markers, so discovering the
-plugin and listing its command stay cheap; the demo loads when the command runs.
+This module imports only the hook markers, and the command's module only when the command is
+built, so discovering the plugin and listing its command stay cheap; the demo loads when the command runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from purpose_agent.hookspecs import hookimpl
-
-from .command import DemoCommand
+from purpose_agent.hookspecs import hookimpl, lazy
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -23,5 +21,5 @@ plugin_id = "demo"
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register("demo", DemoCommand, description="the learning demo: a model solves coding tasks over rounds, "
+    register("demo", lazy("purpose_agent_demo.command:DemoCommand"), description="the learning demo: a model solves coding tasks over rounds, "
              "learning between them")

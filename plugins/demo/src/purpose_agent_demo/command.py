@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+
+from purpose_agent.hookspecs import BaseCommand
 
 
 def _positive(text: str) -> int:
@@ -16,13 +17,10 @@ def _positive(text: str) -> int:
     return value
 
 
-class DemoCommand:
+class DemoCommand(BaseCommand):
     """``purpose-agent demo``."""
 
     help = "The learning demo: a model attempts small Python functions over rounds and learns between them."
-
-    def __init__(self, context: Any = None) -> None:
-        self.context = context
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare ``--model``, ``--rounds``, ``--tasks``, ``--seed``, ``--max-tokens``, ``--no-learning``

@@ -7,8 +7,8 @@ its public names are re-exported here::
 
     from purpose_agent_generate import generate, write_project, load_project
 
-This module and the command's import only argparse and the hook markers, so discovering the
-plugin and listing its command stay cheap; pydantic and the generator load when a name is first
+This module imports only the hook markers, and the command's module only when the command is
+built, so discovering the plugin and listing its command stay cheap; pydantic and the generator load when a name is first
 used or the command runs.
 """
 
@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl
-
-from .command import GenerateCommand
+from purpose_agent.hookspecs import hookimpl, lazy
 
 if TYPE_CHECKING:
     from .system import (
@@ -72,5 +70,5 @@ def __getattr__(name: str) -> Any:
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register(COMMAND_NAME, GenerateCommand,
+    register(COMMAND_NAME, lazy("purpose_agent_generate.command:GenerateCommand"),
              description="a runnable multi-agent system from a sentence, written as a project")

@@ -8,14 +8,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 
-class GenerateCommand:
+
+class GenerateCommand(BaseCommand):
     """``purpose-agent generate``, and the runner of a generated project's ``[system]``."""
 
     help = "Write a runnable multi-agent system for a use case in a sentence, as a project directory."
-
-    def __init__(self, context: Any = None) -> None:
-        self.context = context
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the use case, ``--out``, ``--model``, ``--budget`` and ``--force``."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy_settings
 
 PURPOSE_AGENT_HOOK_API = "1.1"
 
@@ -26,12 +26,7 @@ plugin_id = "immune-semantic"
 IMMUNE_TIER = "semantic"
 
 
-@hookimpl
-def settings_model() -> Any:
-    """The ``[plugins.immune-semantic]`` model: threshold override, warning band, windows, size cap."""
-    from .settings import SemanticSettings
-
-    return SemanticSettings
+settings_model = lazy_settings("purpose_agent_immune_semantic.settings:SemanticSettings")
 
 
 @hookimpl

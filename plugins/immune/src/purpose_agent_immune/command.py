@@ -17,9 +17,8 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import BaseCommand, hookimpl
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -29,18 +28,15 @@ plugin_id = "immune"
 _SEVERITIES = ("low", "medium", "high", "critical")
 
 
-class ImmuneCommand:
-    """``purpose-agent immune``: tools for the immune scanners (``eval``)."""
+class ImmuneCommand(BaseCommand):
+    """``purpose-agent immune``: tools for the immune scanners (``eval``, its one action, is :meth:`run`)."""
 
     help = "Evaluate the active immune scanners on labelled data (recall per attack family, false positives)."
+    actions = {"eval": "scan every row of a labelled JSONL file and report per family"}
 
-    def __init__(self, context: Any) -> None:
-        self.context = context
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Declare ``eval`` and its options."""
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        ev = sub.add_parser("eval", help="scan every row of a labelled JSONL file and report per family")
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        """Declare the options of ``eval``."""
+        ev = parsers["eval"]
         ev.add_argument("file", type=Path, help="JSON Lines with 'text', 'label' (1 attack, 0 benign) and 'family'")
         ev.add_argument("--json", action="store_true", help="end with one JSON line of the results")
         ev.add_argument(
@@ -75,7 +71,7 @@ class ImmuneCommand:
         or an enabled scanner cannot run."""
         from .evaluation import EvalDataError, evaluate, load_rows, select
 
-        kernel = getattr(args, "kernel", None) or self.context.kernel
+        kernel = self.kernel_for(args)
         try:
             rows = select(load_rows(args.file), args.split)
         except EvalDataError as exc:

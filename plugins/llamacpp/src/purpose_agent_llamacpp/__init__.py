@@ -7,17 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy_settings
 
 PURPOSE_AGENT_HOOK_API = "1.2"
 
 
-@hookimpl
-def settings_model() -> Any:
-    """``[plugins.llamacpp]``: model_path, n_threads, n_ctx, chat_format, seed."""
-    from .settings import LlamaCppSettings
-
-    return LlamaCppSettings
+settings_model = lazy_settings("purpose_agent_llamacpp.settings:LlamaCppSettings")
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
 
 PURPOSE_AGENT_HOOK_API = "1.3"
 
@@ -27,11 +27,7 @@ plugin_id = "mcp"
 PROTOCOL_NAME = "mcp"
 
 
-@hookimpl
-def settings_model() -> Any:
-    from .settings import McpSettings
-
-    return McpSettings
+settings_model = lazy_settings("purpose_agent_mcp.settings:McpSettings")
 
 
 def _adapter_factory(context: Any) -> Any:
@@ -45,12 +41,6 @@ def register_protocols(register: Callable[..., None]) -> None:
     register(PROTOCOL_NAME, _adapter_factory, description="MCP servers' tools as agent tools; a team as an MCP server")
 
 
-def _command_factory(context: Any) -> Any:
-    from .command import McpCommand
-
-    return McpCommand(context)
-
-
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register(PROTOCOL_NAME, _command_factory, description="list MCP servers' tools; serve a team over MCP")
+    register(PROTOCOL_NAME, lazy("purpose_agent_mcp.command:McpCommand"), description="list MCP servers' tools; serve a team over MCP")

@@ -9,41 +9,36 @@ import os
 import sys
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 from purpose_agent.interfaces import printable
 
 
-class McpCommand:
+class McpCommand(BaseCommand):
     """The ``mcp`` subcommand with ``tools`` and ``serve``."""
 
     help = "List the tools of the configured MCP servers, or serve a team as an MCP server."
+    actions = {
+        "tools": "start each server in [plugins.mcp.servers] and list its tools",
+        "serve": "serve a team as an MCP server (stdio unless --http)",
+    }
 
-    def __init__(self, context: Any) -> None:
-        self.context = context
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         import purpose_agent as pa
 
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        tools = sub.add_parser("tools", help="start each server in [plugins.mcp.servers] and list its tools")
-        tools.add_argument("--json", action="store_true", help="print the listing as JSON")
-        serve = sub.add_parser("serve", help="serve a team as an MCP server (stdio unless --http)")
+        parsers["tools"].add_argument("--json", action="store_true", help="print the listing as JSON")
+        serve = parsers["serve"]
         serve.add_argument("--http", metavar="HOST:PORT", default=None,
                            help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
         serve.add_argument("--token-env", metavar="VAR", default=None,
                            help="require 'Authorization: Bearer $VAR' over HTTP (needed beyond loopback)")
         pa.add_team_arguments(serve)
 
-    def run(self, args: argparse.Namespace) -> int:
-        if args.action == "tools":
-            return self._tools(args)
-        return self._serve(args)
-
     def _adapter(self) -> Any:
         from .client import McpAdapter
 
         return McpAdapter(self.context.settings)
 
-    def _tools(self, args: argparse.Namespace) -> int:
+    def do_tools(self, args: argparse.Namespace) -> int:
         from .client import tool_name
 
         adapter = self._adapter()
@@ -71,7 +66,7 @@ class McpCommand:
                     print(f"  {printable(tool_name(name, tool.name))}  {printable(first_line[:100])}")
         return 0 if all(not isinstance(found, str) for found in listing.values()) else 1
 
-    def _serve(self, args: argparse.Namespace) -> int:
+    def do_serve(self, args: argparse.Namespace) -> int:
         import purpose_agent as pa
 
         from .server import parse_http_address, serve

@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy_settings
 
 PURPOSE_AGENT_HOOK_API = "1.1"
 
 
-@hookimpl
-def settings_model() -> Any:
-    """``[plugins.minilm]``: backend, batch_size, batch_tokens, threads."""
-    from .settings import MiniLMSettings
-
-    return MiniLMSettings
+settings_model = lazy_settings("purpose_agent_minilm.settings:MiniLMSettings")
 
 
 @hookimpl

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy
 
 if TYPE_CHECKING:
     from .store import OptimizeStore
@@ -152,11 +152,5 @@ def instructions(role: str, settings: Any, kernel: Any) -> list[str] | None:
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
     """Contribute ``purpose-agent optimize``."""
-
-    def build(context: Any) -> Any:
-        from .command import OptimizeCommand
-
-        return OptimizeCommand(context)
-
-    register("optimize", build,
+    register("optimize", lazy("purpose_agent_optimize.command:OptimizeCommand"),
              description="fingerprints, dataset export, prompt packs adopted by shadow evaluation, rollback")

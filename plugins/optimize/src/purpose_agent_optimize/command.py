@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 from purpose_agent.interfaces import printable, printable_json
 
 PROG = "purpose-agent optimize"
@@ -39,20 +40,23 @@ def _fail(message: str) -> int:
     return 2
 
 
-class OptimizeCommand:
+class OptimizeCommand(BaseCommand):
     """``purpose-agent optimize``."""
 
     help = "Fingerprints, dataset export, prompt packs adopted by shadow evaluation, rollback."
+    actions = {
+        "fingerprint": "success, steps, tokens and failure kinds per role and task family",
+        "export": "recorded runs as a chat fine-tuning JSONL (or --plan: a dry-run training plan)",
+        "propose": "ask a model for better instructions for a role, from its failures",
+        "shadow": "run baseline and a candidate pack on held-out tasks; adopt on a significant gain",
+        "status": "each role's adopted pack, label (improving/plateau/degrading) and action",
+        "rollback": "return a role to the pack it ran with before the current one",
+    }
 
-    def __init__(self, context: Any) -> None:
-        self.context = context
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Declare the six actions."""
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        fingerprint = sub.add_parser("fingerprint", help="success, steps, tokens and failure kinds per role and task family")
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        """Declare the arguments of the six actions."""
+        fingerprint, export, propose, shadow, status, rollback = parsers.values()
         fingerprint.add_argument("--family", default=None, help="only this task family (a team's purpose)")
-        export = sub.add_parser("export", help="recorded runs as a chat fine-tuning JSONL (or --plan: a dry-run training plan)")
         export.add_argument("--out", type=Path, default=None, metavar="FILE", help="the JSONL file to write")
         export.add_argument("--min-score", type=float, default=0.8,
                             help="keep runs scored at least this, on 0..1 (the critic's score / 10; default 0.8)")
@@ -63,12 +67,10 @@ class OptimizeCommand:
                             help="plan: training price per million tokens, USD (default 3.0; set your provider's)")
         export.add_argument("--tokens-per-second", type=float, default=2500.0,
                             help="plan: training throughput (default 2500: a LoRA on a 7-8B model, one 24 GB GPU)")
-        propose = sub.add_parser("propose", help="ask a model for better instructions for a role, from its failures")
         propose.add_argument("--model", default=None, help="provider:model that proposes (default: the configured chain)")
         propose.add_argument("--failures", type=int, default=8, help="how many recent failed runs it reads (default 8)")
         propose.add_argument("--candidates", type=int, default=1, help="how many candidates to ask for (default 1)")
         propose.add_argument("--force", action="store_true", help="propose even when the policy says stop (plateau)")
-        shadow = sub.add_parser("shadow", help="run baseline and a candidate pack on held-out tasks; adopt on a significant gain")
         shadow.add_argument("--candidate", type=int, required=True, metavar="VERSION", help="the pack version to try")
         shadow.add_argument("--tasks", type=Path, required=True, metavar="FILE",
                             help="held-out tasks: one per line, or JSONL with a 'task' field")
@@ -78,9 +80,7 @@ class OptimizeCommand:
         shadow.add_argument("--critic", default=None, help="the critic that scores each run (default: [runtime] critic)")
         shadow.add_argument("--alpha", type=float, default=0.05, help="significance level of the sign test (default 0.05)")
         shadow.add_argument("--no-adopt", action="store_true", help="record the verdict but do not adopt")
-        status = sub.add_parser("status", help="each role's adopted pack, label (improving/plateau/degrading) and action")
         status.add_argument("--act", action="store_true", help="carry out the actions (a degrading role is rolled back)")
-        rollback = sub.add_parser("rollback", help="return a role to the pack it ran with before the current one")
         for each in (fingerprint, export, status):
             each.add_argument("--role", default=None, help="only this role")
         for each in (propose, shadow, rollback):
@@ -92,20 +92,18 @@ class OptimizeCommand:
         """Run the action; 2 for unusable input, 1 when the action could not be done."""
         from . import open_store
 
-        kernel = getattr(args, "kernel", None) or self.context.kernel
+        kernel = self.kernel_for(args)
         settings = self.context.settings
         if getattr(args, "role", None) is not None and not args.role.strip():
             return _fail("--role needs a role name, like coder or assistant")
         try:
-            store = open_store(kernel, settings)
-            action = getattr(self, f"_{args.action}")
-            return int(action(args, kernel, store, settings))
+            return self.dispatch(args, kernel, open_store(kernel, settings), settings)
         except ValueError as exc:
             return _fail(str(exc))
 
     # ------------------------------------------------------------------ actions
 
-    def _fingerprint(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+    def do_fingerprint(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
         from .fingerprints import fingerprints
 
         prints = fingerprints(store.runs(role=args.role, family=args.family))
@@ -124,7 +122,7 @@ class OptimizeCommand:
             _print_json({"fingerprints": [fp.as_dict() for fp in prints]})
         return 0
 
-    def _export(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+    def do_export(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
         from .dataset import PlanAssumptions, export_dataset, plan
 
         if not 0.0 <= args.min_score <= 1.0:
@@ -172,7 +170,7 @@ class OptimizeCommand:
             _print_json(payload)
         return 0
 
-    def _propose(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+    def do_propose(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
         from .packs import propose
         from .policy import STOP, verdict_for
 
@@ -206,7 +204,7 @@ class OptimizeCommand:
                                         for p in packs], "blocked": blocked})
         return 0 if packs else 1
 
-    def _shadow(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+    def do_shadow(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
         from .packs import shadow_evaluate
         from .traces import wait_for_recordings
 
@@ -238,7 +236,7 @@ class OptimizeCommand:
             _print_json(result.as_dict())
         return 0
 
-    def _status(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+    def do_status(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
         from .policy import act, verdict_for
 
         roles = [args.role] if args.role else store.roles()
@@ -259,7 +257,7 @@ class OptimizeCommand:
             _print_json({"roles": report})
         return 0
 
-    def _rollback(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+    def do_rollback(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
         adoption = store.rollback(args.role, reason="on request (purpose-agent optimize rollback)")
         now = f"pack v{adoption.version}" if adoption.version is not None else "no pack (its brief alone)"
         print(f"role '{printable(args.role)}' now runs with {now}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy
 
 if TYPE_CHECKING:
     from .checkpointer import PostgresCheckpointer
@@ -57,33 +57,16 @@ def settings_model() -> Any:
     return model()
 
 
-def _store(context: Any) -> Any:
-    from .store import open_store
-
-    return open_store(context)
-
-
-def _checkpointer(context: Any) -> Any:
-    from .checkpointer import open_checkpointer
-
-    return open_checkpointer(context)
-
-
 @hookimpl
 def register_memory_stores(register: Callable[..., None]) -> None:
-    register("postgres", _store, description="shared PostgreSQL memory (row locks, tsvector ranking, versioned history)")
+    register("postgres", lazy("purpose_agent_postgres.store:open_store"), description="shared PostgreSQL memory (row locks, tsvector ranking, versioned history)")
 
 
 @hookimpl
 def register_checkpointers(register: Callable[..., None]) -> None:
-    register("postgres", _checkpointer, description="PostgreSQL, one row per (run_id, step), newest save wins")
+    register("postgres", lazy("purpose_agent_postgres.checkpointer:open_checkpointer"), description="PostgreSQL, one row per (run_id, step), newest save wins")
 
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    def build(context: Any) -> Any:
-        from .command import PostgresCommand
-
-        return PostgresCommand(context)
-
-    register("postgres", build, description="the PostgreSQL memory: server, schema, counts, retrieval in use")
+    register("postgres", lazy("purpose_agent_postgres.command:PostgresCommand"), description="the PostgreSQL memory: server, schema, counts, retrieval in use")

@@ -6,26 +6,22 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 from purpose_agent.interfaces import printable
 
 
-class PostgresCommand:
+class PostgresCommand(BaseCommand):
     """``purpose-agent postgres``."""
 
     help = "Check the PostgreSQL memory store: server, schema version, counts, retrieval in use, pgvector."
+    actions = {"status": "connect (migrating the schema if needed) and report"}
 
-    def __init__(self, context: Any) -> None:
-        self.context = context
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        parsers["status"].add_argument("--json", action="store_true", help="print the report as JSON")
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        status = sub.add_parser("status", help="connect (migrating the schema if needed) and report")
-        status.add_argument("--json", action="store_true", help="print the report as JSON")
-
-    def run(self, args: argparse.Namespace) -> int:
-        kernel = getattr(args, "kernel", None) or self.context.kernel
+    def do_status(self, args: argparse.Namespace) -> int:
+        kernel = self.kernel_for(args)
         store = kernel.memory_store("postgres")
         try:
             report = store.stats()

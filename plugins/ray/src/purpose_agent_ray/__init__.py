@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy
 
 if TYPE_CHECKING:
     from .executor import RayExecutor
@@ -52,12 +52,6 @@ def settings_model() -> Any:
     return model()
 
 
-def _executor(context: Any) -> Any:
-    from .executor import open_executor
-
-    return open_executor(context)
-
-
 @hookimpl
 def register_executors(register: Callable[..., None]) -> None:
-    register("ray", _executor, description="tasks spread over a Ray cluster's worker processes")
+    register("ray", lazy("purpose_agent_ray.executor:open_executor"), description="tasks spread over a Ray cluster's worker processes")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -37,17 +37,7 @@ TOOL_NAME = "python"
 COMMAND_NAME = "sandbox"
 
 
-@hookimpl
-def settings_model() -> Any:
-    from .settings import SandboxSettings
-
-    return SandboxSettings
-
-
-def _sandbox_factory(context: Any) -> Any:
-    from .sandbox import BwrapSandbox
-
-    return BwrapSandbox.from_context(context)
+settings_model = lazy_settings("purpose_agent_sandbox.settings:SandboxSettings")
 
 
 def _tool_factory(context: Any) -> Any:
@@ -58,17 +48,11 @@ def _tool_factory(context: Any) -> Any:
     return PythonExecTool(sandbox, default_timeout=sandbox.settings.timeout_s)
 
 
-def _command_factory(context: Any) -> Any:
-    from .command import SandboxCommand
-
-    return SandboxCommand(context)
-
-
 @hookimpl
 def register_sandboxes(register: Callable[..., None]) -> None:
     register(
         SANDBOX_NAME,
-        _sandbox_factory,
+        lazy("purpose_agent_sandbox.sandbox:BwrapSandbox.from_context"),
         description="bubblewrap jail + non-root uid + rlimits + seccomp + Landlock; fails closed",
     )
 
@@ -80,4 +64,4 @@ def register_tools(register: Callable[..., None]) -> None:
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register(COMMAND_NAME, _command_factory, description="run a Python file in the sandbox; list its layers")
+    register(COMMAND_NAME, lazy("purpose_agent_sandbox.command:SandboxCommand"), description="run a Python file in the sandbox; list its layers")

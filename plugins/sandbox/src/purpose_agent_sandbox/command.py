@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 from purpose_agent.interfaces import printable
 
 #: Exit status when the code hit the wall-clock limit (as coreutils ``timeout`` does).
@@ -26,34 +27,28 @@ def seconds(text: str) -> float:
     return value
 
 
-class SandboxCommand:
+class SandboxCommand(BaseCommand):
     """The ``sandbox`` subcommand with ``run`` and ``layers``."""
 
     help = "Run a Python file in the sandbox, or show which isolation layers this machine provides."
+    actions = {
+        "run": "run FILE.py in the sandbox and report exit status, output and layers",
+        "layers": "list each isolation layer and whether it is available here",
+    }
 
-    def __init__(self, context: Any) -> None:
-        self.context = context
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        run = sub.add_parser("run", help="run FILE.py in the sandbox and report exit status, output and layers")
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        run = parsers["run"]
         run.add_argument("file", metavar="FILE.py", type=Path, help="the Python file to run")
         run.add_argument("--timeout", type=seconds, default=None, metavar="S", help="wall-clock limit in seconds")
         run.add_argument("--json", action="store_true", help="print the result as JSON")
-        layers = sub.add_parser("layers", help="list each isolation layer and whether it is available here")
-        layers.add_argument("--json", action="store_true", help="print the layers as JSON")
+        parsers["layers"].add_argument("--json", action="store_true", help="print the layers as JSON")
 
     def _sandbox(self) -> Any:
         from .sandbox import BwrapSandbox
 
         return BwrapSandbox.from_context(self.context)
 
-    def run(self, args: argparse.Namespace) -> int:
-        if args.action == "layers":
-            return self._layers(args)
-        return self._run(args)
-
-    def _layers(self, args: argparse.Namespace) -> int:
+    def do_layers(self, args: argparse.Namespace) -> int:
         from .sandbox import describe_layers
 
         sandbox = self._sandbox()
@@ -78,7 +73,7 @@ class SandboxCommand:
                 print(f"the sandbox will refuse to run: missing required layer(s) {', '.join(missing)}")
         return 1 if missing else 0
 
-    def _run(self, args: argparse.Namespace) -> int:
+    def do_run(self, args: argparse.Namespace) -> int:
         try:
             code = args.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the name

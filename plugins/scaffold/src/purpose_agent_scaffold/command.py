@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+
+from purpose_agent.hookspecs import BaseCommand
 
 
-class NewPluginCommand:
+class NewPluginCommand(BaseCommand):
     """``purpose-agent new-plugin``."""
 
     help = "Create a plugin package for a role: entry point, a working component, passing conformance tests."
-
-    def __init__(self, context: Any = None) -> None:
-        self.context = context
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the plugin id, ``--role`` and ``--dir``."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
 
 if TYPE_CHECKING:
     from .ci import SkillCI
@@ -31,11 +31,7 @@ plugin_id = "skills"
 COMMAND_NAME = "skills"
 
 
-@hookimpl
-def settings_model() -> Any:
-    from .settings import SkillsSettings
-
-    return SkillsSettings
+settings_model = lazy_settings("purpose_agent_skills.settings:SkillsSettings")
 
 
 def skill_ci(kernel: Any, settings: Any = None) -> SkillCI:
@@ -61,12 +57,6 @@ def _tool_factory(context: Any) -> Any:
                         success_score=settings.success_score)
 
 
-def _command_factory(context: Any) -> Any:
-    from .command import SkillsCommand
-
-    return SkillsCommand(context)
-
-
 @hookimpl
 def register_tools(register: Callable[..., None]) -> None:
     register("use_skill", _tool_factory, description="use a promoted skill (code runs in the sandbox)")
@@ -74,7 +64,7 @@ def register_tools(register: Callable[..., None]) -> None:
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    register(COMMAND_NAME, _command_factory, description="author, test, promote and roll back skill cards")
+    register(COMMAND_NAME, lazy("purpose_agent_skills.command:SkillsCommand"), description="author, test, promote and roll back skill cards")
 
 
 @hookimpl

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 from purpose_agent.interfaces import printable, printable_json
 
 
@@ -35,25 +36,23 @@ def _version_number(text: str) -> int:
     return value
 
 
-class SkillsCommand:
+class SkillsCommand(BaseCommand):
     """``purpose-agent skills``."""
 
     help = "Author skill cards, run their tests in the sandbox, promote them through skill CI, roll back."
+    actions = {
+        "add": "store a card (TOML or JSON) as a new candidate version, screened at once",
+        "list": "every skill: versions, which are promoted, uses and successes",
+        "show": "a skill's card, its versions with their status, and the status history",
+        "test": "run a version's tests in the sandbox (default: the newest version)",
+        "promote": "screen, test and replay a version; promote it if all pass",
+        "rollback": "take the newest promoted version out of use, restoring the previous one if none is left",
+    }
 
-    def __init__(self, context: Any) -> None:
-        self.context = context
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Declare ``add``, ``list``, ``show``, ``test``, ``promote`` and ``rollback``."""
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        add = sub.add_parser("add", help="store a card (TOML or JSON) as a new candidate version, screened at once")
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        """Declare the arguments of ``add``, ``list``, ``show``, ``test``, ``promote`` and ``rollback``."""
+        add, listing, show, test, promote, rollback = parsers.values()
         add.add_argument("file", type=Path, metavar="FILE", help="the skill card, .toml or .json")
-        listing = sub.add_parser("list", help="every skill: versions, which are promoted, uses and successes")
-        show = sub.add_parser("show", help="a skill's card, its versions with their status, and the status history")
-        test = sub.add_parser("test", help="run a version's tests in the sandbox (default: the newest version)")
-        promote = sub.add_parser("promote", help="screen, test and replay a version; promote it if all pass")
-        rollback = sub.add_parser("rollback", help="take the newest promoted version out of use, restoring the "
-                                  "previous one if none is left")
         for each in (show, test, promote, rollback):
             each.add_argument("name", help="the skill's name")
         for each in (show, test, promote):
@@ -67,8 +66,7 @@ class SkillsCommand:
         from .errors import CardError, SkillError, SkillRefused
 
         try:
-            ci = skill_ci(self.context.kernel, self.context.settings)
-            return int(getattr(self, f"_{args.action}")(ci, args))
+            return self.dispatch(args, skill_ci(self.context.kernel, self.context.settings))
         except SkillRefused as exc:
             print(f"purpose-agent skills: {printable(str(exc), one_line=True)}", file=sys.stderr)
             return 1
@@ -80,7 +78,7 @@ class SkillsCommand:
     def _print_json(data: Any) -> None:
         print(printable_json(json.dumps(data, indent=2, ensure_ascii=False)))
 
-    def _add(self, ci: Any, args: argparse.Namespace) -> int:
+    def do_add(self, args: argparse.Namespace, ci: Any) -> int:
         from .card import load_card
 
         stored = ci.add(load_card(args.file))
@@ -91,7 +89,7 @@ class SkillsCommand:
                   + (f" ({printable(stored.reason, one_line=True)})" if stored.status != "candidate" else ""))
         return 0
 
-    def _list(self, ci: Any, args: argparse.Namespace) -> int:
+    def do_list(self, args: argparse.Namespace, ci: Any) -> int:
         rows = []
         for name in ci.store.names():
             versions = ci.store.versions(name)
@@ -113,7 +111,7 @@ class SkillsCommand:
                   f"{row['uses']:>6} {row['successes']:>6}  {printable(row['purpose'], one_line=True)[:60]}")
         return 0
 
-    def _show(self, ci: Any, args: argparse.Namespace) -> int:
+    def do_show(self, args: argparse.Namespace, ci: Any) -> int:
         stored = ci.store.get(args.name, args.version)
         versions = ci.store.versions(args.name)
         data = {"card": stored.card.to_data(), "version": stored.version, "status": stored.status,
@@ -143,7 +141,7 @@ class SkillsCommand:
                   + (f" - {printable(version.reason, one_line=True)}" if version.reason else ""))
         return 0
 
-    def _test(self, ci: Any, args: argparse.Namespace) -> int:
+    def do_test(self, args: argparse.Namespace, ci: Any) -> int:
         report = ci.test(args.name, args.version)
         if args.json:
             self._print_json(report.as_data())
@@ -156,7 +154,7 @@ class SkillsCommand:
                   f"{len(report.outcomes)} test(s) passed in the sandbox")
         return 0 if report.passed else 1
 
-    def _promote(self, ci: Any, args: argparse.Namespace) -> int:
+    def do_promote(self, args: argparse.Namespace, ci: Any) -> int:
         report = ci.promote(args.name, args.version)
         if args.json:
             self._print_json(report.as_data())
@@ -166,7 +164,7 @@ class SkillsCommand:
                 print(f"retired: {', '.join(f'v{v}' for v in report.retired)}")
         return 0 if report.promoted else 1
 
-    def _rollback(self, ci: Any, args: argparse.Namespace) -> int:
+    def do_rollback(self, args: argparse.Namespace, ci: Any) -> int:
         rolled, restored = ci.rollback(args.name)
         promoted = [v.version for v in ci.store.promoted(args.name)]
         if args.json:

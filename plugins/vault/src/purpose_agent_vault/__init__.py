@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import hookimpl, lazy
 
 if TYPE_CHECKING:
     from .vault import FlaggedChunk, RefreshReport, Vault, VaultSearchTool
@@ -85,10 +85,4 @@ def register_knowledge(register: Callable[..., None]) -> None:
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
     """Contribute ``purpose-agent vault``."""
-
-    def build(context: Any) -> Any:
-        from .command import VaultCommand
-
-        return VaultCommand(context)
-
-    register("vault", build, description="index a directory of documents, search it, ask it with citations")
+    register("vault", lazy("purpose_agent_vault.command:VaultCommand"), description="index a directory of documents, search it, ask it with citations")

@@ -22,32 +22,32 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from purpose_agent.hookspecs import BaseCommand
 from purpose_agent.interfaces import printable, printable_json
 
 
-class VaultCommand:
+class VaultCommand(BaseCommand):
     """``purpose-agent vault``."""
 
     help = "Index a directory of documents, search it, list flagged chunks, ask it with citations."
+    actions = {
+        "index": "index DIR (only files changed since the last time are re-read)",
+        "search": "the passages best matching a query, with file:start-end",
+        "ask": "answer a question from the documents, citing file:start-end",
+    }
 
-    def __init__(self, context: Any) -> None:
-        self.context = context
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Declare ``index``, ``search`` and ``ask``."""
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        index = sub.add_parser("index", help="index DIR (only files changed since the last time are re-read)")
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        """Declare the arguments of ``index``, ``search`` and ``ask``."""
+        index, search, ask = parsers.values()
         index.add_argument("dir", type=Path, help="the directory of documents")
         index.add_argument("--pattern", action="append", default=None, metavar="GLOB",
                            help="only files matching this glob relative to DIR, like '**/*.md' (repeatable)")
-        search = sub.add_parser("search", help="the passages best matching a query, with file:start-end")
         search.add_argument("query", nargs="?", default=None, help="what to look for")
         search.add_argument("--flagged", action="store_true",
                             help="list the chunks the immune scanners flagged (kept out of search and answers)")
         search.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
         search.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default=None,
                             help="search by words, by meaning, or both fused (default: [plugins.vault] mode)")
-        ask = sub.add_parser("ask", help="answer a question from the documents, citing file:start-end")
         ask.add_argument("question")
         ask.add_argument("--model", default=None, help="provider:model (default: the configured chain)")
         for each in (search, ask):
@@ -59,8 +59,9 @@ class VaultCommand:
             each.add_argument("--json", action="store_true", help="end with one JSON line")
 
     def run(self, args: argparse.Namespace) -> int:
-        """Run the action; 2 for unusable input (no such directory, an empty query)."""
-        kernel = getattr(args, "kernel", None) or self.context.kernel
+        """Run the action on the vault, brought up to date; 2 for unusable input (no such directory, an
+        empty query)."""
+        kernel = self.kernel_for(args)
         if args.action == "ask" and not args.question.strip():
             print("purpose-agent vault: ask needs a question", file=sys.stderr)
             return 2
@@ -86,12 +87,9 @@ class VaultCommand:
             report = vault.refresh()
             if args.action == "index":
                 remember_indexed(vault.root, kernel.state_dir())
-                return self._index(vault, report, args)
-            if not args.json and report.unreadable:
+            elif not args.json and report.unreadable:
                 print(f"({len(report.unreadable)} file(s) could not be read; run 'vault index' to see which)")
-            if args.action == "search":
-                return self._search(vault, args)
-            return self._ask(vault, kernel, args)
+            return self.dispatch(args, vault, kernel, report)
         finally:
             vault.close()
 
@@ -105,7 +103,7 @@ class VaultCommand:
         return Vault(directory, pattern=getattr(args, "pattern", None), index_path=args.index, kernel=kernel,
                      **options)
 
-    def _index(self, vault: Any, report: Any, args: argparse.Namespace) -> int:
+    def do_index(self, args: argparse.Namespace, vault: Any, kernel: Any, report: Any) -> int:
         if args.json:
             print(printable_json(json.dumps({
                 "added": report.added, "changed": report.changed, "removed": report.removed,
@@ -123,7 +121,7 @@ class VaultCommand:
             print("warning: no immune scanner is active, so no chunk was screened; install purpose-agent-immune")
         return 0
 
-    def _search(self, vault: Any, args: argparse.Namespace) -> int:
+    def do_search(self, args: argparse.Namespace, vault: Any, kernel: Any, report: Any) -> int:
         if args.flagged:
             flagged = vault.flagged()
             if args.json:
@@ -162,7 +160,7 @@ class VaultCommand:
             print(printable("   " + _snippet(passage.text), one_line=True))
         return 0
 
-    def _ask(self, vault: Any, kernel: Any, args: argparse.Namespace) -> int:
+    def do_ask(self, args: argparse.Namespace, vault: Any, kernel: Any, report: Any) -> int:
         import purpose_agent as pa
 
         team = pa.purpose(f"Answer questions from the documents in {vault.root.name}", model=args.model,

@@ -33,6 +33,19 @@ TOOL = ToolSpec(name="get_weather", description="Weather for a city",
                 parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
 
 
+#: Makes the model call get_weather (llama-cpp-python's server honours OpenAI's tool_choice).
+CALL_GET_WEATHER = {"tool_choice": {"type": "function", "function": {"name": "get_weather"}}}
+
+
+def check_a_plain_and_a_streamed_reply(backend: Any) -> None:
+    """A short reply with its prompt tokens counted, and the same request streamed to a finish reason."""
+    ask = ChatRequest(messages=[Message(role="user", content="Say hello.")], max_tokens=16, temperature=0.0)
+    response = backend.complete(ask)
+    assert response.message.content.strip() and response.usage.prompt_tokens > 0
+    chunks = list(backend.stream(ask))
+    assert "".join(c.content for c in chunks).strip() and chunks[-1].finish_reason
+
+
 @pytest.fixture
 def deadline_seconds() -> float:
     """A longer deadline than the other tests: a real model on one busy core is slow."""
@@ -45,11 +58,7 @@ def local() -> LlamaCppBackend:
 
 
 def test_in_process_plain_streamed_structured_and_tools(local: LlamaCppBackend) -> None:
-    ask = ChatRequest(messages=[Message(role="user", content="Say hello.")], max_tokens=16, temperature=0.0)
-    response = local.complete(ask)
-    assert response.message.content.strip() and response.usage.prompt_tokens > 0
-    chunks = list(local.stream(ask))
-    assert "".join(c.content for c in chunks).strip() and chunks[-1].finish_reason
+    check_a_plain_and_a_streamed_reply(local)
     structured = local.complete(ChatRequest(messages=[Message(role="user", content="A trip to Paris for 3 days, as JSON.")],
                                             response_schema=SCHEMA, max_tokens=48, temperature=0.0))
     data = json.loads(structured.message.content)
@@ -111,18 +120,14 @@ def _openai_backend(base_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_real_server_plain_stream_tools_and_structured(llama_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     backend = _openai_backend(llama_server, monkeypatch)
-    ask = ChatRequest(messages=[Message(role="user", content="Say hello.")], max_tokens=16, temperature=0.0)
-    response = backend.complete(ask)
-    assert response.message.content.strip() and response.usage.prompt_tokens > 0
-    chunks = list(backend.stream(ask))
-    assert "".join(c.content for c in chunks).strip() and chunks[-1].finish_reason
+    check_a_plain_and_a_streamed_reply(backend)
     tools = backend.complete(ChatRequest(messages=[Message(role="user", content="What is the weather in Paris?")],
                                          tools=[TOOL], max_tokens=64, temperature=0.0,
-                                         extra={"tool_choice": {"type": "function", "function": {"name": "get_weather"}}}))
+                                         extra=CALL_GET_WEATHER))
     assert tools.message.tool_calls and tools.message.tool_calls[0].name == "get_weather"
     streamed = list(backend.stream(ChatRequest(messages=[Message(role="user", content="Weather in Rome?")],
                                                tools=[TOOL], max_tokens=64, temperature=0.0,
-                                               extra={"tool_choice": {"type": "function", "function": {"name": "get_weather"}}})))
+                                               extra=CALL_GET_WEATHER)))
     assert streamed[-1].tool_calls and streamed[-1].tool_calls[0].name == "get_weather"
     structured = backend.complete(ChatRequest(messages=[Message(role="user", content="Paris, 3 days, as JSON.")],
                                               response_schema=SCHEMA, max_tokens=48, temperature=0.0,

@@ -206,12 +206,7 @@ class DeltaCritic:
         details: dict[str, Any] = {
             "phi_prev": phi_prev,
             "base_steps": base_steps,
-            "new_steps": facts["new_steps"],
-            "steps_shown": facts["steps_shown"],
-            "neutralised": facts["neutralised"],
-            "echo_lines": facts["echo_lines"],
-            "attempts": asked.attempts,
-            "usage": asked.usage(),
+            **asked.details(facts, ("new_steps", "steps_shown", "neutralised", "echo_lines")),
         }
         if asked.error is not None:
             # Not cached: the next call retries this state. No reward either: Φ(s′) is unknown,

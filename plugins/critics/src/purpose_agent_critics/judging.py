@@ -273,6 +273,11 @@ class Asked:
         """Token counts summed over every call (the repair attempt included)."""
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
 
+    def details(self, facts: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+        """What a score records about this call: the named ``facts`` of its prompt (in that
+        order), then the attempts and the tokens."""
+        return {**{key: facts[key] for key in keys}, "attempts": self.attempts, "usage": self.usage()}
+
 
 def ask_json(
     backend: Any,

@@ -80,14 +80,7 @@ class StandardCritic:
             self.backend, system, user, VERDICT_SCHEMA, parse_verdict,
             temperature=self.settings.temperature, max_tokens=self.settings.max_reply_tokens,
         )
-        details: dict[str, Any] = {
-            "neutralised": facts["neutralised"],
-            "echo_lines": facts["echo_lines"],
-            "steps_shown": facts["steps_shown"],
-            "steps_omitted": facts["steps_omitted"],
-            "attempts": asked.attempts,
-            "usage": asked.usage(),
-        }
+        details = asked.details(facts, ("neutralised", "echo_lines", "steps_shown", "steps_omitted"))
         if asked.error is not None:
             return Score(value=0.0, critic=self.name, reason=f"no score: {asked.error}",
                          details={**details, "error": asked.error})

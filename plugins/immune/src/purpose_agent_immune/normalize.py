@@ -885,6 +885,34 @@ def _osa_distance() -> Callable[..., int]:
     return OSA.distance
 
 
+class _SeenCache:
+    """The keys looked at so far and the results found among them (``compute(keys)`` returns a
+    result for some of the keys): a text's keys are then mostly settled by two set operations in C.
+    Holds at most :data:`_CACHE_SIZE` keys; past that it starts again."""
+
+    __slots__ = ("compute", "found", "seen")
+
+    def __init__(self, compute: Callable[[set[str]], dict[str, str]]) -> None:
+        self.compute = compute
+        self.seen: set[str] = set()
+        self.found: dict[str, str] = {}
+
+    def lookup(self, keys: set[str]) -> dict[str, str]:
+        """Key -> result, for those of ``keys`` that have one."""
+        if len(keys) > _CACHE_SIZE:  # more than the cache holds: looked at once, not remembered
+            return self.compute(keys)
+        new = keys - self.seen
+        if new:
+            if len(self.seen) + len(new) > _CACHE_SIZE:
+                self.seen.clear()
+                self.found.clear()
+                new = set(keys)  # the keys seen before are looked at again, not forgotten
+            self.seen |= new
+            self.found.update(self.compute(new))
+        found = self.found
+        return {k: found[k] for k in keys & found.keys()}
+
+
 class _Lexicon:
     """The vocabulary and its misspelling indexes.
 
@@ -936,13 +964,10 @@ class _Lexicon:
         self.far_ranked_all = sorted(long_words)
         #: every vocabulary word is ASCII (the default): a word far from ASCII is near none of them
         self.ascii_only = all(map(str.isascii, self.exact))
-        # Every word looked at so far, and the misspelt ones among them with their correction:
-        # a text's words are then mostly settled by two set operations in C.
-        self.seen: set[str] = set()
-        self.misspelt: dict[str, str] = {}
-        # The same for leetspeak tokens: every token looked at, and those that spell a word.
-        self.leet_seen: set[str] = set()
-        self.leet: dict[str, str] = {}
+        # Every word looked at so far, and the misspelt ones among them with their correction;
+        # the same for leetspeak tokens and the words they spell.
+        self._misspelt = _SeenCache(self.correct_all)
+        self._spelt = _SeenCache(self._spell)
 
     def correct(self, word: str) -> str | None:
         """The vocabulary word that ``word`` (lower case) is a misspelling of, if any."""
@@ -1018,18 +1043,7 @@ class _Lexicon:
 
     def corrections(self, words: set[str]) -> dict[str, str]:
         """Misspelt word -> vocabulary word, for the distinct lower-case words of a text."""
-        if len(words) > _CACHE_SIZE:  # more than the cache holds: looked at once, not remembered
-            return self.correct_all(words)
-        new = words - self.seen
-        if new:
-            if len(self.seen) + len(new) > _CACHE_SIZE:
-                self.seen.clear()
-                self.misspelt.clear()
-                new = set(words)  # the words seen before are looked at again, not forgotten
-            self.seen |= new
-            self.misspelt.update(self.correct_all(new))
-        misspelt = self.misspelt
-        return {w: misspelt[w] for w in words & misspelt.keys()}
+        return self._misspelt.lookup(words)
 
     def spellings(self, tokens: set[str]) -> dict[str, str]:
         """Leetspeak token -> the word it spells, for the tokens of a text that spell one.
@@ -1037,18 +1051,7 @@ class _Lexicon:
         ``tokens`` are the cores of :data:`_LEET_TOKEN` matches: each holds an ASCII letter (a
         leet character touches one) and no line break.
         """
-        if len(tokens) > _CACHE_SIZE:  # more than the cache holds: looked at once, not remembered
-            return self._spell(tokens)
-        new = tokens - self.leet_seen
-        if new:
-            if len(self.leet_seen) + len(new) > _CACHE_SIZE:
-                self.leet_seen.clear()
-                self.leet.clear()
-                new = set(tokens)
-            self.leet_seen |= new
-            self.leet.update(self._spell(new))
-        spelt = self.leet
-        return {t: spelt[t] for t in tokens & spelt.keys()}
+        return self._spelt.lookup(tokens)
 
     def _spell(self, tokens: set[str]) -> dict[str, str]:
         """The words ``tokens`` spell (see :func:`_vocabulary_steps`, step 7), looked up together.

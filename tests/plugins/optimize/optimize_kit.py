@@ -55,6 +55,15 @@ def optimize_kernel(*extra: Any, settings: dict | None = None) -> Any:
                        config={"plugins": {"optimize": settings or {}}})
 
 
+def store_with_solver_packs(kernel: Any, *texts: str) -> tuple[Any, list[Any]]:
+    """The kernel's optimize store with a manual pack for the solver role for each text, the first
+    adopted; the store and the packs in that order."""
+    store = purpose_agent_optimize.open_store(kernel)
+    packs = [store.add_pack("solver", text, origin="manual") for text in texts]
+    store.adopt("solver", packs[0].version, "manual")
+    return store, packs
+
+
 def immune_plugins() -> dict:
     """The immune plugin's real rule scanners."""
     from purpose_agent_immune import plugins as immune

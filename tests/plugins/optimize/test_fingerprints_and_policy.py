@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from optimize_kit import arithmetic_team, optimize_kernel, run_and_record, task
+from optimize_kit import arithmetic_team, optimize_kernel, run_and_record, store_with_solver_packs, task
 
 import purpose_agent_optimize
 from purpose_agent_optimize.fingerprints import fingerprints
@@ -76,11 +76,7 @@ def test_the_windows_split_at_the_last_pack_change():
 
 
 def test_a_degrading_role_is_rolled_back():
-    kernel = optimize_kernel()
-    store = purpose_agent_optimize.open_store(kernel)
-    good = store.add_pack("solver", "good", origin="manual")
-    bad = store.add_pack("solver", "bad", origin="manual")
-    store.adopt("solver", good.version, "manual")
+    store, (good, bad) = store_with_solver_packs(optimize_kernel(), "good", "bad")
     store.add_runs([{"member_run_id": f"a{i}", "run_id": f"a{i}", "recorded_at": 1.0 + i, "role": "solver",
                      "task_family": "f", "success": True} for i in range(20)])
     adopted_bad = store.adopt("solver", bad.version, "manual")

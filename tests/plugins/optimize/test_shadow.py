@@ -13,6 +13,7 @@ from optimize_kit import (
     instruction_sensitive_reply,
     optimize_kernel,
     run_and_record,
+    store_with_solver_packs,
     task,
 )
 
@@ -112,11 +113,7 @@ def test_packs_are_not_applied_when_switched_off():
 
 
 def test_rollback_walks_the_adoption_history_back():
-    kernel = optimize_kernel()
-    store = purpose_agent_optimize.open_store(kernel)
-    first = store.add_pack("solver", "one", origin="manual")
-    second = store.add_pack("solver", "two", origin="manual")
-    store.adopt("solver", first.version, "manual")
+    store, (first, second) = store_with_solver_packs(optimize_kernel(), "one", "two")
     store.adopt("solver", second.version, "manual")
     assert store.rollback("solver").version == first.version
     assert store.adopted("solver").text == "one"

@@ -504,6 +504,25 @@ def lazy(target: str) -> LazyFactory:
     return LazyFactory(target)
 
 
+def register_lazily(name: str, target: str, *, description: str = "") -> Callable[..., None]:
+    """A ``register_<role>`` implementation that registers one component, ``name``, whose factory
+    is ``lazy(target)``, with its one-line ``description``.
+
+    Assign it under the hook's name in the plugin module; a plugin that registers several
+    components for one role writes the hook itself, with :func:`lazy` factories::
+
+        register_commands = register_lazily("ui", "purpose_agent_agui.command:UiCommand",
+                                            description="serve an AG-UI event stream of runs")
+    """
+    factory = LazyFactory(target)
+
+    def registration(register: Callable[..., None]) -> None:
+        register(name, factory, description=description)
+
+    registration.__doc__ = f"Register ``{name}``: ``{target}``."
+    return hookimpl(registration)
+
+
 def lazy_settings(target: str) -> Callable[[], Any]:
     """A :func:`settings_model` implementation returning the pydantic model ``target`` names
     (``"package.module:Model"``), imported when the kernel first asks for it.

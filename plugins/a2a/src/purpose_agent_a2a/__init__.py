@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
+from purpose_agent.hookspecs import hookimpl, lazy_settings, register_lazily
 
 PURPOSE_AGENT_HOOK_API = "1.3"
 
@@ -103,6 +103,5 @@ def register_protocols(register: Callable[..., None]) -> None:
     register("a2a", A2AProtocol, description="remote A2A agents as tools ([plugins.a2a.agents.NAME])")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register("a2a", lazy("purpose_agent_a2a.command:A2ACommand"), description="serve this agent over A2A, or call a remote A2A agent")
+register_commands = register_lazily("a2a", "purpose_agent_a2a.command:A2ACommand",
+                                    description="serve this agent over A2A, or call a remote A2A agent")

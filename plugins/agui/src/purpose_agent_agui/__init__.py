@@ -15,10 +15,9 @@ This module imports only the hook markers, so discovery stays cheap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
+from purpose_agent.hookspecs import hookimpl, lazy_settings, register_lazily
 
 PURPOSE_AGENT_HOOK_API = "1.3"
 
@@ -29,9 +28,8 @@ plugin_id = "agui"
 settings_model = lazy_settings("purpose_agent_agui.settings:AguiSettings")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register("ui", lazy("purpose_agent_agui.command:UiCommand"), description="serve an AG-UI event stream of runs and a live web view")
+register_commands = register_lazily("ui", "purpose_agent_agui.command:UiCommand",
+                                    description="serve an AG-UI event stream of runs and a live web view")
 
 
 @hookimpl

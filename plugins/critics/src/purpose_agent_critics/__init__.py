@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
+from purpose_agent.hookspecs import hookimpl, lazy_settings, register_lazily
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -138,6 +138,5 @@ def register_critics(register: Callable[..., None]) -> None:
              description="a model critic calibrated against grounded outcomes; the grounded critic where it is unreliable")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register("critics", lazy("purpose_agent_critics.calibration_cmd:CriticsCommand"), description="critic calibration: agreement with grounded outcomes per model and task family")
+register_commands = register_lazily("critics", "purpose_agent_critics.calibration_cmd:CriticsCommand",
+                                    description="critic calibration: agreement with grounded outcomes per model and task family")

@@ -9,9 +9,7 @@ built, so discovering the plugin and listing its command stay cheap; the demo lo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from purpose_agent.hookspecs import hookimpl, lazy
+from purpose_agent.hookspecs import register_lazily
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -19,7 +17,5 @@ PURPOSE_AGENT_HOOK_API = "1.0"
 plugin_id = "demo"
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register("demo", lazy("purpose_agent_demo.command:DemoCommand"), description="the learning demo: a model solves coding tasks over rounds, "
-             "learning between them")
+register_commands = register_lazily("demo", "purpose_agent_demo.command:DemoCommand",
+                                    description="the learning demo: a model solves coding tasks over rounds, learning between them")

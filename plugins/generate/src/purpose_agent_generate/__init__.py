@@ -14,10 +14,9 @@ used or the command runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl, lazy
+from purpose_agent.hookspecs import register_lazily
 
 if TYPE_CHECKING:
     from .system import (
@@ -68,7 +67,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'purpose_agent_generate' has no attribute '{name}'")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register(COMMAND_NAME, lazy("purpose_agent_generate.command:GenerateCommand"),
-             description="a runnable multi-agent system from a sentence, written as a project")
+register_commands = register_lazily(COMMAND_NAME, "purpose_agent_generate.command:GenerateCommand",
+                                    description="a runnable multi-agent system from a sentence, written as a project")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
+from purpose_agent.hookspecs import hookimpl, lazy_settings, register_lazily
 
 PURPOSE_AGENT_HOOK_API = "1.3"
 
@@ -41,6 +41,5 @@ def register_protocols(register: Callable[..., None]) -> None:
     register(PROTOCOL_NAME, _adapter_factory, description="MCP servers' tools as agent tools; a team as an MCP server")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register(PROTOCOL_NAME, lazy("purpose_agent_mcp.command:McpCommand"), description="list MCP servers' tools; serve a team over MCP")
+register_commands = register_lazily(PROTOCOL_NAME, "purpose_agent_mcp.command:McpCommand",
+                                    description="list MCP servers' tools; serve a team over MCP")

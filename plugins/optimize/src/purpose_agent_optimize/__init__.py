@@ -14,13 +14,13 @@ Importing it imports nothing heavy: SQLite, pydantic and the analysis modules lo
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from purpose_agent.hookspecs import hookimpl, lazy
+from purpose_agent.hookspecs import hookimpl, register_lazily
 
 if TYPE_CHECKING:
     from .store import OptimizeStore
@@ -149,8 +149,5 @@ def instructions(role: str, settings: Any, kernel: Any) -> list[str] | None:
     return [pack.text] if pack is not None else None
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    """Contribute ``purpose-agent optimize``."""
-    register("optimize", lazy("purpose_agent_optimize.command:OptimizeCommand"),
-             description="fingerprints, dataset export, prompt packs adopted by shadow evaluation, rollback")
+register_commands = register_lazily("optimize", "purpose_agent_optimize.command:OptimizeCommand",
+                                    description="fingerprints, dataset export, prompt packs adopted by shadow evaluation, rollback")

@@ -21,10 +21,9 @@ they load when a store, checkpointer or command is first built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl, lazy
+from purpose_agent.hookspecs import hookimpl, register_lazily
 
 if TYPE_CHECKING:
     from .checkpointer import PostgresCheckpointer
@@ -57,16 +56,13 @@ def settings_model() -> Any:
     return model()
 
 
-@hookimpl
-def register_memory_stores(register: Callable[..., None]) -> None:
-    register("postgres", lazy("purpose_agent_postgres.store:open_store"), description="shared PostgreSQL memory (row locks, tsvector ranking, versioned history)")
+register_memory_stores = register_lazily("postgres", "purpose_agent_postgres.store:open_store",
+                                         description="shared PostgreSQL memory (row locks, tsvector ranking, versioned history)")
 
 
-@hookimpl
-def register_checkpointers(register: Callable[..., None]) -> None:
-    register("postgres", lazy("purpose_agent_postgres.checkpointer:open_checkpointer"), description="PostgreSQL, one row per (run_id, step), newest save wins")
+register_checkpointers = register_lazily("postgres", "purpose_agent_postgres.checkpointer:open_checkpointer",
+                                         description="PostgreSQL, one row per (run_id, step), newest save wins")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register("postgres", lazy("purpose_agent_postgres.command:PostgresCommand"), description="the PostgreSQL memory: server, schema, counts, retrieval in use")
+register_commands = register_lazily("postgres", "purpose_agent_postgres.command:PostgresCommand",
+                                    description="the PostgreSQL memory: server, schema, counts, retrieval in use")

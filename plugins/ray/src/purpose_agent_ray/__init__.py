@@ -20,10 +20,9 @@ ray nor pydantic; ray loads with the first batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl, lazy
+from purpose_agent.hookspecs import hookimpl, register_lazily
 
 if TYPE_CHECKING:
     from .executor import RayExecutor
@@ -52,6 +51,5 @@ def settings_model() -> Any:
     return model()
 
 
-@hookimpl
-def register_executors(register: Callable[..., None]) -> None:
-    register("ray", lazy("purpose_agent_ray.executor:open_executor"), description="tasks spread over a Ray cluster's worker processes")
+register_executors = register_lazily("ray", "purpose_agent_ray.executor:open_executor",
+                                     description="tasks spread over a Ray cluster's worker processes")

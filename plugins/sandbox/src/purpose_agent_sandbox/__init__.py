@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
+from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings, register_lazily
 
 PURPOSE_AGENT_HOOK_API = "1.0"
 
@@ -62,6 +62,5 @@ def register_tools(register: Callable[..., None]) -> None:
     register(TOOL_NAME, _tool_factory, description="run Python code in the sandbox and return its output")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register(COMMAND_NAME, lazy("purpose_agent_sandbox.command:SandboxCommand"), description="run a Python file in the sandbox; list its layers")
+register_commands = register_lazily(COMMAND_NAME, "purpose_agent_sandbox.command:SandboxCommand",
+                                    description="run a Python file in the sandbox; list its layers")

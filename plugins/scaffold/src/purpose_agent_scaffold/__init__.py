@@ -8,9 +8,7 @@ the hook markers, nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from purpose_agent.hookspecs import hookimpl
+from purpose_agent.hookspecs import register_lazily
 
 from .command import NewPluginCommand
 from .templates import ROLES_WITH_TEMPLATES, create_plugin_package
@@ -23,7 +21,6 @@ plugin_id = "scaffold"
 __all__ = ["PURPOSE_AGENT_HOOK_API", "ROLES_WITH_TEMPLATES", "NewPluginCommand", "create_plugin_package", "plugin_id"]
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    # `purpose-agent plugins new` runs this command (the kernel's OPTIONAL_COMMANDS names it).
-    register("new-plugin", NewPluginCommand, description="create a plugin package for a role from the template")
+# `purpose-agent plugins new` runs this command (the kernel's OPTIONAL_COMMANDS names it).
+register_commands = register_lazily("new-plugin", "purpose_agent_scaffold.command:NewPluginCommand",
+                                    description="create a plugin package for a role from the template")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl, lazy, lazy_settings
+from purpose_agent.hookspecs import hookimpl, lazy_settings, register_lazily
 
 if TYPE_CHECKING:
     from .ci import SkillCI
@@ -62,9 +62,8 @@ def register_tools(register: Callable[..., None]) -> None:
     register("use_skill", _tool_factory, description="use a promoted skill (code runs in the sandbox)")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    register(COMMAND_NAME, lazy("purpose_agent_skills.command:SkillsCommand"), description="author, test, promote and roll back skill cards")
+register_commands = register_lazily(COMMAND_NAME, "purpose_agent_skills.command:SkillsCommand",
+                                    description="author, test, promote and roll back skill cards")
 
 
 @hookimpl

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl, lazy
+from purpose_agent.hookspecs import hookimpl, register_lazily
 
 if TYPE_CHECKING:
     from .vault import FlaggedChunk, RefreshReport, Vault, VaultSearchTool
@@ -82,7 +82,5 @@ def register_knowledge(register: Callable[..., None]) -> None:
     register("vault", _vault_for, description="a directory of documents: chunked, screened, searched, cited")
 
 
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    """Contribute ``purpose-agent vault``."""
-    register("vault", lazy("purpose_agent_vault.command:VaultCommand"), description="index a directory of documents, search it, ask it with citations")
+register_commands = register_lazily("vault", "purpose_agent_vault.command:VaultCommand",
+                                    description="index a directory of documents, search it, ask it with citations")

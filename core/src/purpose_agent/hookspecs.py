@@ -498,8 +498,9 @@ def lazy(target: str) -> LazyFactory:
         def register_commands(register):
             register("ui", lazy("purpose_agent_agui.command:UiCommand"), description="serve the live view")
 
-    A malformed target raises ``ValueError`` at once; a missing module or name raises when the
-    factory is first called, which the kernel reports against the plugin.
+    A malformed target raises ``ValueError`` at once; a missing module or name raises
+    ``ImportError`` or ``AttributeError`` when the factory is first called (a test that builds
+    each registered component, as the conformance suites do, finds it).
     """
     return LazyFactory(target)
 

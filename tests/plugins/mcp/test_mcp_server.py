@@ -10,6 +10,8 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,41 @@ def check(seen: dict[str, Any]) -> None:
     assert json.loads(text_of(seen["status"]))["roles"] == ["assistant"]
 
 
+@contextmanager
+def served_over_stdio(database: Path) -> Iterator[Callable[[str], dict[str, Any]]]:
+    """The served team as a stdio server process; a function that writes lines to it and returns
+    its next reply. The process is killed on the way out."""
+    process = subprocess.Popen([sys.executable, str(SERVED), str(database)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def send(lines: str) -> dict[str, Any]:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(lines)
+        process.stdin.flush()
+        return json.loads(process.stdout.readline())
+
+    try:
+        yield send
+    finally:
+        process.kill()
+        process.wait(10)
+
+
+@contextmanager
+def served_over_http(database: Path) -> Iterator[str]:
+    """The served team as a streamable-HTTP server process on a free loopback port; its URL."""
+    process = subprocess.Popen([sys.executable, str(SERVED), str(database), "http", "127.0.0.1", "0"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert line.startswith("READY http://127.0.0.1:"), line
+        yield line.split()[1]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def test_the_sdk_client_drives_our_server_over_stdio(tmp_path: Path) -> None:
     params = StdioServerParameters(command=sys.executable, args=[str(SERVED), str(tmp_path / "memory.db")])
 
@@ -76,37 +113,20 @@ def test_the_sdk_client_drives_our_server_over_stdio(tmp_path: Path) -> None:
 
 
 def test_the_sdk_client_drives_our_server_over_streamable_http(tmp_path: Path) -> None:
-    process = subprocess.Popen([sys.executable, str(SERVED), str(tmp_path / "memory.db"), "http", "127.0.0.1", "0"],
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        assert line.startswith("READY http://127.0.0.1:"), line
-        url = line.split()[1]
+    with served_over_http(tmp_path / "memory.db") as url:
 
         async def main() -> dict[str, Any]:
             async with Client(url) as client:
                 return await asyncio.wait_for(exercise(client), 120)
 
         check(asyncio.run(main()))
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_malformed_json_rpc_gets_protocol_errors_not_tracebacks(tmp_path: Path) -> None:
-    process = subprocess.Popen([sys.executable, str(SERVED), str(tmp_path / "memory.db")], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.write('{"jsonrpc": "2.0", "id": 1, "method": "no/such/method", "params": {}}\n')
-        process.stdin.flush()
-        reply = json.loads(process.stdout.readline())
-        assert reply["id"] == 1 and reply["error"]["code"] in (-32601, -32600, -32602), reply
-        assert "Traceback" not in json.dumps(reply)
-    finally:
-        process.kill()
-        process.wait(10)
+    with served_over_stdio(tmp_path / "memory.db") as send:
+        reply = send('{"jsonrpc": "2.0", "id": 1, "method": "no/such/method", "params": {}}\n')
+    assert reply["id"] == 1 and reply["error"]["code"] in (-32601, -32600, -32602), reply
+    assert "Traceback" not in json.dumps(reply)
 
 
 def test_serving_beyond_loopback_without_a_token_is_refused() -> None:
@@ -146,28 +166,13 @@ def test_malformed_json_rpc_over_stdio_and_http_gets_the_protocols_error_codes(t
     """Over HTTP: a body that is not JSON gets -32700, one that is not JSON-RPC -32602 (the SDK's
     choice), both with HTTP 400 and never a traceback. Over stdio the SDK drops a line that is not
     JSON without answering (there is no request id to answer); the server keeps serving."""
-    stdio = subprocess.Popen([sys.executable, str(SERVED), str(tmp_path / "memory.db")], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert stdio.stdin is not None and stdio.stdout is not None
-        stdio.stdin.write('{this is not json\n{"jsonrpc": "2.0", "id": 7, "method": "ping"}\n')
-        stdio.stdin.flush()
-        reply = json.loads(stdio.stdout.readline())
-        assert reply == {"jsonrpc": "2.0", "id": 7, "result": {}}, reply
-    finally:
-        stdio.kill()
-        stdio.wait(10)
-    http = subprocess.Popen([sys.executable, str(SERVED), str(tmp_path / "memory2.db"), "http", "127.0.0.1", "0"],
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        assert http.stderr is not None
-        url = http.stderr.readline().split()[1]
+    with served_over_stdio(tmp_path / "memory.db") as send:
+        reply = send('{this is not json\n{"jsonrpc": "2.0", "id": 7, "method": "ping"}\n')
+    assert reply == {"jsonrpc": "2.0", "id": 7, "result": {}}, reply
+    with served_over_http(tmp_path / "memory2.db") as url:
         headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
         garbage = httpx.post(url, content=b"{this is not json", headers=headers, timeout=10)
         not_rpc = httpx.post(url, json={"hello": "world"}, headers=headers, timeout=10)
-    finally:
-        http.terminate()
-        http.wait(10)
     assert garbage.status_code == 400 and garbage.json()["error"]["code"] == -32700, garbage.text
     assert not_rpc.status_code == 400 and not_rpc.json()["error"]["code"] == -32602, not_rpc.text
     assert "Traceback" not in garbage.text + not_rpc.text

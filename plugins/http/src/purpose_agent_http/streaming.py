@@ -85,18 +85,17 @@ class SSEDecoder:
         self._event, self._data = "", []
         return event
 
-    def feed_chunk(self, chunk: str) -> Iterator[SSEEvent]:
-        """Take a chunk of one or more lines; yield the events it completes."""
-        for line in _lines(chunk):
-            event = self.feed(line)
-            if event is not None:
-                yield event
+    def feed_chunk(self, chunk: str) -> tuple[SSEEvent, ...]:
+        """Take a chunk of one or more lines; return the events it completes."""
+        if "\n" not in chunk:  # the usual case: one line (a tuple, not a generator, costs less per line)
+            event = self.feed(chunk)
+            return () if event is None else (event,)
+        return tuple(event for line in chunk.split("\n") if (event := self.feed(line)) is not None)
 
-    def finish(self) -> Iterator[SSEEvent]:
-        """Yield the pending event at the end of the stream, if any."""
+    def finish(self) -> tuple[SSEEvent, ...]:
+        """The pending event at the end of the stream, if any."""
         last = self.flush()
-        if last is not None:
-            yield last
+        return () if last is None else (last,)
 
 
 def _lines(chunk: str) -> Iterable[str]:

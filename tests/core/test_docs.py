@@ -46,6 +46,21 @@ def build_and_test(files: dict[str, str], tmp_path: Path) -> tuple[Path, dict[st
     return site, env
 
 
+def build_tutorial_package(package: str, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """:func:`build_and_test` over the tutorial's files for ``package``, after checking they are
+    exactly its pyproject.toml, its module and its test module."""
+    files = tutorial_files(package)
+    module = package.replace("-", "_")
+    tests = "test_" + package.removeprefix("purpose-agent-").replace("-", "_") + ".py"
+    assert set(files) == {f"{package}/pyproject.toml", f"{package}/src/{module}/__init__.py", f"{package}/tests/{tests}"}
+    return build_and_test(files, tmp_path)
+
+
+def listed_plugins(run_cli: Any, site: Path) -> dict[str, dict[str, Any]]:
+    """`purpose-agent plugins list --json` with ``site`` installed, by plugin id."""
+    return {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
+
+
 def tutorial_toml_config() -> str:
     text = TUTORIAL.read_text()
     match = re.search(r"Configure it in `purpose-agent.toml`.*?```toml\n(.*?)\n```", text, re.DOTALL)
@@ -55,16 +70,10 @@ def tutorial_toml_config() -> str:
 
 def test_tutorial_plugin_builds_passes_its_tests_and_is_discovered(tmp_path: Path, run_cli: Any) -> None:
     assert {p.split("/")[0] for p in tutorial_files()} == {"purpose-agent-tls-guard", "purpose-agent-source-check"}
-    files = tutorial_files("purpose-agent-tls-guard")
-    assert set(files) == {
-        "purpose-agent-tls-guard/pyproject.toml",
-        "purpose-agent-tls-guard/src/purpose_agent_tls_guard/__init__.py",
-        "purpose-agent-tls-guard/tests/test_tls_guard.py",
-    }
-    site, env = build_and_test(files, tmp_path)
+    site, env = build_tutorial_package("purpose-agent-tls-guard", tmp_path)
 
     # `purpose-agent plugins list`
-    listed = {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
+    listed = listed_plugins(run_cli, site)
     assert listed["tls-guard"]["status"] == "ok" and listed["tls-guard"]["roles"] == ["scanner"]
 
     # the TOML section, as written in the tutorial, reaches the plugin
@@ -80,7 +89,7 @@ def test_tutorial_plugin_builds_passes_its_tests_and_is_discovered(tmp_path: Pat
 
     # the invalid value the tutorial shows is reported as it says
     (Path.cwd() / "purpose-agent.toml").write_text('[plugins.tls-guard]\nseverity = "loud"\n')
-    listed = {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
+    listed = listed_plugins(run_cli, site)
     assert listed["tls-guard"]["status"] == "failed"
     assert "invalid configuration in [plugins.tls-guard]" in listed["tls-guard"]["reason"]
     reason = listed["tls-guard"]["reason"]
@@ -88,21 +97,15 @@ def test_tutorial_plugin_builds_passes_its_tests_and_is_discovered(tmp_path: Pat
 
     # `purpose-agent plugins disable tls-guard`
     assert run_cli("plugins", "disable", "tls-guard", site=site).code == 0
-    listed = {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
+    listed = listed_plugins(run_cli, site)
     assert listed["tls-guard"]["status"] == "disabled"
 
 
 def test_tutorial_critic_builds_passes_its_tests_and_scores_teams_chosen_in_toml(tmp_path: Path, run_cli: Any) -> None:
-    files = tutorial_files("purpose-agent-source-check")
-    assert set(files) == {
-        "purpose-agent-source-check/pyproject.toml",
-        "purpose-agent-source-check/src/purpose_agent_source_check/__init__.py",
-        "purpose-agent-source-check/tests/test_source_check.py",
-    }
-    site, env = build_and_test(files, tmp_path)
+    site, env = build_tutorial_package("purpose-agent-source-check", tmp_path)
 
     # `purpose-agent plugins list`
-    listed = {p["id"]: p for p in json.loads(run_cli("plugins", "list", "--json", site=site).stdout)}
+    listed = listed_plugins(run_cli, site)
     assert listed["source-check"]["status"] == "ok" and listed["source-check"]["roles"] == ["critic"]
 
     # `[runtime] critic`, as written in the tutorial, chooses the critic for a team that names none

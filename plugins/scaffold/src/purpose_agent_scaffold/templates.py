@@ -54,12 +54,13 @@ _HEADER = Template('''\
 
 from __future__ import annotations
 
-from typing import Any
-
-from purpose_agent.hookspecs import hookimpl
-
+$imports
 PURPOSE_AGENT_HOOK_API = "$api"
 ''')
+
+#: What a package's ``__init__`` imports, when not the usual ``Any`` and ``hookimpl``.
+_IMPORTS = {"command": "from purpose_agent.hookspecs import register_lazily\n"}
+_DEFAULT_IMPORTS = "from typing import Any\n\nfrom purpose_agent.hookspecs import hookimpl\n"
 
 _CODE: dict[str, str] = {
     "backend": '''
@@ -282,21 +283,10 @@ def on_event(event: Any) -> None:
     SEEN.append(event.type)
 ''',
     "command": '''
-
-class HelloCommand:
-    help = "say hello"
-
-    def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("who", nargs="?", default="world")
-
-    def run(self, args: Any) -> int:
-        print(f"hello, {args.who}")
-        return 0
-
-
-@hookimpl
-def register_commands(register: Any) -> None:
-    register("$name", lambda context: HelloCommand(), description="say hello")
+# The command's module is imported only when the command is built to run: listing plugins and
+# `purpose-agent --help` import this module alone, so keep heavy imports out of it.
+register_commands = register_lazily("$name", "$module.command:HelloCommand",
+                                    description="say hello or goodbye")
 ''',
     "protocol": '''
 from pathlib import Path
@@ -602,8 +592,9 @@ def test_command_runs(capsys):
     command = kernel.create("command", "$name")
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
-    assert command.run(parser.parse_args(["tester"])) == 0
-    assert capsys.readouterr().out == "hello, tester\\n"
+    assert command.run(parser.parse_args(["hello", "tester"])) == 0
+    assert command.run(parser.parse_args(["goodbye"])) == 0
+    assert capsys.readouterr().out == "hello, tester\\ngoodbye, world\\n"
 ''',
     "protocol": '''from purpose_agent.models import Observation
 from purpose_agent.testing import make_kernel
@@ -677,6 +668,36 @@ def test_memory_is_capped():
 ''',
 }
 
+#: Further modules of a role's package: file name -> text.
+_MODULES: dict[str, dict[str, str]] = {
+    "command": {"command.py": '''"""The `$name` command: `purpose-agent $name hello|goodbye [WHO]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from purpose_agent.hookspecs import BaseCommand
+
+
+class HelloCommand(BaseCommand):
+    help = "Say hello or goodbye."
+    # action word -> its line in --help; `run` calls do_<action>(args)
+    actions = {"hello": "greet WHO (default: world)", "goodbye": "take leave of WHO (default: world)"}
+
+    def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
+        for parser in parsers.values():
+            parser.add_argument("who", nargs="?", default="world")
+
+    def do_hello(self, args: argparse.Namespace) -> int:
+        print(f"hello, {args.who}")
+        return 0
+
+    def do_goodbye(self, args: argparse.Namespace) -> int:
+        print(f"goodbye, {args.who}")
+        return 0
+'''},
+}
+
 ROLES_WITH_TEMPLATES = tuple(_CODE)
 
 
@@ -699,6 +720,7 @@ def create_plugin_package(name: str, role: str, directory: Path) -> Path:
         "module": "purpose_agent_" + name.replace("-", "_"),
         "role": role,
         "api": _hook_api(),
+        "imports": _IMPORTS.get(role, _DEFAULT_IMPORTS),
         "kernel_min": f"{major}.{minor}",
         "kernel_next": f"{major}.{int(minor) + 1}" if major == "0" else f"{int(major) + 1}",
     }
@@ -707,6 +729,8 @@ def create_plugin_package(name: str, role: str, directory: Path) -> Path:
         root / "README.md": _README.substitute(values),
         root / "src" / values["module"] / "__init__.py": _HEADER.substitute(values) + Template(_CODE[role]).substitute(values),
         root / "tests" / f"test_{values['module']}.py": Template(_TESTS[role]).substitute(values),
+        **{root / "src" / values["module"] / file: Template(text).substitute(values)
+           for file, text in _MODULES.get(role, {}).items()},
     }
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -66,3 +66,13 @@ def test_doctor_alone_says_which_package_gives_memory(kernel_only: Path, tmp_pat
     assert "pip install purpose-agent-sqlite" in report["memory"]["note"]
     text = run_kernel_only(kernel_only, tmp_path, "doctor").stdout
     assert "no memory store is installed, so teams do not remember lessons: pip install purpose-agent-sqlite" in text
+
+
+def test_stores_installed_but_disabled_are_the_operators_choice_and_quiet() -> None:
+    agents._warn_no_memory_store.cache_clear()
+    kernel = make_kernel(plugin("toy", scan=no_scan), builtins=True,
+                         config={"plugins": {"sqlite": {"enabled": False}, "memory": {"enabled": False}}})
+    assert {"sqlite", "memory"} <= set(kernel.records)  # purpose-agent-sqlite is installed here
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pa.purpose("Plan my week", kernel=kernel, tools=[]).store is None

@@ -14,10 +14,12 @@ items memory CI holds for review (derived from a run with flagged inputs) and wh
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,12 +139,31 @@ def resolve_id(store: Any, text: str) -> str:
     raise MemoryItemNotFound(f"{text!r} matches more than one item ({', '.join(matches)}, …); give more of the id")
 
 
-def _with_store(args: argparse.Namespace, action: Any) -> int:
+def _with_store(args: argparse.Namespace, action: Callable[[Any, Any], int | None]) -> int:
+    """``action(kernel, store)`` on the command's store, closed afterwards."""
     kernel, store = open_store(args)
     try:
         return int(action(kernel, store) or 0)
     finally:
         store.close()
+
+
+def _on_store(run: Callable[[argparse.Namespace, Any, Any], int | None]) -> Callable[[argparse.Namespace], int]:
+    """``run(args, kernel, store)`` as a subcommand's action (``args -> exit code``): every
+    subcommand works on the store ``--db`` or the configuration names, opened for it."""
+
+    @functools.wraps(run)
+    def action(args: argparse.Namespace) -> int:
+        return _with_store(args, lambda kernel, store: run(args, kernel, store))
+
+    return action
+
+
+def _json_lines(models: list[Any]) -> int:
+    """``--json``: one JSON object a line (items or versions), escaped for the terminal."""
+    for model in models:
+        print(printable_json(model.model_dump_json()))
+    return 0
 
 
 def _when(stamp: float) -> str:
@@ -167,31 +188,26 @@ def _actor() -> str:
 # --------------------------------------------------------------------------- actions
 
 
-def run_list(args: argparse.Namespace) -> int:
+@_on_store
+def run_list(args: argparse.Namespace, kernel: Any, store: Any) -> int:
     """``memory list``."""
+    from ..models import MemoryStatus
 
-    def action(kernel: Any, store: Any) -> int:
-        from ..models import MemoryStatus
-
-        status = MemoryStatus(args.status) if args.status else None
-        limit = None if args.limit <= 0 or args.kind else args.limit
-        items = [i for i in store.list(status=status, limit=limit) if not args.kind or i.kind.value == args.kind]
-        if args.limit > 0:
-            items = items[: args.limit]
-        if args.json:
-            for item in items:
-                print(printable_json(item.model_dump_json()))
-            return 0
-        if not items:
-            print("no memory items" + (f" with status {args.status}" if args.status else ""))
-            return 0
-        print(f"{'id':12}  {'status':11} {'kind':10} {'v':>3} {'uses':>4} {'useful':>6}  text")
-        for item in items:
-            print(f"{printable(item.id[:12], one_line=True):12}  {item.status.value:11} {item.kind.value:10} {item.version:3d} "
-                  f"{item.counters.uses:4d} {item.usefulness:6.2f}  {_one_line(item.text, 60)}{_waits(item)}")
+    status = MemoryStatus(args.status) if args.status else None
+    limit = None if args.limit <= 0 or args.kind else args.limit
+    items = [i for i in store.list(status=status, limit=limit) if not args.kind or i.kind.value == args.kind]
+    if args.limit > 0:
+        items = items[: args.limit]
+    if args.json:
+        return _json_lines(items)
+    if not items:
+        print("no memory items" + (f" with status {args.status}" if args.status else ""))
         return 0
-
-    return _with_store(args, action)
+    print(f"{'id':12}  {'status':11} {'kind':10} {'v':>3} {'uses':>4} {'useful':>6}  text")
+    for item in items:
+        print(f"{printable(item.id[:12], one_line=True):12}  {item.status.value:11} {item.kind.value:10} {item.version:3d} "
+              f"{item.counters.uses:4d} {item.usefulness:6.2f}  {_one_line(item.text, 60)}{_waits(item)}")
+    return 0
 
 
 def _waits(item: Any) -> str:
@@ -235,127 +251,105 @@ def _flagged_input(flagged: Any) -> str:
     return f"{where}{flagged.origin}: {flagged.scanner}/{flagged.category}{severity}{rule}"
 
 
-def run_review(args: argparse.Namespace) -> int:
+@_on_store
+def run_review(args: argparse.Namespace, kernel: Any, store: Any) -> int:
     """``memory review``: the items held for review, with what was flagged and how to decide."""
+    from ..learning.ci import is_held
+    from ..models import MemoryStatus
 
-    def action(kernel: Any, store: Any) -> int:
-        from ..learning.ci import is_held
-        from ..models import MemoryStatus
-
-        held = [item for item in store.list(status=MemoryStatus.QUARANTINED) if is_held(item)]
-        if args.json:
-            for item in held:
-                print(printable_json(item.model_dump_json()))
-            return 0
-        if not held:
-            print("no memory items are held for review")
-            return 0
-        for item in held:
-            print(f"{printable(item.id[:12], one_line=True)}  {item.kind.value:10} {_one_line(item.text, 90)}")
-            print(f"    {printable(item.status_reason, one_line=True)}")
-            for flagged in item.provenance.flagged_inputs:
-                print(f"    flagged: {printable(_flagged_input(flagged), one_line=True)}")
-        print(f"\n{len(held)} item(s) held. Read each ('memory show ID'), then decide: "
-              "'memory promote ID --reason ...' or 'memory reject ID --reason ...'.")
+    held = [item for item in store.list(status=MemoryStatus.QUARANTINED) if is_held(item)]
+    if args.json:
+        return _json_lines(held)
+    if not held:
+        print("no memory items are held for review")
         return 0
+    for item in held:
+        print(f"{printable(item.id[:12], one_line=True)}  {item.kind.value:10} {_one_line(item.text, 90)}")
+        print(f"    {printable(item.status_reason, one_line=True)}")
+        for flagged in item.provenance.flagged_inputs:
+            print(f"    flagged: {printable(_flagged_input(flagged), one_line=True)}")
+    print(f"\n{len(held)} item(s) held. Read each ('memory show ID'), then decide: "
+          "'memory promote ID --reason ...' or 'memory reject ID --reason ...'.")
+    return 0
 
-    return _with_store(args, action)
 
-
-def run_show(args: argparse.Namespace) -> int:
+@_on_store
+def run_show(args: argparse.Namespace, kernel: Any, store: Any) -> int:
     """``memory show ID``."""
-
-    def action(kernel: Any, store: Any) -> int:
-        item = store.get(resolve_id(store, args.id))
-        if args.json:
-            print(printable_json(item.model_dump_json(indent=2)))
-            return 0
-        print(printable(item.id, one_line=True))
-        for line in _describe(item):
-            print("  " + printable(line, one_line=True))
-        print()
-        print(printable(item.text))
+    item = store.get(resolve_id(store, args.id))
+    if args.json:
+        print(printable_json(item.model_dump_json(indent=2)))
         return 0
+    print(printable(item.id, one_line=True))
+    for line in _describe(item):
+        print("  " + printable(line, one_line=True))
+    print()
+    print(printable(item.text))
+    return 0
 
-    return _with_store(args, action)
 
-
-def run_history(args: argparse.Namespace) -> int:
+@_on_store
+def run_history(args: argparse.Namespace, kernel: Any, store: Any) -> int:
     """``memory history ID``."""
-
-    def action(kernel: Any, store: Any) -> int:
-        versions = store.history(resolve_id(store, args.id))
-        if args.json:
-            for version in versions:
-                print(printable_json(version.model_dump_json()))
-            return 0
-        previous = None
-        for version in versions:
-            print(f"v{version.version}  {_when(version.updated_at)}  {version.status.value}"
-                  + (f" — {printable(version.status_reason, one_line=True)}" if version.status_reason else ""))
-            if previous is None or version.text != previous.text:
-                print(f"    {_one_line(version.text, 100)}")
-            previous = version
-        return 0
-
-    return _with_store(args, action)
+    versions = store.history(resolve_id(store, args.id))
+    if args.json:
+        return _json_lines(versions)
+    previous = None
+    for version in versions:
+        print(f"v{version.version}  {_when(version.updated_at)}  {version.status.value}"
+              + (f" — {printable(version.status_reason, one_line=True)}" if version.status_reason else ""))
+        if previous is None or version.text != previous.text:
+            print(f"    {_one_line(version.text, 100)}")
+        previous = version
+    return 0
 
 
-def run_status(args: argparse.Namespace) -> int:
+@_on_store
+def run_status(args: argparse.Namespace, kernel: Any, store: Any) -> int:
     """``memory promote|reject|archive ID --reason R``: an operator decision."""
     from ..memory.lifecycle import change_status
-
-    def action(kernel: Any, store: Any) -> int:
-        item_id = resolve_id(store, args.id)
-        updated = change_status(store, item_id, args.target, reason=args.reason, operator=True,
-                                actor=f"{_actor()} via 'purpose-agent memory'", write=kernel.write_memory)
-        print(f"{printable(item_id, one_line=True)}: now {updated.status.value} (version {updated.version})")
-        return 0
-
-    return _with_store(args, action)
+    item_id = resolve_id(store, args.id)
+    updated = change_status(store, item_id, args.target, reason=args.reason, operator=True,
+                            actor=f"{_actor()} via 'purpose-agent memory'", write=kernel.write_memory)
+    print(f"{printable(item_id, one_line=True)}: now {updated.status.value} (version {updated.version})")
+    return 0
 
 
-def run_rollback(args: argparse.Namespace) -> int:
+@_on_store
+def run_rollback(args: argparse.Namespace, kernel: Any, store: Any) -> int:
     """``memory rollback ID VERSION``."""
     from ..memory.lifecycle import rollback
-
-    def action(kernel: Any, store: Any) -> int:
-        item_id = resolve_id(store, args.id)
-        updated = rollback(store, item_id, args.version, reason=args.reason, write=kernel.write_memory)
-        print(f"{printable(item_id, one_line=True)}: version {updated.version} restores the content of version {args.version} "
-              f"(status {updated.status.value})")
-        return 0
-
-    return _with_store(args, action)
+    item_id = resolve_id(store, args.id)
+    updated = rollback(store, item_id, args.version, reason=args.reason, write=kernel.write_memory)
+    print(f"{printable(item_id, one_line=True)}: version {updated.version} restores the content of version {args.version} "
+          f"(status {updated.status.value})")
+    return 0
 
 
-def run_export(args: argparse.Namespace) -> int:
+@_on_store
+def run_export(args: argparse.Namespace, kernel: Any, store: Any) -> int:
     """``memory export [FILE]``: to a temporary file renamed into place, so a failure leaves no half file."""
     from ..memory.transfer import export_jsonl
-
-    def action(kernel: Any, store: Any) -> int:
-        if args.file == "-":
-            count = export_jsonl(store, sys.stdout)
-            sys.stdout.flush()
-        else:
-            target = Path(args.file).expanduser()
-            partial = target.with_name(f".{target.name}.partial")
-            try:
-                with partial.open("w", encoding="utf-8", newline="\n") as fp:
-                    count = export_jsonl(store, fp)
-                    fp.flush()
-                    os.fsync(fp.fileno())
-                os.replace(partial, target)
-            except OSError as exc:
-                partial.unlink(missing_ok=True)
-                raise PurposeAgentError(f"cannot write the export to {target}: {exc.strerror or exc}") from exc
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
-            print(f"exported {count} items with their history to {target}", file=sys.stderr)
-        return 0
-
-    return _with_store(args, action)
+    if args.file == "-":
+        count = export_jsonl(store, sys.stdout)
+        sys.stdout.flush()
+    else:
+        target = Path(args.file).expanduser()
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="\n") as fp:
+                count = export_jsonl(store, fp)
+                fp.flush()
+                os.fsync(fp.fileno())
+            os.replace(partial, target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise PurposeAgentError(f"cannot write the export to {target}: {exc.strerror or exc}") from exc
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        print(f"exported {count} items with their history to {target}", file=sys.stderr)
+    return 0
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -391,19 +385,16 @@ def run_import(args: argparse.Namespace) -> int:
     return _with_store(args, action)
 
 
-def run_stats(args: argparse.Namespace) -> int:
+@_on_store
+def run_stats(args: argparse.Namespace, kernel: Any, store: Any) -> int:
     """``memory stats``."""
-
-    def action(kernel: Any, store: Any) -> int:
-        stats = getattr(store, "stats", None)
-        if stats is None:
-            items = store.list()
-            report: dict[str, Any] = {"items": len(items), "by_status": {}}
-            for item in items:
-                report["by_status"][item.status.value] = report["by_status"].get(item.status.value, 0) + 1
-        else:
-            report = stats()
-        print(json.dumps(report, indent=2))
-        return 0
-
-    return _with_store(args, action)
+    stats = getattr(store, "stats", None)
+    if stats is None:
+        items = store.list()
+        report: dict[str, Any] = {"items": len(items), "by_status": {}}
+        for item in items:
+            report["by_status"][item.status.value] = report["by_status"].get(item.status.value, 0) + 1
+    else:
+        report = stats()
+    print(json.dumps(report, indent=2))
+    return 0

@@ -335,7 +335,8 @@ class Team:
     def _open_memory(self, memory: Any) -> MemoryStore | None:
         """The team's memory store: an object, a registered store name, ``False`` for none, or
         ``None`` for ``[memory] store`` (default: the embedded SQLite store of
-        ``purpose-agent-sqlite``, if installed and enabled; else none, said once with a warning).
+        ``purpose-agent-sqlite``, if installed and enabled; else none, said once with a warning
+        when no store is installed at all).
         A named store that is not installed is an error naming its package."""
         if memory is False:
             return None
@@ -346,7 +347,8 @@ class Team:
             available = self.kernel.components("memory_store")
             name = next((n for n in ("sqlite", "memory") if n in available), None)
             if name is None:
-                _warn_no_memory_store()
+                if not any("memory_store" in record.roles for record in self.kernel.records.values()):
+                    _warn_no_memory_store()  # none installed; one disabled or left out is the operator's choice
                 return None
         return self.kernel.memory_store(name)
 

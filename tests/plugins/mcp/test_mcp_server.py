@@ -52,6 +52,17 @@ async def exercise(client: Client) -> dict[str, Any]:
             "rejected": rejected, "found": found, "asked": asked, "too_long": too_long, "status": status}
 
 
+def exercised(server: Any) -> dict[str, Any]:
+    """What :func:`exercise` saw through the SDK's client connected to ``server`` (stdio server
+    parameters or a URL), within two minutes."""
+
+    async def main() -> dict[str, Any]:
+        async with Client(server) as client:
+            return await asyncio.wait_for(exercise(client), 120)
+
+    return asyncio.run(main())
+
+
 def check(seen: dict[str, Any]) -> None:
     assert seen["tools"] == {"run_task", "ask", "teach", "search_memory", "team_status"}
     assert not seen["run"].is_error and text_of(seen["run"]) == ANSWER
@@ -103,23 +114,12 @@ def served_over_http(database: Path) -> Iterator[str]:
 
 
 def test_the_sdk_client_drives_our_server_over_stdio(tmp_path: Path) -> None:
-    params = StdioServerParameters(command=sys.executable, args=[str(SERVED), str(tmp_path / "memory.db")])
-
-    async def main() -> dict[str, Any]:
-        async with Client(params) as client:
-            return await asyncio.wait_for(exercise(client), 120)
-
-    check(asyncio.run(main()))
+    check(exercised(StdioServerParameters(command=sys.executable, args=[str(SERVED), str(tmp_path / "memory.db")])))
 
 
 def test_the_sdk_client_drives_our_server_over_streamable_http(tmp_path: Path) -> None:
     with served_over_http(tmp_path / "memory.db") as url:
-
-        async def main() -> dict[str, Any]:
-            async with Client(url) as client:
-                return await asyncio.wait_for(exercise(client), 120)
-
-        check(asyncio.run(main()))
+        check(exercised(url))
 
 
 def test_malformed_json_rpc_gets_protocol_errors_not_tracebacks(tmp_path: Path) -> None:

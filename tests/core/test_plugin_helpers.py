@@ -34,6 +34,13 @@ from pydantic import BaseModel
 
 class GreeterSettings(BaseModel):
     greeting: str = "hello"
+
+
+def build_model():
+    class Built(BaseModel):
+        size: int = 1
+
+    return Built
 '''
 
 COMMAND = '''
@@ -97,6 +104,17 @@ def test_a_settings_section_the_lazy_model_rejects_fails_the_plugin(package: str
     kernel = make_kernel(_load(package), config={"plugins": {"greeter": {"greeting": ["not", "text"]}}})
     record = kernel.records["greeter"]
     assert record.status == "failed" and "greeting" in record.reason
+
+
+def test_lazy_settings_returns_a_named_model_or_calls_a_function_that_builds_one(package: str) -> None:
+    from purpose_agent.hookspecs import lazy_settings
+
+    settings = sys.modules.get(f"{package}.settings")
+    assert settings is None  # nothing imported yet
+    model = lazy_settings(f"{package}.settings:GreeterSettings")()
+    assert model is sys.modules[f"{package}.settings"].GreeterSettings
+    built = lazy_settings(f"{package}.settings:build_model")()
+    assert built.__name__ == "Built" and built().size == 1
 
 
 def _parse(command: Any, argv: list[str]) -> argparse.Namespace:

@@ -526,7 +526,9 @@ def register_lazily(name: str, target: str, *, description: str = "") -> Callabl
 
 def lazy_settings(target: str) -> Callable[[], Any]:
     """A :func:`settings_model` implementation returning the pydantic model ``target`` names
-    (``"package.module:Model"``), imported when the kernel first asks for it.
+    (``"package.module:Model"``), imported when the kernel first asks for it. ``target`` may also
+    name a function that builds and returns the model (a model defined inside a function, so
+    that importing its module stays cheap); it is called each time the kernel asks.
 
     Assign it under the hook's name in the plugin module::
 
@@ -535,7 +537,8 @@ def lazy_settings(target: str) -> Callable[[], Any]:
     model = LazyFactory(target)
 
     def settings_model() -> Any:
-        return model.resolve()
+        found = model.resolve()
+        return found if isinstance(found, type) else found()
 
     settings_model.__doc__ = f"The settings model ``{target}``."
     return hookimpl(settings_model)

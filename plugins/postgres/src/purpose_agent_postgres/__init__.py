@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl, register_lazily
+from purpose_agent.hookspecs import lazy_settings, register_lazily
 
 if TYPE_CHECKING:
     from .checkpointer import PostgresCheckpointer
@@ -48,12 +48,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'purpose_agent_postgres' has no attribute '{name}'")
 
 
-@hookimpl
-def settings_model() -> Any:
-    """``[plugins.postgres]``: the server (``dsn``), the password's variable, schema, pool, dedup."""
-    from .connection import settings_model as model
-
-    return model()
+settings_model = lazy_settings("purpose_agent_postgres.connection:settings_model")
 
 
 register_memory_stores = register_lazily("postgres", "purpose_agent_postgres.store:open_store",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from purpose_agent.hookspecs import hookimpl, register_lazily
+from purpose_agent.hookspecs import lazy_settings, register_lazily
 
 if TYPE_CHECKING:
     from .executor import RayExecutor
@@ -43,12 +43,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'purpose_agent_ray' has no attribute '{name}'")
 
 
-@hookimpl
-def settings_model() -> Any:
-    """``[plugins.ray]``: the cluster's address and the worker pool."""
-    from .executor import settings_model as model
-
-    return model()
+settings_model = lazy_settings("purpose_agent_ray.executor:settings_model")
 
 
 register_executors = register_lazily("ray", "purpose_agent_ray.executor:open_executor",

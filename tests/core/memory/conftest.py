@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-import purpose_agent_sqlite.memory_plugin
-import purpose_agent_sqlite.sqlite_plugin
-from purpose_agent.testing import make_kernel
+from purpose_agent_sqlite.testing import store_kernel
 
 
 @pytest.fixture
@@ -30,8 +28,7 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def kernel() -> Any:
     """A kernel with the two embedded stores (purpose-agent-sqlite), isolated from whatever else is installed."""
-    return make_kernel({"sqlite": purpose_agent_sqlite.sqlite_plugin, "memory": purpose_agent_sqlite.memory_plugin},
-                       strict=True)
+    return store_kernel()
 
 
 @pytest.fixture(params=["memory", "sqlite"])

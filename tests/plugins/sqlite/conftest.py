@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-import purpose_agent_sqlite.memory_plugin
-import purpose_agent_sqlite.sqlite_plugin
-from purpose_agent.testing import make_kernel
+from purpose_agent_sqlite.testing import store_kernel
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +23,7 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def kernel() -> Any:
     """A kernel with this package's two stores and nothing else."""
-    return make_kernel({"sqlite": purpose_agent_sqlite.sqlite_plugin, "memory": purpose_agent_sqlite.memory_plugin},
-                       strict=True)
+    return store_kernel()
 
 
 @pytest.fixture

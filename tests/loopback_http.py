@@ -1,4 +1,5 @@
-"""Real HTTP servers on loopback for the A2A and AG-UI tests: uvicorn on a free port, in a thread."""
+"""Real HTTP servers on loopback for the A2A and AG-UI tests: uvicorn on a free port, in a thread;
+and a free loopback port for tests that start a server process of their own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (for a server process to bind)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @contextmanager

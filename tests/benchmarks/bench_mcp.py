@@ -24,6 +24,9 @@ from typing import Any
 import purpose_agent_mcp
 from purpose_agent.testing import make_kernel
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: loopback_http
+from loopback_http import free_port
+
 SERVER = textwrap.dedent('''
     import asyncio, sys
     from mcp.server.mcpserver import MCPServer
@@ -68,12 +71,6 @@ def through_mcp(server: dict[str, Any], calls: int) -> float:
         return per_call(call, calls)
     finally:
         adapter.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from loopback_http import free_port
 
 from purpose_agent.models import ChatRequest, Message, ToolSpec
 from purpose_agent.testing import make_kernel
@@ -70,15 +70,9 @@ def test_in_process_plain_streamed_structured_and_tools(local: LlamaCppBackend) 
         assert call.name == "get_weather" and isinstance(call.arguments.get("city"), str)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     # The server logs a lot while loading; a pipe nobody reads would fill and block it.
     log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w+b")
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback_http import free_port
 
 from purpose_agent.errors import ProviderUnavailableError
 from purpose_agent.models import ChatRequest, Message, ToolCall, ToolSpec
@@ -104,12 +104,6 @@ def test_in_process_it_loads_fast_and_answers_deterministically(model_path: Path
 # --------------------------------------------------------------------------- the real server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     """End the server we started (by its pid), waiting a bounded time; kill if it ignores SIGTERM."""
     if proc.poll() is not None:
@@ -138,7 +132,7 @@ def _start(model: Path, log_path: Path, extra_args: tuple[str, ...] = ()) -> tup
 
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"}
     for attempt in range(3):
-        port = _free_port()
+        port = free_port()
         log = log_path.open("w+b")  # a pipe nobody reads would fill and block the server
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,

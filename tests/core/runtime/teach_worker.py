@@ -21,36 +21,14 @@ import signal
 import sys
 from typing import Any
 
+# The model, judge and scanner of the in-process team tests: the worker crashes the same team.
+from test_team_memory import Judge, reply, scanner
+
 import purpose_agent as pa
-from purpose_agent.models import ChatRequest, Finding, Score, Severity
-from purpose_agent.testing import FunctionBackend, ScriptedBackend, make_kernel, plugin
+from purpose_agent.testing import FunctionBackend, make_kernel, plugin
 from purpose_agent_sqlite.store import SQLiteStore
 
-LESSON = "Plan the day around its fixed meetings first."
 TAUGHT = "Keep Friday afternoons free of meetings."
-
-
-def reply(request: ChatRequest) -> str:
-    """The model: proposes LESSON when asked for lessons; answers carefully once LESSON is in its prompt."""
-    if request.response_schema and "lessons" in request.response_schema.get("properties", {}):
-        return json.dumps({"lessons": [{"kind": "heuristic", "text": LESSON, "scope": "purpose"}]})
-    knows = LESSON in request.messages[0].content
-    return ScriptedBackend.answer("careful answer" if knows else "hasty answer")
-
-
-class Judge:
-    """Scores careful answers 9 and hasty ones 4, so replay can show a gain."""
-
-    name = "judge"
-
-    def score(self, trajectory: Any) -> Score:
-        return Score(value=9.0 if "careful" in (trajectory.final_answer or "") else 4.0, critic="judge", reason="r")
-
-
-def scanner(request: Any) -> list[Finding]:
-    if "exfiltrate" in request.text:
-        return [Finding(scanner="toy", category="exfil", severity=Severity.CRITICAL, explanation="sends data out")]
-    return []
 
 
 def open_team(path: str) -> tuple[pa.Team, SQLiteStore]:

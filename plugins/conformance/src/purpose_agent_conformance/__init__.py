@@ -66,6 +66,7 @@ __all__ = [
     "SandboxConformance",
     "ScannerConformance",
     "ToolConformance",
+    "seconds_to_cancel",
 ]
 
 
@@ -81,6 +82,18 @@ class _Suite:
             pytest.fail(f"{type(self).__name__} must set 'plugin' to the plugin object under test")
         under_test = {self.plugin_id: self.plugin} if self.plugin_id else self.plugin
         return make_kernel(under_test, *self.extra_plugins, config=self.config, strict=True)
+
+
+async def seconds_to_cancel(task: asyncio.Future[Any]) -> float:
+    """Cancel ``task`` and wait for it to end; the seconds that took (monotonic clock). The calling
+    test fails unless the task ends by raising :class:`asyncio.CancelledError`."""
+    import time
+
+    cancelled = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return time.monotonic() - cancelled
 
 
 # --------------------------------------------------------------------------- backend
@@ -901,11 +914,7 @@ class ExecutorConformance(_Suite):
                 await asyncio.sleep(0.05)
             assert list(tmp_path.glob("started-*")), f"no task started within {self.startup_s} s"
             await asyncio.sleep(0.3)
-            cancelled = time.monotonic()
-            batch.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await batch
-            return time.monotonic() - cancelled
+            return await seconds_to_cancel(batch)
 
         assert asyncio.run(cancel_once_started()) < 10, "cancelling took more than 10 s"
         time.sleep(1.0)  # a task that was not really cancelled would go on starting others meanwhile

@@ -109,19 +109,24 @@ def test_unparseable_extraction_gives_no_lessons() -> None:
     assert LessonExtractor(ScriptedBackend(["sure! here are lessons: be good"])).extract(run_record("a", 3)) == []
 
 
+def kept_lessons(run: RunRecord, proposed: list[tuple[str, str]]) -> list[str]:
+    """The texts the extractor keeps when the model proposes these ``(kind, text)`` lessons."""
+    reply = {"lessons": [{"kind": kind, "text": text} for kind, text in proposed]}
+    items = LessonExtractor(ScriptedBackend([json.dumps(reply)]), max_lessons=len(proposed)).extract(run)
+    return [item.text for item in items]
+
+
 def test_a_candidate_that_repeats_the_grade_is_not_a_lesson() -> None:
     # What the embedded model proposed in a demo run, and a lucky replay promoted: the account's
     # score line copied back as a "tool note".
     run = run_record("prose", 0.0)
     run = RunRecord(run.trajectory, Score(value=10.0, reason="the reply is prose: no Python in it"), task_family="fizzbuzz")
-    reply = {"lessons": [
-        {"text": "The answer is: 10.0/10 (the reply is prose: no Python in it)", "kind": "tool_note"},
-        {"text": "Remember: the reply is prose:   no Python in it.", "kind": "warning"},
-        {"text": "A task scored 10.0/10 when it answered quickly.", "kind": "heuristic"},
-        {"text": "Reply with one fenced Python block that defines the function.", "kind": "heuristic"},
-    ]}
-    items = LessonExtractor(ScriptedBackend([json.dumps(reply)]), max_lessons=4).extract(run)
-    assert [item.text for item in items] == ["Reply with one fenced Python block that defines the function."]
+    assert kept_lessons(run, [
+        ("tool_note", "The answer is: 10.0/10 (the reply is prose: no Python in it)"),
+        ("warning", "Remember: the reply is prose:   no Python in it."),
+        ("heuristic", "A task scored 10.0/10 when it answered quickly."),
+        ("heuristic", "Reply with one fenced Python block that defines the function."),
+    ]) == ["Reply with one fenced Python block that defines the function."]
 
 
 def test_a_short_critic_reason_does_not_veto_advice_that_shares_it() -> None:
@@ -253,14 +258,12 @@ def test_echoes_of_the_prompt_and_repeats_are_not_lessons() -> None:
     """The embedded 135M model's replies (schema-bounded) were the prompt's own instruction and a
     narration of the run, each three times; none is a lesson, and advice in the same reply stays."""
     run = run_record("def fizzbuzz(n): pass", 0.0)
-    reply = {"lessons": [
-        {"kind": "tool_note", "text": "This is a short, imperative sentence of advice about how to do such tasks."},
-        {"kind": "tool_note", "text": "This run failed. The reason is that the function is not able to handle the input."},
-        {"kind": "heuristic", "text": "Check n % 15 before n % 3 and n % 5."},
-        {"kind": "heuristic", "text": "Check n % 15 before n % 3 and n % 5."},
-    ]}
-    items = LessonExtractor(ScriptedBackend([json.dumps(reply)]), max_lessons=4).extract(run)
-    assert [item.text for item in items] == ["Check n % 15 before n % 3 and n % 5."]
+    assert kept_lessons(run, [
+        ("tool_note", "This is a short, imperative sentence of advice about how to do such tasks."),
+        ("tool_note", "This run failed. The reason is that the function is not able to handle the input."),
+        ("heuristic", "Check n % 15 before n % 3 and n % 5."),
+        ("heuristic", "Check n % 15 before n % 3 and n % 5."),
+    ]) == ["Check n % 15 before n % 3 and n % 5."]
 
 
 def test_the_lesson_schema_bounds_each_text_and_zero_lessons_asks_no_model() -> None:

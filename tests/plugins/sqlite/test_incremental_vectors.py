@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,17 +126,30 @@ def test_filters_see_changed_statuses_and_new_scopes(tmp_path: Path, monkeypatch
         assert loads.count == 0
 
 
-def test_a_reader_behind_the_pruned_log_reads_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def prune_the_log(writer: SQLiteStore) -> None:
+    writer.add_many([lesson(n) for n in range(50, 60)])
+    # what the prune trigger does once the log outgrows CHANGES_KEPT
+    writer._conn().execute("DELETE FROM search_changes WHERE version < (SELECT max(version) FROM search_changes)")
+
+
+def change_most_rows(writer: SQLiteStore) -> None:
+    writer.add_many([lesson(n) for n in range(50, 1_100)])  # over 1,000 and over half of the set
+
+
+@pytest.mark.parametrize("fall_behind", [prune_the_log, change_most_rows])
+def test_a_reader_too_far_behind_reads_everything_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      fall_behind: Callable[[SQLiteStore], None]) -> None:
     path = tmp_path / "m.db"
     with SQLiteStore(path, embedder=HashingEmbedder()) as reader, SQLiteStore(path) as writer:
         writer.add_many([lesson(n) for n in range(50)])
         ranking(reader)
         loads = CountingLoads(monkeypatch, reader)
-        writer.add_many([lesson(n) for n in range(50, 60)])
-        # what the prune trigger does once the log outgrows CHANGES_KEPT
-        writer._conn().execute("DELETE FROM search_changes WHERE version < (SELECT max(version) FROM search_changes)")
-        assert ranking(reader) == fresh_ranking(path)
+        fall_behind(writer)
+        assert_found_as_fresh(reader, path)
         assert loads.count == 1
+        writer.add_many([lesson(n) for n in range(2_000, 2_010)])  # a few, after reading everything
+        assert_found_as_fresh(reader, path)
+        assert loads.count == 1, "the few are applied to what was read, not read again with the rest"
 
 
 def test_the_change_log_is_pruned(tmp_path: Path) -> None:
@@ -180,17 +194,3 @@ def test_a_writer_process_killed_mid_write_leaves_the_reader_consistent(
             assert held == {row[0] for row in reader._conn().execute("SELECT seq FROM items")}
         assert loads.count == 0, "every round was applied incrementally"
         assert reader.integrity_check() == "ok"
-
-
-def test_when_most_rows_changed_the_reader_reads_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "m.db"
-    with SQLiteStore(path, embedder=HashingEmbedder()) as reader, SQLiteStore(path) as writer:
-        writer.add_many([lesson(n) for n in range(50)])
-        ranking(reader)
-        loads = CountingLoads(monkeypatch, reader)
-        writer.add_many([lesson(n) for n in range(50, 1_100)])  # over 1,000 and over half of the set
-        assert_found_as_fresh(reader, path)
-        assert loads.count == 1
-        writer.add_many([lesson(n) for n in range(1_100, 1_200)])
-        assert_found_as_fresh(reader, path)
-        assert loads.count == 1, "a hundred among 1,100 are applied"

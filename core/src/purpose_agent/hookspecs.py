@@ -115,7 +115,30 @@ def configure(config: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 # Registration phase: per plugin; each hook receives a ``register`` callback for named things.
 # A component name must be unique within its role; a clash is reported naming both plugins.
+# What every registration hook's arguments are is written once, by ``_registers``, which ends
+# each spec's docstring with them (``purpose-agent hooks --markdown`` shows them per hook).
 # ---------------------------------------------------------------------------------------------
+
+
+def _registers(component: str, more: str = "") -> Callable[[Callable[..., None]], Any]:
+    """Make a registration hook's spec: its docstring (what the hook is for, when it is called) ends
+    with the arguments and result every ``register_<role>`` hook shares, ``factory(context)``
+    returning a :class:`purpose_agent.interfaces` ``component``, then ``more``."""
+    words = (f'``register(name, factory, *, description="")``; ``factory(context)`` returns a '
+             f":class:`purpose_agent.interfaces.{component}`. {more}").split()
+    lines = ["        register:"]
+    for word in words:  # wrapped at 100 columns, as the docstrings are written
+        if len(lines[-1]) + 1 + len(word) > 100:
+            lines.append("           ")
+        lines[-1] += " " + word
+    args = "\n".join(["", "", "    Args:", *lines, "        settings: this plugin's validated settings, or ``None``.",
+                      "", "    Returns: nothing.", "    "])
+
+    def spec(function: Callable[..., None]) -> Any:
+        function.__doc__ = (function.__doc__ or "").rstrip() + args
+        return hookspec(function)
+
+    return spec
 
 
 @hookspec
@@ -137,52 +160,31 @@ def register_backends(register: Callable[..., None], settings: Any) -> None:
     """
 
 
-@hookspec
+@_registers("Critic")
 def register_critics(register: Callable[..., None], settings: Any) -> None:
     """Register critics, which score a trajectory Φ(s) on 0..10.
 
     Called: per plugin, the first time a critic is needed.
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.Critic`.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers("MemoryStore")
 def register_memory_stores(register: Callable[..., None], settings: Any) -> None:
     """Register memory stores.
 
     Called: per plugin, the first time a memory store is needed.
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.MemoryStore`.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers("Tool")
 def register_tools(register: Callable[..., None], settings: Any) -> None:
     """Register tools the actor may call.
 
     Called: per plugin, the first time the tool list is built.
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.Tool`.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers("ProtocolAdapter", "It should not connect anywhere yet: connect on first use.")
 def register_protocols(register: Callable[..., None], settings: Any) -> None:
     """Register protocol adapters (MCP, A2A, AG-UI, AGENTS.md, …).
 
@@ -207,114 +209,70 @@ def register_protocols(register: Callable[..., None], settings: Any) -> None:
     * **observer** — a run's events live, through the run handle: a server that starts a run
       with ``team.start(task)`` reads ``handle.events()``; a plugin that watches runs it did not
       start implements :func:`watch_run`.
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.ProtocolAdapter`. It should not connect anywhere
-            yet: connect on first use.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers("Sandbox")
 def register_sandboxes(register: Callable[..., None], settings: Any) -> None:
     """Register sandboxes that execute untrusted (agent-written) code.
 
     Called: per plugin, the first time a sandbox is needed.
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.Sandbox`.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers("Checkpointer")
 def register_checkpointers(register: Callable[..., None], settings: Any) -> None:
     """Register checkpointers that persist run state so a killed run can resume.
 
     Called: per plugin, the first time a checkpointer is needed.
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.Checkpointer`.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers(
+    "Embedder",
+    "``name`` is what ``[runtime] embedder`` and ``kernel.embedder(name)`` select. The kernel "
+    "wraps the embedder in its vector cache, so the factory should not cache vectors itself.",
+)
 def register_embedders(register: Callable[..., None], settings: Any) -> None:
     """Register embedders, which turn texts into sentence vectors (retrieval, semantic screening).
 
     Called: per plugin, the first time an embedder is needed (``kernel.embedder()``).
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.Embedder`. ``name`` is what ``[runtime] embedder``
-            and ``kernel.embedder(name)`` select. The kernel wraps the embedder in its vector
-            cache, so the factory should not cache vectors itself.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers(
+    "KnowledgeSource",
+    'It serves the directory ``context.options["path"]``. Building it should be quick: index '
+    "on first search. Its passages are untrusted ``document`` text: screen them at ingestion "
+    "with ``context.kernel.scan_many`` and keep flagged ones out of search results.",
+)
 def register_knowledge(register: Callable[..., None], settings: Any) -> None:
     """Register knowledge sources: searchable indexes of documents a team reads and cites.
 
     Called: per plugin, the first time a knowledge source is needed: a team given a directory as
     ``knowledge=`` (``pa.purpose(..., knowledge="./docs/")``) asks ``kernel.knowledge(path)``.
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.KnowledgeSource` for the directory
-            ``context.options["path"]``. Building it should be quick: index on first search.
-            Its passages are untrusted ``document`` text: screen them at ingestion with
-            ``context.kernel.scan_many`` and keep flagged ones out of search results.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers(
+    "Executor",
+    '``context.options["max_in_flight"]`` bounds the tasks submitted and not yet finished. '
+    "Building it should be quick: connect to a cluster on the first batch.",
+)
 def register_executors(register: Callable[..., None], settings: Any) -> None:
     """Register executors: where a batch of tasks runs (``pa.swarm(tasks, agent, executor=...)``).
 
     Called: per plugin, the first time an executor is needed: ``swarm`` given ``executor="NAME"``,
     or ``[runtime] executor = "NAME"`` in the configuration. Without either, tasks run in the
     caller's process (the built-in ``in-process`` executor).
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.Executor`. ``context.options["max_in_flight"]``
-            bounds the tasks submitted and not yet finished. Building it should be quick:
-            connect to a cluster on the first batch.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 
-@hookspec
+@_registers("Command", "``name`` is the subcommand word.")
 def register_commands(register: Callable[..., None], settings: Any) -> None:
     """Register ``purpose-agent`` CLI subcommands.
 
     Called: per plugin, when the CLI meets a subcommand that is not built in, or builds its help.
-
-    Args:
-        register: ``register(name, factory, *, description="")``; ``factory(context)`` returns
-            a :class:`purpose_agent.interfaces.Command`. ``name`` is the subcommand word.
-        settings: this plugin's validated settings, or ``None``.
-
-    Returns: nothing.
     """
 
 

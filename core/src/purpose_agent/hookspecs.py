@@ -21,6 +21,15 @@ How hooks are called
     run. Such calls receive ``settings``: the plugin's own validated ``[plugins.<id>]`` section
     (see :func:`settings_model`), or ``None`` if it declares no settings model.
 
+Writing the hooks
+    The end of this module offers what every plugin would otherwise write by hand:
+    ``lazy("package.module:Name")``, a component factory that imports its module on first call
+    (the kernel imports every plugin module to list plugins, so keep that import cheap);
+    ``register_lazily(name, target, description=...)`` and ``lazy_settings(target)``, whole
+    ``register_<role>`` and :func:`settings_model` implementations built from such a target; and
+    ``BaseCommand``, a base for a CLI subcommand whose actions are declared in a table
+    (``docs/writing-a-plugin.md``, section 7).
+
 Compatibility
     A plugin states the hook-API version it was written for with a module attribute,
     ``PURPOSE_AGENT_HOOK_API = "1.0"``. It loads when the major versions match and its minor

@@ -158,154 +158,137 @@ class TestHostSecretsStayOutside:
         assert "pids ->" in result.stdout
 
 
-class TestInterpreterTricks:
-    """Python-level routes to os/subprocess. None is a boundary (audit hooks are not either);
-    each reaches only the jail, which is what the host-side canaries check."""
+#: Python-level routes to os/subprocess, each with what its output shows once the attempt ran.
+#: None is a boundary (audit hooks are not either); each reaches only the jail, which is what the
+#: host-side canaries check. ``{commands}`` reads both canary files, PID 1's environment and the
+#: environment; ``{public}``, ``{root_only}`` and ``{env_name}`` are the canaries' paths and name.
+INTERPRETER_TRICKS = {
+    "class hierarchy walk to os system": (
+        """
+        subclasses = ().__class__.__base__.__subclasses__()
+        wrap = [c for c in subclasses if c.__name__ == "_wrap_close"][0]
+        g = wrap.__init__.__globals__
+        attempt("system", lambda: g["system"]({commands!r}))
+        attempt("popen", lambda: g["popen"]({commands!r}).read())
+        """,
+        "system ->",
+    ),
+    "class hierarchy walk to subprocess popen": (
+        """
+        import subprocess  # makes Popen reachable through object.__subclasses__()
+        popen = [c for c in object.__subclasses__() if c.__name__ == "Popen"][0]
+        attempt("popen", lambda: popen(["/bin/sh", "-c", {commands!r}], stdout=-1).communicate())
+        """,
+        "popen ->",
+    ),
+    "ctypes libc open read and system": (
+        """
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        buf = ctypes.create_string_buffer(4096)
+        for path in [{public!r}, {root_only!r}, "/proc/1/environ"]:
+            fd = libc.open(path.encode(), 0)
+            attempt("open " + path, lambda: (fd, libc.read(fd, buf, 4096), buf.raw[:200]))
+            attempt("openat syscall " + path, lambda: libc.syscall(257, -100, path.encode(), 0))
+        attempt("libc.system", lambda: libc.system({commands!r}.encode()))
+        """,
+        "libc.system ->",
+    ),
+    # The audit-hook bypass confirmed on 3.11-3.13 (DESIGN.md §6): it spawns a process
+    # without raising a subprocess audit event. Inside the jail it is just another process.
+    "posixsubprocess fork exec": (
+        """
+        import _posixsubprocess
+        r, w = os.pipe()
+        args = [b"/bin/sh", b"-c", {commands!r}.encode()]
+        common = (args, [b"/bin/sh"], True, (), None, None, -1, -1, -1, 1, -1, 2, r, w, True, False, -1,
+                  None, None, None, -1, None)
+        def spawn():
+            try:
+                pid = _posixsubprocess.fork_exec(*common, False)
+            except TypeError:  # the signature changes between versions
+                pid = _posixsubprocess.fork_exec(*common)
+            return os.waitpid(pid, 0)
+        attempt("fork_exec", spawn)
+        """,
+        "fork_exec ->",
+    ),
+    "modules the interpreter already imported": (
+        """
+        for name, module in list(sys.modules.items()):
+            for attr in ("system", "popen"):
+                fn = getattr(module, attr, None)
+                if callable(fn):
+                    attempt(name + "." + attr, lambda: fn({commands!r}))
+        attempt("posix.open", lambda: sys.modules["posix"].read(
+            sys.modules["posix"].open({public!r}, 0), 200))
+        """,
+        "posix.open ->",
+    ),
+    # The bootstrap's frames are reachable from the code; they hold nothing secret, and
+    # the status line the host trusts was written and closed before the code started.
+    "frame walk into the bootstrap": (
+        """
+        frame = sys._getframe()
+        while frame is not None:
+            g = frame.f_globals
+            attempt("frame " + frame.f_code.co_name, lambda: sorted(frame.f_locals))
+            if "report" in g:
+                attempt("forge status", lambda: g["report"](3, {{"ok": True, "landlock": 0}}))
+            if "os" in g:
+                attempt("os via frame", lambda: g["os"].system({commands!r}))
+            frame = frame.f_back
+        """,
+        "forge status",
+    ),
+    "gc scan of every object": (
+        """
+        import gc
+        texts = [o for o in gc.get_objects() if isinstance(o, (str, bytes, dict))]
+        dump = repr(texts)
+        attempt("objects", lambda: len(texts))
+        attempt("secrets in memory", lambda: [w for w in dump.split("'") if "canary-" in w and "/" not in w][:20])
+        attempt("env dicts", lambda: [o for o in gc.get_objects() if isinstance(o, dict) and {env_name!r} in o])
+        """,
+        "objects ->",
+    ),
+    "pickle payload": (
+        """
+        import pickle
+        for module in ("posix", "os"):
+            payload = ("c" + module + "\\nsystem\\n(S" + repr({commands!r}) + "\\ntR.").encode()
+            attempt("pickle " + module, lambda: pickle.loads(payload))
+        """,
+        "pickle posix ->",
+    ),
+    "marshal payload": (
+        """
+        import marshal
+        source = "print(open({public!r}).read()); import os; os.system('env')"
+        blob = marshal.dumps(compile(source, "payload", "exec"))
+        attempt("marshal", lambda: exec(marshal.loads(blob)))
+        """,
+        "marshal ->",
+    ),
+}
 
-    def _commands(self, canaries: Canaries) -> str:
-        return f"cat {canaries.public_file} {canaries.root_only_file}; cat /proc/1/environ; env"
 
-    def test_class_hierarchy_walk_to_os_system(self, any_sandbox: Any, canaries: Canaries) -> None:
-        result = probe(
-            any_sandbox,
-            f"""
-            subclasses = ().__class__.__base__.__subclasses__()
-            wrap = [c for c in subclasses if c.__name__ == "_wrap_close"][0]
-            g = wrap.__init__.__globals__
-            attempt("system", lambda: g["system"]({self._commands(canaries)!r}))
-            attempt("popen", lambda: g["popen"]({self._commands(canaries)!r}).read())
-            """,
-        )
-        canaries.assert_not_in(result)
-        assert "system ->" in result.stdout
-
-    def test_class_hierarchy_walk_to_subprocess_popen(self, any_sandbox: Any, canaries: Canaries) -> None:
-        result = probe(
-            any_sandbox,
-            f"""
-            import subprocess  # makes Popen reachable through object.__subclasses__()
-            popen = [c for c in object.__subclasses__() if c.__name__ == "Popen"][0]
-            attempt("popen", lambda: popen(["/bin/sh", "-c", {self._commands(canaries)!r}], stdout=-1).communicate())
-            """,
-        )
-        canaries.assert_not_in(result)
-        assert "popen ->" in result.stdout
-
-    def test_ctypes_libc_open_read_and_system(self, any_sandbox: Any, canaries: Canaries) -> None:
-        result = probe(
-            any_sandbox,
-            f"""
-            import ctypes
-            libc = ctypes.CDLL(None, use_errno=True)
-            buf = ctypes.create_string_buffer(4096)
-            for path in [{str(canaries.public_file)!r}, {str(canaries.root_only_file)!r}, "/proc/1/environ"]:
-                fd = libc.open(path.encode(), 0)
-                attempt("open " + path, lambda: (fd, libc.read(fd, buf, 4096), buf.raw[:200]))
-                attempt("openat syscall " + path, lambda: libc.syscall(257, -100, path.encode(), 0))
-            attempt("libc.system", lambda: libc.system({self._commands(canaries)!r}.encode()))
-            """,
-        )
-        canaries.assert_not_in(result)
-
-    def test_posixsubprocess_fork_exec(self, any_sandbox: Any, canaries: Canaries) -> None:
-        # The audit-hook bypass confirmed on 3.11-3.13 (DESIGN.md §6): it spawns a process
-        # without raising a subprocess audit event. Inside the jail it is just another process.
-        result = probe(
-            any_sandbox,
-            f"""
-            import _posixsubprocess
-            r, w = os.pipe()
-            args = [b"/bin/sh", b"-c", {self._commands(canaries)!r}.encode()]
-            common = (args, [b"/bin/sh"], True, (), None, None, -1, -1, -1, 1, -1, 2, r, w, True, False, -1,
-                      None, None, None, -1, None)
-            def spawn():
-                try:
-                    pid = _posixsubprocess.fork_exec(*common, False)
-                except TypeError:  # the signature changes between versions
-                    pid = _posixsubprocess.fork_exec(*common)
-                return os.waitpid(pid, 0)
-            attempt("fork_exec", spawn)
-            """,
-        )
-        canaries.assert_not_in(result)
-        assert "fork_exec ->" in result.stdout
-
-    def test_modules_the_interpreter_already_imported(self, any_sandbox: Any, canaries: Canaries) -> None:
-        result = probe(
-            any_sandbox,
-            f"""
-            for name, module in list(sys.modules.items()):
-                for attr in ("system", "popen"):
-                    fn = getattr(module, attr, None)
-                    if callable(fn):
-                        attempt(name + "." + attr, lambda: fn({self._commands(canaries)!r}))
-            attempt("posix.open", lambda: sys.modules["posix"].read(
-                sys.modules["posix"].open({str(canaries.public_file)!r}, 0), 200))
-            """,
-        )
-        canaries.assert_not_in(result)
-
-    def test_frame_walk_into_the_bootstrap(self, any_sandbox: Any, canaries: Canaries) -> None:
-        # The bootstrap's frames are reachable from the code; they hold nothing secret, and
-        # the status line the host trusts was written and closed before the code started.
-        result = probe(
-            any_sandbox,
-            f"""
-            frame = sys._getframe()
-            while frame is not None:
-                g = frame.f_globals
-                attempt("frame " + frame.f_code.co_name, lambda: sorted(frame.f_locals))
-                if "report" in g:
-                    attempt("forge status", lambda: g["report"](3, {{"ok": True, "landlock": 0}}))
-                if "os" in g:
-                    attempt("os via frame", lambda: g["os"].system({self._commands(canaries)!r}))
-                frame = frame.f_back
-            """,
-        )
-        canaries.assert_not_in(result)
-        assert "forge status" in result.stdout
-        assert result.layers["bwrap"] and result.exit_code == 0
-
-    def test_gc_scan_of_every_object(self, any_sandbox: Any, canaries: Canaries) -> None:
-        result = probe(
-            any_sandbox,
-            f"""
-            import gc
-            texts = [o for o in gc.get_objects() if isinstance(o, (str, bytes, dict))]
-            dump = repr(texts)
-            attempt("objects", lambda: len(texts))
-            attempt("secrets in memory", lambda: [w for w in dump.split("'") if "canary-" in w and "/" not in w][:20])
-            attempt("env dicts", lambda: [o for o in gc.get_objects() if isinstance(o, dict) and {canaries.env_name!r} in o])
-            """,
-        )
-        canaries.assert_not_in(result)
-
-    def test_pickle_payload(self, any_sandbox: Any, canaries: Canaries) -> None:
-        command = self._commands(canaries)
-        result = probe(
-            any_sandbox,
-            f"""
-            import pickle
-            for module in ("posix", "os"):
-                payload = ("c" + module + "\\nsystem\\n(S" + repr({command!r}) + "\\ntR.").encode()
-                attempt("pickle " + module, lambda: pickle.loads(payload))
-            """,
-        )
-        canaries.assert_not_in(result)
-        assert "pickle posix ->" in result.stdout
-
-    def test_marshal_payload(self, any_sandbox: Any, canaries: Canaries) -> None:
-        result = probe(
-            any_sandbox,
-            f"""
-            import marshal
-            source = "print(open({str(canaries.public_file)!r}).read()); import os; os.system('env')"
-            blob = marshal.dumps(compile(source, "payload", "exec"))
-            attempt("marshal", lambda: exec(marshal.loads(blob)))
-            """,
-        )
-        canaries.assert_not_in(result)
-        assert "marshal ->" in result.stdout
+@pytest.mark.parametrize("trick", list(INTERPRETER_TRICKS))
+def test_interpreter_tricks_reach_only_the_jail(any_sandbox: Any, canaries: Canaries, trick: str) -> None:
+    body, ran = INTERPRETER_TRICKS[trick]
+    result = probe(
+        any_sandbox,
+        body.format(
+            commands=f"cat {canaries.public_file} {canaries.root_only_file}; cat /proc/1/environ; env",
+            public=str(canaries.public_file),
+            root_only=str(canaries.root_only_file),
+            env_name=canaries.env_name,
+        ),
+    )
+    canaries.assert_not_in(result)
+    assert ran in result.stdout, result.stderr
+    # nothing the code did (a forged status line included) changed what the host learns of the run
+    assert result.layers["bwrap"] and result.exit_code == 0, (result.layers, result.exit_code)
 
 
 # =========================================================================== the host stays unchanged

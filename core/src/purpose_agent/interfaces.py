@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from .store_kit import SEMANTIC_CHOICES as SEMANTIC_CHOICES
     from .store_kit import STOPWORDS as STOPWORDS
     from .store_kit import StoredHit as StoredHit
+    from .store_kit import StoreEmbedder as StoreEmbedder
     from .store_kit import UsefulnessPolicy as UsefulnessPolicy
     from .store_kit import canonical_json as canonical_json
     from .store_kit import query_terms as query_terms
@@ -608,6 +609,7 @@ _STORE_KIT = frozenset({
     "RRF_K",
     "SEMANTIC_CHOICES",
     "STOPWORDS",
+    "StoreEmbedder",
     "StoredHit",
     "UsefulnessPolicy",
     "canonical_json",

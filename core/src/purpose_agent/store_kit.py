@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -26,7 +27,8 @@ from .memory.usefulness import DEFAULT_POLICY, UsefulnessPolicy
 
 __all__ = [
     "DEFAULT_POLICY", "HYBRID_CANDIDATES", "LEXICAL_FLOOR", "MAX_QUERY_TERMS", "MIN_SIMILARITY", "RRF_K",
-    "SEMANTIC_CHOICES", "STOPWORDS", "StoredHit", "UsefulnessPolicy", "canonical_json", "query_terms", "reciprocal_rank_fusion",
+    "SEMANTIC_CHOICES", "STOPWORDS", "StoreEmbedder", "StoredHit", "UsefulnessPolicy", "canonical_json", "query_terms",
+    "reciprocal_rank_fusion",
 ]
 
 #: Words too common to say anything about relevance; dropping them from the query keeps BM25
@@ -156,3 +158,41 @@ def scope_pair(scope_json: str) -> tuple[str, str]:
     """``(level, value)`` of a scope stored as JSON text."""
     scope = json.loads(scope_json)
     return scope.get("level", "global"), scope.get("value", "")
+
+
+class StoreEmbedder:
+    """The embedder a store searches by meaning with, as every store takes it: ``None`` (words
+    only), an embedder, or a function returning one or ``None`` on first search (``semantic =
+    "auto"``: the kernel's ``embedder_if_available``). An embedder found that way is optional: if
+    it fails, :meth:`give_up` says so once and the store searches by words from then on."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.source = embedder
+        self._value: Any = None if callable(embedder) and not hasattr(embedder, "embed") else embedder
+        self._resolved = self._value is not None or embedder is None
+        self.optional = not self._resolved
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        """The embedder, resolved once (thread-safe), or ``None``."""
+        if not self._resolved:
+            with self._lock:
+                if not self._resolved:
+                    self._value = self.source()
+                    self._resolved = True
+        return self._value
+
+    def give_up(self, exc: BaseException) -> bool:
+        """After ``exc`` from searching by meaning: ``True`` if the store should answer by words
+        (the embedder was optional and failed as embedders fail; warned, and not used again in
+        this process), ``False`` if ``exc`` is the caller's to see."""
+        from .errors import PurposeAgentError
+
+        if not self.optional or not isinstance(exc, (PurposeAgentError, OSError, RuntimeError)):
+            return False
+        import warnings
+
+        warnings.warn(f"memory is searched by words only from now on in this process: the embedder failed ({exc})",
+                      RuntimeWarning, stacklevel=3)
+        self._value = None
+        return True

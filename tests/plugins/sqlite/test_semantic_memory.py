@@ -205,3 +205,32 @@ def test_an_embedder_found_by_auto_that_fails_falls_back_to_words(tmp_path: Path
 
         with pytest.raises(PluginError, match="weights cannot be read"):
             given.search("network backoff")
+
+
+class BrokenEmbedder(HashingEmbedder):
+    """Embeds nothing: what a model whose files went missing does."""
+
+    def embed(self, texts: Any) -> Any:
+        raise RuntimeError("the model files are gone")
+
+
+def test_an_optional_embedder_that_fails_leaves_search_by_words_said_once(tmp_path: Path) -> None:
+    # semantic = "auto" hands the store a function finding the embedder: it is optional
+    with SQLiteStore(tmp_path / "m.db", embedder=lambda: BrokenEmbedder()) as store:
+        store.add_many([promoted(t) for t in DISTRACTORS])
+        with pytest.warns(RuntimeWarning, match="searched by words only from now on.*the model files are gone"):
+            found = store.search("explicit timeout for requests", limit=3)
+        assert found and store.embedder is None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert [s.item.text for s in store.search("explicit timeout for requests", limit=3)] == \
+                [s.item.text for s in found]
+        by_words = [row[3] for _, row in store.lexical_rows("explicit timeout for requests", limit=3)]
+        assert [s.item.text for s in found] == by_words
+
+
+def test_an_embedder_given_by_the_caller_that_fails_is_the_callers_error(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "m.db", embedder=BrokenEmbedder()) as store:
+        store.add_many([promoted(t) for t in DISTRACTORS])
+        with pytest.raises(RuntimeError, match="the model files are gone"):
+            store.search("explicit timeout for requests", limit=3)

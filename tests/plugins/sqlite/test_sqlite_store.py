@@ -83,7 +83,7 @@ def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     sqlite_store.SQLiteStore(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO schema_version VALUES (99, 0)")
-    with pytest.raises(MemoryStoreError, match="schema version 99.*upgrade purpose-agent"):
+    with pytest.raises(MemoryStoreError, match="schema version 99.*upgrade purpose-agent-sqlite,"):
         sqlite_store.SQLiteStore(path)
 
 

@@ -9,18 +9,15 @@ committed (the server's ``synchronous_commit`` decides how durable that is; on b
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .connection import ConnectionSettings, PostgresError
+from .connection import ConnectionSettings, PooledConnections, PostgresError
 
 if TYPE_CHECKING:
     from purpose_agent.models import Checkpoint
 
 
-class PostgresCheckpointer:
+class PostgresCheckpointer(PooledConnections):
     """Checkpoints in PostgreSQL, shared by every worker that points at the same schema."""
 
     name = "postgres"
@@ -32,26 +29,12 @@ class PostgresCheckpointer:
         self.settings = settings
         self.schema = settings.schema
         self.where = settings.where()
-        self._guard = threading.Lock()
-        self._pool: Any = None
-        self._close_pool: Callable[[], Any] = lambda: None
-        self._pid = os.getpid()
+        self._init_pool()
         conn = connect(settings)
         try:
             migrate(conn, self.schema, self.where)
         finally:
             conn.close()
-
-    def _get_pool(self) -> Any:
-        with self._guard:
-            if os.getpid() != self._pid:  # a forked child opens its own connections
-                self._pid, self._pool = os.getpid(), None
-            if self._pool is None:
-                from .connection import close_pool_later, open_pool
-
-                self._pool = open_pool(self.settings)
-                self._close_pool = close_pool_later(self, self._pool)
-            return self._pool
 
     def _run(self, sql: str, params: tuple[Any, ...], *, fetch: bool = False) -> Any:
         import psycopg
@@ -92,9 +75,7 @@ class PostgresCheckpointer:
 
     def close(self) -> None:
         """Close this process's connections."""
-        with self._guard:
-            self._pool = None
-        self._close_pool()
+        self._release_pool()
 
 
 def open_checkpointer(context: Any) -> PostgresCheckpointer:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,6 +201,35 @@ def close_pool_later(owner: object, pool: Any) -> Any:
 def _close_in_owner(pool: Any, pid: int) -> None:
     if os.getpid() == pid:
         pool.close()
+
+
+class PooledConnections:
+    """This process's connection pool for ``self.settings``, opened on first use: what the store
+    and the checkpointer share. A forked child must not use its parent's connections; it abandons
+    them without closing (closing would end the parent's sessions) and opens its own."""
+
+    settings: ConnectionSettings
+
+    def _init_pool(self) -> None:
+        self._guard = threading.Lock()
+        self._pool: Any = None
+        self._close_pool: Callable[[], Any] = lambda: None
+        self._pid = os.getpid()
+
+    def _get_pool(self) -> Any:
+        with self._guard:
+            if os.getpid() != self._pid:
+                self._pid, self._pool = os.getpid(), None
+            if self._pool is None:
+                self._pool = open_pool(self.settings)
+                self._close_pool = close_pool_later(self, self._pool)
+            return self._pool
+
+    def _release_pool(self) -> None:
+        """Close this process's connections."""
+        with self._guard:
+            self._pool = None
+        self._close_pool()
 
 
 def connection_failure(settings: ConnectionSettings, exc: BaseException) -> str:

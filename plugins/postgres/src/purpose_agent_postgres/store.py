@@ -39,10 +39,9 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,12 +52,13 @@ from purpose_agent.interfaces import (
     MIN_SIMILARITY,
     SEMANTIC_CHOICES,
     StoredHit,
+    StoreEmbedder,
     canonical_json,
     query_terms,
     reciprocal_rank_fusion,
 )
 
-from .connection import ConnectionSettings, PostgresError, PostgresItemNotFound
+from .connection import ConnectionSettings, PooledConnections, PostgresError, PostgresItemNotFound
 from .schema import LATEST_SCHEMA, TEXT_SEARCH_CONFIG, TSV_SQL, advisory_key, migrate
 
 _COLUMNS = ("id", "kind", "status", "text", "scope", "version", "provenance", "uses", "helpful", "harmful",
@@ -94,7 +94,7 @@ class Candidate(StoredHit):
     columns = _INDEX
 
 
-class PostgresStore:
+class PostgresStore(PooledConnections):
     """A versioned memory store in a PostgreSQL schema; safe across threads, processes and machines.
 
     Connections come from a pool (``pool_min`` .. ``pool_max``); a forked child builds its own
@@ -120,10 +120,8 @@ class PostgresStore:
         from .connection import connect
 
         self.settings = settings
-        self._embedder_source = embedder
-        self._embedder: Any = None if callable(embedder) and not hasattr(embedder, "embed") else embedder
-        self._embedder_resolved = self._embedder is not None or embedder is None
-        self._embedder_optional = not self._embedder_resolved
+        # search by meaning: an Embedder, or a function returning one (or None) on first search
+        self._embedding = StoreEmbedder(embedder)
         self._dense: Any = None  # the DenseIndex of the embedder in use
         self._lexical: Any = None  # the LexicalIndex, on first search
         self._dense_guard = threading.Lock()
@@ -132,10 +130,7 @@ class PostgresStore:
         self.candidates = int(candidates)
         self.schema = settings.schema
         self.where = settings.where()
-        self._guard = threading.Lock()
-        self._pool: Any = None
-        self._close_pool: Callable[[], Any] = lambda: None
-        self._pid = os.getpid()
+        self._init_pool()
         self._closed = False
         # One direct connection first: a wrong address or password is reported as a sentence now,
         # not as a pool timeout later, and the schema is migrated before any pooled use.
@@ -153,17 +148,7 @@ class PostgresStore:
     def _get_pool(self) -> Any:
         if self._closed:
             raise PostgresError(f"the postgres memory store ({self.where}, schema {self.schema}) is closed; open a new one")
-        with self._guard:
-            if os.getpid() != self._pid:
-                # A forked child must not use its parent's connections; it abandons them without
-                # closing (closing would end the parent's sessions) and opens its own.
-                self._pid, self._pool = os.getpid(), None
-            if self._pool is None:
-                from .connection import close_pool_later, open_pool
-
-                self._pool = open_pool(self.settings)
-                self._close_pool = close_pool_later(self, self._pool)
-            return self._pool
+        return super()._get_pool()
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
@@ -195,10 +180,8 @@ class PostgresStore:
 
     def close(self) -> None:
         """Close the pool (every connection this process opened)."""
-        with self._guard:
-            self._closed = True
-            self._pool = None
-        self._close_pool()
+        self._closed = True
+        self._release_pool()
 
     def __enter__(self) -> PostgresStore:
         return self
@@ -451,15 +434,8 @@ class PostgresStore:
         try:
             return self._hybrid_rows(query, limit=limit, status=status, scopes=scopes)
         except Exception as exc:
-            from purpose_agent.errors import PurposeAgentError
-
-            if not self._embedder_optional or not isinstance(exc, (PurposeAgentError, OSError, RuntimeError)):
+            if not self._embedding.give_up(exc):
                 raise
-            import warnings
-
-            warnings.warn(f"memory is searched by words only from now on in this process: the embedder failed "
-                          f"({exc})", RuntimeWarning, stacklevel=2)
-            self._embedder = None
             return [(score, row[1:]) for score, row in self.lexical_rows(query, limit=limit, status=status,
                                                                           scopes=scopes)]
 
@@ -528,12 +504,7 @@ class PostgresStore:
     @property
     def embedder(self) -> Any:
         """The embedder behind search by meaning, or ``None`` (search by words only)."""
-        if not self._embedder_resolved:
-            with self._dense_guard:
-                if not self._embedder_resolved:
-                    self._embedder = self._embedder_source()
-                    self._embedder_resolved = True
-        return self._embedder
+        return self._embedding.get()
 
     def dense_index(self) -> Any:
         """The in-memory vectors of this store's embedder (``None`` without one), brought up to
@@ -792,7 +763,7 @@ class PostgresStore:
                     else "not installed on this server")
         if embedder is None:
             dense = ("not used: no embedder (install one, e.g. purpose-agent-minilm, and keep semantic = \"auto\" "
-                     "under [plugins.postgres])" if self._embedder_source is not None or self._embedder_optional
+                     "under [plugins.postgres])" if self._embedding.source is not None
                      else "not used: words only (semantic = false under [plugins.postgres], or no embedder given)")
         else:
             use = self._pgvector_ready(embedder)
@@ -889,7 +860,7 @@ def open_store(context: Any) -> PostgresStore:
     if semantic is True and "embedder" not in search_options:
         search_options["embedder"] = context.kernel.embedder()  # required: a missing embedder is reported now
     elif semantic == "auto" and "embedder" not in search_options:
-        search_options["embedder"] = _kernel_embedder(context.kernel)
+        search_options["embedder"] = context.kernel.embedder_if_available  # "auto": missing or unusable means words only
     elif semantic is False:
         search_options["embedder"] = None
     return PostgresStore(resolve(context, "memory store", extra=("semantic", *STORE_OPTIONS)), **search_options)
@@ -899,10 +870,6 @@ def open_store(context: Any) -> PostgresStore:
 STORE_OPTIONS = ("embedder", "min_similarity", "lexical_floor", "candidates", "pgvector")
 
 
-def _kernel_embedder(kernel: Any) -> Callable[[], Any]:
-    """A function giving the kernel's embedder on first use, or ``None``: with ``semantic =
-    "auto"`` a missing or unusable embedder never stops memory working (the kernel warns why)."""
-    return kernel.embedder_if_available  # type: ignore[no-any-return]
 
 
 __all__ = ["LATEST_SCHEMA", "Candidate", "PostgresStore", "open_store", "query_terms"]

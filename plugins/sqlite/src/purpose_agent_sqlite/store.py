@@ -58,7 +58,7 @@ from purpose_agent.interfaces import HYBRID_CANDIDATES as HYBRID_CANDIDATES
 from purpose_agent.interfaces import LEXICAL_FLOOR as LEXICAL_FLOOR
 from purpose_agent.interfaces import MIN_SIMILARITY as MIN_SIMILARITY
 from purpose_agent.interfaces import SEMANTIC_CHOICES as SEMANTIC_CHOICES
-from purpose_agent.interfaces import StoredHit
+from purpose_agent.interfaces import StoredHit, StoreEmbedder
 from purpose_agent.interfaces import query_terms as query_terms
 
 from . import fts as sqlite_search
@@ -353,11 +353,7 @@ class SQLiteStore:
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         # search by meaning: an Embedder, or a function returning one (or None) on first search
-        self._embedder_source = embedder
-        self._embedder: Any = None if callable(embedder) and not hasattr(embedder, "embed") else embedder
-        self._embedder_resolved = self._embedder is not None or embedder is None
-        # an embedder found by "auto" is optional: if it fails, search falls back to words
-        self._embedder_optional = not self._embedder_resolved
+        self._embedding = StoreEmbedder(embedder)
         self.min_similarity = float(min_similarity)
         self.lexical_floor = float(lexical_floor)
         self.candidates = int(candidates)
@@ -599,15 +595,8 @@ class SQLiteStore:
         try:
             return self._hybrid_rows(embedder, query, limit=limit, status=status, scopes=scopes)
         except Exception as exc:
-            from purpose_agent.errors import PurposeAgentError
-
-            if not self._embedder_optional or not isinstance(exc, (PurposeAgentError, OSError, RuntimeError)):
+            if not self._embedding.give_up(exc):
                 raise
-            import warnings
-
-            warnings.warn(f"memory is searched by words only from now on in this process: the embedder failed "
-                          f"({exc})", RuntimeWarning, stacklevel=2)
-            self._embedder = None
             return self.lexical_rows(query, limit=limit, status=status, scopes=scopes)
 
     def _hybrid_rows(self, embedder: Any, query: str, *, limit: int, status: Any,
@@ -654,12 +643,7 @@ class SQLiteStore:
     @property
     def embedder(self) -> Any:
         """The embedder behind search by meaning, or ``None`` (lexical search only)."""
-        if not self._embedder_resolved:
-            with self._dense_lock:
-                if not self._embedder_resolved:
-                    self._embedder = self._embedder_source()
-                    self._embedder_resolved = True
-        return self._embedder
+        return self._embedding.get()
 
     def dense_rows(self, query: str, *, limit: int = 10, status: Any = None,
                    scopes: Sequence[tuple[str, str]] | None = None,
@@ -1093,8 +1077,8 @@ def migrate(conn: sqlite3.Connection, where: Path | str = "the database") -> int
         found = int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
         if found > LATEST_SCHEMA:
             raise MemoryStoreError(
-                f"the memory database {where} has schema version {found}, newer than this purpose-agent understands "
-                f"(up to {LATEST_SCHEMA}); upgrade purpose-agent, or point [memory] path elsewhere"
+                f"the memory database {where} has schema version {found}, newer than this purpose-agent-sqlite understands "
+                f"(up to {LATEST_SCHEMA}); upgrade purpose-agent-sqlite, or point [memory] path elsewhere"
             )
         for version in range(found + 1, LATEST_SCHEMA + 1):
             for step in MIGRATIONS[version - 1]:
@@ -1142,7 +1126,7 @@ def search_options(context: Any, options: dict[str, Any], *, store: str, extra: 
     if semantic is True and "embedder" not in options:
         options["embedder"] = context.kernel.embedder()  # required: a missing embedder is reported now
     elif semantic == "auto" and "embedder" not in options:
-        options["embedder"] = _kernel_embedder(context.kernel)
+        options["embedder"] = context.kernel.embedder_if_available  # "auto": missing or unusable means words only
     known = {*SEARCH_OPTIONS, *extra}
     unknown = sorted(set(options) - known)
     if unknown:
@@ -1151,10 +1135,3 @@ def search_options(context: Any, options: dict[str, Any], *, store: str, extra: 
             + ", ".join(sorted(known | {"semantic"})) + after
         )
     return options
-
-
-def _kernel_embedder(kernel: Any) -> Callable[[], Any]:
-    """A function giving the kernel's embedder on first use, or ``None``: with ``semantic =
-    "auto"`` a missing or unusable embedder never stops memory working (the kernel warns why)."""
-    return kernel.embedder_if_available  # type: ignore[no-any-return]
-

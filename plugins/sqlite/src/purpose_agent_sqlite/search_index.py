@@ -203,27 +203,12 @@ class SearchIndex:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction that bumps the generation (all or nothing)."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise SearchIndexError(f"the search index {self.path} stayed locked by another writer ({exc}); "
-                                       "retry, or raise busy_timeout_ms") from exc
-            try:
-                yield conn
-                # still bumped: a process of an earlier version watches it to know its vectors are stale
-                conn.execute(f"UPDATE {self._state} SET value = value + 1 WHERE key = 'generation'")
-            except UnicodeEncodeError as exc:
-                conn.execute("ROLLBACK")
-                raise SearchIndexError(
-                    f"nothing was written to the search index {self.path}: a text holds "
-                    f"{exc.object[exc.start:exc.end]!r}, which is not valid Unicode (a lone surrogate); decode its "
-                    "source with errors='replace'") from exc
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        from .store import write_transaction
+
+        with self._lock, write_transaction(self._connection(), SearchIndexError, f"the search index {self.path}") as conn:
+            yield conn
+            # still bumped: a process of an earlier version watches it to know its vectors are stale
+            conn.execute(f"UPDATE {self._state} SET value = value + 1 WHERE key = 'generation'")
 
     def close(self) -> None:
         """Close the connection (searching a closed index raises :class:`SearchIndexError`)."""

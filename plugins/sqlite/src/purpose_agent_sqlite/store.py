@@ -422,28 +422,9 @@ class SQLiteStore:
         """One write transaction, holding the database write lock from its first statement."""
         from purpose_agent.interfaces import MemoryStoreError
 
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise MemoryStoreError(
-                f"the memory database {self.path} stayed locked by another writer for {self.busy_timeout_ms} ms "
-                f"({exc}); retry, or raise busy_timeout_ms"
-            ) from exc
-        try:
+        with write_transaction(self._conn(), MemoryStoreError, f"the memory database {self.path}",
+                               waited=f" for {self.busy_timeout_ms} ms") as conn:
             yield conn
-        except UnicodeEncodeError as exc:
-            conn.execute("ROLLBACK")
-            # a lone surrogate (e.g. from text decoded with surrogateescape) cannot be stored as UTF-8
-            raise MemoryStoreError(
-                f"nothing was written to {self.path}: the text holds {exc.object[exc.start:exc.end]!r} at "
-                f"character {exc.start}, which is not valid Unicode (a lone surrogate). Remove it, or decode "
-                "the source with errors='replace'."
-            ) from exc
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""
@@ -959,6 +940,32 @@ class SQLiteStore:
         with self._write() as conn:
             conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
             return sqlite_search.rebuild(conn)
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection, error: type[Exception], where: str,
+                      waited: str = "") -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, all or nothing (the store's and :class:`SearchIndex`'s
+    writes): a lock another writer held too long, and a text that is not valid Unicode, are
+    ``error`` sentences naming ``where``; any exception rolls the transaction back."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise error(f"{where} stayed locked by another writer{waited} ({exc}); retry, or raise busy_timeout_ms") from exc
+    try:
+        yield conn
+    except UnicodeEncodeError as exc:
+        conn.execute("ROLLBACK")
+        # a lone surrogate (e.g. from text decoded with surrogateescape) cannot be stored as UTF-8
+        raise error(
+            f"nothing was written to {where}: a text holds {exc.object[exc.start:exc.end]!r} at character "
+            f"{exc.start}, which is not valid Unicode (a lone surrogate). Remove it, or decode its source with "
+            "errors='replace'."
+        ) from exc
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class InMemoryStore(SQLiteStore):

@@ -36,7 +36,7 @@ import sqlite3
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: The tokenizer of ``items_fts`` (schema v2); the sidecar must tokenize identically.
@@ -93,26 +93,16 @@ class Tables:
 
     items: str = "items"
     prefix: str = "search_"
+    # the search tables' names: the prefix and what each holds
+    blocks: str = field(init=False)
+    terms: str = field(init=False)
+    scopes: str = field(init=False)
+    documents: str = field(init=False)
+    totals: str = field(init=False)
 
-    @property
-    def blocks(self) -> str:
-        return f"{self.prefix}blocks"
-
-    @property
-    def terms(self) -> str:
-        return f"{self.prefix}terms"
-
-    @property
-    def scopes(self) -> str:
-        return f"{self.prefix}scopes"
-
-    @property
-    def documents(self) -> str:
-        return f"{self.prefix}documents"
-
-    @property
-    def totals(self) -> str:
-        return f"{self.prefix}totals"
+    def __post_init__(self) -> None:
+        for table in ("blocks", "terms", "scopes", "documents", "totals"):
+            object.__setattr__(self, table, self.prefix + table)  # frozen: set once, here
 
     def schema(self) -> tuple[str, ...]:
         """Every search table, empty (for a new ranking; the memory store's come from its migrations)."""

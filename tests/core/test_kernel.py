@@ -267,11 +267,11 @@ def test_memory_write_can_rewrite_or_veto() -> None:
 
 def test_builtins_register_through_the_same_hooks_and_can_be_blocked() -> None:
     kernel = make_kernel(builtins=True)
-    assert "memory" in kernel.components("memory_store")
-    assert kernel.records["memory"].source == "built-in"
-    blocked = make_kernel(builtins=True, config={"plugins": {"memory": {"enabled": False}}})
-    assert "memory" not in blocked.components("memory_store")
-    assert blocked.records["memory"].status == "disabled"
+    assert "jsonl" in kernel.components("checkpointer")
+    assert kernel.records["checkpointers"].source == "built-in"
+    blocked = make_kernel(builtins=True, config={"plugins": {"checkpointers": {"enabled": False}}})
+    assert "jsonl" not in blocked.components("checkpointer")
+    assert blocked.records["checkpointers"].status == "disabled"
 
 
 def test_instructions_are_collected_in_order() -> None:

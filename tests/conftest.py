@@ -58,6 +58,7 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))  # the embedding cache, for one
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))  # the memory store's default file
     for name in ("PURPOSE_AGENT_CONFIG", "PURPOSE_AGENT_PLUGINS", "PURPOSE_AGENT_STRICT"):
         monkeypatch.delenv(name, raising=False)
     work = tmp_path / "work"

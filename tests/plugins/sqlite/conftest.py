@@ -1,5 +1,6 @@
-"""Fixtures for the embedded store's tests: a private data directory and a kernel with its two
-stores (``sqlite`` and ``memory``), isolated from whatever else is installed."""
+"""Fixtures for the embedded store's tests: a kernel with its two stores (``sqlite`` and
+``memory``), isolated from whatever else is installed, and a store in a temporary file. (The
+default data directory is a temporary one for every test: tests/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -10,14 +11,6 @@ from typing import Any
 import pytest
 
 from purpose_agent_sqlite.testing import store_kernel
-
-
-@pytest.fixture(autouse=True)
-def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the default database location at a temporary directory."""
-    home = tmp_path / "data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(home))
-    return home
 
 
 @pytest.fixture

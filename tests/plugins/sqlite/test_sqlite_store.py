@@ -30,7 +30,10 @@ class TestSQLiteConformance(MemoryStoreConformance):
 # --------------------------------------------------------------------------- opening
 
 
-def test_the_default_path_is_in_the_user_data_directory(kernel: Any, data_home: Path) -> None:
+def test_the_default_path_is_in_the_user_data_directory(kernel: Any, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    data_home = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
     store = kernel.memory_store("sqlite")
     try:
         assert store.path == data_home / "purpose-agent" / "memory.db"

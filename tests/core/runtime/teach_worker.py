@@ -21,11 +21,8 @@ import signal
 import sys
 from typing import Any
 
-# The model, judge and scanner of the in-process team tests: the worker crashes the same team.
-from test_team_memory import Judge, reply, scanner
-
 import purpose_agent as pa
-from purpose_agent.testing import FunctionBackend, make_kernel, plugin
+from purpose_agent_conformance import scenario_team
 from purpose_agent_sqlite.store import SQLiteStore
 
 TAUGHT = "Keep Friday afternoons free of meetings."
@@ -33,10 +30,8 @@ TAUGHT = "Keep Friday afternoons free of meetings."
 
 def open_team(path: str) -> tuple[pa.Team, SQLiteStore]:
     store = SQLiteStore(path)
-    kernel = make_kernel(plugin("toy", scan=scanner))
-    team = pa.purpose("Plan my week", model=FunctionBackend(reply), kernel=kernel, tools=[], critic=Judge(),
-                      memory=store, roles=["assistant"])
-    return team, store
+    # the team of the in-process team tests and of the memory-store conformance scenario, crashed
+    return scenario_team(store), store
 
 
 def arm(store: SQLiteStore, kill_after: int) -> list[int]:

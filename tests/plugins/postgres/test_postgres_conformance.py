@@ -1,5 +1,6 @@
 """The PostgreSQL store and checkpointer pass the same conformance suites as the SQLite ones,
-against a real server."""
+against a real server: the store's include the learning scenario (a team learns, another team on
+the same schema uses the lesson) and the filters on search by meaning."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ class _OnTheCluster:
 
 class TestPostgresStore(_OnTheCluster, MemoryStoreConformance):
     store_name = "postgres"
+
+    def meaning_only_options_for(self, tmp_path: Path, embedder: Any) -> dict[str, Any]:
+        # vectors searched in this process (test_postgres_pgvector.py has the pgvector path);
+        # lexical_floor above 1 keeps no candidate by words: everything found is found by meaning
+        return {"embedder": embedder, "pgvector": False, "min_similarity": -1.0, "lexical_floor": 2.0}
 
 
 class TestPostgresCheckpointer(_OnTheCluster, CheckpointerConformance):

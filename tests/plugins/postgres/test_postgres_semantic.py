@@ -18,7 +18,7 @@ import pytest
 
 import purpose_agent_postgres
 from purpose_agent.errors import PluginError, UnknownComponentError
-from purpose_agent.models import MemoryStatus, Scope
+from purpose_agent.models import MemoryStatus
 from purpose_agent.store_kit import RRF_K
 from purpose_agent.testing import HashingEmbedder, make_kernel, plugin
 from purpose_agent.testing.memory_corpus import DISTRACTORS, PIN, promoted
@@ -68,24 +68,6 @@ def test_hybrid_ranks_fuse_words_and_vectors(open_store: Any) -> None:
 def _seqs_and_texts(store: Any) -> list[tuple[int, str]]:
     with store._transaction() as conn:
         return conn.execute(f"SELECT seq, text FROM {store.schema}.items").fetchall()
-
-
-def test_status_and_scope_filters_apply_to_candidates_by_meaning(open_store: Any) -> None:
-    # lexical_floor above 1 keeps no candidate by words: everything found here was found by meaning
-    store = open_store(embedder=HashingEmbedder(), min_similarity=-1.0, lexical_floor=2.0)
-    texts = ["token bucket rate limits for the api", "token bucket rate limits for the queue"]
-    store.add_many([
-        promoted(texts[0]),
-        promoted(texts[1], scope=Scope(level="agent", value="other")),
-        promoted("token bucket rate limits, quarantined", status=MemoryStatus.QUARANTINED),
-        promoted("token bucket rate limits for this agent", scope=Scope(level="agent", value="coder")),
-        *(promoted(f"unrelated filler note number {n}") for n in range(300)),
-    ])
-    found = [s.item.text for s in store.search("token bucket rate limits", limit=2, status=MemoryStatus.PROMOTED,
-                                               scopes=[("agent", "coder")])]
-    assert sorted(found) == sorted([texts[0], "token bucket rate limits for this agent"])
-    assert len(store.search("token bucket rate limits", limit=4)) == 4
-    assert store.search("token bucket", limit=10, status=MemoryStatus.ARCHIVED) == []
 
 
 def test_other_workers_writes_are_seen_by_meaning(open_store: Any) -> None:

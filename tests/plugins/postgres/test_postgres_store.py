@@ -1,6 +1,7 @@
 """The PostgreSQL store's memory model beyond the conformance suite: retrieval, counters, the
-three-way merge of update(), rollback, dedup, migrations, the integrity check, and a real team
-run on it (the learner and memory CI use it as they use the SQLite store)."""
+three-way merge of update(), rollback, dedup, migrations and the integrity check. (A real team run
+on it, learning and then using a lesson, is the conformance suite's learning scenario:
+test_postgres_conformance.py.)"""
 
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ import psycopg
 import pytest
 
 import purpose_agent as pa
-import purpose_agent_postgres
 from purpose_agent.memory.retrieval import RetrievalPolicy, RunScope, retrieve
 from purpose_agent.memory.transfer import export_jsonl, import_records, read_jsonl
 from purpose_agent.memory.usefulness import DEFAULT_POLICY
-from purpose_agent.models import ChatRequest, Counters, MemoryItem, MemoryStatus, Scope, Score
-from purpose_agent.testing import FunctionBackend, make_kernel, plugin
+from purpose_agent.models import Counters, MemoryItem, MemoryStatus, Scope
 from purpose_agent_postgres.schema import LATEST_SCHEMA
 from purpose_agent_postgres.store import DEFAULT_POLICY as PLUGIN_DEFAULT_POLICY
 
@@ -247,43 +246,3 @@ def test_stats_say_which_retrieval_is_active(store: Any) -> None:
     assert "BM25" in stats["retrieval"]["lexical"]
     assert stats["retrieval"]["pgvector"].startswith(("available", "not installed"))
     json.dumps(stats)
-
-
-# --------------------------------------------------------------------------- a real run
-
-
-LESSON = "Plan the day around its fixed meetings first."
-
-
-def reply(request: ChatRequest) -> str:
-    if request.response_schema and "lessons" in request.response_schema.get("properties", {}):
-        return json.dumps({"lessons": [{"kind": "heuristic", "text": LESSON, "scope": "purpose"}]})
-    knows = LESSON in request.messages[0].content
-    return json.dumps({"thought": "", "action": "answer", "answer": "careful answer" if knows else "hasty answer"})
-
-
-class Judge:
-    name = "judge"
-
-    def score(self, trajectory: Any) -> Score:
-        return Score(value=9.0 if "careful" in (trajectory.final_answer or "") else 4.0, critic="judge", reason="r")
-
-
-def test_a_team_learns_on_it_and_the_next_team_uses_the_lesson(options: dict[str, Any]) -> None:
-    config = {"plugins": {"postgres": options}, "memory": {"store": "postgres"}}
-
-    def team() -> pa.Team:
-        kernel = make_kernel({"postgres": purpose_agent_postgres}, plugin("toy", scan=lambda request: []),
-                             builtins=True, config=config)
-        return pa.purpose("Plan my week", model=FunctionBackend(reply), kernel=kernel, tools=[], critic=Judge(),
-                          roles=["assistant"])
-
-    first = team().run("Plan Monday around the meetings")
-    [promoted] = first.learning.promoted()
-    assert promoted.text == LESSON
-    worker = team()  # another team (a worker elsewhere) on the same schema
-    second = worker.run("Plan Tuesday around the meetings")
-    assert second.answer == "careful answer" and second.trajectory.memory_ids == [promoted.id]
-    item = worker.store.get(promoted.id)
-    assert item.counters.uses == 1 and item.counters.helpful == 1
-    assert worker.store.integrity_check() == "ok"

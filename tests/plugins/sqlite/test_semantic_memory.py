@@ -43,24 +43,6 @@ def test_hybrid_ranks_fuse_words_and_vectors(tmp_path: Path) -> None:
         assert 0 < len(kept) < len(rows)
 
 
-def test_status_and_scope_filters_apply_to_candidates_by_meaning(tmp_path: Path) -> None:
-    texts = ["token bucket rate limits for the api", "token bucket rate limits for the queue"]
-    with SQLiteStore(tmp_path / "m.db", embedder=HashingEmbedder(), min_similarity=-1.0, lexical_floor=2.0) as store:
-        # lexical_floor above 1 keeps no candidate by words: everything found here was found by meaning
-        store.add_many([
-            promoted(texts[0]),
-            promoted(texts[1], scope=Scope(level="agent", value="other")),
-            promoted("token bucket rate limits, quarantined", status=MemoryStatus.QUARANTINED),
-            promoted("token bucket rate limits for this agent", scope=Scope(level="agent", value="coder")),
-        ])
-        found = [s.item.text for s in store.search("token bucket rate limits", limit=10, status=MemoryStatus.PROMOTED,
-                                                   scopes=[("agent", "coder")])]
-        assert sorted(found) == sorted([texts[0], "token bucket rate limits for this agent"])
-        everything = store.search("token bucket rate limits", limit=10)
-        assert len(everything) == 4
-        assert store.search("token bucket", limit=10, status=MemoryStatus.ARCHIVED) == []
-
-
 def test_items_are_embedded_lazily_once_and_writes_are_seen(tmp_path: Path) -> None:
     embedder = HashingEmbedder()
     path = tmp_path / "m.db"

@@ -21,6 +21,7 @@ test-time code kept out of the kernel; it imports only the kernel's public contr
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -43,7 +44,9 @@ from purpose_agent.models import (
     Message,
     Observation,
     ScanRequest,
+    Scope,
     Score,
+    Severity,
     Step,
     StreamChunk,
     Trajectory,
@@ -51,10 +54,11 @@ from purpose_agent.models import (
 from purpose_agent.testing import make_kernel
 
 if TYPE_CHECKING:
-    from purpose_agent import Kernel
+    from purpose_agent import Kernel, Team
     from purpose_agent.interfaces import Backend, Checkpointer, Critic, Embedder, Executor, MemoryStore, Sandbox, Tool
 
 __all__ = [
+    "SCENARIO_LESSON",
     "BackendConformance",
     "CheckpointerConformance",
     "CriticConformance",
@@ -65,7 +69,11 @@ __all__ = [
     "ProtocolServerConformance",
     "SandboxConformance",
     "ScannerConformance",
+    "ScenarioJudge",
     "ToolConformance",
+    "scenario_reply",
+    "scenario_scanner",
+    "scenario_team",
     "seconds_to_cancel",
 ]
 
@@ -234,16 +242,70 @@ class CriticConformance(_Suite):
 # --------------------------------------------------------------------------- memory store
 
 
+#: The lesson the learning scenario's team learns from its first, poorly scored run.
+SCENARIO_LESSON = "Plan the day around its fixed meetings first."
+
+
+def scenario_reply(request: ChatRequest) -> str:
+    """The scenario's model (for ``FunctionBackend``): asked for lessons, it offers
+    :data:`SCENARIO_LESSON`; asked to act, it answers "careful answer" when that lesson is in its
+    prompt and "hasty answer" when it is not."""
+    if request.response_schema and "lessons" in request.response_schema.get("properties", {}):
+        return json.dumps({"lessons": [{"kind": "heuristic", "text": SCENARIO_LESSON, "scope": "purpose"}]})
+    knows = SCENARIO_LESSON in request.messages[0].content
+    return json.dumps({"thought": "", "action": "answer", "answer": "careful answer" if knows else "hasty answer"})
+
+
+class ScenarioJudge:
+    """The scenario's critic: 9/10 for a careful answer, 4/10 for any other."""
+
+    name = "judge"
+
+    def score(self, trajectory: Trajectory) -> Score:
+        """Score a run by whether its answer is careful."""
+        careful = "careful" in (trajectory.final_answer or "")
+        return Score(value=9.0 if careful else 4.0, critic=self.name, reason="careful" if careful else "hasty")
+
+
+def scenario_scanner(request: ScanRequest) -> list[Finding]:
+    """The scenario's immune scanner (plugin ``scenario``): flags any text that says "exfiltrate"."""
+    if "exfiltrate" in request.text:
+        return [Finding(scanner="scenario", category="exfil", severity=Severity.CRITICAL, explanation="sends data out")]
+    return []
+
+
+def scenario_team(memory: Any, **kwargs: Any) -> Team:
+    """A one-role team whose purpose is "Plan my week", on ``memory`` (a store object or name),
+    with :func:`scenario_reply` as its model, :class:`ScenarioJudge` as its critic and
+    :func:`scenario_scanner` screening what it learns and is taught. ``kwargs`` go to
+    ``purpose_agent.purpose`` (e.g. ``learn=False``, ``kernel=...``)."""
+    import purpose_agent
+    from purpose_agent.testing import FunctionBackend, plugin
+
+    kwargs.setdefault("kernel", make_kernel(plugin("scenario", scan=scenario_scanner)))
+    return purpose_agent.purpose("Plan my week", model=FunctionBackend(scenario_reply), tools=[],
+                                 critic=ScenarioJudge(), memory=memory, roles=["assistant"], **kwargs)
+
+
 class MemoryStoreConformance(_Suite):
-    """Memory stores. Set ``plugin`` and ``store_name``; ``store_options`` are passed to the
-    factory's context (e.g. ``{"path": ...}``). Override :meth:`store_options_for` to use
-    ``tmp_path``."""
+    """Memory stores. Set ``plugin`` and ``store_name``; override :meth:`store_options_for` for the
+    options the factory gets (default: a ``path`` in ``tmp_path``). Set ``persistent = False`` for a
+    store whose items live only as long as the object (the learning scenario's second team then
+    shares the first one's store object). Override :meth:`meaning_only_options_for` if the store
+    can search by meaning (the semantic test is skipped otherwise)."""
 
     store_name: ClassVar[str] = ""
+    persistent: ClassVar[bool] = True
 
     def store_options_for(self, tmp_path: Path) -> dict[str, Any]:
         """Options for the store under test; default: a ``path`` inside ``tmp_path``."""
         return {"path": str(tmp_path / "memory.db")}
+
+    def meaning_only_options_for(self, tmp_path: Path, embedder: Embedder) -> dict[str, Any] | None:
+        """Options (besides :meth:`store_options_for`'s) that make the store search by meaning
+        alone with ``embedder``: no candidate found by words, no similarity floor. ``None`` (the
+        default) when the store cannot search by meaning; the semantic test is then skipped."""
+        return None
 
     @pytest.fixture
     def store(self, kernel: Kernel, tmp_path: Path) -> Iterator[MemoryStore]:
@@ -304,6 +366,64 @@ class MemoryStoreConformance(_Suite):
             thread.join()
         assert not errors
         assert len(store.list()) == 100
+
+    def test_a_team_learns_a_lesson_and_the_next_team_uses_it(self, kernel: Any, store: Any,
+                                                              tmp_path: Path) -> None:
+        """The learning loop on this store: a poorly scored run yields a lesson that memory CI
+        promotes; a second team (a worker elsewhere: another store object on the same options,
+        when the store is persistent) retrieves it, answers better, and counts the use."""
+        first = scenario_team(store).run("Plan Monday around the meetings")
+        assert first.answer == "hasty answer" and first.score.value == 4.0
+        [promoted] = first.learning.promoted()
+        assert promoted.text == SCENARIO_LESSON and "improvement without regression" in promoted.status_reason
+        other = kernel.memory_store(self.store_name, **self.store_options_for(tmp_path)) if self.persistent else store
+        try:
+            worker = scenario_team(other)
+            second = worker.run("Plan Tuesday around the meetings")
+            assert second.answer == "careful answer" and second.trajectory.memory_ids == [promoted.id]
+            item = other.get(promoted.id)
+            assert item.counters.uses == 1 and item.counters.helpful == 1
+            status = worker.status()["memory"]
+            assert status["counts"]["promoted"] >= 1 and status["learning"] == "on"
+            integrity_check = getattr(other, "integrity_check", None)  # optional: stores that can check themselves
+            if integrity_check is not None:
+                assert integrity_check() == "ok"
+        finally:
+            if other is not store:
+                other.close()
+
+    def test_status_and_scope_filters_apply_to_candidates_found_by_meaning(self, kernel: Any,
+                                                                           tmp_path: Path) -> None:
+        """Searching by meaning alone, ``status`` (and ``scopes``, on a store that declares
+        ``supports_scope_filter``) still filter, before ``limit``: hundreds of unrelated items and
+        the items the filters exclude do not crowd out the ones that match. Skipped for a store
+        without a semantic mode (:meth:`meaning_only_options_for`)."""
+        from purpose_agent.testing import HashingEmbedder
+        from purpose_agent.testing.memory_corpus import promoted
+
+        semantic = self.meaning_only_options_for(tmp_path, HashingEmbedder())
+        if semantic is None:
+            pytest.skip(f"memory store '{self.store_name}' declares no search by meaning (meaning_only_options_for)")
+        store = kernel.memory_store(self.store_name, **{**self.store_options_for(tmp_path), **semantic})
+        try:
+            api, other, mine = ("token bucket rate limits for the api", "token bucket rate limits for the queue",
+                                "token bucket rate limits for this agent")
+            for item in (promoted(api), promoted(other, scope=Scope(level="agent", value="other")),
+                         promoted("token bucket rate limits, quarantined", status=MemoryStatus.QUARANTINED),
+                         promoted(mine, scope=Scope(level="agent", value="coder")),
+                         *(promoted(f"unrelated filler note number {n}") for n in range(300))):
+                store.add(item)
+            if getattr(store, "supports_scope_filter", False):
+                expected, scoped = [api, mine], {"scopes": [("agent", "coder")]}
+            else:
+                expected, scoped = [api, other, mine], {}
+            found = [s.item.text for s in store.search("token bucket rate limits", limit=len(expected),
+                                                       status=MemoryStatus.PROMOTED, **scoped)]
+            assert sorted(found) == sorted(expected)
+            assert len(store.search("token bucket rate limits", limit=4)) == 4
+            assert store.search("token bucket", limit=10, status=MemoryStatus.ARCHIVED) == []
+        finally:
+            store.close()
 
 
 # --------------------------------------------------------------------------- scanner

@@ -49,16 +49,19 @@ from purpose_agent.hookspecs import BaseCommand
 
 class GreetCommand(BaseCommand):
     help = "Greet someone, or count."
-    actions = {"say-hello": "greet NAME", "count": "count to N"}
 
     def add_action_arguments(self, parsers):
         parsers["say-hello"].add_argument("name")
         parsers["count"].add_argument("n", type=int)
 
     def do_say_hello(self, args):
+        \"\"\"greet NAME
+
+        The rest of the docstring is not help.\"\"\"
         print(f"{self.context.settings.greeting}, {args.name}")
 
     def do_count(self, args):
+        \"\"\"count to N\"\"\"
         print(" ".join(str(i) for i in range(1, args.n + 1)))
         return 3
 '''
@@ -140,8 +143,8 @@ def test_actions_become_sub_parsers_and_run_dispatches_to_do_methods(package: st
     with pytest.raises(SystemExit):
         _parse(command, ["--help"])
     listing = capsys.readouterr().out
-    assert listing.index("say-hello") < listing.index("count")  # the table's order
-    assert "greet NAME" in listing and "count to N" in listing
+    assert listing.index("say-hello") < listing.index("count")  # the methods' order
+    assert "greet NAME" in listing and "count to N" in listing and "not help" not in listing
 
 
 class _Store:
@@ -153,7 +156,6 @@ class _PreparingCommand(BaseCommand):
     """A command that opens something every action needs, and hands it on through dispatch."""
 
     help = "prepare, then act"
-    actions = {"show": "show the store"}
 
     def run(self, args: argparse.Namespace) -> int:
         store = _Store()
@@ -163,6 +165,7 @@ class _PreparingCommand(BaseCommand):
             store.closed = True
 
     def do_show(self, args: argparse.Namespace, kernel: Any, store: _Store) -> int:
+        """show the store"""
         assert not store.closed
         return 7 if kernel == "from args" else 8
 
@@ -179,6 +182,55 @@ def test_a_command_without_actions_declares_nothing() -> None:
     parser = argparse.ArgumentParser()
     BaseCommand().add_arguments(parser)
     assert parser.parse_args([]) == argparse.Namespace()
+    assert BaseCommand.actions() == {}
+
+
+class _Base(BaseCommand):
+    def do_list(self, args: argparse.Namespace) -> None:
+        """every item"""
+
+    def do_drop_all(self, args: argparse.Namespace) -> None:
+        """  forget every item
+
+        Not part of the help."""
+
+    def helper(self) -> None:  # not an action: no do_ prefix
+        pass
+
+
+class _Derived(_Base):
+    def do_add(self, args: argparse.Namespace) -> None:
+        """add an item"""
+
+    def do_list(self, args: argparse.Namespace) -> None:  # an override without a docstring keeps the help
+        pass
+
+    def do_drop_all(self, args: argparse.Namespace) -> None:
+        """forget everything, for good"""
+
+
+def test_actions_are_the_do_methods_base_classes_first_with_their_docstrings_first_line() -> None:
+    assert _Base.actions() == {"list": "every item", "drop-all": "forget every item"}
+    # overrides keep the base's place; a new action comes after the inherited ones
+    assert list(_Derived.actions().items()) == [
+        ("list", "every item"), ("drop-all", "forget everything, for good"), ("add", "add an item"),
+    ]
+    parser = argparse.ArgumentParser()
+    _Derived().add_arguments(parser)
+    assert parser.parse_args(["drop-all"]).action == "drop-all"
+
+
+class _Undocumented(BaseCommand):
+    def do_show(self, args: argparse.Namespace) -> None:
+        """show it"""
+
+    def do_purge_old(self, args: argparse.Namespace) -> None:
+        pass
+
+
+def test_an_action_method_without_a_docstring_is_a_clear_error_when_the_command_is_used() -> None:
+    with pytest.raises(TypeError, match=r"_Undocumented: do_purge_old needs a docstring"):
+        _Undocumented().add_arguments(argparse.ArgumentParser())
 
 
 def test_lazy_resolves_on_first_call_passes_arguments_and_keeps_what_it_found() -> None:

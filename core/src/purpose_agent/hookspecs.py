@@ -27,7 +27,7 @@ Writing the hooks
     (the kernel imports every plugin module to list plugins, so keep that import cheap);
     ``register_lazily(name, target, description=...)`` and ``lazy_settings(target)``, whole
     ``register_<role>`` and :func:`settings_model` implementations built from such a target; and
-    ``BaseCommand``, a base for a CLI subcommand whose actions are declared in a table
+    ``BaseCommand``, a base for a CLI subcommand whose actions are its ``do_<action>`` methods
     (``docs/writing-a-plugin.md``, section 7).
 
 Compatibility
@@ -518,44 +518,65 @@ class BaseCommand:
     ``self.context`` (``context.kernel``, ``context.settings``), so the class itself is the
     factory: ``register("word", lazy("pkg.command:WordCommand"), description=...)``.
 
-    A command with actions (``purpose-agent vault index|search|ask``) declares them in
-    :attr:`actions`, action word -> one line of help, in the order ``--help`` lists them;
-    :meth:`add_arguments` adds one sub-parser per action (the chosen word is ``args.action``)
-    and hands them to :meth:`add_action_arguments`, and :meth:`run` calls the method
-    ``do_<action>(args)`` (``-`` in the word becomes ``_``)::
+    A command with actions (``purpose-agent vault index|search|ask``) declares each one once, as
+    a method ``do_<action>(args)`` whose docstring's first line is the action's line of help
+    (``_`` in the method name is ``-`` in the word). :meth:`actions` finds them, in definition
+    order with a base class's first; :meth:`add_arguments` adds one sub-parser per action (the
+    chosen word is ``args.action``) and hands them to :meth:`add_action_arguments`, and
+    :meth:`run` calls the chosen method::
 
         class VaultCommand(BaseCommand):
             help = "Index a directory of documents and search it."
-            actions = {"index": "index DIR", "search": "the passages best matching a query"}
 
             def add_action_arguments(self, parsers):
                 parsers["index"].add_argument("dir")
                 parsers["search"].add_argument("query")
 
             def do_index(self, args):
+                '''index DIR'''
                 ...
                 return 0
 
-    A command that needs something ready before any action (a store, a check shared by all)
-    overrides :meth:`run` and calls :meth:`dispatch` with extra arguments for the actions. A
-    command without actions leaves :attr:`actions` empty and overrides :meth:`add_arguments`
-    and :meth:`run`.
+            def do_search(self, args):
+                '''the passages best matching a query'''
+                ...
+
+    A ``do_`` method without a docstring is a :class:`TypeError` when the parser is built; an
+    override without one keeps the help of the method it overrides. A command that needs
+    something ready before any action (a store, a check shared by all) overrides :meth:`run`
+    and calls :meth:`dispatch` with extra arguments for the actions. A command without actions
+    has no ``do_`` method and overrides :meth:`add_arguments` and :meth:`run`.
     """
 
     #: The description ``purpose-agent WORD --help`` shows.
     help: str = ""
-    #: Action word -> one line of help; empty for a command without actions.
-    actions: dict[str, str] = {}
 
     def __init__(self, context: Any = None) -> None:
         self.context = context
 
+    @classmethod
+    def actions(cls) -> dict[str, str]:
+        """Action word -> its line of help, from the ``do_`` methods, in the order ``--help`` lists them."""
+        found: dict[str, str | None] = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if name.startswith("do_") and callable(value):
+                    lines = (value.__doc__ or "").strip().splitlines()
+                    word = name[3:].replace("_", "-")
+                    found[word] = lines[0].strip() if lines else found.get(word)
+        undocumented = [f"do_{word.replace('-', '_')}" for word, text in found.items() if not text]
+        if undocumented:
+            raise TypeError(f"{cls.__qualname__}: {', '.join(undocumented)} needs a docstring; "
+                            "its first line is the action's help in --help")
+        return {word: text for word, text in found.items() if text}
+
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add one sub-parser per action (``args.action`` is the word given; one is required)."""
-        if not self.actions:
+        actions = self.actions()
+        if not actions:
             return
         sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        self.add_action_arguments({word: sub.add_parser(word, help=text) for word, text in self.actions.items()})
+        self.add_action_arguments({word: sub.add_parser(word, help=text) for word, text in actions.items()})
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         """Declare each action's arguments on ``parsers[word]``. By default: none."""

@@ -15,10 +15,6 @@ class A2ACommand(BaseCommand):
     """The ``a2a`` subcommand with ``serve`` and ``call``."""
 
     help = "Serve this agent over A2A (Agent Card, send/stream, get/cancel), or call a configured remote agent."
-    actions = {
-        "serve": "publish a team over A2A on HOST:PORT (loopback by default)",
-        "call": "send one message to a remote agent from [plugins.a2a.agents.NAME]",
-    }
 
     def _settings(self) -> Any:
         from .settings import A2ASettings
@@ -36,24 +32,8 @@ class A2ACommand(BaseCommand):
         call.add_argument("name", help="the remote agent's name in the configuration")
         call.add_argument("message", help="what to ask it")
 
-    def do_call(self, args: argparse.Namespace) -> int:
-        from .client import RemoteAgentTool
-
-        agents = self._settings().agents
-        if args.name not in agents:
-            known = ", ".join(sorted(agents)) or "none configured"
-            print(f"purpose-agent: no remote agent '{printable(args.name, one_line=True)}' in [plugins.a2a.agents] "
-                  f"(known: {known}); add [plugins.a2a.agents.{printable(args.name, one_line=True)}] url = \"...\"",
-                  file=sys.stderr)
-            return 2
-        observation = RemoteAgentTool(args.name, agents[args.name]).run({"message": args.message})
-        if not observation.ok:
-            print(f"purpose-agent: {printable(observation.error or 'failed')}", file=sys.stderr)
-            return 1
-        print(printable(observation.output))  # another agent's words: no control sequences on the terminal
-        return 0
-
     def do_serve(self, args: argparse.Namespace) -> int:
+        """publish a team over A2A on HOST:PORT (loopback by default)"""
         import asyncio
 
         import purpose_agent as pa
@@ -85,4 +65,22 @@ class A2ACommand(BaseCommand):
             print(f"purpose-agent: cannot listen on {printable(args.host, one_line=True)}:{args.port}: "
                   f"{printable(exc.strerror or str(exc), one_line=True)}", file=sys.stderr)
             return 1
+        return 0
+
+    def do_call(self, args: argparse.Namespace) -> int:
+        """send one message to a remote agent from [plugins.a2a.agents.NAME]"""
+        from .client import RemoteAgentTool
+
+        agents = self._settings().agents
+        if args.name not in agents:
+            known = ", ".join(sorted(agents)) or "none configured"
+            print(f"purpose-agent: no remote agent '{printable(args.name, one_line=True)}' in [plugins.a2a.agents] "
+                  f"(known: {known}); add [plugins.a2a.agents.{printable(args.name, one_line=True)}] url = \"...\"",
+                  file=sys.stderr)
+            return 2
+        observation = RemoteAgentTool(args.name, agents[args.name]).run({"message": args.message})
+        if not observation.ok:
+            print(f"purpose-agent: {printable(observation.error or 'failed')}", file=sys.stderr)
+            return 1
+        print(printable(observation.output))  # another agent's words: no control sequences on the terminal
         return 0

@@ -29,7 +29,6 @@ class CriticsCommand(BaseCommand):
     """``purpose-agent critics``: what the calibrated critic has learned about the model critics."""
 
     help = "Critic calibration: agreement of model critics with grounded outcomes, per task family."
-    actions = {"calibration": "agreement with grounded outcomes per model and task family"}
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         """Declare the options of ``calibration``."""
@@ -41,7 +40,9 @@ class CriticsCommand(BaseCommand):
         cal.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
 
     def do_calibration(self, args: argparse.Namespace) -> int:
-        """Print the table (and the JSON line); exit 2 with a sentence when the store cannot be read."""
+        """agreement with grounded outcomes per model and task family
+
+        Print the table (and the JSON line); exit 2 with a sentence when the store cannot be read."""
         from .calibration import assess
         from .calibration_store import FILE_NAME, CalibrationStore
         from .judging import settings_of

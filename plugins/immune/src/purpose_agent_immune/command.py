@@ -29,10 +29,9 @@ _SEVERITIES = ("low", "medium", "high", "critical")
 
 
 class ImmuneCommand(BaseCommand):
-    """``purpose-agent immune``: tools for the immune scanners (``eval``, its one action, is :meth:`run`)."""
+    """``purpose-agent immune``: tools for the immune scanners (``eval``, its one action, is :meth:`do_eval`)."""
 
     help = "Evaluate the active immune scanners on labelled data (recall per attack family, false positives)."
-    actions = {"eval": "scan every row of a labelled JSONL file and report per family"}
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         """Declare the options of ``eval``."""
@@ -66,9 +65,11 @@ class ImmuneCommand(BaseCommand):
             help="also report, per rule id, the attack rows it flags and the benign rows it flags (each rule on its own)",
         )
 
-    def run(self, args: argparse.Namespace) -> int:
-        """Run the evaluation; 0 on success, 2 when the data file is unusable, no scanner is active,
-        or an enabled scanner cannot run."""
+    def do_eval(self, args: argparse.Namespace) -> int:
+        """scan every row of a labelled JSONL file and report per family
+
+        Exit 0 on success, 2 when the data file is unusable, no scanner is active, or an enabled
+        scanner cannot run."""
         from .evaluation import EvalDataError, evaluate, load_rows, select
 
         kernel = self.kernel_for(args)

@@ -17,10 +17,6 @@ class McpCommand(BaseCommand):
     """The ``mcp`` subcommand with ``tools`` and ``serve``."""
 
     help = "List the tools of the configured MCP servers, or serve a team as an MCP server."
-    actions = {
-        "tools": "start each server in [plugins.mcp.servers] and list its tools",
-        "serve": "serve a team as an MCP server (stdio unless --http)",
-    }
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         import purpose_agent as pa
@@ -39,6 +35,7 @@ class McpCommand(BaseCommand):
         return McpAdapter(self.context.settings)
 
     def do_tools(self, args: argparse.Namespace) -> int:
+        """start each server in [plugins.mcp.servers] and list its tools"""
         from .client import tool_name
 
         adapter = self._adapter()
@@ -67,6 +64,7 @@ class McpCommand(BaseCommand):
         return 0 if all(not isinstance(found, str) for found in listing.values()) else 1
 
     def do_serve(self, args: argparse.Namespace) -> int:
+        """serve a team as an MCP server (stdio unless --http)"""
         import purpose_agent as pa
 
         from .server import parse_http_address, serve

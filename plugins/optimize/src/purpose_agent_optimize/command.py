@@ -44,14 +44,6 @@ class OptimizeCommand(BaseCommand):
     """``purpose-agent optimize``."""
 
     help = "Fingerprints, dataset export, prompt packs adopted by shadow evaluation, rollback."
-    actions = {
-        "fingerprint": "success, steps, tokens and failure kinds per role and task family",
-        "export": "recorded runs as a chat fine-tuning JSONL (or --plan: a dry-run training plan)",
-        "propose": "ask a model for better instructions for a role, from its failures",
-        "shadow": "run baseline and a candidate pack on held-out tasks; adopt on a significant gain",
-        "status": "each role's adopted pack, label (improving/plateau/degrading) and action",
-        "rollback": "return a role to the pack it ran with before the current one",
-    }
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         """Declare the arguments of the six actions."""
@@ -104,6 +96,7 @@ class OptimizeCommand(BaseCommand):
     # ------------------------------------------------------------------ actions
 
     def do_fingerprint(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+        """success, steps, tokens and failure kinds per role and task family"""
         from .fingerprints import fingerprints
 
         prints = fingerprints(store.runs(role=args.role, family=args.family))
@@ -123,6 +116,7 @@ class OptimizeCommand(BaseCommand):
         return 0
 
     def do_export(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+        """recorded runs as a chat fine-tuning JSONL (or --plan: a dry-run training plan)"""
         from .dataset import PlanAssumptions, export_dataset, plan
 
         if not 0.0 <= args.min_score <= 1.0:
@@ -171,6 +165,7 @@ class OptimizeCommand(BaseCommand):
         return 0
 
     def do_propose(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+        """ask a model for better instructions for a role, from its failures"""
         from .packs import propose
         from .policy import STOP, verdict_for
 
@@ -205,6 +200,7 @@ class OptimizeCommand(BaseCommand):
         return 0 if packs else 1
 
     def do_shadow(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+        """run baseline and a candidate pack on held-out tasks; adopt on a significant gain"""
         from .packs import shadow_evaluate
         from .traces import wait_for_recordings
 
@@ -237,6 +233,7 @@ class OptimizeCommand(BaseCommand):
         return 0
 
     def do_status(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+        """each role's adopted pack, label (improving/plateau/degrading) and action"""
         from .policy import act, verdict_for
 
         roles = [args.role] if args.role else store.roles()
@@ -258,6 +255,7 @@ class OptimizeCommand(BaseCommand):
         return 0
 
     def do_rollback(self, args: argparse.Namespace, kernel: Any, store: Any, settings: Any) -> int:
+        """return a role to the pack it ran with before the current one"""
         adoption = store.rollback(args.role, reason="on request (purpose-agent optimize rollback)")
         now = f"pack v{adoption.version}" if adoption.version is not None else "no pack (its brief alone)"
         print(f"role '{printable(args.role)}' now runs with {now}")

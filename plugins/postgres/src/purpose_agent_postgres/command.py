@@ -15,12 +15,12 @@ class PostgresCommand(BaseCommand):
     """``purpose-agent postgres``."""
 
     help = "Check the PostgreSQL memory store: server, schema version, counts, retrieval in use, pgvector."
-    actions = {"status": "connect (migrating the schema if needed) and report"}
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         parsers["status"].add_argument("--json", action="store_true", help="print the report as JSON")
 
     def do_status(self, args: argparse.Namespace) -> int:
+        """connect (migrating the schema if needed) and report"""
         kernel = self.kernel_for(args)
         store = kernel.memory_store("postgres")
         try:

@@ -31,10 +31,6 @@ class SandboxCommand(BaseCommand):
     """The ``sandbox`` subcommand with ``run`` and ``layers``."""
 
     help = "Run a Python file in the sandbox, or show which isolation layers this machine provides."
-    actions = {
-        "run": "run FILE.py in the sandbox and report exit status, output and layers",
-        "layers": "list each isolation layer and whether it is available here",
-    }
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         run = parsers["run"]
@@ -48,32 +44,8 @@ class SandboxCommand(BaseCommand):
 
         return BwrapSandbox.from_context(self.context)
 
-    def do_layers(self, args: argparse.Namespace) -> int:
-        from .sandbox import describe_layers
-
-        sandbox = self._sandbox()
-        layers = list(sandbox.layers())
-        required = sandbox.settings.required()
-        missing = [layer.name for layer in layers if layer.name in required and not layer.available]
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "policy": sandbox.settings.policy,
-                        "layers": [layer.model_dump() for layer in layers],
-                        "missing_required": missing,
-                    },
-                    indent=2,
-                )
-            )
-        else:
-            print(f"policy: {sandbox.settings.policy}")
-            print(describe_layers(layers))
-            if missing:
-                print(f"the sandbox will refuse to run: missing required layer(s) {', '.join(missing)}")
-        return 1 if missing else 0
-
     def do_run(self, args: argparse.Namespace) -> int:
+        """run FILE.py in the sandbox and report exit status, output and layers"""
         try:
             code = args.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the name
@@ -104,3 +76,29 @@ class SandboxCommand(BaseCommand):
         if result.exit_code is None or result.exit_code < 0:
             return 1
         return result.exit_code
+
+    def do_layers(self, args: argparse.Namespace) -> int:
+        """list each isolation layer and whether it is available here"""
+        from .sandbox import describe_layers
+
+        sandbox = self._sandbox()
+        layers = list(sandbox.layers())
+        required = sandbox.settings.required()
+        missing = [layer.name for layer in layers if layer.name in required and not layer.available]
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "policy": sandbox.settings.policy,
+                        "layers": [layer.model_dump() for layer in layers],
+                        "missing_required": missing,
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            print(f"policy: {sandbox.settings.policy}")
+            print(describe_layers(layers))
+            if missing:
+                print(f"the sandbox will refuse to run: missing required layer(s) {', '.join(missing)}")
+        return 1 if missing else 0

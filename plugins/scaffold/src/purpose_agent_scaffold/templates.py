@@ -595,6 +595,15 @@ def test_command_runs(capsys):
     assert command.run(parser.parse_args(["hello", "tester"])) == 0
     assert command.run(parser.parse_args(["goodbye"])) == 0
     assert capsys.readouterr().out == "hello, tester\\ngoodbye, world\\n"
+
+
+def test_help_lists_each_action_with_its_line(capsys):
+    command = make_kernel($module, strict=True).create("command", "$name")
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    parser.print_help()
+    listing = capsys.readouterr().out
+    assert listing.index("greet WHO") < listing.index("take leave of WHO")
 ''',
     "protocol": '''from purpose_agent.models import Observation
 from purpose_agent.testing import make_kernel
@@ -681,18 +690,20 @@ from purpose_agent.hookspecs import BaseCommand
 
 class HelloCommand(BaseCommand):
     help = "Say hello or goodbye."
-    # action word -> its line in --help; `run` calls do_<action>(args)
-    actions = {"hello": "greet WHO (default: world)", "goodbye": "take leave of WHO (default: world)"}
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         for parser in parsers.values():
             parser.add_argument("who", nargs="?", default="world")
 
+    # Each do_<action> method is an action (`_` in its name is `-` in the word), listed by --help
+    # in this order with its docstring's first line; `run` calls the one given.
     def do_hello(self, args: argparse.Namespace) -> int:
+        """greet WHO (default: world)"""
         print(f"hello, {args.who}")
         return 0
 
     def do_goodbye(self, args: argparse.Namespace) -> int:
+        """take leave of WHO (default: world)"""
         print(f"goodbye, {args.who}")
         return 0
 '''},

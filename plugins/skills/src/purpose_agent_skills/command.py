@@ -40,14 +40,6 @@ class SkillsCommand(BaseCommand):
     """``purpose-agent skills``."""
 
     help = "Author skill cards, run their tests in the sandbox, promote them through skill CI, roll back."
-    actions = {
-        "add": "store a card (TOML or JSON) as a new candidate version, screened at once",
-        "list": "every skill: versions, which are promoted, uses and successes",
-        "show": "a skill's card, its versions with their status, and the status history",
-        "test": "run a version's tests in the sandbox (default: the newest version)",
-        "promote": "screen, test and replay a version; promote it if all pass",
-        "rollback": "take the newest promoted version out of use, restoring the previous one if none is left",
-    }
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         """Declare the arguments of ``add``, ``list``, ``show``, ``test``, ``promote`` and ``rollback``."""
@@ -79,6 +71,7 @@ class SkillsCommand(BaseCommand):
         print(printable_json(json.dumps(data, indent=2, ensure_ascii=False)))
 
     def do_add(self, args: argparse.Namespace, ci: Any) -> int:
+        """store a card (TOML or JSON) as a new candidate version, screened at once"""
         from .card import load_card
 
         stored = ci.add(load_card(args.file))
@@ -90,6 +83,7 @@ class SkillsCommand(BaseCommand):
         return 0
 
     def do_list(self, args: argparse.Namespace, ci: Any) -> int:
+        """every skill: versions, which are promoted, uses and successes"""
         rows = []
         for name in ci.store.names():
             versions = ci.store.versions(name)
@@ -112,6 +106,7 @@ class SkillsCommand(BaseCommand):
         return 0
 
     def do_show(self, args: argparse.Namespace, ci: Any) -> int:
+        """a skill's card, its versions with their status, and the status history"""
         stored = ci.store.get(args.name, args.version)
         versions = ci.store.versions(args.name)
         data = {"card": stored.card.to_data(), "version": stored.version, "status": stored.status,
@@ -142,6 +137,7 @@ class SkillsCommand(BaseCommand):
         return 0
 
     def do_test(self, args: argparse.Namespace, ci: Any) -> int:
+        """run a version's tests in the sandbox (default: the newest version)"""
         report = ci.test(args.name, args.version)
         if args.json:
             self._print_json(report.as_data())
@@ -155,6 +151,7 @@ class SkillsCommand(BaseCommand):
         return 0 if report.passed else 1
 
     def do_promote(self, args: argparse.Namespace, ci: Any) -> int:
+        """screen, test and replay a version; promote it if all pass"""
         report = ci.promote(args.name, args.version)
         if args.json:
             self._print_json(report.as_data())
@@ -165,6 +162,7 @@ class SkillsCommand(BaseCommand):
         return 0 if report.promoted else 1
 
     def do_rollback(self, args: argparse.Namespace, ci: Any) -> int:
+        """take the newest promoted version out of use, restoring the previous one if none is left"""
         rolled, restored = ci.rollback(args.name)
         promoted = [v.version for v in ci.store.promoted(args.name)]
         if args.json:

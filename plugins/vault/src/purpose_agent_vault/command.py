@@ -30,11 +30,6 @@ class VaultCommand(BaseCommand):
     """``purpose-agent vault``."""
 
     help = "Index a directory of documents, search it, list flagged chunks, ask it with citations."
-    actions = {
-        "index": "index DIR (only files changed since the last time are re-read)",
-        "search": "the passages best matching a query, with file:start-end",
-        "ask": "answer a question from the documents, citing file:start-end",
-    }
 
     def add_action_arguments(self, parsers: dict[str, argparse.ArgumentParser]) -> None:
         """Declare the arguments of ``index``, ``search`` and ``ask``."""
@@ -104,6 +99,7 @@ class VaultCommand(BaseCommand):
                      **options)
 
     def do_index(self, args: argparse.Namespace, vault: Any, kernel: Any, report: Any) -> int:
+        """index DIR (only files changed since the last time are re-read)"""
         if args.json:
             print(printable_json(json.dumps({
                 "added": report.added, "changed": report.changed, "removed": report.removed,
@@ -122,6 +118,7 @@ class VaultCommand(BaseCommand):
         return 0
 
     def do_search(self, args: argparse.Namespace, vault: Any, kernel: Any, report: Any) -> int:
+        """the passages best matching a query, with file:start-end"""
         if args.flagged:
             flagged = vault.flagged()
             if args.json:
@@ -161,6 +158,7 @@ class VaultCommand(BaseCommand):
         return 0
 
     def do_ask(self, args: argparse.Namespace, vault: Any, kernel: Any, report: Any) -> int:
+        """answer a question from the documents, citing file:start-end"""
         import purpose_agent as pa
 
         team = pa.purpose(f"Answer questions from the documents in {vault.root.name}", model=args.model,

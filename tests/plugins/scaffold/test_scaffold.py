@@ -151,3 +151,28 @@ def test_generated_pyproject_declares_what_its_code_and_tests_import(role: str, 
     assert needed_by_tests - runtime <= declared(project["optional-dependencies"]["test"])
     if role in {"backend", "critic", "memory_store", "scanner", "tool", "checkpointer", "sandbox"}:
         assert "purpose-agent-conformance" in needed_by_tests
+
+
+def test_every_role_named_has_a_template_directory_and_no_other_does() -> None:
+    from importlib.resources import files
+
+    base = files("purpose_agent_scaffold") / "templates"
+    assert sorted(entry.name for entry in base.iterdir() if entry.is_dir()) == sorted(ROLES_WITH_TEMPLATES)
+
+
+def test_the_wheel_carries_the_templates(tmp_path: Path) -> None:
+    """Generation reads the templates from the installed package, so the wheel must hold every one."""
+    import zipfile
+
+    import purpose_agent_scaffold
+
+    source = Path(purpose_agent_scaffold.__file__).parent
+    project = source.parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--disable-pip-version-check", "--wheel-dir", str(tmp_path), str(project)], check=True)
+    [wheel] = tmp_path.glob("purpose_agent_scaffold-*.whl")
+    carried = set(zipfile.ZipFile(wheel).namelist())
+    expected = {f"purpose_agent_scaffold/{path.relative_to(source).as_posix()}"
+                for path in (source / "templates").rglob("*.tmpl")}
+    assert len(expected) > 2 * len(ROLES_WITH_TEMPLATES)  # pyproject, README, and each role's module and test
+    assert expected <= carried, sorted(expected - carried)

@@ -1,9 +1,10 @@
 """Plugin ``scaffold``: ``purpose-agent new-plugin NAME --role ROLE`` (and ``purpose-agent plugins
 new``, which runs it), a plugin package that works on day one.
 
-The templates are :mod:`purpose_agent_scaffold.templates`; :func:`create_plugin_package` and
-:data:`ROLES_WITH_TEMPLATES` are its public API. Importing it costs the template strings and
-the hook markers, nothing more.
+The templates are files in the package's ``templates/`` directory, read by
+:mod:`purpose_agent_scaffold.templates` when a package is generated; :func:`create_plugin_package`
+and :data:`ROLES_WITH_TEMPLATES` are its public API. Importing it costs the hook markers and a
+tuple of role names, nothing more.
 """
 
 from __future__ import annotations

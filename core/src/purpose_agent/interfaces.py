@@ -633,12 +633,21 @@ _MEMORY_KIT = {
 }
 
 
+#: What every protocol server shares so that clients see the same server whichever protocol they
+#: use: the progress line for a loop event, and the bearer-token check (how a request is answered
+#: stays the protocol plugin's). name -> (module, name there), offered here on first access.
+_SERVING_KIT = {
+    "describe_event": ("purpose_agent.runtime.events", "describe_event"),
+    "bearer_token_matches": ("purpose_agent.loopback", "bearer_token_matches"),
+}
+
+
 def _lazy_home(name: str) -> tuple[str, str] | None:
     if name in _LAZY_RECORDS:
         return "purpose_agent.contract_records", name
     if name in _STORE_KIT:
         return "purpose_agent.store_kit", name
-    return _MEMORY_KIT.get(name)
+    return _MEMORY_KIT.get(name) or _SERVING_KIT.get(name)
 
 
 def __getattr__(name: str) -> Any:

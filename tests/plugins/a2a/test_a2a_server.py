@@ -170,10 +170,13 @@ def test_bearer_token_is_required_when_set_and_the_card_declares_it() -> None:
         anonymous = post(url, message)
         wrong = post(url, message, Authorization="Bearer nope")
         right = post(url, message, Authorization="Bearer s3cret")
+        any_case = post(url, message, Authorization="bearer s3cret")  # the scheme is case-insensitive (RFC 7235)
     assert card["securitySchemes"]["bearer"]["httpAuthSecurityScheme"]["scheme"] == "Bearer"
     assert anonymous.status_code == wrong.status_code == 401
     assert "bearer token" in anonymous.json()["error"]["message"]
-    assert right.status_code == 200 and right.json()["error"]["code"] == -32001  # authenticated: task not found
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    for authenticated in (right, any_case):  # authenticated: the task is not found
+        assert authenticated.status_code == 200 and authenticated.json()["error"]["code"] == -32001
 
 
 @pytest.mark.parametrize("text,why", [("", "non-empty"), ("x" * 101, "at most 100")])

@@ -277,6 +277,16 @@ def test_our_client_reaches_a_streamable_http_server_with_a_bearer_token(monkeyp
         assert refused.tools() == []
         [problem] = refused.problems()
         assert "MCP server 'remote'" in problem and "could not be started" in problem
+        import httpx
+
+        initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
+        accept = {"Accept": "application/json, text/event-stream"}
+        wrong = httpx.post(url, json=initialize, headers={**accept, "Authorization": "Bearer t0ke"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        assert "bearer token is required" in wrong.json()["error"]
+        any_case = httpx.post(url, json=initialize, headers={**accept, "Authorization": "bearer t0ken"})
+        assert any_case.status_code == 200  # the scheme is case-insensitive (RFC 7235)
     finally:
         stop()
 

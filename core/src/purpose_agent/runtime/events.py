@@ -185,3 +185,27 @@ def read_trace(path: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return events
+
+
+def describe_event(event: Event) -> str | None:
+    """One line of progress a remote client reads for a loop event, or ``None`` for events not worth
+    telling a waiting client about. The protocol servers (A2A ``working`` updates, MCP progress
+    notifications) send these lines, so a client sees a run the same way whichever protocol it uses.
+    Offered to plugins by :mod:`purpose_agent.interfaces`."""
+    data = event.data
+    if event.type == RUN_STARTED:
+        return "member started"
+    if event.type == PROTOCOL_UNAVAILABLE:
+        return f"unavailable: {data.get('reason')}"
+    if event.type == MODEL_FINISHED:
+        action = data.get("action")
+        return f"step {event.step}: calling tool {data.get('tool')}" if action == "tool" else f"step {event.step}: {action}"
+    if event.type == TOOL_FINISHED:
+        return f"tool {data.get('tool')}: {'ok' if data.get('ok') else 'failed'}"
+    if event.type == TOOL_FLAGGED:
+        return f"tool {data.get('tool')} output flagged by the immune scanners"
+    if event.type == CRITIC_SCORED:
+        return f"scored {data.get('score')}/10 by {data.get('critic')}"
+    if event.type == RUN_FINISHED:
+        return f"member finished: {data.get('stopped')}"
+    return None

@@ -19,14 +19,13 @@ parts of the message are the task; data and file parts are not given to the team
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from a2a.server.agent_execution import AgentExecutor
 
-from purpose_agent.interfaces import is_loopback
+from purpose_agent.interfaces import bearer_token_matches, describe_event, is_loopback
 
 #: JSON-RPC 2.0 "Invalid Request": what an oversized body is answered with (the SDK does the same).
 INVALID_REQUEST = -32600
@@ -48,27 +47,6 @@ def task_refusal(kernel: Any, task: str) -> str:
         return ""
     return (f"the immune scanners flagged this task ({why}), so it was not run; rephrase it, or have the operator "
             "set [plugins.a2a.server] trust_clients = true for clients it trusts")
-
-
-def describe_event(event: Any) -> str | None:
-    """One line of progress for a kernel event, or ``None`` for events not worth a status update."""
-    data = event.data
-    if event.type == "run.started":
-        return "member started"
-    if event.type == "protocol.unavailable":
-        return f"unavailable: {data.get('reason')}"
-    if event.type == "model.finished":
-        action = data.get("action")
-        return f"step {event.step}: calling tool {data.get('tool')}" if action == "tool" else f"step {event.step}: {action}"
-    if event.type == "tool.finished":
-        return f"tool {data.get('tool')}: {'ok' if data.get('ok') else 'failed'}"
-    if event.type == "tool.flagged":
-        return f"tool {data.get('tool')} output flagged by the immune scanners"
-    if event.type == "critic.scored":
-        return f"scored {data.get('score')}/10 by {data.get('critic')}"
-    if event.type == "run.finished":
-        return f"member finished: {data.get('stopped')}"
-    return None
 
 
 def agent_card(team: Any, url: str, *, version: str, token_required: bool) -> Any:
@@ -207,9 +185,7 @@ class Guard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if self.token is not None and scope.get("path") not in self.public_paths:
-            given = headers.get("authorization", "")
-            scheme, _, credential = given.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip().encode(), self.token.encode()):
+            if not bearer_token_matches(headers.get("authorization", ""), self.token):
                 await _reply(send, 401, _jsonrpc_error(
                     UNAUTHENTICATED, "missing or wrong bearer token: send 'Authorization: Bearer <token>'"),
                     [(b"www-authenticate", b"Bearer")])
@@ -273,6 +249,8 @@ async def serve(team: Any, *, ready: Callable[[str], None] | None = None, host: 
 
     if not is_loopback(host) and token is None:
         raise PermissionError(f"refusing to serve A2A on {host!r} without a bearer token; give a token or bind 127.0.0.1")
+    # Bound, started and stopped as purpose_agent_mcp.server.serve does: uvicorn's lifecycle stays in
+    # each plugin, since the kernel (all the two share) has no ASGI server and should not get one.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

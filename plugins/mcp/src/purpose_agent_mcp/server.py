@@ -18,13 +18,12 @@ bearer token.
 # No ``from __future__ import annotations`` here: the SDK reads the tools' annotations at
 # registration, and ``Context`` is imported inside :func:`build_server` (on first use).
 import asyncio
-import hmac
 import json
 import socket
 from collections.abc import Callable
 from typing import Any
 
-from purpose_agent.interfaces import is_loopback
+from purpose_agent.interfaces import bearer_token_matches, describe_event, is_loopback
 
 #: The longest task, question or lesson a client may send (characters).
 MAX_TEXT_CHARS = 20_000
@@ -43,20 +42,6 @@ def _capped(text: str, what: str) -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise ToolError(f"{what} is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
     return text
-
-
-def _progress_message(event: Any) -> str | None:
-    """One line of progress for an event worth telling a waiting client about, else ``None``."""
-    data = event.data
-    if event.type == "run.started":
-        return f"member run started: {str(data.get('task', ''))[:80]}"
-    if event.type == "tool.called":
-        return f"step {event.step}: calling tool {data.get('tool')}"
-    if event.type == "step.finished":
-        return f"step {event.step} finished ({data.get('action')})"
-    if event.type == "critic.scored":
-        return f"scored {data.get('score')}/10"
-    return None
 
 
 def build_server(team: Any) -> Any:
@@ -79,7 +64,7 @@ def build_server(team: Any) -> Any:
         progress = 0
         try:
             async for event in handle.events():
-                message = _progress_message(event)
+                message = describe_event(event)
                 if message is not None:
                     progress += 1
                     await ctx.report_progress(progress, None, message)
@@ -140,12 +125,11 @@ def parse_http_address(text: str) -> tuple[str, int]:
 
 def _require_bearer(app: Any, token: str) -> Any:
     """An ASGI app that answers 401 unless ``Authorization: Bearer <token>`` is sent."""
-    expected = f"Bearer {token}".encode()
 
     async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             sent = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(sent, expected):
+            if not bearer_token_matches(sent, token):
                 body = b'{"error": "a bearer token is required (Authorization: Bearer ...)"}'
                 await send({"type": "http.response.start", "status": 401,
                             "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
@@ -176,6 +160,8 @@ async def serve(team: Any, *, ready: Callable[[str], None] | None = None, transp
     app = server.streamable_http_app(streamable_http_path=HTTP_PATH, host=host)
     if token:
         app = _require_bearer(app, token)
+    # Bound, started and stopped as purpose_agent_a2a.server.serve does: uvicorn's lifecycle stays in
+    # each plugin, since the kernel (all the two share) has no ASGI server and should not get one.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -399,7 +399,9 @@ class MemoryStoreConformance(_Suite):
         the items the filters exclude do not crowd out the ones that match. Skipped for a store
         without a semantic mode (:meth:`meaning_only_options_for`)."""
         from purpose_agent.testing import HashingEmbedder
-        from purpose_agent.testing.memory_corpus import promoted
+
+        def promoted(text: str, scope: Scope | None = None, status: MemoryStatus = MemoryStatus.PROMOTED) -> MemoryItem:
+            return MemoryItem(text=text, status=status, scope=scope or Scope())
 
         semantic = self.meaning_only_options_for(tmp_path, HashingEmbedder())
         if semantic is None:

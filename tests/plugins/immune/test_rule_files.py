@@ -228,7 +228,15 @@ def test_eval_by_rule_counts_each_rule_on_its_own(tmp_path: Path) -> None:
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     kernel = make_kernel(plugins.injection)
     args = argparse.Namespace(
-        file=data, json=True, source="lesson", fail_at="high", split="all", examples=0, by_rule=True, kernel=kernel
+        action="eval",
+        file=data,
+        json=True,
+        source="lesson",
+        fail_at="high",
+        split="all",
+        examples=0,
+        by_rule=True,
+        kernel=kernel,
     )
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -65,7 +65,27 @@ def test_doctor_alone_says_which_package_gives_memory(kernel_only: Path, tmp_pat
     assert report["memory"]["store"] == "none"
     assert "pip install purpose-agent-sqlite" in report["memory"]["note"]
     text = run_kernel_only(kernel_only, tmp_path, "doctor").stdout
-    assert "no memory store is installed, so teams do not remember lessons: pip install purpose-agent-sqlite" in text
+    assert "teams do not remember lessons: no memory store is installed (pip install purpose-agent-sqlite" in text
+
+
+def a_store(context: object) -> object:
+    raise AssertionError("an unconfigured store is not opened")
+
+
+def test_another_store_installed_but_not_configured_is_said_too() -> None:
+    # The default store is missing and the one installed is not named in [memory] store: the team
+    # remembers nothing, which is not a choice the operator made, so it is said (and doctor says it).
+    agents._warn_no_memory_store.cache_clear()
+    kernel = make_kernel(plugin("toy", scan=no_scan),
+                         plugin("shelf", register_memory_stores=lambda register: register("shelf", a_store)))
+    with pytest.warns(RuntimeWarning, match=r"the default memory store is not installed \(pip install "
+                                            r"purpose-agent-sqlite\) and \[memory\] store names none of the "
+                                            r"installed ones \(shelf\)"):
+        assert pa.purpose("Plan my week", kernel=kernel, tools=[]).store is None
+    from purpose_agent.cli.doctor_cmd import _memory_entry
+
+    entry = _memory_entry(kernel, kernel.config)
+    assert entry["store"] == "none" and "installed ones (shelf)" in entry["note"]
 
 
 def test_stores_installed_but_disabled_are_the_operators_choice_and_quiet() -> None:

@@ -190,6 +190,31 @@ LOCAL_STORE = "purpose-agent-sqlite"
 #: Memory stores of distributions the kernel does not ship: store name -> package. Only strings,
 #: never imported: when the name is not registered, the error names the package to install.
 OPTIONAL_STORES = {"sqlite": LOCAL_STORE, "memory": LOCAL_STORE, "postgres": "purpose-agent-postgres"}
+#: The embedded stores, in the order a team without ``[memory] store`` takes the first registered.
+DEFAULT_STORES = ("sqlite", "memory")
+
+
+def default_memory_store(kernel: Kernel) -> str | None:
+    """The store a team uses when ``memory=`` is not given: ``[memory] store``, else the first
+    registered of :data:`DEFAULT_STORES`, else ``None`` (the team remembers nothing; see
+    :func:`missing_store_advice`). Teams and ``doctor`` both ask here, so they cannot disagree."""
+    configured = kernel.config.get("memory.store")
+    if configured:
+        return str(configured)
+    available = kernel.components("memory_store")
+    return next((name for name in DEFAULT_STORES if name in available), None)
+
+
+def missing_store_advice(kernel: Kernel) -> str | None:
+    """Why a team without a store remembers nothing and what to do (a sentence), or ``None`` when
+    the embedded stores are installed but disabled or left out: that is the operator's choice."""
+    if any(name in kernel.records for name in DEFAULT_STORES):
+        return None
+    others = sorted(kernel.components("memory_store"))
+    if not others:
+        return f"no memory store is installed (pip install {LOCAL_STORE}, or configure [memory] store)"
+    return (f"the default memory store is not installed (pip install {LOCAL_STORE}) and [memory] store names "
+            f"none of the installed ones ({', '.join(others)}); set [memory] store to use one")
 
 
 class Kernel:

@@ -95,12 +95,13 @@ def _memory_entry(kernel: Any, config: Any) -> dict[str, Any]:
     opened: the default one is not created by asking after it."""
     name = config.get("memory.store")
     if not name:
-        from ..kernel import LOCAL_STORE
+        from ..kernel import default_memory_store, missing_store_advice
 
-        if "sqlite" in kernel.components("memory_store"):
-            return {"store": "sqlite", "configured": False}
-        return {"store": "none", "configured": False,
-                "note": f"no memory store is installed, so teams do not remember lessons: pip install {LOCAL_STORE}"}
+        default = default_memory_store(kernel)
+        if default is not None:
+            return {"store": default, "configured": False}
+        advice = missing_store_advice(kernel) or "the embedded memory stores are disabled and [memory] store names none"
+        return {"store": "none", "configured": False, "note": f"teams do not remember lessons: {advice}"}
     entry: dict[str, Any] = {"store": name, "configured": True}
     try:
         store = kernel.memory_store(name)

@@ -336,20 +336,20 @@ class Team:
         """The team's memory store: an object, a registered store name, ``False`` for none, or
         ``None`` for ``[memory] store`` (default: the embedded SQLite store of
         ``purpose-agent-sqlite``, if installed and enabled; else none, said once with a warning
-        when no store is installed at all).
+        unless the embedded store was disabled on purpose; see ``kernel.default_memory_store``).
         A named store that is not installed is an error naming its package."""
+        from ..kernel import default_memory_store, missing_store_advice
+
         if memory is False:
             return None
         if memory is not None and not isinstance(memory, str):
             return memory
-        name = memory or self.kernel.config.get("memory.store")
-        if not name:
-            available = self.kernel.components("memory_store")
-            name = next((n for n in ("sqlite", "memory") if n in available), None)
-            if name is None:
-                if not any("memory_store" in record.roles for record in self.kernel.records.values()):
-                    _warn_no_memory_store()  # none installed; one disabled or left out is the operator's choice
-                return None
+        name = memory or default_memory_store(self.kernel)
+        if name is None:
+            advice = missing_store_advice(self.kernel)
+            if advice is not None:
+                _warn_no_memory_store(advice)
+            return None
         return self.kernel.memory_store(name)
 
     @property
@@ -655,11 +655,8 @@ def purpose(description: str, *, model: Any = None, knowledge: Any = None, **kwa
 
 
 @functools.cache
-def _warn_no_memory_store() -> None:
-    """Say once per process that teams run without memory: the kernel ships no store."""
+def _warn_no_memory_store(advice: str) -> None:
+    """Say once per process (per reason) that teams run without memory: the kernel ships no store."""
     import warnings
 
-    from ..kernel import LOCAL_STORE
-
-    warnings.warn(f"lessons are not remembered: no memory store is installed (pip install {LOCAL_STORE}, or "
-                  "configure [memory] store); the team runs without memory", RuntimeWarning, stacklevel=4)
+    warnings.warn(f"lessons are not remembered: {advice}; the team runs without memory", RuntimeWarning, stacklevel=4)

@@ -1110,6 +1110,16 @@ def open_store(context: Any) -> SQLiteStore:
     return SQLiteStore(path, **options)
 
 
+def open_in_memory_store(context: Any) -> InMemoryStore:
+    """The factory behind ``kernel.memory_store("memory", ...)``: a new, empty in-memory store. It
+    takes the ``sqlite`` store's search options (``semantic``, default ``[memory] semantic``, else
+    "auto": by meaning when an embedder is installed; ``embedder``, ``min_similarity``,
+    ``lexical_floor``, ``candidates``) and ``busy_timeout_ms``, so it ranks as production does."""
+    options = search_options(context, dict(context.options), store="in-memory store",
+                             after=" (for a file, use the 'sqlite' store with path=...)")
+    return InMemoryStore(**options)
+
+
 #: The options of search shared by the ``sqlite`` and ``memory`` stores (besides ``semantic``).
 SEARCH_OPTIONS = ("busy_timeout_ms", "embedder", "min_similarity", "lexical_floor", "candidates")
 

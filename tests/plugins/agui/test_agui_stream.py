@@ -178,7 +178,11 @@ def test_token_is_required_when_set() -> None:
         anonymous = httpx.get(url + "/api/status")
         by_header = httpx.get(url + "/api/status", headers={"Authorization": "Bearer t0k"})
         by_query = httpx.get(url + "/api/status?token=t0k")
+        wrong = [httpx.get(url + "/api/status", headers={"Authorization": "Bearer t0x"}).status_code,
+                 httpx.get(url + "/api/status", headers={"Authorization": "Basic t0k"}).status_code,
+                 httpx.get(url + "/api/status?token=t0").status_code]
     assert anonymous.status_code == 401 and by_header.status_code == 200 and by_query.status_code == 200
+    assert wrong == [401, 401, 401]
 
 
 def test_memory_browser_lists_items_and_says_why_one_was_rejected() -> None:

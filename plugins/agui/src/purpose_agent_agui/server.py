@@ -374,17 +374,20 @@ class Guard:
 
     def __init__(self, app: Any, token: str) -> None:
         self.app = app
-        self.token = token.encode()
+        self.token = token
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             from urllib.parse import parse_qs
 
+            from purpose_agent.interfaces import bearer_token_matches
+
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            scheme, _, credential = headers.get("authorization", "").partition(" ")
-            given = credential.strip() if scheme.lower() == "bearer" else ""
-            given = given or parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
-            if not hmac.compare_digest(given.encode(), self.token):
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
+            # The header check is the one every serving plugin makes; the query parameter is this
+            # plugin's own (a browser's EventSource cannot send headers).
+            if not (bearer_token_matches(headers.get("authorization", ""), self.token)
+                    or hmac.compare_digest(query.encode(), self.token.encode())):
                 body = b'{"error": "missing or wrong token: send Authorization: Bearer <token>, or ?token=<token>"}'
                 await send({"type": "http.response.start", "status": 401,
                             "headers": [(b"content-type", b"application/json")]})
